@@ -1,0 +1,125 @@
+"""Validation of inputs at the package boundary.
+
+Public functions call these once on the data they receive; internal helpers
+then trust their inputs (the scikit-learn convention).  Messages name the
+column, the first offending rows and how many rows are affected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbook.errors import WorkbookInputError
+
+#: How many offending row labels an error message lists before "...".
+MAX_ROWS_IN_MESSAGE = 5
+
+
+def format_rows(index: Iterable) -> str:
+    """Return ``"rows 3, 7, 9 (3 in total)"`` for an iterable of row labels."""
+    labels = list(index)
+    shown = ", ".join(str(label) for label in labels[:MAX_ROWS_IN_MESSAGE])
+    more = ", ..." if len(labels) > MAX_ROWS_IN_MESSAGE else ""
+    noun = "row" if len(labels) == 1 else "rows"
+    return f"{noun} {shown}{more} ({len(labels)} in total)"
+
+
+def require_dataframe(df: object, name: str = "data") -> pd.DataFrame:
+    """Check that ``df`` is a non-empty DataFrame."""
+    if not isinstance(df, pd.DataFrame):
+        raise WorkbookInputError(
+            f"{name} must be a pandas DataFrame, got {type(df).__name__}."
+        )
+    if df.empty:
+        raise WorkbookInputError(f"{name} is empty: there is nothing to analyse.")
+    return df
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
+    """Raise if any of ``columns`` is missing, listing what the frame does have."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise WorkbookInputError(
+            f"{name} is missing column(s) {missing}; it has {list(df.columns)}. "
+            "Pass the right column names as arguments or rename the columns "
+            "(see workbook.io for column mappings)."
+        )
+
+
+def require_numeric(df: pd.DataFrame, column: str, name: str = "data") -> None:
+    """Raise if ``column`` is not numeric or holds missing/infinite values."""
+    s = df[column]
+    if not (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)):
+        coerced = pd.to_numeric(s, errors="coerce")
+        bad = s.index[coerced.isna() & s.notna()]
+        detail = f"; non-numeric values at {format_rows(bad)}, e.g. {s.loc[bad[0]]!r}" if len(bad) else ""
+        raise WorkbookInputError(
+            f"Column {column!r} of {name} must be numeric, got dtype {s.dtype}{detail}."
+        )
+    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    bad_mask = ~np.isfinite(values)
+    if bad_mask.any():
+        raise WorkbookInputError(
+            f"Column {column!r} of {name} has missing or infinite values at "
+            f"{format_rows(s.index[bad_mask])}."
+        )
+
+
+def require_datetime(df: pd.DataFrame, column: str, name: str = "data") -> None:
+    """Raise if ``column`` is not a datetime column without missing values."""
+    s = df[column]
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        raise WorkbookInputError(
+            f"Column {column!r} of {name} must hold dates (datetime64), got dtype "
+            f"{s.dtype}. Parse it first, e.g. with workbook.io.load_transactions or "
+            f"pd.to_datetime(df[{column!r}], format=...)."
+        )
+    if s.isna().any():
+        raise WorkbookInputError(
+            f"Column {column!r} of {name} has missing dates at {format_rows(s.index[s.isna()])}."
+        )
+
+
+def require_no_missing(df: pd.DataFrame, column: str, name: str = "data") -> None:
+    """Raise if ``column`` has missing values."""
+    mask = df[column].isna()
+    if mask.any():
+        raise WorkbookInputError(
+            f"Column {column!r} of {name} has missing values at {format_rows(df.index[mask])}."
+        )
+
+
+def resolve_analysis_date(
+    timestamps: pd.Series, analysis_date: object | None, name: str = "analysis_date"
+) -> pd.Timestamp:
+    """Return the analysis date as a Timestamp.
+
+    The default is midnight after the last transaction day, so that a purchase
+    on the last day has recency 0.  A date before the first transaction is an
+    error: nothing would be observed.
+    """
+    first, last = timestamps.min(), timestamps.max()
+    if analysis_date is None:
+        return last.normalize() + pd.Timedelta(days=1)
+    try:
+        ts = pd.Timestamp(analysis_date)
+    except (TypeError, ValueError) as exc:
+        raise WorkbookInputError(f"{name}={analysis_date!r} is not a date.") from exc
+    if ts.tzinfo is None and getattr(timestamps.dt, "tz", None) is not None:
+        ts = ts.tz_localize(timestamps.dt.tz)
+    if ts < first:
+        raise WorkbookInputError(
+            f"{name} {ts} is before the first transaction ({first}); "
+            "choose a date inside or after the data period."
+        )
+    return ts
+
+
+def check_in_choices(value: object, choices: Iterable, name: str) -> None:
+    """Raise if ``value`` is not one of ``choices``."""
+    choices = list(choices)
+    if value not in choices:
+        raise WorkbookInputError(f"{name}={value!r} is not valid; choose one of {choices}.")
