@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-DATA   := datasets/retail_chain/transactions.parquet
+DATA   := datasets/transactions.parquet
 # Notebooks checked by nbval: teaching notebooks and the instructor (solution) exercises.
 NOTEBOOKS := notebooks exercises/solutions
 PYTEST_WORKERS ?= 2
