@@ -1,0 +1,39 @@
+"""Customer lifetime value: historical, formula and predictive (BG/NBD + Gamma-Gamma).
+
+One concept per module:
+
+* :mod:`workbook.clv.historical` -- margin earned so far and the margin/retention formula;
+* :mod:`workbook.clv.data` -- BG/NBD summary (frequency, recency, T, monetary value) and
+  a calibration/holdout split;
+* :mod:`workbook.clv.bgnbd` -- the BG/NBD purchase and dropout model;
+* :mod:`workbook.clv.gamma_gamma` -- the Gamma-Gamma spend model;
+* :mod:`workbook.clv.value` -- predictive CLV combining the two;
+* :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
+"""
+
+from workbook.clv.bgnbd import BetaGeoModel, bgnbd_log_likelihood
+from workbook.clv.cdnow import load_cdnow_summary, load_cdnow_transactions
+from workbook.clv.data import bgnbd_summary, calibration_holdout_split
+from workbook.clv.gamma_gamma import (
+    FrequencySpendCorrelationWarning,
+    GammaGammaModel,
+    gamma_gamma_log_likelihood,
+)
+from workbook.clv.historical import formula_clv, historical_clv, retention_improvement_table
+from workbook.clv.value import customer_lifetime_value
+
+__all__ = [
+    "BetaGeoModel",
+    "FrequencySpendCorrelationWarning",
+    "GammaGammaModel",
+    "bgnbd_log_likelihood",
+    "bgnbd_summary",
+    "calibration_holdout_split",
+    "customer_lifetime_value",
+    "formula_clv",
+    "gamma_gamma_log_likelihood",
+    "historical_clv",
+    "load_cdnow_summary",
+    "load_cdnow_transactions",
+    "retention_improvement_table",
+]

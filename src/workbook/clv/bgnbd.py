@@ -1,0 +1,432 @@
+"""BG/NBD model: how many purchases a member will make, and whether they are still "alive".
+
+The beta-geometric/negative-binomial distribution model (Fader, Hardie and Lee 2005,
+"Counting your customers the easy way", *Marketing Science* 24(2)) describes members who
+buy at a steady personal rate while active and may drop out for good after any purchase:
+
+* while active, member *i* buys as a Poisson process with rate ``lambda_i``;
+  ``lambda_i ~ Gamma(shape=r, rate=alpha)`` across members (``alpha`` is in the model's
+  time unit, so its value depends on days vs weeks);
+* after each purchase the member drops out with probability ``p_i``;
+  ``p_i ~ Beta(a, b)`` across members.
+
+The data per member are ``frequency`` (``x``, repeat purchases), ``recency`` (``t_x``, time
+from the first to the last purchase) and ``T`` (time from the first purchase to the end of
+the observation period), as built by :func:`workbook.clv.data.bgnbd_summary`.  Parameters
+are estimated by maximum likelihood with :func:`scipy.optimize.minimize` on the log scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp
+
+from workbook.clv._checks import check_summary_time_unit, check_time_unit, rfm_arrays
+from workbook.errors import ConvergenceError, WorkbookInputError
+
+PARAM_NAMES = ("r", "alpha", "a", "b")
+
+#: Log-parameters beyond this size mean the optimiser ran off to a boundary of the model.
+_LOG_BOUND = 12.0
+
+
+def bgnbd_log_likelihood(
+    params: Sequence[float], frequency: np.ndarray, recency: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """Per-member log-likelihood of the BG/NBD model (equation 6 of Fader, Hardie & Lee 2005).
+
+    Parameters
+    ----------
+    params : sequence of float
+        ``(r, alpha, a, b)``, all positive.
+    frequency, recency, T : array_like
+        Repeat purchases ``x``, time of the last purchase ``t_x`` and age ``T`` (same time
+        unit as ``alpha``).
+
+    Returns
+    -------
+    ndarray
+        One log-likelihood per member (sum it for the total).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ll = bgnbd_log_likelihood((0.243, 4.414, 0.793, 2.426), np.array([0.0, 2.0]),
+    ...                           np.array([0.0, 30.43]), np.array([38.86, 38.86]))
+    >>> np.round(ll, 3)
+    array([-0.555, -9.459])
+    """
+    r, alpha, a, b = params
+    x = np.asarray(frequency, dtype="float64")
+    t_x = np.asarray(recency, dtype="float64")
+    T = np.asarray(T, dtype="float64")
+    # log[Gamma(r+x) alpha^r / Gamma(r)] + log[B(a, b+x) / B(a, b)]
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+    # still active at T: (alpha+T)^-(r+x)
+    log_active = -(r + x) * np.log(alpha + T)
+    # dropped out right after the last purchase: a/(b+x-1) (alpha+t_x)^-(r+x), only if x > 0
+    repeat = x > 0
+    log_dropped = np.full_like(x, -np.inf)
+    log_dropped[repeat] = (
+        np.log(a)
+        - np.log(b + x[repeat] - 1)
+        - (r + x[repeat]) * np.log(alpha + t_x[repeat])
+    )
+    return common + logsumexp(np.stack([log_active, log_dropped]), axis=0)
+
+
+class BetaGeoModel:
+    """BG/NBD model of repeat purchases and dropout, fitted by maximum likelihood.
+
+    Parameters
+    ----------
+    time_unit : {"W", "D"}, default "W"
+        Time unit of ``recency`` and ``T`` in the summaries this model is fitted on and
+        of every horizon ``t`` passed to its methods.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        Estimates of ``r``, ``alpha`` (in ``time_unit``), ``a`` and ``b``.
+    standard_errors_ : pandas.Series
+        Asymptotic standard errors from the inverse Hessian of the log-likelihood
+        (delta method from the log scale); NaN if the Hessian is not invertible.
+    log_likelihood_ : float
+        Maximised total log-likelihood.
+    n_members_ : int
+        Number of members used in the fit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({"frequency": [0, 1, 4, 0, 2, 7, 0, 3],
+    ...                         "recency": [0, 10, 30, 0, 5, 35, 0, 20],
+    ...                         "T": [38, 39, 39, 20, 39, 39, 15, 39]})
+    >>> model = BetaGeoModel().fit(summary)
+    >>> sorted(model.params_.index)
+    ['a', 'alpha', 'b', 'r']
+    >>> bool((model.probability_alive(summary) <= 1).all())
+    True
+    """
+
+    def __init__(self, time_unit: str = "W") -> None:
+        self.time_unit = time_unit
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        summary: pd.DataFrame,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ) -> BetaGeoModel:
+        """Estimate ``r, alpha, a, b`` by maximum likelihood.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            One row per member with repeat purchases, recency (time from first to last
+            purchase) and T (time from first purchase to the analysis date), in
+            ``time_unit``.  See :func:`workbook.clv.data.bgnbd_summary`.
+        frequency_col, recency_col, T_col : str
+            Column names.
+
+        Returns
+        -------
+        BetaGeoModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        WorkbookInputError
+            Missing or invalid columns (negative values, recency > T, ...).
+        ConvergenceError
+            If the optimiser does not converge or the estimates run off to a boundary
+            (e.g. no member seems to drop out, so ``a`` and ``b`` grow without limit).
+        """
+        check_time_unit(self.time_unit)
+        check_summary_time_unit(summary, self.time_unit)
+        x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
+        if not (x > 0).any():
+            raise WorkbookInputError(
+                f"Column {frequency_col!r} is 0 for every member: with no repeat purchase the "
+                "BG/NBD model cannot be estimated. Use a longer observation period."
+            )
+        n = len(x)
+
+        def objective(log_params: np.ndarray) -> float:
+            ll = bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)
+            return -float(ll.sum()) / n
+
+        # Starting points: a neutral one and one matching the mean purchase rate.
+        rate = max(float(x.sum() / T.sum()), 1e-6)
+        starts = [np.zeros(4), np.log([1.0, 1.0 / rate, 1.0, 3.0]), np.log([0.5, 0.5 / rate, 0.5, 1.0])]
+        bounds = [(-_LOG_BOUND - 3, _LOG_BOUND + 3)] * 4
+        results = []
+        for start in starts:
+            with np.errstate(all="ignore"):
+                res = minimize(objective, start, method="L-BFGS-B", bounds=bounds)
+            if np.isfinite(res.fun):
+                results.append(res)
+        if not results:
+            raise ConvergenceError(
+                "BG/NBD fit failed: the log-likelihood is not finite at any starting point. "
+                "Check the summary for extreme values (e.g. T in days with time_unit='W')."
+            )
+        best = min(results, key=lambda res: res.fun)
+        # Polish with Nelder-Mead: L-BFGS-B often stops with a line-search warning at the optimum.
+        with np.errstate(all="ignore"):
+            polished = minimize(
+                objective, best.x, method="Nelder-Mead",
+                options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000},
+            )
+        if polished.fun <= best.fun:
+            best = polished
+        if not best.success or not np.isfinite(best.fun):
+            raise ConvergenceError(
+                f"BG/NBD fit did not converge ({best.message}). Try more members or a longer "
+                "calibration period, and check for members with implausible purchase counts."
+            )
+        if np.any(np.abs(best.x) > _LOG_BOUND):
+            est = dict(zip(PARAM_NAMES, np.exp(best.x).round(4)))
+            raise ConvergenceError(
+                f"BG/NBD estimates ran off to a boundary ({est}): the data carry almost no "
+                "information on one part of the model (typically no visible dropout, so a and b "
+                "grow without limit). Use a longer calibration period or more members."
+            )
+        self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
+        self.log_likelihood_ = -best.fun * n
+        self.n_members_ = n
+        self.standard_errors_ = self._standard_errors(best.x, objective, n)
+        return self
+
+    def _standard_errors(self, log_params: np.ndarray, objective, n: int) -> pd.Series:
+        """Delta-method standard errors from the numerical Hessian on the log scale."""
+        from statsmodels.tools.numdiff import approx_hess3
+
+        with np.errstate(all="ignore"):
+            hess = approx_hess3(log_params, lambda p: objective(p) * n)
+        try:
+            cov_log = np.linalg.inv(hess)
+            se = np.exp(log_params) * np.sqrt(np.diag(cov_log))
+        except np.linalg.LinAlgError:
+            se = np.full(4, np.nan)
+        return pd.Series(se, index=list(PARAM_NAMES), name="standard_error")
+
+    def summary(self) -> pd.DataFrame:
+        """Table of estimates, standard errors and 95% confidence limits (normal approximation).
+
+        Returns
+        -------
+        DataFrame
+            Index ``r, alpha, a, b``; columns ``estimate``, ``standard_error``,
+            ``ci_lower``, ``ci_upper``.
+        """
+        self._check_fitted()
+        out = pd.concat([self.params_, self.standard_errors_], axis=1)
+        out["ci_lower"] = out["estimate"] - 1.96 * out["standard_error"]
+        out["ci_upper"] = out["estimate"] + 1.96 * out["standard_error"]
+        return out
+
+    # -------------------------------------------------------------- predictions
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise WorkbookInputError(
+                "This BetaGeoModel is not fitted yet: call .fit(summary) first, or set "
+                "params_ to known values, e.g. pd.Series({'r': 0.243, 'alpha': 4.414, "
+                "'a': 0.793, 'b': 2.426})."
+            )
+
+    def _params(self) -> tuple[float, float, float, float]:
+        self._check_fitted()
+        return tuple(float(self.params_[k]) for k in PARAM_NAMES)  # type: ignore[return-value]
+
+    def _log_odds_dropped(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """log of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x) for x > 0, -inf for x = 0."""
+        r, alpha, a, b = self._params()
+        out = np.full(np.broadcast(x, t_x, T).shape, -np.inf)
+        x, t_x, T = np.broadcast_arrays(x, t_x, T)
+        m = x > 0
+        out[m] = (
+            np.log(a)
+            - np.log(b + x[m] - 1)
+            + (r + x[m]) * (np.log(alpha + T[m]) - np.log(alpha + t_x[m]))
+        )
+        return out
+
+    def probability_alive(
+        self,
+        summary: pd.DataFrame,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ) -> pd.Series:
+        """Probability that each member is still active at the analysis date.
+
+        ``P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``
+        (Fader, Hardie & Lee 2005, eq. 11).  Members without a repeat purchase are alive
+        with probability 1 in the BG/NBD model (dropout happens only after a purchase).
+
+        Returns
+        -------
+        Series
+            Named ``probability_alive``, indexed like ``summary``.
+        """
+        check_summary_time_unit(summary, self.time_unit)
+        x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
+        p = expit(-self._log_odds_dropped(x, t_x, T))
+        return pd.Series(p, index=summary.index, name="probability_alive")
+
+    def expected_purchases(
+        self,
+        t: float,
+        summary: pd.DataFrame,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ) -> pd.Series:
+        """Expected purchases of each member in the next ``t`` time units.
+
+        Conditional expectation ``E[Y(t) | x, t_x, T]`` of Fader, Hardie & Lee (2005, eq. 10),
+        using the Gauss hypergeometric function :func:`scipy.special.hyp2f1`.
+
+        Parameters
+        ----------
+        t : float
+            Horizon in ``time_unit`` (e.g. 39 for 39 weeks).
+        summary : DataFrame
+            BG/NBD summary (see :meth:`fit`).
+
+        Returns
+        -------
+        Series
+            Named ``expected_purchases``, indexed like ``summary``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+        >>> round(float(m.expected_purchases(39, one).iloc[0]), 3)
+        1.226
+        """
+        check_summary_time_unit(summary, self.time_unit)
+        x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
+        values = self._conditional_expectation(np.asarray(t, dtype="float64"), x, t_x, T)
+        return pd.Series(values, index=summary.index, name="expected_purchases")
+
+    def _conditional_expectation(
+        self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
+        """Vectorised eq. 10; broadcasts ``t`` against the member arrays."""
+        if np.any(t < 0):
+            raise WorkbookInputError(f"The horizon t must not be negative, got {t}.")
+        r, alpha, a, b = self._params()
+        z = t / (alpha + T + t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bracket = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(
+                r + x, b + x, a + b + x - 1, z
+            )
+            numerator = (a + b + x - 1) / (a - 1) * bracket
+        return numerator * expit(-self._log_odds_dropped(x, t_x, T))
+
+    def expected_purchases_population(self, t: float | Sequence[float]) -> pd.Series:
+        """Expected purchases ``E[X(t)]`` of a new member in their first ``t`` time units.
+
+        ``E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]``
+        (Fader, Hardie & Lee 2005, eq. 9).  Repeat purchases only: the first purchase at
+        time 0 is not counted.
+
+        Parameters
+        ----------
+        t : float or sequence of float
+            Horizon(s) in ``time_unit``.
+
+        Returns
+        -------
+        Series
+            Named ``expected_purchases``, indexed by ``t``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> m.expected_purchases_population([1, 78]).round(3).tolist()
+        [0.053, 1.861]
+        """
+        r, alpha, a, b = self._params()
+        t_arr = np.atleast_1d(np.asarray(t, dtype="float64"))
+        if np.any(t_arr < 0):
+            raise WorkbookInputError(f"The horizon t must not be negative, got {t}.")
+        value = (a + b - 1) / (a - 1) * (
+            1.0 - (alpha / (alpha + t_arr)) ** r * hyp2f1(r, b, a + b - 1, t_arr / (alpha + t_arr))
+        )
+        return pd.Series(value, index=pd.Index(t_arr, name="t"), name="expected_purchases")
+
+    def frequency_recency_grid(
+        self,
+        T: float,
+        *,
+        t: float = 1.0,
+        max_frequency: int = 30,
+        n_recency: int = 40,
+        quantity: str = "expected_purchases",
+    ) -> pd.DataFrame:
+        """Model predictions on a grid of frequency and recency for members of age ``T``.
+
+        Parameters
+        ----------
+        T : float
+            Age of the hypothetical members (time since the first purchase).
+        t : float, default 1
+            Horizon for ``quantity="expected_purchases"``.
+        max_frequency : int, default 30
+            Frequencies ``0 .. max_frequency`` (rows).
+        n_recency : int, default 40
+            Number of recency values from 0 to ``T`` (columns).
+        quantity : {"expected_purchases", "probability_alive"}
+
+        Returns
+        -------
+        DataFrame
+            Index ``frequency``, columns ``recency``.  Cells with ``frequency == 0`` and
+            ``recency > 0`` are impossible and NaN.
+        """
+        if quantity not in ("expected_purchases", "probability_alive"):
+            raise WorkbookInputError(
+                f"quantity={quantity!r} is not valid; choose 'expected_purchases' or "
+                "'probability_alive'."
+            )
+        if T <= 0 or max_frequency < 0 or n_recency < 2:
+            raise WorkbookInputError(
+                f"Need T > 0, max_frequency >= 0 and n_recency >= 2; got T={T}, "
+                f"max_frequency={max_frequency}, n_recency={n_recency}."
+            )
+        freq = np.arange(max_frequency + 1, dtype="float64")[:, None]
+        rec = np.linspace(0.0, T, n_recency)[None, :]
+        x, t_x, T_arr = np.broadcast_arrays(freq, rec, np.float64(T))
+        if quantity == "probability_alive":
+            values = expit(-self._log_odds_dropped(x, t_x, T_arr))
+        else:
+            values = self._conditional_expectation(np.float64(t), x, t_x, T_arr)
+        values = np.where((x == 0) & (t_x > 0), np.nan, values)
+        return pd.DataFrame(
+            values,
+            index=pd.Index(freq.ravel().astype(int), name="frequency"),
+            columns=pd.Index(rec.ravel(), name="recency"),
+        )
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            est = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
+            return f"BetaGeoModel(time_unit={self.time_unit!r}; {est})"
+        return f"BetaGeoModel(time_unit={self.time_unit!r})"
