@@ -1,0 +1,309 @@
+"""Keyed pseudonymisation of member ids and masking of personal data.
+
+Member ids are replaced by an HMAC-SHA256 of the id under a secret key: the
+same id and key always give the same pseudonym (so tables still join and runs
+are comparable), and without the key the pseudonym cannot be turned back into
+the id nor recomputed from a guessed id.  Names, phones and emails are masked
+(``张**``, ``138****1234``, ``a***@example.com``) or dropped.
+
+The key comes from, in order: the ``key=`` argument, ``key_file=``, the
+``WORKBOOK_PSEUDO_KEY`` environment variable, the file named by
+``WORKBOOK_PSEUDO_KEY_FILE``, or ``~/.workbook_key``.  A key file inside a git
+working tree is refused so that it cannot be committed.  Create one with::
+
+    python -c "import secrets; print(secrets.token_hex(32))" > ~/.workbook_key
+    chmod 600 ~/.workbook_key
+
+What is and is not protected is documented in ``docs/privacy.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbook.errors import WorkbookInputError
+from workbook.validation import check_in_choices, format_rows
+
+__all__ = ["Pseudonymiser", "mask_pii", "DEFAULT_KEY_FILE", "PII_COLUMNS"]
+
+#: Default key file (outside any repository).
+DEFAULT_KEY_FILE = Path("~/.workbook_key")
+#: Columns treated as direct identifiers by default.
+PII_COLUMNS = ("name", "phone", "email")
+MIN_KEY_LENGTH = 32
+
+_HOW_TO = (
+    'Create a key once with:  python -c "import secrets; print(secrets.token_hex(32))" '
+    "> ~/.workbook_key  (then chmod 600 ~/.workbook_key), or set the environment variable "
+    "WORKBOOK_PSEUDO_KEY. Keep the key outside the repository and do not share it: "
+    "whoever has it can link pseudonyms to member ids."
+)
+
+
+def _git_root(path: Path) -> Path | None:
+    for parent in [path, *path.parents]:
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
+def _read_key_file(path: Path) -> bytes:
+    path = path.expanduser().resolve()
+    root = _git_root(path.parent)
+    if root is not None:
+        raise WorkbookInputError(
+            f"Refusing key file {str(path)!r}: it is inside the git working tree {str(root)!r} "
+            "and could be committed. Move it outside, e.g. to ~/.workbook_key."
+        )
+    if not path.is_file():
+        raise WorkbookInputError(f"Key file {str(path)!r} does not exist. {_HOW_TO}")
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def _mask_phone(s: pd.Series) -> pd.Series:
+    digits = s.str.replace(r"\D", "", regex=True)
+    digits = digits.where(~(digits.str.len().gt(11) & digits.str.startswith("86")),
+                          digits.str.slice(2))
+    long_enough = digits.str.len().ge(8)
+    masked = digits.str.slice(0, 3) + "****" + digits.str.slice(-4)
+    return masked.where(long_enough, "****").where(s.notna())
+
+
+def _mask_email(s: pd.Series) -> pd.Series:
+    parts = s.str.strip().str.split("@", n=1, expand=True)
+    if parts.shape[1] < 2:
+        return pd.Series("***", index=s.index, dtype="str").where(s.notna())
+    masked = parts[0].str.slice(0, 1) + "***@" + parts[1]
+    return masked.where(parts[1].notna(), "***").where(s.notna())
+
+
+def _mask_name(s: pd.Series) -> pd.Series:
+    # First character (the surname for Chinese names), fixed-length mask hides the length.
+    return (s.str.strip().str.slice(0, 1) + "**").where(s.notna())
+
+
+_MASKERS = {"phone": _mask_phone, "email": _mask_email}
+
+
+def mask_pii(df: pd.DataFrame, columns: Sequence[str] | None = None, how: str = "mask") -> pd.DataFrame:
+    """Mask or drop personal-data columns; returns a copy.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Not modified.
+    columns : sequence of str, optional
+        Columns to treat.  Default :data:`PII_COLUMNS`, skipping those absent;
+        explicitly named columns must exist.  A column is masked as a phone
+        number if its name contains ``phone``/``mobile``, as an email if it
+        contains ``mail``, otherwise as a name (first character + ``**``).
+    how : {"mask", "drop"}
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"name": ["张伟"], "phone": ["+86 138-0013-1234"],
+    ...                    "email": ["wei.zhang@example.com"]})
+    >>> mask_pii(df).iloc[0].tolist()
+    ['张**', '138****1234', 'w***@example.com']
+    """
+    check_in_choices(how, ["mask", "drop"], "how")
+    if not isinstance(df, pd.DataFrame):
+        raise WorkbookInputError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+    if columns is None:
+        columns = [c for c in PII_COLUMNS if c in df.columns]
+    else:
+        columns = list(columns)
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise WorkbookInputError(
+                f"mask_pii: column(s) {missing} not in the frame; it has {list(df.columns)}."
+            )
+    if how == "drop":
+        return df.drop(columns=columns)
+    out = df.copy()
+    for col in columns:
+        s = out[col].astype("str")
+        lower = str(col).lower()
+        if "phone" in lower or "mobile" in lower:
+            out[col] = _mask_phone(s)
+        elif "mail" in lower:
+            out[col] = _mask_email(s)
+        else:
+            out[col] = _mask_name(s)
+    return out
+
+
+class Pseudonymiser:
+    """Keyed (HMAC-SHA256) pseudonyms for member ids, stable for a given key.
+
+    Parameters
+    ----------
+    key : str or bytes, optional
+        The secret key (at least 32 characters, e.g. 64 hex digits).
+    key_env : str, default "WORKBOOK_PSEUDO_KEY"
+        Environment variable holding the key, used when ``key`` is not given.
+    key_file : path, optional
+        File holding the key (refused if inside a git working tree).
+    length : int, default 16
+        Hex digits kept from the digest (16 = 64 bits: a collision among a
+        million ids has probability about 3e-8; collisions are checked).
+    prefix : str, default "M"
+        Prefix of the pseudonyms, so they are not mistaken for real ids.
+
+    Attributes
+    ----------
+    key_id : str
+        A short fingerprint of the key (not the key) to record which key made
+        a pseudonymised data set.
+
+    Raises
+    ------
+    WorkbookInputError
+        No key found (the message says how to create one), key too short, key
+        file inside a git repository.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ps = Pseudonymiser(key="0123456789abcdef" * 4)
+    >>> ids = pd.Series(["001", "002", "001", None])
+    >>> out = ps.pseudonymise_ids(ids)
+    >>> out[0] == out[2], out[0] != out[1], out[0].startswith("M"), pd.isna(out[3])
+    (True, True, True, True)
+    """
+
+    def __init__(self, key: str | bytes | None = None, key_env: str = "WORKBOOK_PSEUDO_KEY",
+                 key_file: str | Path | None = None, length: int = 16, prefix: str = "M"):
+        if key is None and key_file is not None:
+            key = _read_key_file(Path(key_file))
+        if key is None and os.environ.get(key_env):
+            key = os.environ[key_env].strip()
+        if key is None and os.environ.get(f"{key_env}_FILE"):
+            key = _read_key_file(Path(os.environ[f"{key_env}_FILE"]))
+        if key is None and DEFAULT_KEY_FILE.expanduser().is_file():
+            key = _read_key_file(DEFAULT_KEY_FILE)
+        if key is None:
+            raise WorkbookInputError(
+                f"No pseudonymisation key: pass key_file=..., set {key_env}, or create "
+                f"~/.workbook_key. {_HOW_TO}"
+            )
+        key_bytes = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+        if len(key_bytes) < MIN_KEY_LENGTH:
+            raise WorkbookInputError(
+                f"The pseudonymisation key has {len(key_bytes)} characters; use at least "
+                f"{MIN_KEY_LENGTH} random characters. {_HOW_TO}"
+            )
+        if not 8 <= int(length) <= 64:
+            raise WorkbookInputError(f"length={length} must be between 8 and 64 hex digits.")
+        self._key = key_bytes
+        self.length = int(length)
+        self.prefix = str(prefix)
+        self.key_id = hashlib.sha256(b"workbook-key-id:" + key_bytes).hexdigest()[:8]
+
+    @classmethod
+    def from_env(cls, key_env: str = "WORKBOOK_PSEUDO_KEY", **kwargs) -> "Pseudonymiser":
+        """Key from ``$WORKBOOK_PSEUDO_KEY``, ``$WORKBOOK_PSEUDO_KEY_FILE`` or ``~/.workbook_key``."""
+        return cls(key=None, key_env=key_env, **kwargs)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Pseudonymiser(key_id={self.key_id!r}, length={self.length}, prefix={self.prefix!r})"
+
+    def _digest(self, value: str) -> str:
+        return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[: self.length]
+
+    def pseudonymise_ids(self, ids: pd.Series) -> pd.Series:
+        """Replace each id by ``prefix + HMAC-SHA256(key, id)[:length]``; missing stay missing.
+
+        Ids are compared as text with surrounding blanks removed (``"001"`` and
+        ``" 001"`` are the same member; ``1`` and ``"1"`` too).  Hashing runs in
+        Python once per *distinct* id (``pd.factorize``), then is broadcast.
+
+        Parameters
+        ----------
+        ids : Series
+            Not modified.
+
+        Returns
+        -------
+        Series
+            Same index and name, dtype ``str``.
+        """
+        if not isinstance(ids, pd.Series):
+            ids = pd.Series(ids)
+        text = ids.astype("str").str.strip()
+        text = text.where(ids.notna() & text.ne(""))
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        hashed = np.array([self.prefix + self._digest(u) for u in uniques], dtype=object)
+        if len(set(hashed)) != len(hashed):
+            raise WorkbookInputError(
+                f"Pseudonym collision among {len(hashed)} ids with length={self.length}; "
+                "use a larger length."
+            )
+        out = np.full(len(codes), None, dtype=object)
+        out[codes >= 0] = hashed[codes[codes >= 0]]
+        return pd.Series(out, index=ids.index, name=ids.name, dtype="str")
+
+    def pseudonymise_frame(
+        self,
+        df: pd.DataFrame,
+        id_columns: Sequence[str] = ("member_id",),
+        pii_columns: Sequence[str] | None = None,
+        how: str = "mask",
+    ) -> pd.DataFrame:
+        """Copy of ``df`` with id columns pseudonymised and PII masked or dropped.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Not modified.
+        id_columns : sequence of str
+            Columns of ids to hash (all must exist).  Use the same key for every
+            table so that they still join.
+        pii_columns : sequence of str, optional
+            Passed to :func:`mask_pii` (default: name, phone, email when present;
+            ``()`` for none).
+        how : {"mask", "drop"}
+            For the PII columns.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ps = Pseudonymiser(key="k" * 32)
+        >>> m = pd.DataFrame({"member_id": ["001"], "phone": ["13800131234"]})
+        >>> out = ps.pseudonymise_frame(m)
+        >>> out["phone"].iloc[0], out["member_id"].iloc[0] != "001"
+        ('138****1234', True)
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise WorkbookInputError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+        missing = [c for c in id_columns if c not in df.columns]
+        if missing:
+            raise WorkbookInputError(
+                f"pseudonymise_frame: id column(s) {missing} not in the frame; it has "
+                f"{list(df.columns)}."
+            )
+        out = mask_pii(df, pii_columns, how=how)
+        for col in id_columns:
+            out[col] = self.pseudonymise_ids(df[col])
+        return out
+
+
+def check_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
+    """Raise if any original id survives in a pseudonymised column (a safety check)."""
+    leaked = pseudonymised.isin(set(original.dropna().astype("str")))
+    if leaked.any():
+        raise WorkbookInputError(
+            f"Raw ids remain after pseudonymisation at {format_rows(pseudonymised.index[leaked])}."
+        )
