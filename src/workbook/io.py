@@ -43,6 +43,7 @@ label.
 from __future__ import annotations
 
 import codecs
+import datetime as _dt
 import csv
 import difflib
 import io as _io
@@ -482,12 +483,19 @@ def _sniff_delimiter(lines: list[str], header_idx: int, path: Path) -> str:
     if counts[best] > 1:
         return best
     # The header line does not split: a title line above the header, or an unknown delimiter.
+    if header.count("，") >= 2:
+        raise WorkbookInputError(
+            f"{path.name} has only one column: the header {header[:60]!r} is separated by "
+            "full-width commas '，' (typed with a Chinese input method), not ','. Replace them "
+            "with ',' in a text editor, or pass sep='，'."
+        )
     for i, line in enumerate(lines[: header_idx + 15]):
         if i <= header_idx:
             continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else line
         for d in _DELIMITERS:
             n = len(_split_line(line, d))
-            if n > 1:
+            if n > 2 and len(_split_line(nxt, d)) == n:
                 raise WorkbookInputError(
                     f"Row {header_idx + 1} of {path.name} ({header[:60]!r}) has a single column "
                     f"but row {i + 1} has {n} {_DELIMITER_NAMES[d]}-separated fields. If the "
@@ -545,7 +553,7 @@ def _read_csv(path: Path, encoding, sep, header_row: int, notes: list) -> _Raw:
     try:
         frame = pd.read_csv(
             _io.StringIO(text), sep=sep, dtype=str, header=hidx, skip_blank_lines=False,
-            skipinitialspace=True,
+            skipinitialspace=True, engine="c" if len(sep.encode()) == 1 else "python",
         )
     except pd.errors.ParserError as exc:
         raise WorkbookInputError(
@@ -559,7 +567,7 @@ def _read_csv(path: Path, encoding, sep, header_row: int, notes: list) -> _Raw:
 
 def _read_excel(path: Path, sheet_name, header_row: int, notes: list) -> _Raw:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet_name, header=header_row - 1, dtype=str)
+        frame = pd.read_excel(path, sheet_name=sheet_name, header=header_row - 1, dtype=object)
         preview_df = pd.read_excel(path, sheet_name=sheet_name, header=None, nrows=15, dtype=str)
     except ValueError as exc:
         if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
@@ -577,7 +585,30 @@ def _read_excel(path: Path, sheet_name, header_row: int, notes: list) -> _Raw:
         raise WorkbookInputError(f"{path.name} (sheet {sheet_name!r}) is empty.")
     preview = [[("" if pd.isna(v) else str(v)) for v in row] for row in preview_df.itertuples(index=False)]
     rows = np.arange(len(frame)) + header_row + 1
-    return _Raw(frame, rows, notes, preview)
+    return _Raw(_excel_columns(frame), rows, notes, preview)
+
+
+def _excel_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel cells keep their type: all-date columns become datetime64, all-number
+    columns numeric, everything else text.  Columns mixing date cells and text
+    cells stay as objects and are sorted out by the date parser."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in ("datetime", "datetime64", "date"):
+            out[col] = pd.to_datetime(s)
+        elif kind in ("integer", "floating", "mixed-integer-float"):
+            out[col] = pd.to_numeric(s)
+        elif kind == "mixed" and s.map(_is_datetime_cell).any():
+            out[col] = s
+        else:
+            out[col] = _as_text(s)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _is_datetime_cell(v) -> bool:
+    return isinstance(v, (_dt.datetime, _dt.date))
 
 
 def _read_raw(path, *, encoding, sep, sheet_name, header_row) -> _Raw:
@@ -729,8 +760,17 @@ def _convert_datetime(s, column, rows, problems, notes, date_format=None, timezo
             raise WorkbookInputError(
                 f"Column {column!r} holds {s.dtype} values, not dates; map the right column."
             )
+        s = s.reset_index(drop=True)
+        cells = None
+        if pd.api.types.is_object_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) == "mixed":
+            # Excel column with both date cells and text cells (hand-edited sheets)
+            is_cell = s.map(_is_datetime_cell).astype(bool)
+            cells = pd.to_datetime(s.where(is_cell)).where(is_cell)
+            s = s.where(~is_cell)
         raw = _as_text(s).reset_index(drop=True)
         present = raw.notna()
+        if not present.any() and cells is not None:
+            return cells
         if not present.any():
             return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
         has_tz = raw.str.contains(_TZ_SUFFIX, regex=True, na=False)
@@ -776,6 +816,8 @@ def _convert_datetime(s, column, rows, problems, notes, date_format=None, timezo
                       "pass date_format= to be explicit", int(present.sum()), repr(first))
             fmt_desc = f"the format of the first value {first!r}"
             mixed_hint = "; the column seems to mix date formats"
+        if cells is not None:
+            parsed = parsed.where(cells.isna(), cells.astype(parsed.dtype))
         bad = (present & parsed.isna()).to_numpy()
         if bad.any():
             _problem(problems, "not_a_date", column, rows[bad], raw[bad],
