@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
 from workbook.clv._checks import check_summary_time_unit, check_time_unit, rfm_arrays
 from workbook.errors import ConvergenceError, WorkbookInputError
@@ -77,6 +77,37 @@ def bgnbd_log_likelihood(
         - (r + x[repeat]) * np.log(alpha + t_x[repeat])
     )
     return common + logsumexp(np.stack([log_active, log_dropped]), axis=0)
+
+
+def _negative_log_likelihood_and_gradient(
+    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood and its gradient with respect to the log-parameters.
+
+    Writing the per-member log-likelihood as ``C + log(exp(A) + exp(B))`` (``C`` the
+    gamma/beta terms, ``A`` the still-active and ``B`` the dropped-out branch), the
+    gradient is ``dC + w_A dA + w_B dB`` with ``w`` the softmax weights of the branches.
+    """
+    r, alpha, a, b = np.exp(log_params)
+    repeat = x > 0
+    log_a_T = np.log(alpha + T)
+    log_a_tx = np.log(alpha + t_x)
+    A = -(r + x) * log_a_T
+    B = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * log_a_tx, -np.inf)
+    lse = np.logaddexp(A, B)
+    C = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+    w_A = np.exp(A - lse)
+    w_B = 1.0 - w_A
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_A * log_a_T - w_B * log_a_tx
+    d_alpha = r / alpha - w_A * (r + x) / (alpha + T) - w_B * (r + x) / (alpha + t_x)
+    d_a = digamma(a + b) - digamma(a + b + x) + w_B / a
+    d_b = (
+        digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)
+        - w_B / np.where(repeat, b + x - 1, 1.0)
+    )
+    n = len(x)
+    grad = np.array([d_r.sum(), d_alpha.sum(), d_a.sum(), d_b.sum()]) * np.array([r, alpha, a, b])
+    return -float((C + lse).sum()) / n, -grad / n
 
 
 class BetaGeoModel:
@@ -159,18 +190,18 @@ class BetaGeoModel:
             )
         n = len(x)
 
-        def objective(log_params: np.ndarray) -> float:
-            ll = bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)
-            return -float(ll.sum()) / n
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            with np.errstate(all="ignore"):
+                return _negative_log_likelihood_and_gradient(log_params, x, t_x, T)
 
-        # Starting points: a neutral one and one matching the mean purchase rate.
+        # Starting points: a neutral one and two matching the mean purchase rate.
         rate = max(float(x.sum() / T.sum()), 1e-6)
         starts = [np.zeros(4), np.log([1.0, 1.0 / rate, 1.0, 3.0]), np.log([0.5, 0.5 / rate, 0.5, 1.0])]
         bounds = [(-_LOG_BOUND - 3, _LOG_BOUND + 3)] * 4
+        options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
         results = []
         for start in starts:
-            with np.errstate(all="ignore"):
-                res = minimize(objective, start, method="L-BFGS-B", bounds=bounds)
+            res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
             if np.isfinite(res.fun):
                 results.append(res)
         if not results:
@@ -179,18 +210,13 @@ class BetaGeoModel:
                 "Check the summary for extreme values (e.g. T in days with time_unit='W')."
             )
         best = min(results, key=lambda res: res.fun)
-        # Polish with Nelder-Mead: L-BFGS-B often stops with a line-search warning at the optimum.
-        with np.errstate(all="ignore"):
-            polished = minimize(
-                objective, best.x, method="Nelder-Mead",
-                options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000},
-            )
-        if polished.fun <= best.fun:
-            best = polished
-        if not best.success or not np.isfinite(best.fun):
+        gradient_norm = float(np.max(np.abs(objective(best.x)[1])))
+        # L-BFGS-B may stop with a line-search warning right at the optimum: judge by the gradient.
+        if not np.isfinite(best.fun) or gradient_norm > 1e-5:
             raise ConvergenceError(
-                f"BG/NBD fit did not converge ({best.message}). Try more members or a longer "
-                "calibration period, and check for members with implausible purchase counts."
+                f"BG/NBD fit did not converge ({best.message}; largest gradient {gradient_norm:.2g}). "
+                "Try more members or a longer calibration period, and check for members with "
+                "implausible purchase counts."
             )
         if np.any(np.abs(best.x) > _LOG_BOUND):
             est = dict(zip(PARAM_NAMES, np.exp(best.x).round(4)))
@@ -202,20 +228,22 @@ class BetaGeoModel:
         self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
         self.log_likelihood_ = -best.fun * n
         self.n_members_ = n
-        self.standard_errors_ = self._standard_errors(best.x, objective, n)
+        self.standard_errors_ = self._standard_errors(best.x, lambda p: objective(p)[1] * n)
         return self
 
-    def _standard_errors(self, log_params: np.ndarray, objective, n: int) -> pd.Series:
-        """Delta-method standard errors from the numerical Hessian on the log scale."""
-        from statsmodels.tools.numdiff import approx_hess3
+    @staticmethod
+    def _standard_errors(log_params: np.ndarray, gradient) -> pd.Series:
+        """Delta-method standard errors from the Hessian (central differences of the gradient)."""
+        from statsmodels.tools.numdiff import approx_fprime
 
-        with np.errstate(all="ignore"):
-            hess = approx_hess3(log_params, lambda p: objective(p) * n)
+        hess = approx_fprime(log_params, gradient, centered=True)
+        hess = (hess + hess.T) / 2
         try:
             cov_log = np.linalg.inv(hess)
-            se = np.exp(log_params) * np.sqrt(np.diag(cov_log))
+            with np.errstate(invalid="ignore"):
+                se = np.exp(log_params) * np.sqrt(np.diag(cov_log))
         except np.linalg.LinAlgError:
-            se = np.full(4, np.nan)
+            se = np.full(len(log_params), np.nan)
         return pd.Series(se, index=list(PARAM_NAMES), name="standard_error")
 
     def summary(self) -> pd.DataFrame:
