@@ -213,27 +213,35 @@ def _two_prop(
     non-zero difference is wrong in statsmodels <= 0.15 (statsmodels issue
     #10269), which also makes its root bracketing fail on some tables.
     """
-    test = test_proportions_2indep(
-        x_t, n_t, x_c, n_c, method=method, compare="diff",
-        alternative=alternative, correction=False,
-    )
     ci_alpha = alpha if alternative == "two-sided" else 2 * alpha
     ci_method = "newcomb" if method == "score" else method
-    low, upp = confint_proportions_2indep(
-        x_t, n_t, x_c, n_c, method=ci_method, compare="diff", alpha=ci_alpha
-    )
-    rlow = rupp = np.nan
-    if x_c > 0 and x_t > 0:
-        try:  # the ratio score interval is unaffected by #10269; "log" is the fallback
-            rlow, rupp = confint_proportions_2indep(
-                x_t, n_t, x_c, n_c, method="score", compare="ratio", alpha=ci_alpha,
-                correction=False,
-            )
-        except ValueError:
-            rlow, rupp = confint_proportions_2indep(
-                x_t, n_t, x_c, n_c, method="log", compare="ratio", alpha=ci_alpha
-            )
-        rlow, rupp = float(rlow) - 1.0, float(rupp) - 1.0
+    # statsmodels also computes ratios/odds ratios internally, which divide by zero
+    # when an arm has no conversions; those values are not used here.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        test = test_proportions_2indep(
+            x_t, n_t, x_c, n_c, method=method, compare="diff",
+            alternative=alternative, correction=False,
+        )
+        low, upp = confint_proportions_2indep(
+            x_t, n_t, x_c, n_c, method=ci_method, compare="diff", alpha=ci_alpha
+        )
+        rlow = rupp = np.nan
+        if x_c > 0 and x_t > 0:
+            # The ratio score interval is unaffected by #10269; "log" is the fallback
+            # when its root bracketing fails.
+            try:
+                rlow, rupp = confint_proportions_2indep(
+                    x_t, n_t, x_c, n_c, method="score", compare="ratio", alpha=ci_alpha,
+                    correction=False,
+                )
+                ok = np.isrealobj(rlow) and np.isrealobj(rupp) and np.isfinite([rlow, rupp]).all()
+            except ValueError:
+                ok = False
+            if not ok:
+                rlow, rupp = confint_proportions_2indep(
+                    x_t, n_t, x_c, n_c, method="log", compare="ratio", alpha=ci_alpha
+                )
+            rlow, rupp = float(rlow) - 1.0, float(rupp) - 1.0
     low, upp = float(low), float(upp)
     if alternative != "two-sided":
         low, upp = _one_sided_ci(low, upp, alternative)
