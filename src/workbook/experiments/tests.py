@@ -44,6 +44,11 @@ from workbook.experiments._checks import (
 PROPORTION_METHODS = ("score", "wald", "agresti-caffo")
 
 _ALT_ZH = {"two-sided": "双侧", "larger": "单侧（实验组更高）", "smaller": "单侧（实验组更低）"}
+_ALT_EN = {
+    "two-sided": "two-sided",
+    "larger": "one-sided (treatment higher)",
+    "smaller": "one-sided (treatment lower)",
+}
 
 
 def _fmt_pct(x: float) -> str:
@@ -113,16 +118,16 @@ class ProportionTestResult:
             else "not statistically significant (could be chance)"
         )
         return (
-            f"实验组 {self.treatment} 转化率 {_fmt_pct(self.rate_treatment)}（{self.n_treatment} 人），"
-            f"对照组 {self.control} 转化率 {_fmt_pct(self.rate_control)}（{self.n_control} 人）；"
+            f"实验组（{self.treatment}）转化率 {_fmt_pct(self.rate_treatment)}（{self.n_treatment} 人），"
+            f"对照组（{self.control}）转化率 {_fmt_pct(self.rate_control)}（{self.n_control} 人）；"
             f"提升 {self.abs_lift * 100:+.2f} 个百分点（相对 {_fmt_pct(self.rel_lift)}），"
             f"{level:.0%} 置信区间 [{self.ci_low * 100:+.2f}, {self.ci_high * 100:+.2f}] 个百分点，"
             f"{_ALT_ZH[self.alternative]} p = {self.p_value:.4f}，{verdict_zh}。\n"
-            f"Treatment {self.treatment}: {_fmt_pct(self.rate_treatment)} converted "
-            f"(n = {self.n_treatment}); control {self.control}: {_fmt_pct(self.rate_control)} "
+            f"Treatment arm {self.treatment!r}: {_fmt_pct(self.rate_treatment)} converted "
+            f"(n = {self.n_treatment}); control arm {self.control!r}: {_fmt_pct(self.rate_control)} "
             f"(n = {self.n_control}). Lift {self.abs_lift * 100:+.2f} percentage points "
             f"({_fmt_pct(self.rel_lift)} relative), {level:.0%} CI "
-            f"[{self.ci_low * 100:+.2f}, {self.ci_high * 100:+.2f}] pp, {self.alternative} "
+            f"[{self.ci_low * 100:+.2f}, {self.ci_high * 100:+.2f}] pp, {_ALT_EN[self.alternative]} "
             f"p = {self.p_value:.4f}: {verdict_en}."
         )
 
@@ -189,16 +194,16 @@ class MeanTestResult:
                 "of the unadjusted one)"
             )
         return (
-            f"实验组 {self.treatment} 人均 {self.value_col} {self.mean_treatment:,.2f}，"
-            f"对照组 {self.control} {self.mean_control:,.2f}；差值 {self.diff:+,.2f}"
+            f"实验组（{self.treatment}）人均 {self.value_col} {self.mean_treatment:,.2f}，"
+            f"对照组（{self.control}）{self.mean_control:,.2f}；差值 {self.diff:+,.2f}"
             f"（相对 {_fmt_pct(self.rel_diff)}），{level:.0%} 置信区间 "
             f"[{self.ci_low:+,.2f}, {self.ci_high:+,.2f}]，{_ALT_ZH[self.alternative]} "
             f"p = {self.p_value:.4f}，{verdict_zh}{cuped_zh}。\n"
-            f"Mean {self.value_col}: treatment {self.treatment} {self.mean_treatment:,.2f} "
-            f"(n = {self.n_treatment}), control {self.control} {self.mean_control:,.2f} "
+            f"Mean {self.value_col}: treatment arm {self.treatment!r} {self.mean_treatment:,.2f} "
+            f"(n = {self.n_treatment}), control arm {self.control!r} {self.mean_control:,.2f} "
             f"(n = {self.n_control}). Difference {self.diff:+,.2f} ({_fmt_pct(self.rel_diff)} "
             f"relative), {level:.0%} CI [{self.ci_low:+,.2f}, {self.ci_high:+,.2f}], Welch "
-            f"{self.alternative} p = {self.p_value:.4f}: {verdict_en}{cuped_en}."
+            f"{_ALT_EN[self.alternative]} p = {self.p_value:.4f}: {verdict_en}{cuped_en}."
         )
 
 
