@@ -123,21 +123,22 @@ def rfm_table(
     time_col: str = "timestamp",
     amount_col: str = "amount",
     return_col: str | None = "is_return",
-    engine: str = "pandas",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """Recency, frequency and monetary value of every member who bought.
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame (or anything :func:`workbook.aggregate.member_summary` accepts)
         Tidy transactions (see the data contract in CONTRIBUTING.md).  Not modified.
     analysis_date : date-like, optional
         The "today" of the analysis; default midnight after the last
         transaction day.  Transactions at or after it are ignored.
     member_col, time_col, amount_col, return_col : str
         Column names; ``return_col`` may be absent (negative amounts are then returns).
-    engine : str, default "pandas"
-        Passed to :func:`workbook.aggregate.member_summary`.
+    engine : {None, "pandas", "duckdb", "spark"}
+        Passed to :func:`workbook.aggregate.member_summary` (``None`` picks it
+        from the type of ``transactions``).
 
     Returns
     -------
