@@ -703,16 +703,30 @@ def _convert_id(s, column, rows, problems, notes):
 
 def _convert_float(s, column, rows, problems, notes, integer=False):
     if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-        raw = _as_text(s)
-        t = raw.str.normalize("NFKC").str.replace("\u2212", "-", regex=False)
+        raw = _as_text(s).reset_index(drop=True)
+        # Clean each distinct text once (prices repeat), then broadcast with the codes.
+        codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+        u = pd.Series(uniq, dtype="str")
+        t = u.str.normalize("NFKC").str.replace("\u2212", "-", regex=False)
         t = t.str.replace(r"\s+", "", regex=True)
-        currency = t.str.contains(r"[¥$€£]|元|RMB|CNY", case=False, regex=True, na=False)
+        cur_u = t.str.contains(r"[¥$€£]|元|RMB|CNY", case=False, regex=True, na=False)
         t = t.str.replace(r"[¥$€£]|元|RMB|CNY", "", case=False, regex=True)
-        paren = t.str.fullmatch(r"\(.*\)", na=False)
-        t = t.where(~paren, "-" + t.str.slice(1, -1))
-        grouped = t.str.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", na=False)
-        t = t.where(~grouped, t.str.replace(",", "", regex=False))
-        values = pd.to_numeric(t, errors="coerce").astype("float64")
+        paren_u = t.str.fullmatch(r"\(.*\)", na=False)
+        t = t.where(~paren_u, "-" + t.str.slice(1, -1))
+        grp_u = t.str.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", na=False)
+        t = t.where(~grp_u, t.str.replace(",", "", regex=False))
+        val_u = pd.to_numeric(t, errors="coerce").astype("float64").to_numpy()
+        present = codes >= 0
+        safe = np.where(present, codes, 0)
+
+        def spread(arr, fill):
+            arr = np.asarray(arr)
+            return np.where(present, arr[safe] if len(arr) else fill, fill)
+
+        values = pd.Series(spread(val_u, np.nan), dtype="float64")
+        currency = pd.Series(spread(cur_u.to_numpy(bool), False))
+        paren = pd.Series(spread(paren_u.to_numpy(bool), False))
+        grouped = pd.Series(spread(grp_u.to_numpy(bool), False))
         for mask, action in ((currency, "removed currency symbol or unit"),
                              (grouped, "removed thousands separators"),
                              (paren, "read (accounting parentheses) as negative")):
@@ -835,9 +849,19 @@ def _convert_datetime(s, column, rows, problems, notes, date_format=None, timezo
     return parsed
 
 
+def _keys(raw: pd.Series) -> pd.Series:
+    """Normalised lookup keys (NFKC, stripped, lower case), computed once per distinct value."""
+    codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    key_u = pd.Series(uniq, dtype="str").str.normalize("NFKC").str.strip().str.lower()
+    key = key_u.to_numpy(dtype=object, na_value=None)
+    out = np.full(len(codes), None, dtype=object)
+    out[codes >= 0] = key[codes[codes >= 0]]
+    return pd.Series(out, index=raw.index, dtype="str")
+
+
 def _convert_choice(s, column, rows, problems, notes, table: dict, unknown=frozenset(), label=""):
     raw = _as_text(s).reset_index(drop=True)
-    key = raw.str.normalize("NFKC").str.strip().str.lower()
+    key = _keys(raw)
     out = key.map(table)
     unk = key.isin(unknown)
     if unk.any():
@@ -855,7 +879,7 @@ def _convert_bool(s, column, rows, problems, notes):
     if pd.api.types.is_bool_dtype(s):
         return s.astype("boolean").reset_index(drop=True)
     raw = _as_text(s).reset_index(drop=True)
-    key = raw.str.normalize("NFKC").str.strip().str.lower()
+    key = _keys(raw)
     out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     out[key.isin(_TRUE)] = True
     out[key.isin(_FALSE)] = False
