@@ -704,8 +704,16 @@ def calibration_table(
         edges = np.percentile(p, np.linspace(0, 1, n_bins + 1) * 100)
     else:
         edges = np.linspace(0.0, 1.0, n_bins + 1)
-    counts = np.bincount(np.searchsorted(edges[1:-1], p, side="right"), minlength=n_bins)
-    counts = counts[counts > 0]
+    # scikit-learn does not return the counts; rebuild its bins (its ``searchsorted``
+    # side differs between versions, so use the side that reproduces its means).
+    for side in ("left", "right"):
+        ids = np.searchsorted(edges[1:-1], p, side=side)
+        counts = np.bincount(ids, minlength=n_bins)
+        sums = np.bincount(ids, weights=p, minlength=n_bins)
+        nonzero = counts > 0
+        if nonzero.sum() == len(prob_pred) and np.allclose(sums[nonzero] / counts[nonzero], prob_pred):
+            break
+    counts = counts[nonzero]
     return pd.DataFrame({"mean_predicted": prob_pred, "observed_rate": prob_true, "n": counts})
 
 
