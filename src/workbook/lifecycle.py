@@ -476,6 +476,7 @@ def stage_transitions(
     matrix.columns = pd.Index(STAGES, name="stage_to", dtype="str")
     matrix.attrs["date_from"] = d_from
     matrix.attrs["date_to"] = d_to
+    matrix.attrs["normalize"] = normalize
     return matrix
 
 
