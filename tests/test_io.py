@@ -599,3 +599,24 @@ def test_load_workbook_data_synthetic_default():
         warnings.simplefilter("ignore")
         rep = validate_transactions(sample, members=d.members, now=pd.Timestamp.max)
     assert rep.empty, report_summary(rep).to_string()
+
+
+def test_empty_return_flag_is_read_from_amount_sign_and_noted(tmp_path):
+    p = write_csv(tmp_path / "r.csv", "id,t,a,r\nX,2024-01-01,5,\nX,2024-01-02,-5,\nX,2024-01-03,7,否\n")
+    res = load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount",
+                                "r": "is_return"}, now=NOW, return_report=True)
+    assert res.data["is_return"].tolist() == [False, True, False]
+    note = res.cleaning.loc[res.cleaning["column"] == "is_return"].iloc[0]
+    assert note["count"] == 2 and "amount sign" in note["action"]
+
+
+def test_unreadable_return_flag_is_reported(tmp_path):
+    p = write_csv(tmp_path / "r.csv", "id,t,a,r\nX,2024-01-01,5,maybe\n")
+    with pytest.raises(DataValidationError, match=r"unknown_value in column 'is_return': row 2.*"
+                                                  r"'maybe' is not a yes/no value"):
+        load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount",
+                              "r": "is_return"}, now=NOW)
+
+
+def test_validate_without_flag_column_treats_negatives_as_returns():
+    assert validate_transactions(_tx().drop(columns="is_return"), now="2024-02-01").empty

@@ -944,8 +944,8 @@ def _schema(table: str, frame: pd.DataFrame, now: pd.Timestamp, member_ids) -> p
     if table == "transactions":
         if "is_return" in frame.columns:
             flagged = frame["is_return"].astype("boolean").fillna(False)
-        else:
-            flagged = pd.Series(False, index=frame.index)
+        else:  # data contract: without a flag column, negative amounts are returns
+            flagged = pd.Series(True, index=frame.index)
         member_checks = []
         if member_ids is not None:
             known = set(member_ids)
@@ -1242,7 +1242,14 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
             _note(notes, "transaction_id", "not in file: created from row numbers "
                   "(duplicate receipts cannot be detected)", len(clean), f"R{rows[0]}")
         if "is_return" in clean.columns:
-            flag = clean["is_return"]
+            flag = clean["is_return"].copy()
+            bad_flag = np.isin(rows, [r for p in problems if (p["column"] == "is_return").any()
+                                      for r in p["row"]])
+            empty = flag.isna().to_numpy() & ~bad_flag
+            if empty.any():
+                flag[empty] = (clean["amount"] < 0)[empty]
+                _note(notes, "is_return", "empty return flag: read from the amount sign "
+                      "(negative = return)", empty.sum(), f"row {rows[empty][0]}")
             pos = (flag.fillna(False) & (clean["amount"] > 0)).to_numpy()
             if pos.any():
                 clean.loc[pos, "amount"] = -clean.loc[pos, "amount"]
@@ -1256,14 +1263,9 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
     # validation
     now_ts = _now(now, opts["timezone"])
     member_ids = _member_ids(members)
-    parse_rows = set(pd.concat(problems)["row"]) if problems else set()
     typed = clean.copy()
-    if "is_return" in typed.columns:
+    if "is_return" in typed.columns:  # still missing only where the flag was unreadable (reported)
         typed["is_return"] = typed["is_return"].fillna(False).astype(bool)
-        missing_flag = clean["is_return"].isna().to_numpy() & ~np.isin(rows, list(parse_rows))
-        if missing_flag.any():
-            _problem(problems, "missing_value", "is_return", rows[missing_flag],
-                     [None] * int(missing_flag.sum()), "missing is_return")
     report = _finish_report(problems + [_schema_problems(table, typed, rows, now_ts, member_ids)])
     if "is_return" in typed.columns:
         clean["is_return"] = typed["is_return"]
