@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import warnings
 from pathlib import Path
 
@@ -620,3 +619,21 @@ def test_unreadable_return_flag_is_reported(tmp_path):
 
 def test_validate_without_flag_column_treats_negatives_as_returns():
     assert validate_transactions(_tx().drop(columns="is_return"), now="2024-02-01").empty
+
+
+def test_excel_column_mixing_date_cells_and_text(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["会员卡号", "交易时间", "实付金额"])
+    ws.append(["0001", dt.datetime(2024, 3, 1, 10, 15), 1280])
+    ws.append([2, "2024/03/02 12:00", "￥88.50"])  # hand-typed text cell, number id
+    p = tmp_path / "mixed.xlsx"
+    wb.save(p)
+    df = load_transactions(p, SMALL_MAP, date_format="%Y/%m/%d %H:%M", now=NOW)
+    assert df["timestamp"].tolist() == [pd.Timestamp("2024-03-01 10:15"),
+                                        pd.Timestamp("2024-03-02 12:00")]
+    assert df["member_id"].tolist() == ["0001", "2"] and df["amount"].tolist() == [1280.0, 88.5]
