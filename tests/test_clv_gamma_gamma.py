@@ -1,0 +1,149 @@
+"""Tests of workbook.clv.gamma_gamma against the published CDNOW fit and simulations."""
+
+from __future__ import annotations
+
+import doctest
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbook.clv.gamma_gamma as gg_module
+from workbook.clv import (
+    FrequencySpendCorrelationWarning,
+    GammaGammaModel,
+    gamma_gamma_log_likelihood,
+    load_cdnow_summary,
+)
+from workbook.clv.cdnow import PUBLISHED_GAMMA_GAMMA_PARAMS
+from workbook.errors import WorkbookInputError
+
+PUBLISHED = pd.Series(PUBLISHED_GAMMA_GAMMA_PARAMS)
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    return load_cdnow_summary()
+
+
+@pytest.fixture(scope="module")
+def fitted(cdnow) -> GammaGammaModel:
+    return GammaGammaModel().fit(cdnow)
+
+
+def published_model() -> GammaGammaModel:
+    model = GammaGammaModel()
+    model.params_ = PUBLISHED.copy()
+    return model
+
+
+def simulate_spend(n, p, q, gamma, seed):
+    """Repeat buyers with 1-10 purchases; spend per purchase Gamma(p, rate nu), nu ~ Gamma(q, gamma)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 11, n)
+    nu = rng.gamma(q, 1.0 / gamma, n)
+    # The sum of x Gamma(p, nu) spends is Gamma(p x, nu); average = sum / x.
+    m = rng.gamma(p * x, 1.0 / nu) / x
+    return pd.DataFrame({"frequency": x, "monetary_value": m})
+
+
+def test_cdnow_fit_matches_published_estimates(fitted):
+    # The published values are rounded to 2 decimals: the fit must agree to within that
+    # rounding (0.005 absolute, i.e. < 0.2% for q and < 0.1% for p and gamma); allow 0.5%.
+    rel = (fitted.params_[PUBLISHED.index] / PUBLISHED - 1).abs()
+    assert (rel < 0.005).all(), rel
+    np.testing.assert_allclose(fitted.params_[PUBLISHED.index], PUBLISHED, atol=0.01)
+
+
+def test_cdnow_fit_uses_only_the_946_repeat_buyers(fitted, cdnow):
+    assert fitted.n_members_ == 946 == int((cdnow["frequency"] > 0).sum())
+    # Fader & Hardie (2013) report a correlation of 0.11 between frequency and spend.
+    assert fitted.frequency_spend_correlation_ == pytest.approx(0.11, abs=0.005)
+    repeat = cdnow[cdnow["frequency"] > 0]
+    total = gamma_gamma_log_likelihood(
+        fitted.params_.to_numpy(), repeat["frequency"], repeat["monetary_value"]
+    ).sum()
+    assert total == pytest.approx(fitted.log_likelihood_, rel=1e-12)
+
+
+def test_expected_average_spend_matches_hardie_spreadsheet(fitted, cdnow):
+    # Conditional expected average spend of the first 10 CDNOW customers from Hardie's
+    # Gamma-Gamma spreadsheet (http://brucehardie.com/notes/025/).
+    expected = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17]
+    got = fitted.expected_average_spend(cdnow.head(10))
+    # Printed to 2 decimals; optimiser differences move the 3rd decimal by < 0.01.
+    np.testing.assert_allclose(got.to_numpy(), expected, atol=0.01)
+    assert got.name == "expected_average_spend"
+    assert got.index.equals(cdnow.head(10).index)
+
+
+def test_expected_spend_is_weighted_average_of_own_and_population_mean():
+    model = published_model()
+    p, q, gamma = PUBLISHED
+    pop = p * gamma / (q - 1)
+    assert model.population_mean_spend() == pytest.approx(pop)
+    rows = pd.DataFrame({"frequency": [0, 3, 200], "monetary_value": [0.0, 80.0, 80.0]})
+    spend = model.expected_average_spend(rows).to_numpy()
+    w = p * 3 / (p * 3 + q - 1)
+    assert spend[0] == pytest.approx(pop)
+    assert spend[1] == pytest.approx(w * 80.0 + (1 - w) * pop)
+    assert spend[2] == pytest.approx(80.0, rel=0.01)  # many purchases: own mean dominates
+
+
+def test_recovers_true_parameters_of_simulated_population():
+    # 20,000 repeat buyers: q and gamma are estimated within a few percent; p within 5%.
+    true = pd.Series({"p": 4.0, "q": 3.0, "gamma": 20.0})
+    model = GammaGammaModel().fit(simulate_spend(20_000, *true, seed=5))
+    rel = (model.params_ / true - 1).abs()
+    assert (rel < 0.10).all(), rel
+    assert abs(model.frequency_spend_correlation_) < 0.05
+
+
+def test_warns_when_frequency_and_spend_are_correlated():
+    data = simulate_spend(2000, 4.0, 3.0, 20.0, seed=2)
+    data["monetary_value"] = data["monetary_value"] * data["frequency"] ** 1.5
+    with pytest.warns(FrequencySpendCorrelationWarning, match="correlated"):
+        GammaGammaModel().fit(data)
+
+
+def test_no_warning_on_independent_spend():
+    data = simulate_spend(2000, 4.0, 3.0, 20.0, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FrequencySpendCorrelationWarning)
+        GammaGammaModel().fit(data)
+
+
+def test_fit_does_not_modify_input(cdnow):
+    before = cdnow.copy()
+    GammaGammaModel().fit(cdnow)
+    pd.testing.assert_frame_equal(cdnow, before)
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (pd.DataFrame({"frequency": [1, 2]}), r"missing column\(s\) \['monetary_value'\]"),
+        (pd.DataFrame({"frequency": [1, 2], "monetary_value": [5.0, 0.0]}), "positive.*row 1"),
+        (pd.DataFrame({"frequency": [1, 2], "monetary_value": [5.0, -3.0]}), "negative.*row 1"),
+        (pd.DataFrame({"frequency": [1, 2], "monetary_value": [5.0, "x"]}), "numeric"),
+        (pd.DataFrame({"frequency": [0] * 20 + [1] * 5, "monetary_value": [0.0] * 20 + [9.0] * 5}), "Only 5 members"),
+    ],
+)
+def test_fit_rejects_bad_input(frame, match):
+    with pytest.raises(WorkbookInputError, match=match):
+        GammaGammaModel().fit(frame)
+
+
+def test_unfitted_and_heavy_tailed_models_raise():
+    rows = pd.DataFrame({"frequency": [1], "monetary_value": [10.0]})
+    with pytest.raises(WorkbookInputError, match="not fitted"):
+        GammaGammaModel().expected_average_spend(rows)
+    model = GammaGammaModel()
+    model.params_ = pd.Series({"p": 2.0, "q": 0.9, "gamma": 10.0})
+    with pytest.raises(WorkbookInputError, match="q = 0.900 <= 1"):
+        model.expected_average_spend(rows)
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(gg_module, raise_on_error=False).failed == 0
