@@ -637,3 +637,28 @@ def test_excel_column_mixing_date_cells_and_text(tmp_path):
     assert df["timestamp"].tolist() == [pd.Timestamp("2024-03-01 10:15"),
                                         pd.Timestamp("2024-03-02 12:00")]
     assert df["member_id"].tolist() == ["0001", "2"] and df["amount"].tolist() == [1280.0, 88.5]
+
+
+def test_load_workbook_data_default_uses_synth_load_dataset(monkeypatch):
+    """Wiring to workbook.synth.load_dataset, independent of the generator itself."""
+    import sys
+    import types
+
+    calls = []
+    tables = {"transactions": _tx(), "members": pd.DataFrame({"member_id": ["a", "b"],
+                                                              "phone": ["13800131234", None]}),
+              "stores": pd.DataFrame({"store_id": ["s1"]}), "store_traffic": None,
+              "campaigns": None, "truth": pd.DataFrame({"member_id": ["a"]})}
+    fake = types.ModuleType("workbook.synth")
+    fake.load_dataset = lambda directory=None: calls.append(directory) or types.SimpleNamespace(**tables)
+    monkeypatch.setitem(sys.modules, "workbook.synth", fake)
+    d = load_workbook_data(directory="somewhere")
+    assert calls == ["somewhere"] and d.source == "synthetic" and not d.pseudonymised
+    assert d.transactions is tables["transactions"] and d.stores is tables["stores"]
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
+    p = load_workbook_data(pseudonymise=True)
+    assert p.pseudonymised and p.members["phone"].iloc[0] == "138****1234"
+    assert set(p.transactions["member_id"].dropna()) <= set(p.members["member_id"])
+    assert tables["transactions"]["member_id"].iloc[0] == "a"  # originals untouched
+    with pytest.raises(WorkbookInputError, match="members= was given without data="):
+        load_workbook_data(members=GOOD / "members_utf8_bom.csv")
