@@ -9,11 +9,21 @@ here, so each metric is defined exactly once:
     transactions), ``n_purchase_days`` (distinct calendar days with a purchase),
     ``n_returns``, ``n_purchases_window`` (purchases in the ``window_days``
     before the analysis date), ``monetary_total`` (net spend: purchases minus
-    returns), ``monetary_avg`` (``monetary_total / n_purchases``),
+    returns, counted in whole cents), ``monetary_avg``
+    (``monetary_total / n_purchases``),
     ``recency_days``, ``tenure_days``.
 
 ``member_period_activity`` (one row per member and calendar period with a purchase)
     ``period`` (start of the month or week), ``n_purchases``, ``amount``.
+
+Engines
+-------
+Both functions run on pandas (default for a DataFrame), DuckDB (default for a
+path to Parquet/CSV files or a DuckDB relation; out of core) or Spark (default
+for a pyspark DataFrame); see :mod:`workbook.engines`.  DuckDB and Spark run
+the one SQL text per aggregation in :mod:`workbook.sql`; every engine returns
+the same small pandas table, finished by the same code below, and the engines
+agree exactly (tested in ``tests/test_engines.py``).
 
 Definitions
 -----------
@@ -25,7 +35,13 @@ Definitions
 * ``recency_days`` is the number of *whole elapsed days* between the last
   purchase and the analysis date: ``floor((analysis_date - last_purchase) / 1 day)``.
   ``tenure_days`` is the same for the first purchase.  (DuckDB's ``date_diff('day', ...)``
-  counts midnights crossed instead; the other engines reproduce this definition.)
+  counts midnights crossed instead; so the SQL returns the timestamps and the
+  days are counted once, here, for every engine.)
+* Money is counted in whole cents (分) so that sums are exact and do not depend
+  on summation order: each amount is rounded to the cent, half up
+  (``floor(amount * 100 + 0.5)``), and ``monetary_total`` / ``amount`` are the
+  integer cent sums divided by 100.
+* The SQL engines work at microsecond resolution (nanoseconds are truncated).
 """
 
 from __future__ import annotations
@@ -33,6 +49,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbook import engines, sql
+from workbook.errors import WorkbookInputError
 from workbook.validation import (
     check_in_choices,
     require_columns,
@@ -101,8 +119,72 @@ def _whole_days(delta: pd.Series) -> pd.Series:
     return (delta // pd.Timedelta(days=1)).astype("int64")
 
 
+def _cents(amount: pd.Series) -> np.ndarray:
+    """Amounts in whole cents, half up: ``floor(amount * 100 + 0.5)`` (as in workbook.sql)."""
+    return np.floor(amount.to_numpy(dtype="float64") * 100.0 + 0.5).astype("int64")
+
+
+_RAW_SUMMARY_COLUMNS = [
+    "member_id",
+    "first_purchase",
+    "last_purchase",
+    "prev_purchase",
+    "n_purchases",
+    "n_purchase_days",
+    "n_returns",
+    "n_purchases_window",
+    "monetary_cents",
+]
+_DATETIME_COLUMNS = ["first_purchase", "last_purchase", "prev_purchase"]
+_COUNT_COLUMNS = ["n_purchases", "n_purchase_days", "n_returns", "n_purchases_window"]
+
+
+def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) -> pd.DataFrame:
+    """Per-member facts from prepared transactions: the pandas twin of sql.MEMBER_SUMMARY_SQL."""
+    tx = tx.assign(cents=_cents(tx["amount"]))
+    buys = tx.loc[~tx["is_return"]].sort_values(["member_id", "ts"], kind="stable")
+    # Members whose only rows are returns have no purchase to measure from.
+    tx = tx.loc[tx["member_id"].isin(buys["member_id"])]
+    g = buys.groupby("member_id", sort=True)["ts"]
+    window_start = date - pd.Timedelta(days=window_days)
+    out = pd.DataFrame(
+        {
+            "first_purchase": g.min(),
+            "last_purchase": g.max(),
+            "n_purchases": g.size(),
+            "n_purchase_days": buys["ts"].dt.normalize().groupby(buys["member_id"], sort=True).nunique(),
+        }
+    )
+    second_last = g.nth(-2)
+    out["prev_purchase"] = pd.Series(
+        second_last.to_numpy(), index=buys.loc[second_last.index, "member_id"].to_numpy()
+    ).reindex(out.index)
+    in_window = buys.loc[buys["ts"] >= window_start].groupby("member_id", sort=True).size()
+    out["n_purchases_window"] = in_window.reindex(out.index, fill_value=0)
+    out["n_returns"] = tx.groupby("member_id", sort=True)["is_return"].sum()
+    out["monetary_cents"] = tx.groupby("member_id", sort=True)["cents"].sum()
+    out.index.name = "member_id"
+    return out.reset_index()[_RAW_SUMMARY_COLUMNS]
+
+
+def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd.DataFrame:
+    """Derived metrics, defined once for every engine, on the small per-member table."""
+    out = raw.set_index("member_id").sort_index(kind="stable")
+    for col in _DATETIME_COLUMNS:
+        out[col] = out[col].astype(f"datetime64[{time_unit}]")
+    for col in _COUNT_COLUMNS:
+        out[col] = out[col].astype("int64")
+    out["monetary_total"] = out["monetary_cents"].astype("int64") / 100.0
+    out["monetary_avg"] = out["monetary_total"] / out["n_purchases"]
+    out["recency_days"] = _whole_days(date - out["last_purchase"])
+    out["tenure_days"] = _whole_days(date - out["first_purchase"])
+    out = out[SUMMARY_COLUMNS]
+    out.attrs["analysis_date"] = date
+    return out
+
+
 def member_summary(
-    transactions: pd.DataFrame,
+    transactions: object,
     analysis_date: object | None = None,
     *,
     member_col: str = "member_id",
@@ -110,24 +192,29 @@ def member_summary(
     amount_col: str = "amount",
     return_col: str | None = "is_return",
     window_days: int = 365,
-    engine: str = "pandas",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """One row per member with the purchase facts every analysis needs.
 
     Parameters
     ----------
-    transactions : DataFrame
-        Tidy transactions, one row per receipt.  Not modified.
+    transactions : DataFrame, str, Path, DuckDB relation or pyspark DataFrame
+        Tidy transactions, one row per receipt (not modified): a pandas
+        DataFrame, a Parquet/CSV file, folder or glob, a DuckDB relation or a
+        Spark DataFrame (see :mod:`workbook.engines`).
     analysis_date : date-like, optional
         The "today" of the analysis.  Defaults to midnight after the last
         transaction day.  Transactions at or after it are ignored.
     member_col, time_col, amount_col, return_col : str
-        Column names.  ``return_col`` may be absent from the frame; negative
+        Column names.  ``return_col`` may be absent from the data; negative
         amounts are then returns.
     window_days : int, default 365
         Length of the trailing window for ``n_purchases_window``.
-    engine : {"pandas"}
-        Computation engine.
+    engine : {None, "pandas", "duckdb", "spark"}
+        Computation engine; ``None`` picks it from the type of
+        ``transactions`` (pandas for a DataFrame, DuckDB for files or a DuckDB
+        relation, Spark for a Spark DataFrame).  All engines give identical
+        results.
 
     Returns
     -------
@@ -145,53 +232,57 @@ def member_summary(
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-10", "2024-01-05"]),
     ...     "amount": [10.0, 20.0, 5.0]})
     >>> s = member_summary(tx, analysis_date="2024-01-11")
-    >>> s[["n_purchases", "monetary_total", "recency_days"]]
+    >>> s[["n_purchases", "monetary_total", "recency_days"]]  # doctest: +NORMALIZE_WHITESPACE
                n_purchases  monetary_total  recency_days
     member_id
     a                    2            30.0             1
     b                    1             5.0             6
+    >>> member_summary(tx, analysis_date="2024-01-11", engine="duckdb").equals(s)
+    True
     """
-    check_in_choices(engine, ["pandas"], "engine")
-    if window_days <= 0:
-        raise ValueError(f"window_days must be positive, got {window_days}.")
-    tx, date = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
-    buys = tx.loc[~tx["is_return"]].sort_values(["member_id", "ts"], kind="stable")
-    # Members whose only rows are returns have no purchase to measure from.
-    tx = tx.loc[tx["member_id"].isin(buys["member_id"])]
-    net = tx.groupby("member_id", sort=True)["amount"].sum()
-    returns = tx.groupby("member_id", sort=True)["is_return"].sum()
-
-    g = buys.groupby("member_id", sort=True)["ts"]
-    window_start = date - pd.Timedelta(days=window_days)
-    out = pd.DataFrame(
-        {
-            "first_purchase": g.min(),
-            "last_purchase": g.max(),
-            "n_purchases": g.size(),
-            "n_purchase_days": buys["ts"].dt.normalize().groupby(buys["member_id"], sort=True).nunique(),
-        }
-    )
-    second_last = g.nth(-2)
-    out["prev_purchase"] = pd.Series(
-        second_last.to_numpy(), index=buys.loc[second_last.index, "member_id"].to_numpy()
-    ).reindex(out.index)
-    in_window = buys.loc[buys["ts"] >= window_start].groupby("member_id", sort=True).size()
-    out["n_purchases_window"] = in_window.reindex(out.index, fill_value=0).astype("int64")
-    out["n_returns"] = returns.astype("int64")
-    out["monetary_total"] = net.astype("float64")
-    out["monetary_avg"] = out["monetary_total"] / out["n_purchases"]
-    out["recency_days"] = _whole_days(date - out["last_purchase"])
-    out["tenure_days"] = _whole_days(date - out["first_purchase"])
-    out.index.name = "member_id"
-    out.attrs["analysis_date"] = date
-    return out[SUMMARY_COLUMNS]
+    engine = engines.resolve_engine(transactions, engine)
+    if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days <= 0:
+        raise WorkbookInputError(f"window_days must be a positive whole number, got {window_days!r}.")
+    window_days = int(window_days)
+    if engine == "pandas":
+        tx, date = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+        raw = _pandas_summary_raw(tx, date, window_days)
+        time_unit = np.datetime_data(transactions[time_col].dtype)[0]
+    else:
+        res = engines.run_sql(
+            sql.MEMBER_SUMMARY_SQL,
+            transactions,
+            engine,
+            analysis_date,
+            member_col=member_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            return_col=return_col,
+            window_days=window_days,
+        )
+        raw, date, time_unit = res.frame, res.analysis_date, res.time_unit
+    return _finish_summary(raw, date, time_unit)
 
 
 _PERIOD_FREQ = {"M": "M", "month": "M", "W": "W-SUN", "week": "W-SUN"}
+_PERIOD_UNIT = {"M": "month", "month": "month", "W": "week", "week": "week"}
+
+
+def _finish_activity(raw: pd.DataFrame) -> pd.DataFrame:
+    """Column types and money in CNY, the same for every engine."""
+    out = pd.DataFrame(
+        {
+            "member_id": raw["member_id"],
+            "period": raw["period"].astype("datetime64[us]"),
+            "n_purchases": raw["n_purchases"].astype("int64"),
+            "amount": raw["amount_cents"].astype("int64") / 100.0,
+        }
+    )
+    return out.sort_values(["member_id", "period"], kind="stable").reset_index(drop=True)
 
 
 def member_period_activity(
-    transactions: pd.DataFrame,
+    transactions: object,
     analysis_date: object | None = None,
     *,
     freq: str = "M",
@@ -199,29 +290,32 @@ def member_period_activity(
     time_col: str = "timestamp",
     amount_col: str = "amount",
     return_col: str | None = "is_return",
-    engine: str = "pandas",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """Purchases and net spend per member and calendar period.
 
     Parameters
     ----------
-    transactions : DataFrame
-        Tidy transactions.  Not modified.
+    transactions : DataFrame, str, Path, DuckDB relation or pyspark DataFrame
+        Tidy transactions (not modified); see :func:`member_summary`.
     analysis_date : date-like, optional
         Transactions at or after it are ignored (default: midnight after the
         last transaction day).
     freq : {"M", "W"}
         Calendar months or weeks (Monday to Sunday).
-    engine : {"pandas"}
-        Computation engine.
+    member_col, time_col, amount_col, return_col : str
+        Column names.
+    engine : {None, "pandas", "duckdb", "spark"}
+        Computation engine; ``None`` infers it from ``transactions``.
 
     Returns
     -------
     DataFrame
         Columns ``member_id``, ``period`` (Timestamp of the period's first
         day), ``n_purchases`` (purchase transactions, returns excluded) and
-        ``amount`` (net spend, returns subtracted), sorted by member and period.
-        Only periods in which the member bought or returned something appear.
+        ``amount`` (net spend in CNY, returns subtracted, exact to the cent),
+        sorted by member and period.  Only periods in which the member bought
+        or returned something appear.
 
     Examples
     --------
@@ -235,15 +329,27 @@ def member_period_activity(
     0         a 2024-01-01            2    30.0
     1         a 2024-03-01            1     5.0
     """
-    check_in_choices(engine, ["pandas"], "engine")
+    engine = engines.resolve_engine(transactions, engine)
     check_in_choices(freq, list(_PERIOD_FREQ), "freq")
-    tx, _ = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
-    period = tx["ts"].dt.to_period(_PERIOD_FREQ[freq]).dt.start_time
-    out = (
-        tx.assign(period=period, is_buy=~tx["is_return"])
-        .groupby(["member_id", "period"], sort=True)
-        .agg(n_purchases=("is_buy", "sum"), amount=("amount", "sum"))
-        .reset_index()
-    )
-    out["n_purchases"] = out["n_purchases"].astype("int64")
-    return out
+    if engine == "pandas":
+        tx, _ = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+        period = tx["ts"].dt.to_period(_PERIOD_FREQ[freq]).dt.start_time
+        raw = (
+            tx.assign(period=period, is_buy=~tx["is_return"], amount_cents=_cents(tx["amount"]))
+            .groupby(["member_id", "period"], sort=True)
+            .agg(n_purchases=("is_buy", "sum"), amount_cents=("amount_cents", "sum"))
+            .reset_index()
+        )
+    else:
+        raw = engines.run_sql(
+            sql.MEMBER_PERIOD_ACTIVITY_SQL,
+            transactions,
+            engine,
+            analysis_date,
+            member_col=member_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            return_col=return_col,
+            period_unit=_PERIOD_UNIT[freq],
+        ).frame
+    return _finish_activity(raw)
