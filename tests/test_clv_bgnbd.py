@@ -15,7 +15,7 @@ from scipy.special import gammaln
 from scipy.stats import gamma as gamma_dist
 
 import workbook.clv.bgnbd as bgnbd_module
-from workbook.clv import BetaGeoModel, bgnbd_log_likelihood, load_cdnow_summary
+from workbook.clv import BetaGeoModel, bgnbd_log_likelihood, calibration_vs_holdout, load_cdnow_summary
 from workbook.clv.cdnow import PUBLISHED_BGNBD_LOG_LIKELIHOOD, PUBLISHED_BGNBD_PARAMS
 from workbook.errors import ConvergenceError, WorkbookInputError
 
@@ -304,3 +304,25 @@ def test_convergence_error_when_nobody_drops_out():
 
 def test_docstring_examples_run():
     assert doctest.testmod(bgnbd_module, raise_on_error=False).failed == 0
+
+
+def test_calibration_vs_holdout_table():
+    model = published_model()
+    split = pd.DataFrame(
+        {
+            "frequency": [0, 0, 1, 3, 9],
+            "recency": [0.0, 0.0, 5.0, 20.0, 30.0],
+            "T": [30.0, 20.0, 30.0, 30.0, 31.0],
+            "frequency_holdout": [0, 1, 2, 1, 5],
+            "duration_holdout": [10.0] * 5,
+        }
+    )
+    table = calibration_vs_holdout(model, split, max_frequency=3)
+    assert table["n_members"].tolist() == [2, 1, 0, 2]
+    assert table["actual_holdout"].iloc[[0, 1, 3]].tolist() == [0.5, 2.0, 3.0]
+    assert np.isnan(table.loc[2, "actual_holdout"])
+    expected = model.expected_purchases(10.0, split)
+    assert table.loc[3, "predicted_holdout"] == pytest.approx(expected.iloc[3:].mean())
+    assert table.loc[0, "predicted_holdout"] == pytest.approx(expected.iloc[:2].mean())
+    with pytest.raises(WorkbookInputError, match=r"missing column\(s\) \['duration_holdout'\]"):
+        calibration_vs_holdout(model, split.drop(columns="duration_holdout"))

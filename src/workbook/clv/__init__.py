@@ -11,7 +11,7 @@ One concept per module:
 * :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
 """
 
-from workbook.clv.bgnbd import BetaGeoModel, bgnbd_log_likelihood
+from workbook.clv.bgnbd import BetaGeoModel, bgnbd_log_likelihood, calibration_vs_holdout
 from workbook.clv.cdnow import load_cdnow_summary, load_cdnow_transactions
 from workbook.clv.data import bgnbd_summary, calibration_holdout_split
 from workbook.clv.gamma_gamma import (
@@ -29,6 +29,7 @@ __all__ = [
     "bgnbd_log_likelihood",
     "bgnbd_summary",
     "calibration_holdout_split",
+    "calibration_vs_holdout",
     "customer_lifetime_value",
     "formula_clv",
     "gamma_gamma_log_likelihood",

@@ -458,3 +458,72 @@ class BetaGeoModel:
             est = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
             return f"BetaGeoModel(time_unit={self.time_unit!r}; {est})"
         return f"BetaGeoModel(time_unit={self.time_unit!r})"
+
+
+def calibration_vs_holdout(
+    model: BetaGeoModel,
+    split: pd.DataFrame,
+    *,
+    max_frequency: int = 7,
+    frequency_col: str = "frequency",
+    recency_col: str = "recency",
+    T_col: str = "T",
+    holdout_col: str = "frequency_holdout",
+    duration_col: str = "duration_holdout",
+) -> pd.DataFrame:
+    """Average predicted and actual holdout purchases by calibration frequency.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Model fitted on the calibration columns of ``split``.
+    split : DataFrame
+        Output of :func:`workbook.clv.data.calibration_holdout_split`.
+    max_frequency : int, default 7
+        Calibration frequencies at or above this are pooled in the last row.
+
+    Returns
+    -------
+    DataFrame
+        Index ``frequency`` (0 .. ``max_frequency``, the last meaning "or more"),
+        columns ``n_members``, ``actual_holdout`` and ``predicted_holdout`` (means per
+        member).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = BetaGeoModel()
+    >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    >>> split = pd.DataFrame({"frequency": [0, 0, 2], "recency": [0.0, 0.0, 30.0],
+    ...                       "T": [38.0, 36.0, 38.0], "frequency_holdout": [0, 1, 2],
+    ...                       "duration_holdout": [39.0, 39.0, 39.0]})
+    >>> calibration_vs_holdout(m, split, max_frequency=2)["n_members"].tolist()
+    [2, 0, 1]
+    """
+    from workbook.validation import require_columns, require_numeric
+
+    require_columns(split, [holdout_col, duration_col], "split")
+    for col in (holdout_col, duration_col):
+        require_numeric(split, col, "split")
+    if max_frequency < 1:
+        raise WorkbookInputError(f"max_frequency must be at least 1, got {max_frequency}.")
+    check_summary_time_unit(split, model.time_unit, "split")
+    x, t_x, T = rfm_arrays(split, frequency_col, recency_col, T_col, "split")
+    duration = split[duration_col].to_numpy(dtype="float64")
+    predicted = model._conditional_expectation(duration, x, t_x, T)
+    group = np.minimum(x, max_frequency).astype(int)
+    table = (
+        pd.DataFrame(
+            {"frequency": group, "actual": split[holdout_col].to_numpy(dtype="float64"),
+             "predicted": predicted}
+        )
+        .groupby("frequency")
+        .agg(
+            n_members=("actual", "size"),
+            actual_holdout=("actual", "mean"),
+            predicted_holdout=("predicted", "mean"),
+        )
+        .reindex(pd.RangeIndex(max_frequency + 1, name="frequency"))
+    )
+    table["n_members"] = table["n_members"].fillna(0).astype("int64")
+    return table
