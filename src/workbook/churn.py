@@ -213,8 +213,8 @@ def _member_attributes(
             out[name] = np.floor(days / 365.25) if name == "age_years" else np.floor(days)
     for col in categorical_cols:
         # Categories from the whole members frame, so every cutoff gets the same columns.
-        cats = sorted(m[col].dropna().astype(str).unique())
-        values = pd.Categorical(m[col].reindex(index).astype("object"), categories=cats)
+        cats = sorted(pd.unique(m[col].dropna()), key=str)
+        values = pd.Categorical(m[col].reindex(index), categories=cats)
         dummies = pd.get_dummies(values, prefix=col, dtype="float64")
         dummies.index = index
         out = out.join(dummies)

@@ -59,7 +59,7 @@ def plot_did(
     require_columns(means_by_period, ["control", "treated"], "means_by_period")
     t = means_by_period.sort_index()
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     ax.plot(t.index, t["control"], marker="o", color=_CONTROL_COLOR, label="对照组 control")
     ax.plot(t.index, t["treated"], marker="o", color=_TREAT_COLOR, label="实验组 treated")
     if change_date is not None:

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import StrMethodFormatter
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
@@ -24,7 +25,7 @@ __all__ = ["plot_budget_curve", "plot_calibration", "plot_precision_recall", "pl
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -121,7 +122,7 @@ def plot_roc_pr(y_true: object, scores: object, axes: object | None = None) -> n
     2
     """
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     axes = np.asarray(axes, dtype=object).ravel()
     if axes.size != 2:
         raise WorkbookInputError(f"axes must be a pair of Axes, got {axes.size}.")
@@ -191,6 +192,8 @@ def plot_budget_curve(selection: pd.DataFrame, ax: Axes | None = None) -> Axes:
     if budget is not None and budget <= x.max():
         ax.axvline(budget, linestyle="--", color="grey", linewidth=1, label="预算 budget")
     ax.axhline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_xlabel("累计成本 cumulative cost (CNY)")
     ax.set_ylabel("累计预期净收益 cumulative net gain (CNY)")
     ax.set_title("挽留预算 retention budget")

@@ -51,7 +51,7 @@ def plot_km(
     require_columns(curves, ["group", "time", "survival"] + (["ci_lower", "ci_upper"] if ci else []),
                     "curves")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+        _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     for key, c in curves.groupby("group", sort=False):
         c = c.sort_values("time", kind="stable")
         (line,) = ax.step(c["time"], c["survival"], where="post", label=str(key), linewidth=1.8)
