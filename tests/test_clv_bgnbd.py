@@ -326,3 +326,15 @@ def test_calibration_vs_holdout_table():
     assert table.loc[0, "predicted_holdout"] == pytest.approx(expected.iloc[:2].mean())
     with pytest.raises(WorkbookInputError, match=r"missing column\(s\) \['duration_holdout'\]"):
         calibration_vs_holdout(model, split.drop(columns="duration_holdout"))
+
+
+def test_analytic_gradient_matches_finite_differences(cdnow):
+    from scipy.optimize import approx_fprime
+
+    x, t_x, T = (cdnow[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
+    f = bgnbd_module._negative_log_likelihood_and_gradient
+    for log_params in (np.log([0.3, 3.0, 0.6, 2.0]), np.log([2.0, 10.0, 1.5, 0.5])):
+        value, grad = f(log_params, x, t_x, T)
+        assert value == pytest.approx(-bgnbd_log_likelihood(np.exp(log_params), x, t_x, T).mean())
+        numeric = approx_fprime(log_params, lambda p: f(p, x, t_x, T)[0], 1e-7)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-7)

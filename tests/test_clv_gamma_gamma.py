@@ -147,3 +147,16 @@ def test_unfitted_and_heavy_tailed_models_raise():
 
 def test_docstring_examples_run():
     assert doctest.testmod(gg_module, raise_on_error=False).failed == 0
+
+
+def test_analytic_gradient_matches_finite_differences():
+    from scipy.optimize import approx_fprime
+
+    data = simulate_spend(500, 2.0, 3.0, 12.0, seed=9)
+    x, m = data["frequency"].to_numpy(float), data["monetary_value"].to_numpy()
+    f = gg_module._negative_log_likelihood_and_gradient
+    for log_params in (np.log([2.0, 3.0, 12.0]), np.log([0.5, 8.0, 100.0])):
+        value, grad = f(log_params, x, m)
+        assert value == pytest.approx(-gamma_gamma_log_likelihood(np.exp(log_params), x, m).mean())
+        numeric = approx_fprime(log_params, lambda p: f(p, x, m)[0], 1e-7)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-7)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from workbook.clv._checks import require_nonnegative
 from workbook.errors import ConvergenceError, WorkbookInputError
@@ -72,6 +72,23 @@ def gamma_gamma_log_likelihood(
         + px * np.log(x)
         - (px + q) * np.log(gamma + m * x)
     )
+
+
+def _negative_log_likelihood_and_gradient(
+    log_params: np.ndarray, x: np.ndarray, m: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood and its gradient with respect to the log-parameters."""
+    p, q, gamma = np.exp(log_params)
+    px = p * x
+    log_gmx = np.log(gamma + m * x)
+    ll = gamma_gamma_log_likelihood((p, q, gamma), x, m)
+    psi = digamma(px + q)
+    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_gmx)
+    d_q = psi - digamma(q) + np.log(gamma) - log_gmx
+    d_gamma = q / gamma - (px + q) / (gamma + m * x)
+    grad = np.array([d_p.sum(), d_q.sum(), d_gamma.sum()]) * np.array([p, q, gamma])
+    n = len(x)
+    return -float(ll.sum()) / n, -grad / n
 
 
 def _spend_arrays(
@@ -178,35 +195,34 @@ class GammaGammaModel:
             )
         n = len(x)
 
-        def objective(log_params: np.ndarray) -> float:
-            return -float(gamma_gamma_log_likelihood(np.exp(log_params), x, m).sum()) / n
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            with np.errstate(all="ignore"):
+                return _negative_log_likelihood_and_gradient(log_params, x, m)
 
-        # Method-of-moments flavoured start: spend CV from p, mean spend p*gamma/(q-1).
+        # Starting points: spend CV from p, mean spend p*gamma/(q-1); stop at the first converged.
         mean_m = float(m.mean())
         starts = [np.log([1.0, 2.0, mean_m]), np.log([5.0, 3.0, 2.0 * mean_m / 5.0]), np.zeros(3)]
         bounds = [(-_LOG_BOUND - 3, _LOG_BOUND + 3)] * 3
+        options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
         results = []
         for start in starts:
-            with np.errstate(all="ignore"):
-                res = minimize(objective, start, method="L-BFGS-B", bounds=bounds)
-            if np.isfinite(res.fun):
-                results.append(res)
+            res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+            if not np.isfinite(res.fun):
+                continue
+            res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
+            results.append(res)
+            if res.gradient_norm <= 1e-5:
+                break
         if not results:
             raise ConvergenceError(
                 "Gamma-Gamma fit failed: the log-likelihood is not finite at any starting point."
             )
         best = min(results, key=lambda res: res.fun)
-        with np.errstate(all="ignore"):
-            polished = minimize(
-                objective, best.x, method="Nelder-Mead",
-                options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000},
-            )
-        if polished.fun <= best.fun:
-            best = polished
-        if not best.success:
+        if best.gradient_norm > 1e-5:
             raise ConvergenceError(
-                f"Gamma-Gamma fit did not converge ({best.message}); check monetary values "
-                "for outliers (e.g. bulk orders) and units."
+                f"Gamma-Gamma fit did not converge ({best.message}; largest gradient "
+                f"{best.gradient_norm:.2g}); check monetary values for outliers (e.g. bulk "
+                "orders) and units."
             )
         if np.any(np.abs(best.x) > _LOG_BOUND):
             est = dict(zip(PARAM_NAMES, np.exp(best.x).round(4)))
