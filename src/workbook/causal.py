@@ -256,7 +256,8 @@ def diff_in_diff(
     cluster_col : str, optional
         Cluster for robust standard errors; defaults to ``unit_col``.  With
         no unit at all, heteroscedasticity-robust (HC1) errors are used.
-        Clustered errors with fewer than ~20 clusters are optimistic.
+        Inference uses a t distribution with (clusters - 1) degrees of
+        freedom; clustered errors with fewer than ~20 clusters are optimistic.
     fixed_effects : bool, default False
         Use unit and period fixed effects (needs ``unit_col`` and ``time_col``).
     alpha : float, default 0.05
