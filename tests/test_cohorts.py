@@ -177,7 +177,7 @@ def test_errors(tx):
 # ---------------------------------------------------------------- properties
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     days=st.lists(st.integers(0, 400), min_size=1, max_size=50),
     who=st.lists(st.integers(0, 9), min_size=50, max_size=50),
