@@ -320,7 +320,7 @@ def store_kpis(
     # ---- transactions in scope
     keep = (transactions[time_col] < date).to_numpy()
     if channel is not None and channel_col in transactions.columns:
-        keep &= (transactions[channel_col] == channel).fillna(False).to_numpy(dtype=bool)
+        keep = keep & (transactions[channel_col] == channel).fillna(False).to_numpy(dtype=bool)
     t = transactions.loc[keep]
     if t.empty:
         raise WorkbookInputError(
@@ -329,14 +329,23 @@ def store_kpis(
             + "."
         )
     require_no_missing(t, store_col, "transactions")
+    if members is not None:
+        require_dataframe(members, "members")
+        require_columns(members, [member_col, join_col, home_store_col], "members")
+        require_datetime(members, join_col, "members")
     if return_col is not None and return_col in t.columns:
         is_return = t[return_col].fillna(False).astype(bool).to_numpy()
     else:
         is_return = (t[amount_col] < 0).to_numpy()
+    # Group on integer codes: much faster than on (arrow) strings.
+    tx_store = t[store_col].to_numpy(dtype=object)
+    tr_store = store_traffic[store_col].to_numpy(dtype=object)
+    home = members[home_store_col].dropna().to_numpy(dtype=object) if members is not None else tx_store[:0]
+    stores = pd.Index(pd.unique(np.concatenate([tx_store, tr_store, home])))
     tx = pd.DataFrame(
         {
-            "store_id": t[store_col].to_numpy(),
-            "member_id": t[member_col].to_numpy(),
+            "store": stores.get_indexer(tx_store),
+            "member": pd.factorize(t[member_col])[0],
             "ts": t[time_col].to_numpy(),
             "amount": t[amount_col].to_numpy(dtype="float64"),
             "items": t[items_col].to_numpy(dtype="float64"),
@@ -351,89 +360,85 @@ def store_kpis(
     # ---- traffic: in the data window, one row per store and day
     tr = pd.DataFrame(
         {
-            "store_id": store_traffic[store_col].to_numpy(),
+            "store": stores.get_indexer(tr_store),
             "day": store_traffic[traffic_date_col].dt.normalize().to_numpy(),
             "visitors": store_traffic[visitors_col].to_numpy(dtype="float64"),
         }
     )
     tr = tr.loc[(tr["day"] >= first_day) & (tr["day"] < date)]
-    dup = tr.duplicated(["store_id", "day"], keep=False)
+    dup = tr.duplicated(["store", "day"], keep=False)
     if dup.any():
         d = tr.loc[dup].iloc[0]
         raise WorkbookInputError(
             f"store_traffic has {int(dup.sum())} rows on duplicated store days, e.g. store "
-            f"{d['store_id']!r} on {d['day'].date()}; aggregate them to one row per store and day."
+            f"{stores[d['store']]!r} on {d['day'].date()}; aggregate them to one row per store and day."
         )
-    sold_days = buys[["store_id", "day"]].drop_duplicates()
-    missing = sold_days.merge(tr[["store_id", "day"]], how="left", indicator=True)
-    missing = missing.loc[missing["_merge"] == "left_only"].sort_values(["store_id", "day"])
+    sold_days = buys[["store", "day"]].drop_duplicates()
+    missing = sold_days.merge(tr[["store", "day"]], how="left", indicator=True)
+    missing = missing.loc[missing["_merge"] == "left_only"]
     if not missing.empty:
-        store = missing["store_id"].iloc[0]
-        days = missing.loc[missing["store_id"] == store, "day"].dt.strftime("%Y-%m-%d").tolist()
+        missing = missing.assign(name=stores[missing["store"].to_numpy()].astype(str)).sort_values(["name", "day"])
+        store = stores[missing["store"].iloc[0]]
+        days = missing.loc[missing["store"] == missing["store"].iloc[0], "day"].dt.strftime("%Y-%m-%d").tolist()
         shown = ", ".join(days[:5]) + (", ..." if len(days) > 5 else "")
-        others = missing["store_id"].nunique() - 1
+        others = missing["store"].nunique() - 1
         raise WorkbookInputError(
-            f"store_traffic has no visitors for store {store!r} on {shown} ({len(days)} days in total) "
+            f"store_traffic has no visitors for store {store!r} on {shown} ({len(days)} {"day" if len(days) == 1 else "days"} in total) "
             f"although it has receipts on those days"
             + (f"; {others} other store(s) have the same problem" if others else "")
             + ". Conversion would be overstated: add the door-counter rows or drop those days."
         )
     tr["period"] = _period_key(tr["day"], period)
 
-    keys = ["store_id", "period"]
-    buys_m = buys.loc[buys["member_id"].notna()]
-    agg = buys.groupby(keys, ).agg(
-        receipts=("amount", "size"), sales=("amount", "sum"), items=("items", "sum")
-    )
-    agg["member_sales"] = buys_m.groupby(keys, )["amount"].sum()
-    agg = agg.join(
-        tx.loc[tx["is_return"]].groupby(keys, )["amount"].sum().rename("return_amount"),
-        how="outer",
-    )
-    agg = agg.join(tr.groupby(keys, )["visitors"].sum(), how="outer")
-    agg["active_members"] = buys_m.groupby(keys, )["member_id"].nunique()
+    keys = ["store", "period"]
+    buys_m = buys.loc[buys["member"] >= 0]
+    agg = buys.groupby(keys).agg(receipts=("amount", "size"), sales=("amount", "sum"), items=("items", "sum"))
+    agg["member_sales"] = buys_m.groupby(keys)["amount"].sum()
+    agg = agg.join(tx.loc[tx["is_return"]].groupby(keys)["amount"].sum().rename("return_amount"), how="outer")
+    agg = agg.join(tr.groupby(keys)["visitors"].sum(), how="outer")
+    agg["active_members"] = buys_m.groupby(keys)["member"].nunique()
 
     # ---- repurchase: first receipt day per store, member and period vs. the next receipt day
-    days = buys_m[["store_id", "member_id", "day", "period"]].drop_duplicates(["store_id", "member_id", "day"])
-    days = days.sort_values(["store_id", "member_id", "day"], kind="stable")
-    days["next_day"] = days.groupby(["store_id", "member_id"], sort=False)["day"].shift(-1)
-    first_in_period = days.drop_duplicates(["store_id", "member_id", "period"], keep="first")
+    days = buys_m[["store", "member", "day", "period"]].drop_duplicates(["store", "member", "day"])
+    days = days.sort_values(["store", "member", "day"], kind="stable")
+    days["next_day"] = days.groupby(["store", "member"], sort=False)["day"].shift(-1)
+    first_in_period = days.drop_duplicates(["store", "member", "period"], keep="first")
     window = pd.Timedelta(days=repurchase_window_days)
     eligible = first_in_period["day"] + window + pd.Timedelta(days=1) <= date
     again = (first_in_period["next_day"] - first_in_period["day"]) <= window
-    rep = first_in_period.assign(eligible=eligible, again=again & eligible).groupby(keys, )
+    rep = first_in_period.assign(eligible=eligible, again=again & eligible).groupby(keys)
     agg["repurchase_eligible"] = rep["eligible"].sum()
     agg["repurchasers"] = rep["again"].sum()
 
     # ---- new members
     if members is not None:
-        require_dataframe(members, "members")
-        require_columns(members, [member_col, join_col, home_store_col], "members")
-        require_datetime(members, join_col, "members")
         mem = members.loc[
             (members[join_col] >= first_day) & (members[join_col] < date) & members[home_store_col].notna()
         ]
         new = pd.DataFrame(
             {
-                "store_id": mem[home_store_col].to_numpy(),
-                "member_id": mem[member_col].to_numpy(),
+                "store": stores.get_indexer(mem[home_store_col].to_numpy(dtype=object)),
+                "member": pd.factorize(mem[member_col])[0],
                 "period": _period_key(mem[join_col], period).to_numpy(),
             }
         )
     else:
-        new = days.drop_duplicates(["store_id", "member_id"], keep="first")
-    agg["new_members"] = new.groupby(keys, )["member_id"].nunique()
+        new = days.drop_duplicates(["store", "member"], keep="first")
+    agg["new_members"] = new.groupby(keys)["member"].nunique()
 
     counts = ["visitors", "receipts", "sales", "items", "member_sales", "return_amount", "active_members",
               "repurchase_eligible", "repurchasers", "new_members"]
     agg = agg.reindex(columns=counts).fillna(0.0)
     if period is not None:
         # Complete the store x period grid so growth compares consecutive periods.
-        stores = agg.index.get_level_values("store_id").unique()
+        present = agg.index.get_level_values("store").unique()
         starts = agg.index.get_level_values("period")
         starts = pd.period_range(starts.min(), starts.max(), freq=_PERIODS[period]).start_time
-        agg = agg.reindex(pd.MultiIndex.from_product([stores, starts], names=keys), fill_value=0.0)
-    agg = agg.sort_index()
+        agg = agg.reindex(pd.MultiIndex.from_product([present, starts], names=keys), fill_value=0.0)
+    # Sort by store name (codes follow first appearance), then period.
+    agg = agg.reset_index()
+    agg.insert(0, "store_id", stores[agg.pop("store").to_numpy()])
+    agg = agg.sort_values(["store_id", "period"], kind="stable").set_index(["store_id", "period"])
     for c in ["receipts", "active_members", "repurchase_eligible", "repurchasers", "new_members"]:
         agg[c] = agg[c].astype("int64")
     agg["net_sales"] = agg["sales"] + agg["return_amount"]
