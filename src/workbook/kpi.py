@@ -383,7 +383,7 @@ def store_kpis(
         shown = ", ".join(days[:5]) + (", ..." if len(days) > 5 else "")
         others = missing["store"].nunique() - 1
         raise WorkbookInputError(
-            f"store_traffic has no visitors for store {store!r} on {shown} ({len(days)} {"day" if len(days) == 1 else "days"} in total) "
+            f"store_traffic has no visitors for store {store!r} on {shown} ({len(days)} {'day' if len(days) == 1 else 'days'} in total) "
             f"although it has receipts on those days"
             + (f"; {others} other store(s) have the same problem" if others else "")
             + ". Conversion would be overstated: add the door-counter rows or drop those days."
