@@ -35,6 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
@@ -569,6 +570,11 @@ class ChurnModel:
         :class:`~sklearn.linear_model.LogisticRegression` (coefficients readable).
     seed : int, default 0
         ``random_state`` of the estimator.
+    n_threads : int or None, default 1
+        OpenMP/BLAS threads used while fitting and predicting (``None``: all
+        cores).  One thread is fast at the size of a store's member base and
+        avoids the severe slow-down of oversubscribed cores when notebooks or
+        tests run in parallel.
     **params
         Passed to the estimator (e.g. ``max_iter=200``, ``C=0.5``).
 
@@ -590,11 +596,17 @@ class ChurnModel:
     True
     """
 
-    def __init__(self, kind: str = "hgb", seed: int = 0, **params: object) -> None:
+    def __init__(
+        self, kind: str = "hgb", seed: int = 0, n_threads: int | None = 1, **params: object
+    ) -> None:
         check_in_choices(kind, ["hgb", "logistic"], "kind")
         self.kind = kind
         self.seed = seed
+        self.n_threads = n_threads
         self.params = params
+
+    def _threads(self) -> threadpool_limits:
+        return threadpool_limits(limits=self.n_threads)
 
     def _make_pipeline(self) -> Pipeline:
         if self.kind == "hgb":
@@ -634,7 +646,8 @@ class ChurnModel:
         if np.unique(y_arr).size < 2:
             raise WorkbookInputError("y holds only one class; the model needs churned and retained members.")
         self.feature_names_ = list(X.columns)
-        self.pipeline_ = self._make_pipeline().fit(X, y_arr)
+        with self._threads():
+            self.pipeline_ = self._make_pipeline().fit(X, y_arr)
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> pd.Series:
@@ -642,7 +655,8 @@ class ChurnModel:
         if not hasattr(self, "pipeline_"):
             raise WorkbookInputError("The model is not fitted yet; call fit(X, y) first.")
         Xp = self._prepare(X)
-        p = self.pipeline_.predict_proba(Xp)[:, 1]
+        with self._threads():
+            p = self.pipeline_.predict_proba(Xp)[:, 1]
         return pd.Series(p, index=X.index, name="p_churn")
 
     def evaluate(self, X: pd.DataFrame, y: object, name: str | None = None) -> pd.DataFrame:
@@ -657,9 +671,11 @@ class ChurnModel:
         """Permutation importance (drop in ``scoring`` when a column is shuffled), sorted."""
         Xp = self._prepare(X)
         y_arr = _check_binary(y.reindex(X.index) if isinstance(y, pd.Series) else y, "y")
-        r = permutation_importance(
-            self.pipeline_, Xp, y_arr, n_repeats=n_repeats, random_state=self.seed, scoring=scoring
-        )
+        with self._threads():
+            r = permutation_importance(
+                self.pipeline_, Xp, y_arr, n_repeats=n_repeats, random_state=self.seed,
+                scoring=scoring,
+            )
         out = pd.DataFrame(
             {"importance": r.importances_mean, "std": r.importances_std},
             index=pd.Index(self.feature_names_, name="feature"),
