@@ -311,11 +311,11 @@ def stages_from_summary(
         active,
         rec < rules.sleeping_days,
     ]
-    choices = ["potential", "new", "reactivated", "loyal", "active", "sleeping"]
-    stage = np.select(conditions, choices, default="churned")
+    choices = [STAGES.index(s) for s in ["potential", "new", "reactivated", "loyal", "active", "sleeping"]]
+    codes = np.select(conditions, choices, default=STAGES.index("churned"))
     out = table.copy()
-    out.insert(0, "stage", pd.Categorical(stage, dtype=STAGE_DTYPE))
-    out.insert(1, "stage_zh", pd.Categorical(pd.Series(stage).map(_STAGE_ZH), dtype=STAGE_ZH_DTYPE))
+    out.insert(0, "stage", pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE))
+    out.insert(1, "stage_zh", pd.Categorical.from_codes(codes, dtype=STAGE_ZH_DTYPE))
     out.attrs["analysis_date"] = date
     out.attrs["rules"] = rules
     return out[STAGE_COLUMNS]
