@@ -372,3 +372,55 @@ def test_property_break_even_consistent_with_net_effect(spend, cost, margin, upl
     net = spend * uplift * margin - cost
     if abs(net) > 1e-6 * max(cost, 1):
         assert (net >= 0) == (spend * uplift >= needed)
+
+
+# ----------------------------------------------------------------------------- plots and sandbox
+
+
+def test_tier_plots_and_sandbox(tx, policy):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workbook.plotting.tiers import plot_benefit_cost, plot_tier_distribution, tier_sandbox
+
+    r = simulate_policy(tx, policy, 0.5, review_dates=REVIEWS, analysis_date="2024-10-01")
+    ax = plot_tier_distribution(r)
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[:4] == pytest.approx(r["member_share"].iloc[:4].tolist())  # total row left out
+    assert "银卡" in ax.get_xticklabels()[1].get_text()
+    ax = plot_benefit_cost(r)
+    assert len(ax.patches) == 12  # 4 tiers x 3 cost kinds, stacked
+    tops = np.add.reduce([[p.get_height() for p in ax.patches[i * 4:(i + 1) * 4]] for i in range(3)])
+    assert tops == pytest.approx(r["total_cost"].iloc[:4].to_numpy())
+    ax = plot_tier_distribution(tier_summary(assign_tiers(tx, policy, REVIEWS, analysis_date="2024-10-01"), policy))
+    assert [p.get_height() for p in ax.patches][:4] == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0])
+    with pytest.raises(WorkbookInputError, match="spend_share"):
+        plot_tier_distribution(r.drop(columns="spend_share"))
+
+    box = tier_sandbox(tx, policy, 0.5, review_dates=REVIEWS, analysis_date="2024-10-01")
+    assert box.result["total_cost"].tolist() == pytest.approx(r["total_cost"].tolist())
+    box.sliders["discounts"][2].value = 0.7  # platinum 7折: p's February purchase costs 150
+    assert box.result.set_index("tier").loc["platinum", "discount_cost"] == pytest.approx(150.0)
+    box.sliders["thresholds"][0].value = 5000  # silver above gold: invalid, no result
+    assert box.result is None
+    plt.close("all")
+
+
+def test_default_policy_reproduces_synthetic_tiers():
+    # The data contract's members.tier is trailing 12-month net spend against the default
+    # thresholds, fully re-qualified at the end of the period.
+    synth = pytest.importorskip("workbook.synth")
+    if not (hasattr(synth, "generate") and hasattr(synth, "Scenario")):
+        pytest.skip("workbook.synth does not export generate/Scenario yet")
+    sc = synth.Scenario.preset("retail_chain", n_members=1500)
+    data = synth.generate(sc, seed=11)
+    end = pd.Timestamp(sc.end) + pd.Timedelta(days=1)
+    p = TierPolicy.default().replace(max_demotion_steps=None)
+    assert p.thresholds[1:] == tuple(sc.tier_thresholds_cny)
+    t = assign_tiers(data.transactions, p, [end], analysis_date=end).set_index("member_id")
+    mine = t["tier"].astype(str).reindex(data.members["member_id"]).fillna("member").to_numpy()
+    # The generator uses 365 days, this module 12 calendar months: a rare member may differ.
+    assert (mine == data.members["tier"].to_numpy()).mean() > 0.995
+    assert (mine != "member").sum() > 10
