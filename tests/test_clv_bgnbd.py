@@ -292,7 +292,7 @@ def test_unfitted_model_raises_with_hint(cdnow):
 def test_convergence_error_when_nobody_drops_out():
     # Pure Poisson buyers without dropout: a/(a+b) -> 0, so a and b run off to infinity.
     rng = np.random.default_rng(1)
-    n = 3000
+    n = 1000
     lam = rng.gamma(2.0, 1 / 10.0, n)
     T = np.full(n, 100.0)
     K = rng.poisson(lam * T)

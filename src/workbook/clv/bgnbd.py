@@ -93,7 +93,8 @@ def _negative_log_likelihood_and_gradient(
     log_a_T = np.log(alpha + T)
     log_a_tx = np.log(alpha + t_x)
     A = -(r + x) * log_a_T
-    B = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * log_a_tx, -np.inf)
+    b_x1 = np.where(repeat, b + x - 1, 1.0)
+    B = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_a_tx, -np.inf)
     lse = np.logaddexp(A, B)
     C = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
     w_A = np.exp(A - lse)
@@ -103,7 +104,7 @@ def _negative_log_likelihood_and_gradient(
     d_a = digamma(a + b) - digamma(a + b + x) + w_B / a
     d_b = (
         digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)
-        - w_B / np.where(repeat, b + x - 1, 1.0)
+        - w_B / b_x1
     )
     n = len(x)
     grad = np.array([d_r.sum(), d_alpha.sum(), d_a.sum(), d_b.sum()]) * np.array([r, alpha, a, b])
@@ -196,14 +197,20 @@ class BetaGeoModel:
 
         # Starting points: two matching the mean purchase rate and a neutral one.
         rate = max(float(x.sum() / T.sum()), 1e-6)
-        starts = [np.log([1.0, 1.0 / rate, 1.0, 3.0]), np.zeros(4), np.log([0.5, 0.5 / rate, 0.5, 1.0])]
+        starts = [
+            np.log([1.0, 1.0 / rate, 1.0, 3.0]),
+            np.zeros(4),
+            np.log([0.5, 0.5 / rate, 0.5, 1.0]),
+        ]
         bounds = [(-_LOG_BOUND - 3, _LOG_BOUND + 3)] * 4
         options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
         # Try the starts in turn and stop at the first converged fit (the BG/NBD likelihood
         # is well behaved on the log scale); the others are fallbacks.
         results = []
         for start in starts:
-            res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+            res = minimize(
+                objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+            )
             if not np.isfinite(res.fun):
                 continue
             res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
@@ -224,7 +231,7 @@ class BetaGeoModel:
                 "and check for members with implausible purchase counts."
             )
         if np.any(np.abs(best.x) > _LOG_BOUND):
-            est = dict(zip(PARAM_NAMES, np.exp(best.x).round(4)))
+            est = {k: float(f"{v:.4g}") for k, v in zip(PARAM_NAMES, np.exp(best.x))}
             raise ConvergenceError(
                 f"BG/NBD estimates ran off to a boundary ({est}): the data carry almost no "
                 "information on one part of the model (typically no visible dropout, so a and b "

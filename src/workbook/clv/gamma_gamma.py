@@ -206,7 +206,9 @@ class GammaGammaModel:
         options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
         results = []
         for start in starts:
-            res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+            res = minimize(
+                objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+            )
             if not np.isfinite(res.fun):
                 continue
             res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
@@ -225,7 +227,7 @@ class GammaGammaModel:
                 "orders) and units."
             )
         if np.any(np.abs(best.x) > _LOG_BOUND):
-            est = dict(zip(PARAM_NAMES, np.exp(best.x).round(4)))
+            est = {k: float(f"{v:.4g}") for k, v in zip(PARAM_NAMES, np.exp(best.x))}
             raise ConvergenceError(
                 f"Gamma-Gamma estimates ran off to a boundary ({est}): the spend data do not "
                 "identify the model (e.g. almost no variation in average spend between members)."

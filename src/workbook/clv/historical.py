@@ -178,7 +178,8 @@ def retention_improvement_table(
     Examples
     --------
     >>> t = retention_improvement_table(100.0, 0.7, 0.1, [0, 5])
-    >>> t[["retention_rate", "clv", "clv_gain_pct"]].round({"retention_rate": 2, "clv": 1, "clv_gain_pct": 1})  # doctest: +NORMALIZE_WHITESPACE
+    >>> digits = {"retention_rate": 2, "clv": 1, "clv_gain_pct": 1}
+    >>> t[["retention_rate", "clv", "clv_gain_pct"]].round(digits)  # doctest: +NORMALIZE_WHITESPACE
        retention_rate    clv  clv_gain_pct
     0            0.70  175.0           0.0
     1            0.75  214.3          22.4

@@ -166,7 +166,9 @@ def plot_calibration_purchases(
     labels = [str(i) for i in table.index[:-1]] + [f"{table.index[-1]}+"]
     pos = np.arange(len(table))
     ax.plot(pos, table["actual_holdout"], marker="o", label="实际 actual")
-    ax.plot(pos, table["predicted_holdout"], marker="s", linestyle="--", label="模型预测 BG/NBD predicted")
+    ax.plot(
+        pos, table["predicted_holdout"], marker="s", linestyle="--", label="模型预测 BG/NBD predicted"
+    )
     ax.set_xticks(pos, labels)
     ax.set_xlabel("校准期重复购买次数 calibration-period repeat purchases")
     ax.set_ylabel("验证期人均购买次数 holdout purchases per member")
