@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import beta as beta_fn
 from scipy.special import gammaln
-from scipy.stats import gamma as gamma_dist
 
 import workbook.clv.bgnbd as bgnbd_module
 from workbook.clv import BetaGeoModel, bgnbd_log_likelihood, calibration_vs_holdout, load_cdnow_summary

@@ -6,7 +6,6 @@ owner is building it); skipped with a reason until then.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
