@@ -305,7 +305,8 @@ def store_kpis(
     require_no_missing(store_traffic, store_col, "store_traffic")
     if period is not None:
         check_in_choices(period, list(_PERIODS), "period")
-    if isinstance(repurchase_window_days, bool) or not isinstance(repurchase_window_days, int | np.integer) or repurchase_window_days < 1:
+    window_ok = isinstance(repurchase_window_days, int | np.integer) and not isinstance(repurchase_window_days, bool)
+    if not (window_ok and repurchase_window_days >= 1):
         raise WorkbookInputError(
             f"repurchase_window_days must be a positive whole number of days, got {repurchase_window_days!r}."
         )
@@ -383,7 +384,8 @@ def store_kpis(
         shown = ", ".join(days[:5]) + (", ..." if len(days) > 5 else "")
         others = missing["store"].nunique() - 1
         raise WorkbookInputError(
-            f"store_traffic has no visitors for store {store!r} on {shown} ({len(days)} {'day' if len(days) == 1 else 'days'} in total) "
+            f"store_traffic has no visitors for store {store!r} on {shown} "
+            f"({len(days)} {'day' if len(days) == 1 else 'days'} in total) "
             f"although it has receipts on those days"
             + (f"; {others} other store(s) have the same problem" if others else "")
             + ". Conversion would be overstated: add the door-counter rows or drop those days."

@@ -50,6 +50,7 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
     check_in_choices,
+    format_rows,
     require_columns,
     require_dataframe,
     require_datetime,
@@ -78,6 +79,11 @@ TIER_LABELS_ZH = ("普通会员", "银卡", "金卡", "白金卡")
 
 _BASES = ("annual_spend", "points")
 _COST_COLUMNS = ["discount_cost", "points_cost", "gift_cost", "total_cost"]
+
+
+def _is_whole(value: object, minimum: int) -> bool:
+    """True for an integer (not a bool) of at least ``minimum``."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= minimum
 
 
 def _as_tuple(values: object, field: str) -> tuple:
@@ -200,12 +206,13 @@ class TierPolicy:
             raise WorkbookInputError(f"TierPolicy.point_value_yuan must be >= 0, got {self.point_value_yuan}.")
         if not 0 <= self.redemption_rate <= 1:
             raise WorkbookInputError(f"TierPolicy.redemption_rate must be in [0, 1], got {self.redemption_rate}.")
-        if isinstance(self.qualification_months, bool) or not isinstance(self.qualification_months, int | np.integer) or self.qualification_months < 1:
+        if not _is_whole(self.qualification_months, 1):
             raise WorkbookInputError(
-                f"TierPolicy.qualification_months must be a positive whole number, got {self.qualification_months!r}."
+                "TierPolicy.qualification_months must be a positive whole number, "
+                f"got {self.qualification_months!r}."
             )
         m = self.max_demotion_steps
-        if m is not None and (isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 0):
+        if m is not None and not _is_whole(m, 0):
             raise WorkbookInputError(
                 f"TierPolicy.max_demotion_steps must be None or a whole number >= 0, got {m!r}."
             )
@@ -478,7 +485,9 @@ def assign_tiers(
         lo = np.searchsorted(ts, np.datetime64(r - window), side="left")
         hi = np.searchsorted(ts, np.datetime64(r), side="left")
         trailing = np.round(np.bincount(codes[lo:hi], weights=spend[lo:hi], minlength=n), 2)
-        q = trailing if not use_points else np.round(np.bincount(codes[lo:hi], weights=value[lo:hi], minlength=n), 2)
+        q = trailing
+        if use_points:
+            q = np.round(np.bincount(codes[lo:hi], weights=value[lo:hi], minlength=n), 2)
         qualified = policy.qualified_level(q)
         new = qualified.copy()
         down = (prev >= 0) & (qualified < prev)
@@ -675,11 +684,17 @@ def tier_transitions(
     b = tiers.loc[tiers["review_date"] == pd.Timestamp(to_review), ["member_id", "tier_level"]]
     for when, part in (("from_review", a), ("to_review", b)):
         if part.empty:
-            raise WorkbookInputError(f"{when} has no rows in tiers; review dates are {list(pd.DatetimeIndex(dates).date)}.")
+            raise WorkbookInputError(
+                f"{when} has no rows in tiers; review dates are {list(pd.DatetimeIndex(dates).date)}."
+            )
     m = a.merge(b, on="member_id", suffixes=("_from", "_to"))
     counts = np.zeros((policy.n_tiers, policy.n_tiers), dtype="int64")
     np.add.at(counts, (m["tier_level_from"].to_numpy(), m["tier_level_to"].to_numpy()), 1)
-    out = pd.DataFrame(counts, index=pd.Index(policy.names, name="from_tier"), columns=pd.Index(policy.names, name="to_tier"))
+    out = pd.DataFrame(
+        counts,
+        index=pd.Index(policy.names, name="from_tier"),
+        columns=pd.Index(policy.names, name="to_tier"),
+    )
     if normalize:
         out = out.div(out.sum(axis=1).where(lambda s: s > 0), axis=0)
     return out
@@ -958,7 +973,7 @@ def simulate_policy(
     4     total        1  1300.0       64.68                        129.36
     """
     policy = _check_policy(policy if policy is not None else TierPolicy.default())
-    if isinstance(evaluation_months, bool) or not isinstance(evaluation_months, int | np.integer) or evaluation_months < 1:
+    if not _is_whole(evaluation_months, 1):
         raise WorkbookInputError(f"evaluation_months must be a positive whole number, got {evaluation_months!r}.")
     uplift = np.zeros(policy.n_tiers)
     for name, u in (uplift_by_tier or {}).items():
@@ -997,7 +1012,12 @@ def simulate_policy(
     out["members"] = summary["members"].to_numpy()
     out["member_share"] = summary["member_share"].to_numpy()
     out = pd.concat(
-        [out, pd.DataFrame({"tier": ["total"], "tier_label_zh": ["合计"], "members": [out["members"].sum()], "member_share": [1.0]})],
+        [
+            out,
+            pd.DataFrame(
+                {"tier": ["total"], "tier_label_zh": ["合计"], "members": [out["members"].sum()], "member_share": [1.0]}
+            ),
+        ],
         ignore_index=True,
     )
     body = cost.drop(columns=["tier", "tier_label_zh", "members"])
@@ -1078,14 +1098,13 @@ def points_ledger(
     require_datetime(transactions, time_col, "transactions")
     require_numeric(transactions, earned_col, "transactions")
     require_numeric(transactions, redeemed_col, "transactions")
-    if isinstance(expiry_months, bool) or not isinstance(expiry_months, int | np.integer) or expiry_months < 0:
+    if not _is_whole(expiry_months, 0):
         raise WorkbookInputError(f"expiry_months must be a whole number >= 0, got {expiry_months!r}.")
     neg = transactions[redeemed_col] < 0
     if neg.any():
-        from workbook.validation import format_rows
-
         raise WorkbookInputError(
-            f"Column {redeemed_col!r} of transactions has negative redeemed points at {format_rows(transactions.index[neg])}."
+            f"Column {redeemed_col!r} of transactions has negative redeemed points at "
+            f"{format_rows(transactions.index[neg])}."
         )
     date = resolve_analysis_date(transactions[time_col], analysis_date)
     keep = transactions[member_col].notna() & (transactions[time_col] < date)
