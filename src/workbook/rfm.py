@@ -196,16 +196,24 @@ def _check_measures(df: pd.DataFrame, columns: Sequence[str], name: str) -> None
 def _mid_rank_scores(values: np.ndarray, uniq: np.ndarray, cum: np.ndarray, bins: int) -> np.ndarray:
     """Score = quantile bin containing the middle of each value's rank interval."""
     n = int(cum[-1])
-    below = cum[np.searchsorted(uniq, values, side="left")]
-    upto = cum[np.searchsorted(uniq, values, side="right")]
-    twice_mid = below + upto  # 2L + E, integer arithmetic avoids rounding at bin edges
+    # Searching sorted keys is several times faster (cache-friendly) than random ones.
+    order = np.argsort(values)
+    keys = values[order]
+    twice_mid = np.empty(len(values), dtype="int64")
+    # 2L + E; integer arithmetic avoids rounding at bin edges
+    twice_mid[order] = cum[np.searchsorted(uniq, keys, side="left")] + cum[np.searchsorted(uniq, keys, side="right")]
     score = (twice_mid * bins + 2 * n - 1) // (2 * n)
     return np.clip(score, 1, bins).astype("int64")
 
 
-def _rfm_code(r: np.ndarray, f: np.ndarray, m: np.ndarray, sep: str) -> np.ndarray:
-    parts = [pd.Series(x).astype(str) for x in (r, f, m)]
-    return (parts[0] + sep + parts[1] + sep + parts[2]).to_numpy()
+def _rfm_code(r: np.ndarray, f: np.ndarray, m: np.ndarray, sep: str) -> pd.Categorical:
+    """``"545"`` codes as a categorical: strings are built once per distinct combination."""
+    base = int(max(r.max(initial=0), f.max(initial=0), m.max(initial=0))) + 1
+    combo, inverse = np.unique((r * base + f) * base + m, return_inverse=True)
+    rr, rest = np.divmod(combo, base * base)
+    ff, mm = np.divmod(rest, base)
+    labels = [f"{a}{sep}{b}{sep}{c}" for a, b, c in zip(rr, ff, mm, strict=True)]  # <= bins**3 labels
+    return pd.Categorical.from_codes(inverse.reshape(-1), categories=pd.Index(labels, dtype="str"))
 
 
 def _attach_scores(
@@ -215,7 +223,7 @@ def _attach_scores(
     out["r_score"] = r
     out["f_score"] = f
     out["m_score"] = m
-    out["rfm_code"] = pd.array(_rfm_code(r, f, m, "" if max(max_scores) <= 9 else "-"), dtype="str")
+    out["rfm_code"] = _rfm_code(r, f, m, "" if max(max_scores) <= 9 else "-")
     out["rfm_sum"] = r + f + m
     out.attrs = dict(rfm.attrs)
     out.attrs["rfm_max_scores"] = max_scores
@@ -332,8 +340,8 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         -------
         DataFrame
             A copy of ``X`` with ``r_score``, ``f_score``, ``m_score`` (int,
-            1..bins), ``rfm_code`` (e.g. ``"545"``; dash-separated when
-            ``bins > 9``) and ``rfm_sum``.
+            1..bins), ``rfm_code`` (categorical of strings such as ``"545"``;
+            dash-separated when ``bins > 9``) and ``rfm_sum``.
         """
         if not hasattr(self, "reference_"):
             raise WorkbookInputError("This RFMScorer is not fitted yet; call fit(rfm) first.")
