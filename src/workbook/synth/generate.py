@@ -1,0 +1,698 @@
+"""Vectorised generator of members, stores, transactions and their ground truth.
+
+The latent model (one "life" per member, plus new lives started by
+reactivation campaigns):
+
+1. A member registers at ``join_date`` via an acquisition channel; with the
+   channel's ``never_buy_share`` they never buy, otherwise the first purchase
+   follows after an exponential lag (``mean_lag_days`` of the channel).
+2. From the first purchase on, purchases arrive as a Poisson process with the
+   member's rate ``lambda ~ Gamma(r, alpha_days)`` per day, modulated by the
+   daily calendar intensity ``s(t)`` (mean 1) and, for members of points
+   programme stores after the launch, by ``1 + points_rate_lift``.
+3. After every *repeat* purchase the member drops out for good with
+   probability ``p ~ Beta(a, b)`` (``p * (1 - reduction)`` if treated).  The
+   time of that purchase is the true churn time.
+4. Each purchase amount is ``Gamma(gg_p, rate=nu)`` with ``nu ~ Gamma(gg_q, rate=gg_gamma)``.
+
+Without seasonality this is exactly BG/NBD + Gamma-Gamma (Fader, Hardie & Lee
+2005).  Seasonality is a deterministic time change: purchase times are drawn
+in "calendar-intensity time" ``S(t) = integral of s`` and mapped back with
+``S^-1``, which is equivalent to a Poisson process of intensity
+``lambda * s(t)``.  Time of day is drawn by a monotone map of the position
+inside the day onto the opening-hours profile, so the order of events (and the
+counts in any whole-day interval) are unchanged.
+
+Sampling a life without looping: with ``M ~ Poisson(lambda * L)`` Poisson
+points in the window of length ``L`` and ``N ~ Geometric(p)`` purchases until
+dropout, the member makes ``K = min(N, M)`` repeat purchases, at the first
+``K`` order statistics of ``M`` uniforms, drawn as ``L * E_1..k / (E_1..k + G)``
+with cumulative exponential sums ``E`` and ``G ~ Gamma(M + 1 - K)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm.auto import tqdm
+
+from workbook.errors import WorkbookInputError
+from workbook.synth.data import SyntheticData
+from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
+from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
+from workbook.synth.schema import coerce_frame
+
+_US_PER_DAY = 86_400_000_000
+_SIZES = np.array(["small", "medium", "large"])
+_SIZE_WEIGHT = np.array([1.0, 2.0, 4.0])  # relative traffic of store sizes
+_SIZE_CONVERSION = np.array([0.32, 0.26, 0.20])  # receipts / visitors
+_CITIES_ZH = ["上海", "北京", "杭州", "南京", "苏州", "成都", "武汉", "深圳", "广州", "重庆", "西安", "宁波"]
+_CITIES_EN = ["Shanghai", "Beijing", "Hangzhou", "Nanjing", "Suzhou", "Chengdu", "Wuhan", "Shenzhen",
+              "Guangzhou", "Chongqing", "Xi'an", "Ningbo"]
+_CITY_WEIGHT = np.array([6, 5, 4, 3, 3, 3, 2, 3, 3, 2, 2, 2], dtype=float)
+_EMAIL_ZH = ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "outlook.com"]
+_ONLINE_MULT = {"store_walk_in": 0.5, "wechat_mini_program": 1.3, "app": 1.6, "ecommerce": 2.2,
+                "referral": 1.0, "offline_event": 0.6}
+#: Relative pause of the first reactivation campaign after the start (days).
+_FIRST_REACTIVATION_DAYS = 240.0
+
+
+# --------------------------------------------------------------------------- helpers
+class _Calendar:
+    """Daily intensity ``s`` and its integral ``S`` on the day grid 0..W (raw days since start)."""
+
+    def __init__(self, sc: Scenario):
+        s = daily_intensity(sc.start, sc.end, sc.seasonality_profile, sc.seasonality).to_numpy()
+        self.W = float(len(s))
+        self.s = s
+        self.days = np.arange(len(s) + 1, dtype=float)
+        self.S = np.concatenate([[0.0], np.cumsum(s)])
+        self.cdf, self.frac = hour_quantile(sc.seasonality_profile)
+
+    def forward(self, t: np.ndarray) -> np.ndarray:
+        return np.interp(t, self.days, self.S)
+
+    def inverse(self, sigma: np.ndarray) -> np.ndarray:
+        return np.interp(sigma, self.S, self.days)
+
+    def warp(self, t: np.ndarray) -> np.ndarray:
+        """Move each time inside its day onto the opening-hours profile (monotone)."""
+        day = np.floor(t)
+        frac = np.interp(t - day, self.cdf, self.frac)
+        return day + np.minimum(frac, 86_399.0 / 86_400.0)
+
+
+def _to_datetime(start: pd.Timestamp, t_days: np.ndarray) -> np.ndarray:
+    """Raw days since ``start`` -> datetime64[us], floored to the second (NaN -> NaT)."""
+    t = np.asarray(t_days, dtype=float)
+    out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[us]")
+    ok = np.isfinite(t)
+    seconds = np.floor(t[ok] * 86_400.0).astype(np.int64)
+    out[ok] = np.datetime64(start.to_datetime64(), "us") + (seconds * 1_000_000).astype("timedelta64[us]")
+    return out
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
+    """Fixed-width ids ``prefix + zero-padded number`` as a pyarrow string array (fast)."""
+    n = np.asarray(numbers, dtype=np.int64)
+    p = prefix.encode()
+    w = len(p) + width
+    buf = np.empty((len(n), w), dtype=np.uint8)
+    if p:
+        buf[:, : len(p)] = np.frombuffer(p, dtype=np.uint8)
+    rest = n.copy()
+    for j in range(w - 1, len(p) - 1, -1):
+        buf[:, j] = (rest % 10 + 48).astype(np.uint8)
+        rest //= 10
+    offsets = np.arange(0, (len(n) + 1) * w, w, dtype=np.int64)
+    bitmap = None
+    null_count = 0
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        null_count = int((~valid).sum())
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+    return pa.LargeStringArray.from_buffers(
+        len(n), pa.py_buffer(offsets.tobytes()), pa.py_buffer(buf.tobytes()), bitmap, null_count
+    ).cast(pa.string())
+
+
+def _str_series(values: pa.Array | np.ndarray | list) -> pd.Series:
+    """A pandas ``str`` Series from pyarrow or numpy strings."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return pd.Series(values, dtype="str")
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")
+
+
+def _take(vocabulary: list[str], codes: np.ndarray) -> pa.Array:
+    return pc.take(pa.array(vocabulary, type=pa.string()), pa.array(np.asarray(codes, dtype=np.int64)))
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _weighted_choice(rng: np.random.Generator, n: int, weights: np.ndarray) -> np.ndarray:
+    """Indices drawn with probability proportional to ``weights`` (vectorised inverse CDF)."""
+    cdf = np.cumsum(np.asarray(weights, dtype=float))
+    return np.minimum(np.searchsorted(cdf / cdf[-1], rng.random(n), side="right"), len(cdf) - 1)
+
+
+# --------------------------------------------------------------------------- lives
+def _simulate_lives(
+    rng: np.random.Generator,
+    cal: _Calendar,
+    t_start: np.ndarray,
+    lam: np.ndarray,
+    p: np.ndarray,
+    lift: np.ndarray,
+    sigma_launch: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Repeat purchases of lives starting with a purchase at ``t_start`` (raw days).
+
+    Returns ``(life index per repeat purchase, raw time per repeat purchase,
+    died, death time)`` where ``death time`` is NaN for lives alive at the end.
+    """
+    n = len(t_start)
+
+    def to_tau(sigma: np.ndarray, lift_: np.ndarray) -> np.ndarray:
+        return sigma + lift_ * np.maximum(sigma - sigma_launch, 0.0)
+
+    tau0 = to_tau(cal.forward(t_start), lift)
+    tau_end = to_tau(np.full(n, cal.S[-1]), lift)
+    length = np.maximum(tau_end - tau0, 0.0)
+    m = rng.poisson(lam * length)
+    safe_p = np.clip(p, 1e-12, 1.0)
+    n_until_dropout = rng.geometric(safe_p)
+    n_until_dropout = np.where(p > 0, n_until_dropout, m + 1)
+    k = np.minimum(n_until_dropout, m)
+    died = n_until_dropout <= m
+    total = int(k.sum())
+    life = np.repeat(np.arange(n), k)
+    cs = np.cumsum(rng.exponential(size=total))
+    ends = np.cumsum(k)
+    starts = ends - k
+    has = k > 0
+    before = np.zeros(n)
+    before[has & (starts > 0)] = cs[starts[has & (starts > 0)] - 1]
+    last = np.zeros(n)
+    last[has] = cs[ends[has] - 1] - before[has]
+    g = np.zeros(n)
+    g[has] = rng.gamma(shape=(m[has] + 1 - k[has]).astype(float))
+    scale = np.zeros(n)
+    scale[has] = length[has] / (last[has] + g[has])
+    tau = tau0[life] + (cs - before[life]) * scale[life]
+    # tau -> sigma (undo the lift after the launch) -> raw time
+    if np.isfinite(sigma_launch):
+        lf = lift[life]
+        sigma = np.where(tau > sigma_launch, sigma_launch + (tau - sigma_launch) / (1.0 + lf), tau)
+    else:
+        sigma = tau
+    t = np.minimum(cal.inverse(sigma), np.nextafter(cal.W, 0))
+    death = np.full(n, np.nan)
+    died_idx = np.flatnonzero(died & has)
+    death[died_idx] = t[ends[died_idx] - 1]
+    return life, t, died & has, death
+
+
+# --------------------------------------------------------------------------- main
+def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | None = None) -> SyntheticData:
+    """Generate a synthetic membership data set with its ground truth.
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        Configuration; default ``Scenario.preset("retail_chain")``.
+    seed : int, default 0
+        Seed of all randomness: the same ``(scenario, seed)`` gives identical frames.
+    progress : bool, optional
+        Show a tqdm progress bar; default: only for 200,000 members or more.
+
+    Returns
+    -------
+    SyntheticData
+        ``members``, ``transactions``, ``stores``, ``store_traffic``,
+        ``campaigns``, ``truth`` and the ``scenario``.
+
+    Examples
+    --------
+    >>> from workbook.synth import Scenario, generate
+    >>> data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), seed=1)
+    >>> data.transactions.columns[:4].tolist()
+    ['transaction_id', 'member_id', 'store_id', 'timestamp']
+    >>> bool(data.transactions["member_id"].dropna().isin(data.members["member_id"]).all())
+    True
+    """
+    sc = Scenario.preset("retail_chain") if scenario is None else scenario
+    if not isinstance(sc, Scenario):
+        raise WorkbookInputError(f"scenario must be a Scenario, got {type(sc).__name__}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise WorkbookInputError(f"seed={seed!r} must be a non-negative integer.")
+    if progress is None:
+        progress = sc.n_members >= 200_000
+    for year in {sc.start.year, sc.end.year}:
+        if sc.seasonality and year not in SPRING_FESTIVAL:
+            raise WorkbookInputError(
+                f"seasonality needs Spring Festival dates; {year} is outside 2020-2030. "
+                "Choose start/end inside 2020-2030 or seasonality=False."
+            )
+    bar = tqdm(total=7, desc=f"generate {sc.name}", disable=not progress, unit="step")
+    rng_store, rng_member, rng_life, rng_react, rng_tx, rng_walk, rng_traffic, rng_pii = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(8)
+    )
+    cal = _Calendar(sc)
+    W = cal.W
+    eff = sc.effects
+
+    # ------------------------------------------------------------------ stores
+    n_s = sc.n_stores
+    size_code = rng_store.choice(3, size=n_s, p=[0.4, 0.4, 0.2])
+    store_weight = _SIZE_WEIGHT[size_code]
+    city_idx = _weighted_choice(rng_store, n_s, _CITY_WEIGHT)
+    log_mult = sc.store_rate_sd * (rng_store.standard_normal(n_s) + (size_code == 2))
+    store_mult = np.exp(log_mult)
+    store_mult /= np.sum(store_weight * store_mult) / store_weight.sum()
+    conversion = np.clip(_SIZE_CONVERSION[size_code] * np.exp(0.1 * rng_store.standard_normal(n_s)), 0.05, 0.95)
+    if sc.business == "gym":
+        conversion = np.clip(0.85 + 0.03 * rng_store.standard_normal(n_s), 0.5, 0.98)
+    in_programme = np.zeros(n_s, dtype=bool)
+    if eff.points_launch is not None:
+        k_prog = int(round(eff.points_store_share * n_s))
+        order = np.lexsort((-store_mult, -size_code))  # largest, then best-performing first
+        in_programme[order[:k_prog]] = True
+    sigma_launch = np.inf
+    if eff.points_launch is not None:
+        t_launch = (eff.points_launch - sc.start) / pd.Timedelta(days=1)
+        sigma_launch = float(cal.forward(np.array([t_launch]))[0])
+    store_width = max(2, len(str(n_s)))
+    store_ids = _ids("S", np.arange(1, n_s + 1), store_width)
+    bar.update()
+
+    # ----------------------------------------------------------------- members
+    n = sc.n_members
+    mix = np.array([sc.channel_mix.get(c, 0.0) for c in ACQUISITION_CHANNELS], dtype=float)
+    channel = _weighted_choice(rng_member, n, mix)
+    wave = rng_member.random(n) < sc.launch_wave_share
+    u = rng_member.random(n)
+    m_w = sc.launch_wave_days
+    t_wave = -m_w * np.log1p(-u * (1 - math.exp(-W / m_w)))
+    t_seasonal = cal.inverse(u * cal.S[-1])
+    join = np.minimum(np.where(wave, t_wave, t_seasonal), np.nextafter(W, 0))
+    home = _weighted_choice(rng_member, n, store_weight)
+    never_p = np.array([sc.never_buy_share.get(c, 0.0) for c in ACQUISITION_CHANNELS])[channel]
+    never = rng_member.random(n) < never_p
+    lag_mean = np.array([sc.mean_lag_days.get(c, 1.0) for c in ACQUISITION_CHANNELS])[channel]
+    lag = rng_member.exponential(lag_mean)
+    t0 = join + lag
+    starts = ~never & (t0 < W)
+    lam = rng_member.gamma(sc.r, 1.0 / sc.alpha_days, size=n) * store_mult[home]
+    p_base = rng_member.beta(sc.a, sc.b, size=n)
+    nu = rng_member.gamma(sc.gg_q, 1.0 / sc.gg_gamma, size=n)
+    spend_mean = sc.gg_p / nu
+    online_mean = np.clip(sc.online_share * np.array([_ONLINE_MULT[c] for c in ACQUISITION_CHANNELS])[channel],
+                          1e-3, 1 - 1e-3)
+    conc = 2.0
+    online_pref = rng_member.beta(online_mean * conc, (1 - online_mean) * conc) if sc.online_share > 0 else np.zeros(n)
+    treated = np.zeros(n, dtype=bool)
+    if eff.retention_treatment is not None:
+        t_ret = ((eff.retention_start or sc.start) - sc.start) / pd.Timedelta(days=1)
+        treated = (join >= t_ret) & (rng_member.random(n) < eff.retention_share)
+    p = p_base * np.where(treated, 1.0 - eff.retention_dropout_reduction, 1.0)
+    member_programme = in_programme[home]
+    lift = np.where(member_programme, eff.points_rate_lift, 0.0) if eff.points_launch is not None else np.zeros(n)
+    bar.update()
+
+    # ------------------------------------------------------------------- lives
+    first_idx = np.flatnonzero(starts)
+    life_member = [first_idx]
+    life_start = [t0[first_idx]]
+    life_no, rep_t, died_l, death_l = _simulate_lives(
+        rng_life, cal, t0[first_idx], lam[first_idx], p[first_idx], lift[first_idx], sigma_launch
+    )
+    rep_member = [first_idx[life_no]]
+    rep_time = [rep_t]
+    dead = np.zeros(n, dtype=bool)
+    death = np.full(n, np.nan)
+    dead[first_idx] = died_l
+    death[first_idx] = death_l
+    reactivated_at = np.full(n, np.nan)
+    life_end = [np.where(died_l, death_l, W)]
+    campaigns: list[tuple[str, str, float, float, str]] = []
+    if sc.reactivation:
+        c = _FIRST_REACTIVATION_DAYS
+        while c + sc.reactivation_window_days < W:
+            cand = np.flatnonzero(dead & (death < c))
+            chosen = cand[rng_react.random(len(cand)) < sc.reactivation_prob]
+            t_new = c + rng_react.random(len(chosen)) * sc.reactivation_window_days
+            life_no, rep_t, died_l, death_l = _simulate_lives(
+                rng_react, cal, t_new, lam[chosen], p[chosen], lift[chosen], sigma_launch
+            )
+            life_member.append(chosen)
+            life_start.append(t_new)
+            rep_member.append(chosen[life_no])
+            rep_time.append(rep_t)
+            life_end.append(np.where(died_l, death_l, W))
+            dead[chosen] = died_l
+            death[chosen] = death_l
+            reactivated_at[chosen] = t_new
+            campaigns.append(("reactivation", "reactivation", c, c + sc.reactivation_window_days - 1, "churned"))
+            c += sc.reactivation_every_days
+    all_life_member = np.concatenate(life_member)
+    all_life_start = np.concatenate(life_start)
+    all_life_end = np.concatenate(life_end)
+    pur_member = np.concatenate([all_life_member] + rep_member)
+    pur_time = np.concatenate([all_life_start] + rep_time)
+    bar.update()
+
+    # ------------------------------------------------------------ transactions
+    n_pur = len(pur_member)
+    online = rng_tx.random(n_pur) < online_pref[pur_member]
+    away = rng_tx.random(n_pur) >= sc.home_store_share
+    other_store = _weighted_choice(rng_tx, n_pur, store_weight)
+    pur_store = np.where(~online & away, other_store, home[pur_member])
+    promo_windows = _holiday_promos(sc) if sc.seasonality else []
+    campaigns += promo_windows
+    in_promo = np.zeros(n_pur, dtype=bool)
+    for _, _, a_, b_, _ in promo_windows:
+        in_promo |= (pur_time >= a_) & (pur_time < b_ + 1)
+    pop_mean = sc.gg_p * sc.gg_gamma / (sc.gg_q - 1)
+    item_price = pop_mean / 3.0
+
+    if sc.business == "gym":
+        kind = np.full(n_pur, 1, dtype=np.int8)  # visit
+        amount = np.zeros(n_pur)
+        items = np.zeros(n_pur, dtype=np.int64)
+        discount = np.zeros(n_pur)
+        online[:] = False
+        pur_store = np.where(away, other_store, home[pur_member])
+        # monthly fees: at each billing date of every life, while alive and inside the period
+        n_fee = np.floor((np.minimum(all_life_end, np.nextafter(W, 0)) - all_life_start) / sc.billing_cycle_days
+                         ).astype(np.int64) + 1
+        fee_life = np.repeat(np.arange(len(all_life_start)), n_fee)
+        fee_k = np.arange(len(fee_life)) - np.repeat(np.cumsum(n_fee) - n_fee, n_fee)
+        fee_member = all_life_member[fee_life]
+        fee_time = all_life_start[fee_life] + fee_k * sc.billing_cycle_days
+        nf = len(fee_member)
+        pur_member = np.concatenate([pur_member, fee_member])
+        pur_time = np.concatenate([pur_time, fee_time])
+        pur_store = np.concatenate([pur_store, home[fee_member]])
+        online = np.concatenate([online, np.ones(nf, dtype=bool)])
+        kind = np.concatenate([kind, np.full(nf, 2, dtype=np.int8)])
+        amount = np.concatenate([amount, np.full(nf, sc.monthly_fee_cny)])
+        items = np.concatenate([items, np.ones(nf, dtype=np.int64)])
+        discount = np.concatenate([discount, np.zeros(nf)])
+        in_promo = np.concatenate([in_promo, np.zeros(nf, dtype=bool)])
+    else:
+        kind = np.zeros(n_pur, dtype=np.int8)  # purchase
+        amount = np.maximum(np.round(rng_tx.gamma(sc.gg_p, 1.0 / nu[pur_member]), 2), 0.01)
+        items = 1 + rng_tx.poisson(np.maximum(amount / item_price - 1.0, 0.0))
+        share = np.where(in_promo, sc.promo_discount_share, sc.promo_discount_share / 4)
+        has_disc = rng_tx.random(n_pur) < share
+        rate = rng_tx.uniform(0.05, 0.25, n_pur)
+        discount = np.where(has_disc, np.round(amount * rate / (1 - rate), 2), 0.0)
+    n_rows = len(pur_member)
+
+    # points: earned where the programme applies; redemptions never exceed the balance
+    points_earned = np.zeros(n_rows, dtype=np.int64)
+    points_redeemed = np.zeros(n_rows, dtype=np.int64)
+    if sc.points_per_cny > 0 and sc.business != "gym":
+        eligible = np.ones(n_rows, dtype=bool)
+        if eff.points_launch is not None:
+            t_launch = (eff.points_launch - sc.start) / pd.Timedelta(days=1)
+            eligible = (pur_time >= t_launch) & in_programme[pur_store]
+        points_earned = np.where(eligible, np.floor(amount * sc.points_per_cny), 0).astype(np.int64)
+        order = np.lexsort((pur_time, pur_member))
+        m_sorted = pur_member[order]
+        e_sorted = points_earned[order]
+        cum = np.cumsum(e_sorted)
+        first_of_member = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
+        group_start = np.maximum.accumulate(np.where(first_of_member, np.arange(len(order)), 0))
+        base = np.where(group_start > 0, cum[group_start - 1], 0)
+        earned_before = cum - e_sorted - base
+        flag = eligible[order] & (rng_tx.random(n_rows) < sc.redeem_prob)
+        level = np.where(flag, (earned_before // 100) * 100, 0)
+        # previous flagged level within the member (0 if none)
+        flagged_pos = np.where(flag, np.arange(len(order)), -1)
+        prev_pos = np.maximum.accumulate(np.r_[-1, flagged_pos[:-1]])
+        prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
+        red_sorted = np.where(flag, level - prev_level, 0)
+        points_redeemed[order] = red_sorted
+        discount = np.round(discount + points_redeemed / 100.0, 2)
+    bar.update()
+
+    # returns (never after the member's final churn time, never after the period)
+    if sc.return_rate > 0 and sc.business != "gym":
+        is_ret_src = rng_tx.random(n_rows) < sc.return_rate
+        src = np.flatnonzero(is_ret_src)
+        r_time = pur_time[src] + 0.02 + rng_tx.exponential(6.0, len(src))
+        full = rng_tx.random(len(src)) < 0.7
+        frac = np.where(full, 1.0, rng_tx.uniform(0.2, 0.8, len(src)))
+        limit = np.where(dead[pur_member[src]], death[pur_member[src]], W)
+        keep = r_time < np.minimum(limit, W)
+        src, r_time, frac = src[keep], r_time[keep], frac[keep]
+        ret_amount = -np.maximum(np.round(amount[src] * frac, 2), 0.01)
+        ret_items = -np.clip(np.round(items[src] * frac), 1, items[src]).astype(np.int64)
+        ret_points = -np.floor(points_earned[src] * frac).astype(np.int64)
+    else:
+        src = np.array([], dtype=np.int64)
+        r_time = ret_amount = np.array([], dtype=float)
+        ret_items = ret_points = np.array([], dtype=np.int64)
+    n_ret = len(src)
+
+    # non-member walk-in sales: a share of offline receipts, following the calendar
+    n_off = int((~online & (kind != 2)).sum())
+    n_walk = int(rng_walk.poisson(n_off * sc.walk_in_share / (1 - sc.walk_in_share))) if n_off else 0
+    walk_time = cal.inverse(rng_walk.random(n_walk) * cal.S[-1])
+    walk_store = _weighted_choice(rng_walk, n_walk, store_weight)
+    if sc.business == "gym":
+        walk_amount = np.full(n_walk, sc.day_pass_cny)
+        walk_items = np.ones(n_walk, dtype=np.int64)
+        walk_kind = np.full(n_walk, 1, dtype=np.int8)
+    else:
+        walk_amount = np.maximum(np.round(rng_walk.gamma(sc.gg_p, 0.8 * pop_mean / sc.gg_p, n_walk), 2), 0.01)
+        walk_items = 1 + rng_walk.poisson(np.maximum(walk_amount / item_price - 1.0, 0.0))
+        walk_kind = np.zeros(n_walk, dtype=np.int8)
+    bar.update()
+
+    # ------------------------------------------------------------ assemble tx
+    t_all = np.concatenate([pur_time, r_time, walk_time])
+    member_all = np.concatenate([pur_member, pur_member[src], np.full(n_walk, -1)])
+    store_all = np.concatenate([pur_store, pur_store[src], walk_store])
+    amount_all = np.concatenate([amount, ret_amount, walk_amount])
+    items_all = np.concatenate([items, ret_items, walk_items])
+    disc_all = np.concatenate([discount, np.zeros(n_ret), np.zeros(n_walk)])
+    pe_all = np.concatenate([points_earned, ret_points, np.zeros(n_walk, dtype=np.int64)])
+    pr_all = np.concatenate([points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)])
+    online_all = np.concatenate([online, online[src], np.zeros(n_walk, dtype=bool)])
+    ret_all = np.concatenate([np.zeros(n_rows, dtype=bool), np.ones(n_ret, dtype=bool), np.zeros(n_walk, dtype=bool)])
+    kind_all = np.concatenate([kind, kind[src], walk_kind])
+    warped = cal.warp(t_all)
+    order = np.argsort(warped, kind="stable")
+    warped = warped[order]
+    n_tx = len(order)
+    mem_o = member_all[order]
+    id_width = max(9, len(str(n_tx)))
+    transactions = pd.DataFrame(
+        {
+            "transaction_id": _str_series(_ids("T", np.arange(1, n_tx + 1), id_width)),
+            "member_id": _str_series(_ids("M", np.maximum(mem_o, 0) + 1, _member_width(n), valid=mem_o >= 0)),
+            "store_id": _str_series(pc.take(store_ids, pa.array(store_all[order]))),
+            "timestamp": _to_datetime(sc.start, warped),
+            "amount": amount_all[order].astype(np.float64),
+            "items": items_all[order].astype(np.int64),
+            "discount": disc_all[order].astype(np.float64),
+            "points_earned": pe_all[order].astype(np.int64),
+            "points_redeemed": pr_all[order].astype(np.int64),
+            "channel": _str_series(_take(["offline", "online"], online_all[order].astype(np.int64))),
+            "is_return": ret_all[order],
+            "kind": _str_series(_take(["purchase", "visit", "fee"], kind_all[order])),
+        }
+    )
+    bar.update()
+
+    # ------------------------------------------------------------ traffic, tiers
+    day_all = np.floor(warped).astype(np.int64)
+    s_o = store_all[order]
+    offline_receipt = ~online_all[order] & ~ret_all[order]
+    n_days = int(W)
+    receipts = np.bincount(s_o[offline_receipt] * n_days + day_all[offline_receipt], minlength=n_s * n_days)
+    conv = np.repeat(conversion, n_days)
+    others = rng_traffic.poisson(np.maximum(receipts, 1.0) * (1 - conv) / conv)
+    store_traffic = pd.DataFrame(
+        {
+            "store_id": _str_series(pc.take(store_ids, pa.array(np.repeat(np.arange(n_s), n_days)))),
+            "date": np.tile(pd.date_range(sc.start, sc.end, freq="D").to_numpy().astype("datetime64[us]"), n_s),
+            "visitors": (receipts + others).astype(np.int64),
+        }
+    )
+    member_rows = mem_o >= 0
+    recent = member_rows & (warped >= W - 365.0)
+    spend_12m = np.bincount(mem_o[recent], weights=amount_all[order][recent], minlength=n)
+    tier_code = np.searchsorted(np.asarray(sc.tier_thresholds_cny), spend_12m, side="right")
+    n_purchases = np.bincount(mem_o[member_rows & ~ret_all[order] & (kind_all[order] != 2)], minlength=n)
+
+    members = _members_frame(sc, rng_pii, n, channel, join, home, store_ids, tier_code)
+    t_first = np.where(starts, t0, np.nan)
+    truth = pd.DataFrame(
+        {
+            "member_id": members["member_id"],
+            "purchase_rate_per_day": lam,
+            "dropout_prob": p,
+            "spend_mean": np.full(n, sc.monthly_fee_cny) if sc.business == "gym" else spend_mean,
+            "first_purchase_lag_days": np.where(never, np.nan, lag),
+            "first_purchase": _to_datetime(sc.start, cal.warp(t_first)),
+            "churn_time": _to_datetime(sc.start, cal.warp(np.where(dead, death, np.nan))),
+            "alive_at_end": starts & ~dead,
+            "reactivated_at": _to_datetime(sc.start, cal.warp(reactivated_at)),
+            "n_purchases": n_purchases.astype(np.int64),
+            "points_programme": member_programme if eff.points_launch is not None else np.zeros(n, dtype=bool),
+            "retention_treated": treated,
+        }
+    )
+    stores = pd.DataFrame(
+        {
+            "store_id": _str_series(store_ids),
+            "city": _str_series(np.array(_CITIES_ZH if sc.locale == "zh_CN" else _CITIES_EN)[city_idx]),
+            "size": _str_series(_SIZES[size_code]),
+            "points_programme": in_programme,
+        }
+    )
+    campaigns_df = _campaigns_frame(sc, campaigns)
+    bar.update()
+    bar.close()
+    data = SyntheticData(
+        members=coerce_frame(members, "members"),
+        transactions=coerce_frame(transactions, "transactions"),
+        stores=coerce_frame(stores, "stores"),
+        store_traffic=coerce_frame(store_traffic, "store_traffic"),
+        campaigns=coerce_frame(campaigns_df, "campaigns"),
+        truth=coerce_frame(truth, "truth"),
+        scenario=sc,
+        seed=int(seed),
+    )
+    return data
+
+
+def _member_width(n: int) -> int:
+    return max(7, len(str(n)))
+
+
+def _holiday_promos(sc: Scenario) -> list[tuple[str, str, float, float, str]]:
+    """Holiday promotion windows inside the period as (kind, name, first, last raw day, target)."""
+    out = []
+    for year in range(sc.start.year, sc.end.year + 1):
+        sf = pd.Timestamp(SPRING_FESTIVAL[year])
+        windows = [
+            (f"spring_festival_{year}", sf - pd.Timedelta(days=14), sf - pd.Timedelta(days=1)),
+            (f"618_{year}", pd.Timestamp(f"{year}-06-01"), pd.Timestamp(f"{year}-06-18")),
+            (f"double_11_{year}", pd.Timestamp(f"{year}-11-01"), pd.Timestamp(f"{year}-11-11")),
+        ]
+        for name, a, b in windows:
+            a, b = max(a, sc.start), min(b, sc.end)
+            if a <= b:
+                out.append(("holiday_promo", name, (a - sc.start).days, (b - sc.start).days, "all"))
+    return out
+
+
+def _campaigns_frame(sc: Scenario, rows: list[tuple[str, str, float, float, str]]) -> pd.DataFrame:
+    eff = sc.effects
+    start_us = np.datetime64(sc.start.to_datetime64(), "D")
+    recs = [(k, nm, start_us + np.timedelta64(int(a), "D"), start_us + np.timedelta64(int(b), "D"), tg)
+            for k, nm, a, b, tg in rows]
+    recs = [(k, f"{nm}_{str(a)}" if k == "reactivation" else nm, a, b, tg) for k, nm, a, b, tg in recs]
+    if eff.points_launch is not None:
+        recs.append(("points_programme", "points_programme_launch", eff.points_launch.to_datetime64(),
+                     sc.end.to_datetime64(), "programme_stores"))
+    if eff.retention_treatment is not None:
+        recs.append(("experiment", eff.retention_treatment, (eff.retention_start or sc.start).to_datetime64(),
+                     sc.end.to_datetime64(), "randomised_new_members"))
+    df = pd.DataFrame(recs, columns=["kind", "name", "start", "end", "target_segment"])
+    df["start"] = pd.to_datetime(df["start"]).astype("datetime64[us]")
+    df["end"] = pd.to_datetime(df["end"]).astype("datetime64[us]")
+    df = df.sort_values(["start", "kind", "name"], kind="stable").reset_index(drop=True)
+    df.insert(0, "campaign_id", [f"C{i:03d}" for i in range(1, len(df) + 1)])
+    return df
+
+
+def _members_frame(
+    sc: Scenario,
+    rng: np.random.Generator,
+    n: int,
+    channel: np.ndarray,
+    join: np.ndarray,
+    home: np.ndarray,
+    store_ids: pa.Array,
+    tier_code: np.ndarray,
+) -> pd.DataFrame:
+    """Member table with fictitious personal data drawn from Faker's word lists (vectorised)."""
+    female_share = 0.45 if sc.business == "gym" else 0.62
+    female = rng.random(n) < female_share
+    age_mean, age_sd = (31.0, 7.0) if sc.business == "gym" else (35.0, 10.0)
+    age_years = np.clip(rng.normal(age_mean, age_sd, n), 18.0, 75.0)
+    join_day = np.floor(join)
+    birth_days = np.floor(join_day - age_years * 365.25)
+    name, email = _names_and_emails(sc.locale, rng, female)
+    phone = _phones(sc.locale, rng, n)
+    return pd.DataFrame(
+        {
+            "member_id": _str_series(_ids("M", np.arange(1, n + 1), _member_width(n))),
+            "name": _str_series(name),
+            "phone": _str_series(phone),
+            "email": _str_series(email),
+            "gender": _str_series(np.where(female, "F", "M").astype(object)),
+            "birth_date": _to_datetime(sc.start, birth_days),
+            "join_date": _to_datetime(sc.start, _Calendar_warp(sc, join)),
+            "acquisition_channel": _str_series(_take(list(ACQUISITION_CHANNELS), channel)),
+            "home_store_id": _str_series(pc.take(store_ids, pa.array(home))),
+            "tier": _str_series(_take(list(TIERS), tier_code)),
+        }
+    )
+
+
+def _Calendar_warp(sc: Scenario, t: np.ndarray) -> np.ndarray:  # noqa: N802 - small helper
+    cdf, frac = hour_quantile(sc.seasonality_profile)
+    day = np.floor(t)
+    return day + np.minimum(np.interp(t - day, cdf, frac), 86_399.0 / 86_400.0)
+
+
+def _weighted_vocab(mapping: object) -> tuple[list[str], np.ndarray]:
+    if hasattr(mapping, "items"):
+        words = list(mapping.keys())  # type: ignore[union-attr]
+        weights = np.array(list(mapping.values()), dtype=float)  # type: ignore[union-attr]
+    else:
+        words = list(mapping)  # type: ignore[arg-type]
+        weights = np.ones(len(words))
+    return words, weights
+
+
+def _names_and_emails(locale: str, rng: np.random.Generator, female: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    n = len(female)
+    if locale == "zh_CN":
+        from faker.providers.person.zh_CN import Provider as P
+
+        last, lw = _weighted_vocab(P.last_names)
+        fm, _ = _weighted_vocab(P.first_names_male)
+        ff, _ = _weighted_vocab(P.first_names_female)
+        surname = _take(last, _weighted_choice(rng, n, lw))
+        g1 = np.where(female, rng.integers(0, len(ff), n) + len(fm), rng.integers(0, len(fm), n))
+        g2 = np.where(female, rng.integers(0, len(ff), n) + len(fm), rng.integers(0, len(fm), n))
+        given_vocab = fm + ff
+        two = rng.random(n) < 0.6
+        given = _join(_take(given_vocab, g1), pc.if_else(pa.array(two), _take(given_vocab, g2), pa.array([""] * n)))
+        name = _join(surname, given)
+        rl, _ = _weighted_vocab(P.last_romanized_names)
+        rf, _ = _weighted_vocab(P.first_romanized_names)
+        user = pc.utf8_lower(_join(_take(rf, rng.integers(0, len(rf), n)), _take(rl, rng.integers(0, len(rl), n))))
+        domains = _EMAIL_ZH
+    else:
+        from faker.providers.internet.en_US import Provider as I
+        from faker.providers.person.en_US import Provider as P
+
+        fm, fmw = _weighted_vocab(P.first_names_male)
+        ff, ffw = _weighted_vocab(P.first_names_female)
+        last, lw = _weighted_vocab(P.last_names)
+        first_code = np.where(female, _weighted_choice(rng, n, ffw) + len(fm), _weighted_choice(rng, n, fmw))
+        first = _take(fm + ff, first_code)
+        surname = _take(last, _weighted_choice(rng, n, lw))
+        name = _join(first, " ", surname)
+        user = pc.utf8_lower(_join(first, ".", surname))
+        domains = list(I.free_email_domains)
+    digits = pa.array(rng.integers(1, 9999, n).astype(str).astype(object), type=pa.string())
+    email = _join(user, digits, "@", _take(domains, rng.integers(0, len(domains), n)))
+    return name, email
+
+
+def _phones(locale: str, rng: np.random.Generator, n: int) -> pa.Array:
+    if locale == "zh_CN":
+        from faker.providers.phone_number.zh_CN import Provider as PP
+
+        prefixes = np.asarray(PP.phonenumber_prefixes, dtype=np.int64)
+        number = prefixes[rng.integers(0, len(prefixes), n)] * 100_000_000 + rng.integers(0, 100_000_000, n)
+        return _ids("", number, 11)
+    area = _ids("", rng.integers(201, 990, n), 3)
+    exch = _ids("", rng.integers(200, 1000, n), 3)
+    line = _ids("", rng.integers(0, 10_000, n), 4)
+    return _join(area, "-", exch, "-", line)
