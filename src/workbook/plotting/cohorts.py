@@ -77,7 +77,16 @@ def plot_cohort_heatmap(
     if annot is None:
         annot = values.shape[1] <= 24
     ax = _axes(ax, (min(2 + 0.6 * values.shape[1], 16), max(3.0, 0.4 * values.shape[0] + 1.5)))
-    sns.heatmap(values, ax=ax, annot=annot, fmt=fmt, cmap="YlGnBu", vmin=0, vmax=1 if is_rate else None)
+    sns.heatmap(
+        values,
+        ax=ax,
+        annot=annot,
+        fmt=fmt,
+        cmap="YlGnBu",
+        vmin=0,
+        vmax=1 if is_rate else None,
+        annot_kws={"size": 7 if values.shape[1] > 12 else 9},
+    )
     ax.set_yticks([i + 0.5 for i in range(len(values.index))], _cohort_labels(values.index))
     ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel("距获客期数 periods since acquisition")
