@@ -143,8 +143,6 @@ def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) 
     """Per-member facts from prepared transactions: the pandas twin of sql.MEMBER_SUMMARY_SQL."""
     tx = tx.assign(cents=_cents(tx["amount"]))
     buys = tx.loc[~tx["is_return"]].sort_values(["member_id", "ts"], kind="stable")
-    # Members whose only rows are returns have no purchase to measure from.
-    tx = tx.loc[tx["member_id"].isin(buys["member_id"])]
     g = buys.groupby("member_id", sort=True)["ts"]
     window_start = date - pd.Timedelta(days=window_days)
     out = pd.DataFrame(
@@ -161,8 +159,13 @@ def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) 
     ).reindex(out.index)
     in_window = buys.loc[buys["ts"] >= window_start].groupby("member_id", sort=True).size()
     out["n_purchases_window"] = in_window.reindex(out.index, fill_value=0)
-    out["n_returns"] = tx.groupby("member_id", sort=True)["is_return"].sum()
-    out["monetary_cents"] = tx.groupby("member_id", sort=True)["cents"].sum()
+    # Aligned on the buyers' index: members whose only rows are returns are left out.
+    per_member = tx.groupby("member_id", sort=True).agg(
+        n_returns=("is_return", "sum"), monetary_cents=("cents", "sum")
+    )
+    per_member = per_member.reindex(out.index)  # explicit: an empty `out` would adopt its index
+    out["n_returns"] = per_member["n_returns"]
+    out["monetary_cents"] = per_member["monetary_cents"]
     out.index.name = "member_id"
     return out.reset_index()[_RAW_SUMMARY_COLUMNS]
 
@@ -170,6 +173,8 @@ def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) 
 def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd.DataFrame:
     """Derived metrics, defined once for every engine, on the small per-member table."""
     out = raw.set_index("member_id").sort_index(kind="stable")
+    if out.index.dtype == object and pd.api.types.infer_dtype(out.index) in ("string", "empty"):
+        out.index = out.index.astype("str")  # what pandas infers for string ids
     for col in _DATETIME_COLUMNS:
         out[col] = out[col].astype(f"datetime64[{time_unit}]")
     for col in _COUNT_COLUMNS:

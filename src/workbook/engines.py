@@ -318,7 +318,9 @@ class _Spark:
 @contextlib.contextmanager
 def _quiet_pyspark() -> Iterator[None]:
     with warnings.catch_warnings():
+        # pyspark 4.x warns about pandas 3 support and its own use of deprecated keywords
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
         yield
 
 
