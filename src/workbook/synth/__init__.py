@@ -5,12 +5,12 @@
 >>> sorted(data.transactions["kind"].unique())
 ['fee', 'visit']
 
-See :mod:`workbook.synth.generate` for the latent model and
+See :mod:`workbook.synth.generator` for the latent model and
 :mod:`workbook.synth.scenario` for every parameter.
 """
 
 from workbook.synth.data import SyntheticData
-from workbook.synth.generate import generate
+from workbook.synth.generator import generate
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity
 from workbook.synth.io import default_data_dir, load_dataset, save_dataset
 from workbook.synth.scenario import ACQUISITION_CHANNELS, PRESETS, TIERS, Effects, Scenario

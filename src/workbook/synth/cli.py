@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from workbook.synth.generate import generate
+from workbook.synth.generator import generate
 from workbook.synth.scenario import PRESETS, Scenario
 
 

@@ -6,7 +6,7 @@ A :class:`Scenario` is a frozen dataclass, so a data set is fully described by
 when the object is created: a bad value raises
 :class:`~workbook.errors.WorkbookInputError` naming the field and the value.
 
-The latent behaviour model (see :mod:`workbook.synth.generate`):
+The latent behaviour model (see :mod:`workbook.synth.generator`):
 
 * purchase rate per member ``lambda ~ Gamma(shape=r, rate=alpha_days)`` (per day),
 * dropout probability after each repeat purchase ``p ~ Beta(a, b)``,
@@ -61,6 +61,15 @@ def _to_timestamp(value: object, name: str) -> pd.Timestamp | None:
     if ts.tzinfo is not None:
         raise WorkbookInputError(f"{name}={value!r} must be a local date without time zone.")
     return ts
+
+
+def _date_in_period(start: pd.Timestamp, end: pd.Timestamp, fraction: float) -> pd.Timestamp | None:
+    """First day of the month on or after ``start + fraction * (end - start)``, clipped to the period."""
+    if end <= start:
+        return None  # the Scenario check reports the bad period
+    day = (start + fraction * (end - start)).normalize()
+    first = day if day.day == 1 else (day + pd.offsets.MonthBegin(1))
+    return min(max(first, start), end)
 
 
 def _require_probability(value: float, name: str) -> None:
@@ -428,7 +437,13 @@ class Scenario:
         if name not in PRESETS:
             raise WorkbookInputError(f"preset {name!r} is unknown; choose one of {list(PRESETS)}.")
         values: dict[str, Any] = {"name": name}
-        if name == "ecommerce":
+        start = _to_timestamp(overrides.get("start", "2023-01-01"), "start")
+        end = _to_timestamp(overrides.get("end", "2024-12-31"), "end")
+        launch = _date_in_period(start, end, 0.62)  # 2024-04-01 for the default period
+        experiment = _date_in_period(start, end, 0.245)  # 2023-07-01 for the default period
+        if name == "retail_chain":
+            values["effects"] = Effects(points_launch=launch, points_store_share=0.5, points_rate_lift=0.10)
+        elif name == "ecommerce":
             values.update(
                 n_stores=4,
                 r=0.35,
@@ -455,7 +470,7 @@ class Scenario:
                 store_rate_sd=0.0,
                 effects=Effects(
                     retention_treatment="personalised_recommendations",
-                    retention_start="2023-07-01",
+                    retention_start=experiment,
                     retention_share=0.5,
                     retention_dropout_reduction=0.20,
                 ),
@@ -495,7 +510,7 @@ class Scenario:
                 day_pass_cny=59.0,
                 effects=Effects(
                     retention_treatment="coach_follow_up",
-                    retention_start="2023-07-01",
+                    retention_start=experiment,
                     retention_share=0.5,
                     retention_dropout_reduction=0.25,
                 ),

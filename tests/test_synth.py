@@ -1,0 +1,418 @@
+"""Tests of the synthetic data generator: determinism, schema, integrity, truth, theory."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.special import hyp2f1
+
+from workbook.errors import WorkbookInputError
+from workbook.synth import (
+    COLUMNS,
+    SPRING_FESTIVAL,
+    Effects,
+    Scenario,
+    SyntheticData,
+    daily_intensity,
+    generate,
+    load_dataset,
+)
+from workbook.synth.schema import TABLES, check_frame, columns_of
+
+END = pd.Timestamp("2025-01-01")  # midnight after the default period
+
+
+@pytest.fixture(scope="module")
+def retail() -> SyntheticData:
+    return generate(Scenario.preset("retail_chain", n_members=8000, n_stores=12), seed=11)
+
+
+@pytest.fixture(scope="module")
+def ecommerce() -> SyntheticData:
+    return generate(Scenario.preset("ecommerce", n_members=8000), seed=5)
+
+
+@pytest.fixture(scope="module")
+def gym() -> SyntheticData:
+    return generate(Scenario.preset("gym", n_members=1500), seed=2)
+
+
+@pytest.fixture(scope="module")
+def pure() -> SyntheticData:
+    return generate(Scenario.pure_bgnbd(n_members=20000, n_stores=5), seed=3)
+
+
+def _purchases(data: SyntheticData) -> pd.DataFrame:
+    tx = data.transactions
+    return tx[tx["member_id"].notna() & ~tx["is_return"] & (tx["kind"] != "fee")]
+
+
+# ----------------------------------------------------------------- determinism
+def test_same_seed_same_frames():
+    sc = Scenario.preset("retail_chain", n_members=600, n_stores=5)
+    a, b = generate(sc, seed=4), generate(sc, seed=4)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    c = generate(sc, seed=5)
+    assert not a.transactions["amount"].equals(c.transactions["amount"])
+
+
+# ---------------------------------------------------------- schema, integrity
+@pytest.mark.parametrize("fixture", ["retail", "ecommerce", "gym", "pure"])
+def test_schema_and_referential_integrity(fixture, request):
+    data = request.getfixturevalue(fixture)
+    data.check()  # columns, dtypes, no missing where not allowed, foreign keys
+    tx = data.transactions
+    assert str(tx["timestamp"].dtype) == "datetime64[us]"
+    assert isinstance(tx["member_id"].dtype, pd.StringDtype)
+    assert tx["member_id"].dropna().isin(data.members["member_id"]).all()
+    assert tx["store_id"].isin(data.stores["store_id"]).all()
+    assert tx["transaction_id"].is_unique and tx["timestamp"].is_monotonic_increasing
+    assert set(tx["channel"]) <= {"offline", "online"}
+    assert tx["timestamp"].min() >= pd.Timestamp("2023-01-01") and tx["timestamp"].max() < END
+    assert (tx.loc[tx["is_return"], "amount"] < 0).all()
+    assert (tx.loc[~tx["is_return"] & (tx["kind"] == "purchase"), "amount"] > 0).all()
+    assert (tx["discount"] >= 0).all() and (tx["points_redeemed"] >= 0).all()
+    m = data.members
+    assert m["member_id"].is_unique and len(data.truth) == len(m)
+    assert set(m["gender"]) <= {"F", "M"}
+    assert set(m["tier"]) <= {"member", "silver", "gold", "platinum"}
+    assert (m["birth_date"] < m["join_date"]).all()
+
+
+def test_check_frame_names_the_column():
+    df = generate(Scenario.preset("gym", n_members=50), seed=0).stores.astype({"points_programme": "int64"})
+    with pytest.raises(WorkbookInputError, match="'points_programme' of stores has dtype int64"):
+        check_frame(df, "stores")
+
+
+# ------------------------------------------------------- plausible distributions
+def test_retail_distributions_plausible(retail):
+    sc = retail.scenario
+    buys = _purchases(retail).groupby("member_id").size()
+    one_time = (buys == 1).mean()
+    assert 0.2 < one_time < 0.5  # share of one-time buyers typical of store retail
+    assert 5000 < len(buys) < 8000  # some members never buy
+    offline = retail.transactions[(retail.transactions["channel"] == "offline") & ~retail.transactions["is_return"]]
+    walk_in = offline["member_id"].isna().mean()
+    assert walk_in == pytest.approx(sc.walk_in_share, abs=0.02)
+    member_tx = retail.transactions[retail.transactions["member_id"].notna()]
+    assert member_tx["is_return"].mean() == pytest.approx(sc.return_rate, abs=0.01)
+    online = (member_tx["channel"] == "online").mean()
+    assert 0.1 < online < 0.35
+    tiers = retail.members["tier"].value_counts(normalize=True)
+    assert tiers["member"] > tiers["silver"] > tiers["gold"] > tiers.get("platinum", 0)
+
+
+def test_default_size_gives_realistic_volume():
+    # 20k members should give ~150-250k transactions over the two years
+    data = generate(Scenario.preset("retail_chain", n_members=20000), seed=7)
+    assert 150_000 < len(data.transactions) < 250_000
+
+
+def test_seasonality_peaks_present(retail, ecommerce):
+    daily = retail.transactions.set_index("timestamp").resample("D").size()
+    dow = daily.groupby(daily.index.day_of_week).mean()
+    assert dow[5] > 1.25 * dow[0]  # Saturday busier than Monday
+    sf = pd.Timestamp(SPRING_FESTIVAL[2024])
+    before = daily[sf - pd.Timedelta(days=14): sf - pd.Timedelta(days=1)].mean()
+    holiday = daily[sf: sf + pd.Timedelta(days=6)].mean()
+    assert before > 1.8 * holiday  # New-Year shopping, then quiet holiday week
+    e_daily = ecommerce.transactions.set_index("timestamp").resample("D").size()
+    year = e_daily["2024"]
+    assert year.idxmax() == pd.Timestamp("2024-11-11")
+    assert year["2024-06-18"] > 2 * year.median() and year["2024-11-11"] > 3 * year.median()
+
+
+def test_time_of_day_follows_opening_hours(retail):
+    hours = retail.transactions["timestamp"].dt.hour
+    assert ((hours >= 10) & (hours < 23)).mean() > 0.999
+
+
+def test_store_traffic_consistent(retail):
+    tx = retail.transactions
+    offline = tx[(tx["channel"] == "offline") & ~tx["is_return"]]
+    receipts = offline.groupby(["store_id", offline["timestamp"].dt.normalize()]).size()
+    traffic = retail.store_traffic.set_index(["store_id", "date"])["visitors"]
+    joined = traffic.reindex(receipts.index)
+    assert (joined >= receipts).all()
+    conversion = receipts.sum() / traffic.sum()
+    assert 0.15 < conversion < 0.4
+    assert len(retail.store_traffic) == retail.scenario.n_stores * retail.scenario.period_days
+
+
+# -------------------------------------------------------------- ground truth
+@pytest.mark.parametrize("fixture", ["retail", "ecommerce", "gym"])
+def test_truth_consistent_with_data(fixture, request):
+    data = request.getfixturevalue(fixture)
+    truth = data.truth.set_index("member_id")
+    tx = data.transactions[data.transactions["member_id"].notna()]
+    last = tx.groupby("member_id")["timestamp"].max()
+    churned = truth["churn_time"].dropna()
+    # no transaction (purchase, return, fee) after the true churn time
+    assert (last.reindex(churned.index) <= churned).all()
+    # never-buyers have no transactions; buyers' first purchase is in the truth
+    never = truth.index[truth["first_purchase_lag_days"].isna()]
+    assert not tx["member_id"].isin(never).any()
+    pur = _purchases(data)
+    first = pur.groupby("member_id")["timestamp"].min()
+    pd.testing.assert_series_equal(first, truth.loc[first.index, "first_purchase"], check_names=False)
+    counts = pur.groupby("member_id").size()
+    assert (truth["n_purchases"].reindex(counts.index) == counts).all()
+    assert (truth.loc[~truth.index.isin(counts.index), "n_purchases"] == 0).all()
+    # registration before the first purchase
+    join = data.members.set_index("member_id")["join_date"]
+    assert (join.reindex(first.index) <= first).all()
+    # alive members started and did not churn
+    assert truth.loc[truth["alive_at_end"], "churn_time"].isna().all()
+    assert truth.loc[truth["alive_at_end"], "first_purchase"].notna().all()
+    # reactivated members bought again at their reactivation time
+    react = truth["reactivated_at"].dropna()
+    if len(react):
+        assert data.scenario.reactivation
+        stamps = set(zip(pur["member_id"], pur["timestamp"]))
+        assert all((m, t) in stamps for m, t in react.items())
+
+
+def test_bgnbd_mean_and_zero_repeat_share_match_theory(pure):
+    """Pure scenario: repeat purchases follow BG/NBD (Fader, Hardie & Lee 2005, eqs. 7 and 9)."""
+    sc = pure.scenario
+    truth = pure.truth.set_index("member_id")
+    started = truth["first_purchase"].notna()
+    t = ((END - truth.loc[started, "first_purchase"]) / pd.Timedelta(days=1)).to_numpy()
+    repeats = truth.loc[started, "n_purchases"].to_numpy() - 1
+    r, alpha, a, b = sc.r, sc.alpha_days, sc.a, sc.b
+    z = t / (alpha + t)
+    expected = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+    se = repeats.std() / np.sqrt(len(repeats))
+    assert abs(repeats.mean() - expected.mean()) < 4 * se
+    p0 = (alpha / (alpha + t)) ** r  # P(X(t) = 0): no Poisson arrival before t
+    zero = (repeats == 0).astype(float)
+    assert abs(zero.mean() - p0.mean()) < 4 * np.sqrt(p0.mean() * (1 - p0.mean()) / len(zero))
+    # latent parameters have the stated distributions
+    lam = truth["purchase_rate_per_day"]
+    assert lam.mean() == pytest.approx(r / alpha, rel=0.05)
+    assert truth["dropout_prob"].mean() == pytest.approx(a / (a + b), rel=0.03)
+
+
+def test_gamma_gamma_spend_matches_truth(pure):
+    sc = pure.scenario
+    truth = pure.truth.set_index("member_id")
+    # population mean of the member means: p * gamma / (q - 1)
+    mean_theory = sc.gg_p * sc.gg_gamma / (sc.gg_q - 1)
+    spend = truth["spend_mean"]
+    assert spend.mean() == pytest.approx(mean_theory, rel=0.05)
+    # each member's average basket estimates their latent mean
+    pur = _purchases(pure)
+    avg = pur.groupby("member_id")["amount"].agg(["mean", "size"])
+    heavy = avg[avg["size"] >= 10]
+    ratio = heavy["mean"] / spend.reindex(heavy.index)
+    assert ratio.median() == pytest.approx(1.0, abs=0.05)
+    assert np.corrcoef(heavy["mean"], spend.reindex(heavy.index))[0, 1] > 0.9
+
+
+def test_bgnbd_parameters_recoverable_with_lifetimes(pure):
+    """BG/NBD fitted on exact purchase times recovers the generator's parameters.
+
+    (``summary_data_from_transaction_data(freq="D")`` merges the ~4 % of repeat
+    purchases made on the same day as another one, which biases ``r / alpha``
+    down by about 10 %; exact times avoid that.)
+    """
+    lifetimes = pytest.importorskip("lifetimes")
+    g = _purchases(pure).groupby("member_id")["timestamp"]
+    first, last = g.min(), g.max()
+    frequency = g.size() - 1
+    recency = (last - first) / pd.Timedelta(days=1)
+    T = (END - first) / pd.Timedelta(days=1)
+    fitted = lifetimes.BetaGeoFitter().fit(frequency, recency, T).params_
+    sc = pure.scenario
+    assert fitted["r"] == pytest.approx(sc.r, rel=0.1)
+    assert fitted["alpha"] == pytest.approx(sc.alpha_days, rel=0.1)
+    assert fitted["a"] / (fitted["a"] + fitted["b"]) == pytest.approx(sc.a / (sc.a + sc.b), rel=0.1)
+
+
+# ------------------------------------------------------------------ effects
+def test_points_programme(retail):
+    sc = retail.scenario
+    stores = retail.stores.set_index("store_id")
+    assert stores["points_programme"].sum() == round(sc.effects.points_store_share * sc.n_stores)
+    # roll-out is not random: no programme store is smaller than a store outside
+    rank = stores["size"].map({"small": 0, "medium": 1, "large": 2})
+    assert rank[stores["points_programme"]].min() >= rank[~stores["points_programme"]].max()
+    tx = retail.transactions
+    earned = tx[tx["points_earned"] > 0]
+    assert (earned["timestamp"] >= sc.effects.points_launch).all()
+    assert earned["store_id"].map(stores["points_programme"]).all()
+    assert (tx.loc[~tx["is_return"], "points_earned"] == np.floor(tx.loc[~tx["is_return"], "amount"]).where(
+        tx.loc[~tx["is_return"], "points_earned"] > 0, 0)).all()
+    # redemptions never exceed the balance earned on earlier purchases
+    mem = tx[tx["member_id"].notna() & ~tx["is_return"]]
+    cum_earned_before = mem.groupby("member_id")["points_earned"].cumsum() - mem["points_earned"]
+    cum_redeemed = mem.groupby("member_id")["points_redeemed"].cumsum()
+    assert (cum_redeemed <= cum_earned_before).all()
+    assert mem["points_redeemed"].sum() > 0
+    # member flag in the truth = home store in the programme
+    home = retail.members.set_index("member_id")["home_store_id"].map(stores["points_programme"])
+    assert (retail.truth.set_index("member_id")["points_programme"] == home).all()
+
+
+def test_retention_treatment_lowers_dropout(ecommerce):
+    sc = ecommerce.scenario
+    truth = ecommerce.truth.merge(ecommerce.members[["member_id", "join_date"]], on="member_id")
+    eligible = truth[truth["join_date"] >= sc.effects.retention_start]
+    assert not truth.loc[truth["join_date"] < sc.effects.retention_start, "retention_treated"].any()
+    assert eligible["retention_treated"].mean() == pytest.approx(0.5, abs=0.03)
+    treated = eligible.loc[eligible["retention_treated"], "dropout_prob"]
+    control = eligible.loc[~eligible["retention_treated"], "dropout_prob"]
+    ratio = treated.mean() / control.mean()
+    se = ratio * np.sqrt(treated.var() / len(treated) / treated.mean() ** 2
+                         + control.var() / len(control) / control.mean() ** 2)
+    assert abs(ratio - (1 - sc.effects.retention_dropout_reduction)) < 4 * se
+
+
+def test_gym_fees_and_visits(gym):
+    sc = gym.scenario
+    tx = gym.transactions
+    assert set(tx["kind"]) == {"visit", "fee"}
+    fees = tx[tx["kind"] == "fee"]
+    assert (fees["amount"] == sc.monthly_fee_cny).all()
+    gaps = fees.groupby("member_id")["timestamp"].diff().dropna() / pd.Timedelta(days=1)
+    assert gaps.between(sc.billing_cycle_days - 1, sc.billing_cycle_days + 1).mean() > 0.9
+    member_visits = tx[(tx["kind"] == "visit") & tx["member_id"].notna()]
+    assert (member_visits["amount"] == 0).all()
+    walk = tx[tx["member_id"].isna()]
+    assert (walk["amount"] == sc.day_pass_cny).all()
+    # everyone pays a fee at their first visit
+    first_fee = fees.groupby("member_id")["timestamp"].min()
+    first_visit = member_visits.groupby("member_id")["timestamp"].min()
+    assert (first_fee == first_visit.reindex(first_fee.index)).mean() > 0.99
+
+
+# ------------------------------------------------------------------ calendar
+def test_daily_intensity_mean_one_and_peaks():
+    s = daily_intensity("2023-01-01", "2024-12-31", "retail")
+    assert s.mean() == pytest.approx(1.0)
+    assert len(s) == 731
+    flat = daily_intensity("2023-01-01", "2024-12-31", "retail", seasonality=False)
+    assert (flat == 1).all()
+    assert SPRING_FESTIVAL[2024] == "2024-02-10" and SPRING_FESTIVAL[2025] == "2025-01-29"
+    with pytest.raises(WorkbookInputError, match="2031"):
+        generate(Scenario(start="2031-01-01", end="2031-12-31", n_members=10), seed=0)
+
+
+def test_en_us_locale():
+    data = generate(Scenario.preset("ecommerce", n_members=300, locale="en_US"), seed=1)
+    assert data.members["name"].str.contains(" ").all()
+    assert data.members["email"].str.match(r"^[a-z.'\-]+\d+@").all()
+    assert data.stores["city"].str.isascii().all()
+
+
+# -------------------------------------------------------------- bad configs
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_members": -5}, "n_members=-5"),
+        ({"n_members": 2.5}, "n_members=2.5"),
+        ({"start": "2024-06-01", "end": "2024-01-01"}, "start=2024-06-01 must be before end"),
+        ({"walk_in_share": 1.5}, r"walk_in_share=1.5 must be a probability in \[0, 1\]"),
+        ({"return_rate": -0.1}, "return_rate=-0.1"),
+        ({"r": 0}, "r=0 must be a finite number > 0"),
+        ({"gg_q": 1.0}, "gg_q=1.0 must be > 1"),
+        ({"locale": "fr_FR"}, "locale='fr_FR'"),
+        ({"tier_thresholds_cny": (500, 400, 900)}, "tier_thresholds_cny"),
+        ({"channel_mix": {"tiktok": 1.0}}, r"channel_mix has unknown key\(s\) \['tiktok'\]"),
+        ({"never_buy_share": {"app": 2.0}}, r"never_buy_share\['app'\]=2.0"),
+        ({"effects": {"points_launch": "2030-01-01"}}, "effects.points_launch=2030-01-01 must lie inside"),
+        ({"effects": {"retention_share": 3}}, "effects.retention_share=3"),
+        ({"start": "not a date"}, "start='not a date' is not a date"),
+    ],
+)
+def test_invalid_scenario_rejected(kwargs, match):
+    with pytest.raises(WorkbookInputError, match=match):
+        Scenario.preset("retail_chain", **kwargs)
+
+
+def test_invalid_preset_seed_and_formats(tmp_path):
+    with pytest.raises(WorkbookInputError, match="preset 'pub' is unknown"):
+        Scenario.preset("pub")
+    with pytest.raises(WorkbookInputError, match="seed=-1"):
+        generate(Scenario.preset("gym", n_members=10), seed=-1)
+    with pytest.raises(ValueError):  # WorkbookInputError is a ValueError
+        Scenario(n_members=0)
+    data = generate(Scenario.preset("gym", n_members=20), seed=0)
+    with pytest.raises(WorkbookInputError, match="formats"):
+        data.save(tmp_path, formats=("xlsx",))
+    with pytest.raises(WorkbookInputError, match="not found. Generate the data first"):
+        load_dataset(tmp_path / "nothing")
+
+
+def test_scenario_roundtrip_and_replace():
+    sc = Scenario.preset("gym", n_members=123)
+    assert Scenario.from_dict(json.loads(sc.to_json())) == sc
+    assert sc.replace(seasonality=False).seasonality is False
+    assert Scenario() == Scenario.preset("retail_chain")
+    assert Scenario.pure_bgnbd().is_pure_bgnbd and not Scenario().is_pure_bgnbd
+    assert isinstance(Scenario().effects, Effects)
+
+
+# ------------------------------------------------------------------ IO, CLI
+def test_save_and_load_roundtrip(tmp_path, monkeypatch):
+    data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), seed=9)
+    out = data.save(tmp_path / "ds")
+    for name in TABLES:
+        assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    monkeypatch.setenv("WORKBOOK_DATA_DIR", str(out))
+    loaded = load_dataset()
+    assert loaded.scenario == data.scenario and loaded.seed == 9
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(loaded, name), getattr(data, name))
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    for col in COLUMNS:
+        assert f"| `{col.name}` | {col.dtype} |" in readme
+    csv = pd.read_csv(out / "members.csv", encoding="utf-8")
+    assert csv["name"].tolist() == data.members["name"].tolist()  # Chinese names survive UTF-8 CSV
+
+
+def test_cli_generate(tmp_path, capsys):
+    from workbook.cli import main
+
+    out = tmp_path / "gym"
+    code = main(["generate", "--preset", "gym", "--members", "150", "--seed", "3",
+                 "--out", str(out), "--formats", "parquet", "--quiet"])
+    assert code == 0
+    loaded = load_dataset(out)
+    expected = generate(Scenario.preset("gym", n_members=150), seed=3)
+    pd.testing.assert_frame_equal(loaded.transactions, expected.transactions)
+    assert not (out / "transactions.csv").exists()
+    assert main(["generate", "--members", "-3", "--out", str(out)]) == 2
+    assert "n_members=-3" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------- property-based
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    preset=st.sampled_from(["retail_chain", "ecommerce", "gym"]),
+    n_members=st.integers(1, 250),
+    n_stores=st.integers(1, 6),
+    seed=st.integers(0, 2**31),
+    seasonality=st.booleans(),
+    reactivation=st.booleans(),
+)
+def test_invariants_hold_for_any_small_scenario(preset, n_members, n_stores, seed, seasonality, reactivation):
+    sc = Scenario.preset(preset, n_members=n_members, n_stores=n_stores, seasonality=seasonality,
+                         reactivation=reactivation, start="2024-01-01", end="2024-06-30")
+    data = generate(sc, seed=seed)
+    data.check()
+    tx = data.transactions
+    assert tx["timestamp"].between(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-07-01"), inclusive="left").all()
+    churn = data.truth.set_index("member_id")["churn_time"].dropna()
+    last = tx.dropna(subset=["member_id"]).groupby("member_id")["timestamp"].max()
+    assert (last.reindex(churn.index).fillna(pd.Timestamp.min) <= churn).all()
+    assert (tx["items"][~tx["is_return"]] >= 0).all() and (tx["items"][tx["is_return"]] < 0).all()
+    assert len(data.store_traffic) == n_stores * sc.period_days
+    assert [c.name for c in columns_of("transactions")] == list(tx.columns)
