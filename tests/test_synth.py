@@ -44,7 +44,7 @@ def gym() -> SyntheticData:
 
 @pytest.fixture(scope="module")
 def pure() -> SyntheticData:
-    return generate(Scenario.pure_bgnbd(n_members=20000, n_stores=5), seed=3)
+    return generate(Scenario.pure_bgnbd(n_members=12000, n_stores=3), seed=3)
 
 
 def _purchases(data: SyntheticData) -> pd.DataFrame:

@@ -89,10 +89,13 @@ class _Calendar:
 def _to_datetime(start: pd.Timestamp, t_days: np.ndarray) -> np.ndarray:
     """Raw days since ``start`` -> datetime64[us], floored to the second (NaN -> NaT)."""
     t = np.asarray(t_days, dtype=float)
-    out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[us]")
+    origin = np.datetime64(start.to_datetime64(), "us")
     ok = np.isfinite(t)
+    if ok.all():
+        return origin + (np.floor(t * 86_400.0).astype(np.int64) * 1_000_000).astype("timedelta64[us]")
+    out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[us]")
     seconds = np.floor(t[ok] * 86_400.0).astype(np.int64)
-    out[ok] = np.datetime64(start.to_datetime64(), "us") + (seconds * 1_000_000).astype("timedelta64[us]")
+    out[ok] = origin + (seconds * 1_000_000).astype("timedelta64[us]")
     return out
 
 
@@ -502,7 +505,8 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
             "channel": _str_series(_take(["offline", "online"], online_all[order].astype(np.int64))),
             "is_return": ret_all[order],
             "kind": _str_series(_take(["purchase", "visit", "fee"], kind_all[order])),
-        }
+        },
+        copy=False,
     )
     bar.update()
 
@@ -519,7 +523,8 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
             "store_id": _str_series(pc.take(store_ids, pa.array(np.repeat(np.arange(n_s), n_days)))),
             "date": np.tile(pd.date_range(sc.start, sc.end, freq="D").to_numpy().astype("datetime64[us]"), n_s),
             "visitors": (receipts + others).astype(np.int64),
-        }
+        },
+        copy=False,
     )
     member_rows = mem_o >= 0
     recent = member_rows & (warped >= W - 365.0)
@@ -543,7 +548,8 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
             "n_purchases": n_purchases.astype(np.int64),
             "points_programme": member_programme if eff.points_launch is not None else np.zeros(n, dtype=bool),
             "retention_treated": treated,
-        }
+        },
+        copy=False,
     )
     stores = pd.DataFrame(
         {
@@ -643,7 +649,8 @@ def _members_frame(
             "acquisition_channel": _str_series(_take(list(ACQUISITION_CHANNELS), channel)),
             "home_store_id": _str_series(pc.take(store_ids, pa.array(home))),
             "tier": _str_series(_take(list(TIERS), tier_code)),
-        }
+        },
+        copy=False,
     )
 
 
