@@ -43,6 +43,7 @@ __all__ = [
     "early_life_outcomes",
     "expected_fee_revenue",
     "fee_memberships",
+    "new_member_experiment",
     "repeat_purchase_panel",
     "true_effect",
     "without_effects",
@@ -406,6 +407,114 @@ def early_life_outcomes(
     out["complete"] = (out["first_purchase"] + horizon_days * _DAY <= date).to_numpy()
     out.index.name = member_col
     out.attrs.update(analysis_date=date, horizon_days=horizon_days, active_from_days=active_from_days)
+    return out
+
+
+def new_member_experiment(
+    transactions: pd.DataFrame,
+    members: pd.DataFrame,
+    assignment: pd.DataFrame,
+    start: object,
+    horizon_days: int = 180,
+    active_from_days: int = 91,
+    analysis_date: object | None = None,
+    *,
+    treated_col: str = "retention_treated",
+    member_col: str = "member_id",
+    join_col: str = "join_date",
+    segment_cols: tuple[str, ...] = ("acquisition_channel",),
+    **kwargs,
+) -> pd.DataFrame:
+    """One row per member of a randomised experiment on new members, with outcomes and arm.
+
+    Members who joined on or after ``start`` were randomised (``assignment``);
+    their outcomes come from :func:`early_life_outcomes`.  Only members whose
+    whole follow-up lies before the analysis date are kept, so every member
+    is measured over the same ``horizon_days``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Tidy transactions.  Not modified.
+    members : DataFrame
+        ``member_col``, ``join_col`` and the ``segment_cols``.
+    assignment : DataFrame
+        ``member_col`` and the True/False ``treated_col`` (the assignment log).
+    start : date-like
+        Start of the experiment.
+    horizon_days, active_from_days, analysis_date
+        As in :func:`early_life_outcomes`.
+    **kwargs
+        Column names passed on to :func:`early_life_outcomes`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`early_life_outcomes` (complete rows only) plus
+        ``join_col``, the ``segment_cols``, ``treated`` (0/1) and ``arm``
+        (``"treatment"``/``"control"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "transaction_id": ["t1", "t2", "t3", "t4"],
+    ...     "member_id": ["a", "a", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2024-01-02", "2024-05-01", "2024-01-05", "2023-12-01"]),
+    ...     "amount": [50.0, 20.0, 80.0, 10.0]})
+    >>> members = pd.DataFrame({"member_id": ["a", "b", "c"],
+    ...     "join_date": pd.to_datetime(["2024-01-01", "2024-01-03", "2023-11-30"]),
+    ...     "acquisition_channel": ["app", "app", "referral"]})
+    >>> arms = pd.DataFrame({"member_id": ["a", "b", "c"], "retention_treated": [True, False, False]})
+    >>> new_member_experiment(tx, members, arms, "2024-01-01", analysis_date="2024-12-31")[
+    ...     ["arm", "retained"]]  # doctest: +NORMALIZE_WHITESPACE
+                     arm  retained
+    member_id
+    a          treatment      True
+    b            control     False
+    """
+    require_dataframe(members, "members")
+    require_dataframe(assignment, "assignment")
+    segment_cols = list(segment_cols)
+    require_columns(members, [member_col, join_col] + segment_cols, "members")
+    require_datetime(members, join_col, "members")
+    require_columns(assignment, [member_col, treated_col], "assignment")
+    t = assignment[treated_col]
+    bad = t.isna() | ~t.isin([0, 1])
+    if bad.any():
+        raise WorkbookInputError(
+            f"Column {treated_col!r} of assignment must be True/False; bad values at "
+            f"{format_rows(assignment.index[bad])}."
+        )
+    for name, df in (("members", members), ("assignment", assignment)):
+        dup = df[member_col].duplicated(keep=False)
+        if dup.any():
+            raise WorkbookInputError(f"Column {member_col!r} of {name} has duplicates at {format_rows(df.index[dup])}.")
+    try:
+        start_ts = pd.Timestamp(start)
+    except (TypeError, ValueError) as exc:
+        raise WorkbookInputError(f"start={start!r} is not a date.") from exc
+    outcomes = early_life_outcomes(
+        transactions, horizon_days, active_from_days, analysis_date, member_col=member_col, **kwargs
+    )
+    info = members.set_index(member_col)[[join_col] + segment_cols]
+    arm = assignment.set_index(member_col)[treated_col].astype(bool)
+    out = outcomes.loc[outcomes["complete"]].join(info, how="inner")
+    out = out.loc[out[join_col] >= start_ts]
+    treated = arm.reindex(out.index)
+    if treated.isna().any():
+        raise WorkbookInputError(
+            f"assignment has no arm for {int(treated.isna().sum())} experiment member(s), e.g. "
+            f"{treated.index[treated.isna()][:3].tolist()}."
+        )
+    if out.empty:
+        raise WorkbookInputError(
+            f"No member joined on or after {start_ts.date()} with {horizon_days} days of follow-up "
+            "before the analysis date."
+        )
+    out["treated"] = treated.astype("int64").to_numpy()
+    out["arm"] = np.where(out["treated"] == 1, "treatment", "control")
+    out.attrs.update(outcomes.attrs)
     return out
 
 
