@@ -34,6 +34,7 @@ def spark():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Spark tests must run in CI but {reason}.")
         pytest.skip(f"Spark tests skipped: {reason}.")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # container host names may not resolve
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
