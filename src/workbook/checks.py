@@ -993,33 +993,36 @@ def check_train_cutoff(
 
 def check_churn_evaluation(
     answer: object,
-    y_test: object,
+    split: object,
     p_test: object,
     *,
-    y_train: object | None = None,
-    p_train: object | None = None,
+    model: object | None = None,
     name: str = "metrics",
 ) -> bool:
     """Check churn-model metrics on the test set (reference: :func:`workbook.churn.churn_metrics`).
 
-    ``answer`` is the one-row metrics table; ``roc_auc``, ``average_precision``,
-    ``base_rate`` and ``brier_score`` are compared.  With the training labels
-    and scores the helper recognises metrics computed on the training set.
+    ``answer`` is the one-row metrics table of ``churn_metrics(split.y_test,
+    p_test)``; ``roc_auc``, ``average_precision``, ``base_rate`` and
+    ``brier_score`` are compared.  With the fitted ``model`` the helper also
+    recognises metrics computed on the training set.
 
     Examples
     --------
-    >>> from workbook.churn import churn_metrics
-    >>> y, p = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
-    >>> check_churn_evaluation(churn_metrics(y, p), y, p)
+    >>> import pandas as pd
+    >>> from workbook.churn import ChurnSplit, churn_metrics
+    >>> y, p = pd.Series([0, 0, 1, 1]), pd.Series([0.1, 0.4, 0.35, 0.8])
+    >>> split = ChurnSplit(None, None, None, y)
+    >>> check_churn_evaluation(churn_metrics(y, p), split, p)
     ✓ metrics 正确 (correct): 测试集 AUC = 0.750, 平均精确率 = 0.833 (基准流失率 0.500)
     True
     """
     _require_answer(answer, name, "用 workbook.churn.churn_metrics(split.y_test, p_test) 在测试集上评估。")
     from workbook.churn import churn_metrics
 
-    if _is_missing(p_test):
-        raise ExerciseCheckError(f"{NOT_ANSWERED}: p_test 还没有算出来", "先完成上一个任务 (predict_proba on X_test).")
-    ref = churn_metrics(y_test, p_test).iloc[0]
+    for value, what in ((split, "split"), (p_test, "p_test")):
+        if _is_missing(value):
+            raise ExerciseCheckError(f"{NOT_ANSWERED}: {what} 还没有算出来", "先完成前面的步骤 (time_split, fit, predict_proba).")
+    ref = churn_metrics(split.y_test, p_test).iloc[0]
     cols = ["roc_auc", "average_precision", "base_rate", "brier_score"]
     if isinstance(answer, pd.DataFrame):
         if len(answer) != 1:
@@ -1038,12 +1041,12 @@ def check_churn_evaluation(
             f"{name} 正确 (correct): 测试集 AUC = {ref['roc_auc']:.3f}, 平均精确率 = "
             f"{ref['average_precision']:.3f} (基准流失率 {ref['base_rate']:.3f})"
         )
-    if y_train is not None and p_train is not None:
-        train = churn_metrics(y_train, p_train).iloc[0]
+    if model is not None:
+        train = churn_metrics(split.y_train, model.predict_proba(split.X_train)).iloc[0]
         if np.allclose(got.to_numpy(), train[cols].to_numpy(dtype=float), rtol=1e-6, atol=1e-9):
             raise ExerciseCheckError(
                 f"{name} 是在训练集上算的 (computed on the training set): AUC {got['roc_auc']:.3f} 过于乐观",
-                "评估要用没见过的数据: churn_metrics(split.y_test, p_test).",
+                "评估要用模型没见过的数据: churn_metrics(split.y_test, p_test).",
             )
     if np.isclose(got["roc_auc"], 1 - ref["roc_auc"], atol=1e-9):
         raise ExerciseCheckError(
@@ -1053,7 +1056,7 @@ def check_churn_evaluation(
     bad = [c for c in cols if not np.isclose(got[c], ref[c], rtol=1e-6, atol=1e-9)]
     raise ExerciseCheckError(
         f"{name}.{bad[0]} 不对 (wrong): 应为 {ref[bad[0]]:.4f}，你的是 {got[bad[0]]:.4f}",
-        "churn_metrics(y_true, scores)：先真实标签 y_test，再预测概率 p_test，二者都来自测试集。",
+        "churn_metrics(y_true, scores)：先真实标签 split.y_test，再预测概率 p_test，二者都来自测试集。",
     )
 
 
