@@ -192,3 +192,16 @@ def test_every_member_gets_one_consistent_stage(days, who, active, extra):
     is_active = stage.isin(["new", "active", "loyal", "reactivated"])
     assert (is_active[bought] == (rec[bought] < active)).all()
     assert (stage[bought & (rec >= active + extra)] == "churned").all()
+
+
+def test_integer_member_ids_and_no_buyers_yet(tx, members):
+    ids = {k: i for i, k in enumerate("ABCDEFG", start=1)}
+    tx_int = tx.assign(member_id=tx["member_id"].map(ids).astype("Int64"))
+    members_int = members.assign(member_id=members["member_id"].map(ids))
+    st_ = lifecycle_stages(tx_int, members_int, analysis_date=DATE)
+    assert st_.index.tolist() == [1, 2, 3, 4, 5, 6]
+    assert st_["stage"].tolist() == ["active", "sleeping", "loyal", "sleeping", "new", "potential"]
+    # a walk-in sale opens the data; two days later no member has bought yet: all are potential
+    walk_in = pd.DataFrame({"member_id": [None], "timestamp": pd.to_datetime(["2024-01-02"]), "amount": [5.0]})
+    early = lifecycle_stages(pd.concat([walk_in, tx], ignore_index=True), members, analysis_date="2024-01-04")
+    assert early["stage"].tolist() == ["potential"] * 5

@@ -205,10 +205,6 @@ def _check_members(members: pd.DataFrame, member_col: str, join_col: str) -> Non
         )
 
 
-def _whole_days(delta: pd.Series) -> pd.Series:
-    return (delta // pd.Timedelta(days=1)).astype("Int64")
-
-
 def stages_from_summary(
     summary: pd.DataFrame,
     members: pd.DataFrame | None = None,
@@ -261,46 +257,37 @@ def stages_from_summary(
         raise WorkbookInputError(
             "summary has no attrs['analysis_date']; compute it with workbook.aggregate.member_summary."
         )
-    buyers = pd.DataFrame(
-        {
-            "recency_days": summary["recency_days"].astype("Int64"),
-            "tenure_days": summary["tenure_days"].astype("Int64"),
-            "gap_days": _whole_days(summary["last_purchase"] - summary["prev_purchase"]),
-            "n_purchases": summary["n_purchases"].astype("int64"),
-            "n_purchases_window": summary["n_purchases_window"].astype("int64"),
-        },
-        index=summary.index,
-    )
+    n_buyers = len(summary)
+    buyer_ids = summary.index.to_numpy()
     if members is not None:
         _check_members(members, member_col, join_col)
-        registered = members.loc[members[join_col] < date, member_col]
-        potential_ids = pd.Index(registered.to_numpy()).difference(buyers.index)
-        potential = pd.DataFrame(
-            {
-                "recency_days": pd.array([pd.NA] * len(potential_ids), dtype="Int64"),
-                "tenure_days": pd.array([pd.NA] * len(potential_ids), dtype="Int64"),
-                "gap_days": pd.array([pd.NA] * len(potential_ids), dtype="Int64"),
-                "n_purchases": np.zeros(len(potential_ids), dtype="int64"),
-                "n_purchases_window": np.zeros(len(potential_ids), dtype="int64"),
-            },
-            index=potential_ids,
-        )
-        frames = [f for f in (buyers, potential) if len(f)]
-        table = pd.concat(frames) if frames else buyers
+        registered = members.loc[members[join_col] < date, member_col].to_numpy()
+        ids = np.concatenate([buyer_ids, registered]) if len(registered) else buyer_ids
     else:
-        table = buyers
-    if table.empty:
+        ids = buyer_ids
+    if len(ids) == 0:
         raise WorkbookInputError(
             f"No member had registered or bought before the analysis date {date}; "
             "choose a later analysis_date."
         )
-    table = table.sort_index(kind="stable")
-    table.index.name = "member_id"
+    # One sorted factorisation gives the union of buyers and registered members and
+    # each buyer's row in it (faster than index set operations on a million strings).
+    codes, uniq = pd.factorize(pd.Series(ids), sort=True)
+    pos = codes[:n_buyers]
+    n = len(uniq)
 
-    rec = table["recency_days"].to_numpy(dtype="float64", na_value=np.nan)
-    ten = table["tenure_days"].to_numpy(dtype="float64", na_value=np.nan)
-    gap = table["gap_days"].to_numpy(dtype="float64", na_value=np.nan)
-    n_win = table["n_purchases_window"].to_numpy()
+    def scatter(values: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(n, fill, dtype="float64")
+        out[pos] = values
+        return out
+
+    rec = scatter(summary["recency_days"].to_numpy(dtype="float64"), np.nan)
+    ten = scatter(summary["tenure_days"].to_numpy(dtype="float64"), np.nan)
+    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // pd.Timedelta(days=1)
+    gap = scatter(gap_td.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    n_all = scatter(summary["n_purchases"].to_numpy(dtype="float64"), 0.0).astype("int64")
+    n_win = scatter(summary["n_purchases_window"].to_numpy(dtype="float64"), 0.0).astype("int64")
+
     never = np.isnan(rec)
     active = rec < rules.active_days  # NaN compares False
     conditions = [
@@ -312,10 +299,24 @@ def stages_from_summary(
         rec < rules.sleeping_days,
     ]
     choices = [STAGES.index(s) for s in ["potential", "new", "reactivated", "loyal", "active", "sleeping"]]
-    codes = np.select(conditions, choices, default=STAGES.index("churned"))
-    out = table.copy()
-    out.insert(0, "stage", pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE))
-    out.insert(1, "stage_zh", pd.Categorical.from_codes(codes, dtype=STAGE_ZH_DTYPE))
+    stage_codes = np.select(conditions, choices, default=STAGES.index("churned"))
+
+    def nullable(values: np.ndarray) -> pd.arrays.IntegerArray:
+        missing = np.isnan(values)
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
+
+    out = pd.DataFrame(
+        {
+            "stage": pd.Categorical.from_codes(stage_codes, dtype=STAGE_DTYPE),
+            "stage_zh": pd.Categorical.from_codes(stage_codes, dtype=STAGE_ZH_DTYPE),
+            "recency_days": nullable(rec),
+            "tenure_days": nullable(ten),
+            "gap_days": nullable(gap),
+            "n_purchases": n_all,
+            "n_purchases_window": n_win,
+        },
+        index=pd.Index(uniq, name="member_id"),
+    )
     out.attrs["analysis_date"] = date
     out.attrs["rules"] = rules
     return out[STAGE_COLUMNS]
