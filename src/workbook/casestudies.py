@@ -285,12 +285,10 @@ def true_effect(
         y = df.loc[keep, outcome_col]
         if pd.api.types.is_bool_dtype(y):
             y = y.astype("int64")
-        require_numeric(df.loc[keep].assign(**{outcome_col: y}), outcome_col, name) if len(y) else None
         if len(y) == 0:
-            raise WorkbookInputError(
-                f"{name} has no treated rows{' after ' + str(pd.Timestamp(change_date).date()) if change_date is not None else ''}; "
-                "nothing to compare."
-            )
+            after = f" after {pd.Timestamp(change_date).date()}" if change_date is not None else ""
+            raise WorkbookInputError(f"{name} has no treated rows{after}; nothing to compare.")
+        require_numeric(pd.DataFrame({outcome_col: y}), outcome_col, name)
         means.append(float(y.mean()))
         sizes.append(int(len(y)))
     effect = means[0] - means[1]
