@@ -420,10 +420,13 @@ def execute(
     try:
         for path in paths:
             nb = nbformat.read(path, as_version=4)
-            NotebookClient(
+            client = NotebookClient(
                 nb, km=km, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
                 resources={"metadata": {"path": str(path.parent.resolve())}},
-            ).execute()
+            )
+            client.execute()
+            if km is not None and client.kc is not None:
+                client.kc.stop_channels()  # the shared kernel lives on; its client does not
             out.append(nb)
     finally:
         if km is not None:
