@@ -467,6 +467,14 @@ def test_validate_reports_each_problem_with_row_label():
     assert summary["count"].sum() == 4 and (summary["rows"].str.contains("1 in total")).all()
 
 
+def test_validate_negative_items_allowed_only_on_returns():
+    tx = _tx().assign(items=[1, -2, 3, -1])  # row 3 is a flagged return, row 1 is not
+    rep = validate_transactions(tx, members=["a", "b"], now="2024-02-01")
+    assert list(zip(rep["check"], rep["column"], rep["row"])) == [
+        ("negative_value_not_return", "items", 1)]
+    assert "not flagged as a return" in rep["reason"].iloc[0]
+
+
 def test_validate_reports_wrong_dtype_and_missing_values():
     tx = _tx().assign(amount=["10", "20", "5", "-10"])
     rep = validate_transactions(tx, now="2024-02-01")

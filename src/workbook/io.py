@@ -902,6 +902,7 @@ _REASONS = {
     "future": lambda col, v: f"{v} is after now (the load time or the now= argument)",
     "negative_amount": lambda col, v: f"negative amount {v} on a row not flagged as a return",
     "negative_value": lambda col, v: f"negative {col} {v}",
+    "negative_value_not_return": lambda col, v: f"negative {col} {v} on a row not flagged as a return",
     "valid_channel": lambda col, v: f"{v!r} is not 'offline' or 'online'",
     "valid_gender": lambda col, v: f"{v!r} is not 'F' or 'M'",
     "valid_tier": lambda col, v: f"{v!r} is not a tier (member, silver, gold, platinum)",
@@ -946,6 +947,10 @@ def _schema(table: str, frame: pd.DataFrame, now: pd.Timestamp, member_ids) -> p
             flagged = frame["is_return"].astype("boolean").fillna(False)
         else:  # data contract: without a flag column, negative amounts are returns
             flagged = pd.Series(True, index=frame.index)
+        unless_return = K(
+            lambda s: s.isna() | (s >= 0) | flagged.reindex(s.index, fill_value=False),
+            name="negative_value_not_return",
+        )
         member_checks = []
         if member_ids is not None:
             known = set(member_ids)
@@ -958,9 +963,10 @@ def _schema(table: str, frame: pd.DataFrame, now: pd.Timestamp, member_ids) -> p
             "timestamp": C(pa.DateTime, future, nullable=False),
             "amount": C(float, K(lambda s: (s >= 0) | flagged.reindex(s.index, fill_value=False),
                                  name="negative_amount"), nullable=False),
-            "items": C(int, nonneg, nullable=True, required=False),
+            # Returns give back items and earned points, so they may be negative there.
+            "items": C(int, unless_return, nullable=True, required=False),
             "discount": C(float, nonneg, nullable=True, required=False),
-            "points_earned": C(int, nonneg, nullable=True, required=False),
+            "points_earned": C(int, unless_return, nullable=True, required=False),
             "points_redeemed": C(int, nonneg, nullable=True, required=False),
             "channel": C(str, K(lambda s: s.isna() | s.isin(["offline", "online"]),
                                 name="valid_channel"), nullable=True, required=False),
