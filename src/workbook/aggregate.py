@@ -140,34 +140,50 @@ _COUNT_COLUMNS = ["n_purchases", "n_purchase_days", "n_returns", "n_purchases_wi
 
 
 def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) -> pd.DataFrame:
-    """Per-member facts from prepared transactions: the pandas twin of sql.MEMBER_SUMMARY_SQL."""
-    tx = tx.assign(cents=_cents(tx["amount"]))
-    buys = tx.loc[~tx["is_return"]].sort_values(["member_id", "ts"], kind="stable")
-    g = buys.groupby("member_id", sort=True)["ts"]
-    window_start = date - pd.Timedelta(days=window_days)
-    out = pd.DataFrame(
+    """Per-member facts from prepared transactions: the pandas twin of sql.MEMBER_SUMMARY_SQL.
+
+    Member ids are factorised once (sorted), purchases are sorted by (member,
+    time) with NumPy, and every per-member fact is a reduction over the
+    contiguous run of each member's purchases.
+    """
+    codes, members = pd.factorize(tx["member_id"], sort=True)
+    n_members = len(members)
+    is_buy = ~tx["is_return"].to_numpy(dtype=bool)
+    # Net cents and returns over all rows (returns included), per member code.
+    cents = pd.Series(_cents(tx["amount"])).groupby(codes).sum().reindex(range(n_members), fill_value=0)
+    n_returns = np.bincount(codes[~is_buy], minlength=n_members)
+
+    ts = tx["ts"].to_numpy()[is_buy]
+    code = codes[is_buy]
+    order = np.lexsort((ts, code))
+    ts, code = ts[order], code[order]
+    if len(code) == 0:  # nobody bought before the analysis date
+        empty = {"member_id": members[:0], **{c: ts for c in _DATETIME_COLUMNS}}
+        empty.update({c: np.zeros(0, dtype="int64") for c in [*_COUNT_COLUMNS, "monetary_cents"]})
+        return pd.DataFrame(empty)[_RAW_SUMMARY_COLUMNS]
+    new_member = np.r_[True, code[1:] != code[:-1]]
+    starts = np.flatnonzero(new_member)
+    ends = np.r_[starts[1:], len(code)].astype(np.intp)
+    n_purchases = ends - starts
+    day = pd.Series(ts).dt.normalize().to_numpy()
+    new_day = new_member | np.r_[False, day[1:] != day[:-1]]
+    window_start = (date - pd.Timedelta(days=window_days)).to_datetime64()
+    prev = ts[np.maximum(ends - 2, 0)]
+    buyers = code[starts]
+    raw = pd.DataFrame(
         {
-            "first_purchase": g.min(),
-            "last_purchase": g.max(),
-            "n_purchases": g.size(),
-            "n_purchase_days": buys["ts"].dt.normalize().groupby(buys["member_id"], sort=True).nunique(),
+            "member_id": members[buyers],
+            "first_purchase": ts[starts],
+            "last_purchase": ts[ends - 1],
+            "prev_purchase": np.where(n_purchases >= 2, prev, np.datetime64("NaT")).astype(ts.dtype),
+            "n_purchases": n_purchases,
+            "n_purchase_days": np.add.reduceat(new_day, starts),
+            "n_returns": n_returns[buyers],
+            "n_purchases_window": np.add.reduceat(ts >= window_start, starts),
+            "monetary_cents": cents.to_numpy()[buyers],
         }
     )
-    second_last = g.nth(-2)
-    out["prev_purchase"] = pd.Series(
-        second_last.to_numpy(), index=buys.loc[second_last.index, "member_id"].to_numpy()
-    ).reindex(out.index)
-    in_window = buys.loc[buys["ts"] >= window_start].groupby("member_id", sort=True).size()
-    out["n_purchases_window"] = in_window.reindex(out.index, fill_value=0)
-    # Aligned on the buyers' index: members whose only rows are returns are left out.
-    per_member = tx.groupby("member_id", sort=True).agg(
-        n_returns=("is_return", "sum"), monetary_cents=("cents", "sum")
-    )
-    per_member = per_member.reindex(out.index)  # explicit: an empty `out` would adopt its index
-    out["n_returns"] = per_member["n_returns"]
-    out["monetary_cents"] = per_member["monetary_cents"]
-    out.index.name = "member_id"
-    return out.reset_index()[_RAW_SUMMARY_COLUMNS]
+    return raw[_RAW_SUMMARY_COLUMNS]
 
 
 def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd.DataFrame:

@@ -255,6 +255,7 @@ def _check_profile(profile: pd.Series, time_col: str, amount_col: str) -> None:
 # --------------------------------------------------------------------------- #
 class _DuckDB:
     dialect = "duckdb"
+    source_name = _SOURCE_VIEW  # the relation's name inside relation.query()
 
     def __init__(self, relation: Any, keep_alive: Any = None) -> None:
         self.relation = relation
@@ -277,6 +278,7 @@ class _Spark:
     def __init__(self, spark: Any, frame: Any = None) -> None:
         self.spark = spark
         self.frame = frame
+        self.source_name = f"wb_source_{uuid.uuid4().hex}"  # temporary view, dropped after each query
         # The caller's time zone, before session() switches the session to UTC.
         self.caller_tz = spark.conf.get("spark.sql.session.timeZone")
 
@@ -284,15 +286,12 @@ class _Spark:
         return {f.name: _spark_kind(f.dataType) for f in self.frame.schema.fields}
 
     def run(self, text: str) -> pd.DataFrame:
-        view = f"wb_source_{uuid.uuid4().hex}"
-        self.frame.createOrReplaceTempView(view)
+        self.frame.createOrReplaceTempView(self.source_name)
         try:
-            # The view name is package-made; swap it in for the placeholder name.
-            text = text.replace(sql.quote_identifier(_SOURCE_VIEW, "spark"), sql.quote_identifier(view, "spark"))
             with _quiet_pyspark():
                 return self.spark.sql(text).toPandas()
         finally:
-            self.spark.catalog.dropTempView(view)
+            self.spark.catalog.dropTempView(self.source_name)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -468,7 +467,7 @@ def run_sql(
         if kind != "pandas":
             return_col = _check_schema(backend.kinds(), member_col, time_col, amount_col, return_col)
             profile = backend.run(
-                sql.render(sql.PROFILE_SQL, backend.dialect, source=_SOURCE_VIEW, return_col=None, **names)
+                sql.render(sql.PROFILE_SQL, backend.dialect, source=backend.source_name, return_col=None, **names)
             ).iloc[0]
             _check_profile(profile, time_col, amount_col)
             if analysis_date is None:
@@ -480,7 +479,7 @@ def run_sql(
         text = sql.render(
             template,
             backend.dialect,
-            source=_SOURCE_VIEW,
+            source=backend.source_name,
             return_col=return_col,
             analysis_date=date,
             window_start=window_start,
