@@ -92,7 +92,8 @@ def _source_nb():
     check = new_code_cell("checks.check_number(n, 3, name='n')", metadata={"tags": ["check"]})
     md = new_markdown_cell("为什么？\n<!-- BEGIN SOLUTION -->\n因为。\n<!-- END SOLUTION -->")
     params = new_code_cell("SEED = 7", metadata={"tags": ["parameters"]})
-    return new_notebook(cells=[params, code, check, md], metadata={"kernelspec": {"name": "other", "display_name": "Other"}, "x": 1})
+    metadata = {"kernelspec": {"name": "other", "display_name": "Other"}, "x": 1}
+    return new_notebook(cells=[params, code, check, md], metadata=metadata)
 
 
 def test_build_notebook_student_and_solution_versions():

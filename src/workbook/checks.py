@@ -620,7 +620,8 @@ def check_stage_share(
     stages = lifecycle_stages(transactions, members, analysis_date, rules if rules is not None else LifecycleRules())
     share = float((stages["stage"] == stage).mean())
     hint = "占比是 0 到 1 之间的小数，分母是全部会员（含潜在会员）(share of all members, between 0 and 1)."
-    if isinstance(answer, (int, float, np.number)) and not isinstance(answer, bool) and np.isclose(float(answer), 100 * share):
+    is_number = isinstance(answer, (int, float, np.number)) and not isinstance(answer, bool)
+    if is_number and np.isclose(float(answer), 100 * share):
         hint = "请用小数而不是百分数 (0.25, not 25)."
     elif isinstance(answer, (int, np.integer)) and answer == int((stages["stage"] == stage).sum()):
         hint = "这是人数 (a count)；题目要的是占比 (share): normalize=True."
@@ -749,7 +750,10 @@ def check_sample_size(
         a = float(answer)
         if np.isclose(a, 2 * n, rtol=1e-3):
             hint = "这是两组的总人数 (both arms together)；题目问的是每组 (per arm)."
-        elif np.isclose(a, sample_size_proportions(baseline_rate, mde, alpha=alpha, power=power, relative=not relative), rtol=1e-6):
+        elif np.isclose(
+            a, sample_size_proportions(baseline_rate, mde, alpha=alpha, power=power, relative=not relative),
+            rtol=1e-6,
+        ):
             kind = "相对 (relative)" if not relative else "绝对 (absolute)"
             hint = f"mde 的口径不对：这里是{'绝对' if not relative else '相对'}提升，你按{kind}提升算了 (relative= argument)."
         elif not float(a).is_integer():
@@ -1089,10 +1093,10 @@ def check_best_model(
     _require_answer(answer, name, f"比较 {list(kinds)} 在测试集上的 {metric}，填最好的那个。")
     from workbook.churn import ChurnModel
 
-    scores = {
-        k: float(ChurnModel(k, seed=seed).fit(split.X_train, split.y_train).evaluate(split.X_test, split.y_test)[metric].iloc[0])
-        for k in kinds
-    }
+    scores = {}
+    for k in kinds:
+        model = ChurnModel(k, seed=seed).fit(split.X_train, split.y_train)
+        scores[k] = float(model.evaluate(split.X_test, split.y_test)[metric].iloc[0])
     higher_better = metric in ("roc_auc", "average_precision")
     expected = max(scores, key=scores.get) if higher_better else min(scores, key=scores.get)
     detail = ", ".join(f"{k}: {v:.3f}" for k, v in scores.items())

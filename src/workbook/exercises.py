@@ -217,7 +217,9 @@ def build_notebook(source: nbformat.NotebookNode, version: str, name: str = "exe
         metadata: dict = {"tags": tags} if tags else {}
         if cell.cell_type == "code":
             if MD_BEGIN_SOLUTION in text:
-                raise WorkbookInputError(f"{where}: {MD_BEGIN_SOLUTION!r} belongs in markdown cells; use {BEGIN_SOLUTION!r}.")
+                raise WorkbookInputError(
+                    f"{where}: {MD_BEGIN_SOLUTION!r} belongs in markdown cells; use {BEGIN_SOLUTION!r}."
+                )
             text = student_code(text, where) if student else solution_code(text, where)
             if student and CHECK_TAG in tags:
                 metadata.update(editable=False, deletable=False)
@@ -351,7 +353,10 @@ def check_results(nb: nbformat.NotebookNode) -> pd.DataFrame:
     from workbook.checks import NOT_ANSWERED
 
     rows = []
-    checks = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and CHECK_TAG in c.get("metadata", {}).get("tags", [])]
+    checks = [
+        i for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and CHECK_TAG in c.get("metadata", {}).get("tags", [])
+    ]
     for number, i in enumerate(checks, start=1):
         cell = nb.cells[i]
         outputs = cell.get("outputs", [])
