@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{_fmt(r.get('session_start_s'))} | {_fmt(r['aggregate_s'])} | {_fmt(r['process_s'])} | "
                 f"{_fmt(r['maxrss_gib'], 2)} | {_fmt(r['peak_tree_gib'], 2)} | {verdicts.get(r['engine'], '')} |"
             )
+    lines.append("")
+    lines.append(f"Load average at the end: {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[2]:.1f} (15 min).")
     table = "\n".join(lines)
     print("\n" + table)
     (args.out / "results.md").write_text(table + "\n")

@@ -265,11 +265,7 @@ class _DuckDB:
         return {c: _duckdb_kind(str(t)) for c, t in zip(self.relation.columns, self.relation.types)}
 
     def run(self, text: str) -> pd.DataFrame:
-        return self.relation.query(_SOURCE_VIEW, text).df()
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[None]:
-        yield
+        return self.relation.query(self.source_name, text).df()
 
 
 class _Spark:
