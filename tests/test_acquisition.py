@@ -1,4 +1,4 @@
-"""Acquisition: hand-computed channel mix, funnel, first-purchase conversion, channel quality/cost, care lists."""
+"""Acquisition: hand-computed channel mix, funnel, first-purchase conversion, channel quality and cost."""
 
 import matplotlib
 
@@ -13,14 +13,12 @@ from hypothesis import strategies as st
 
 from workbook.acquisition import (
     acquisition_funnel,
-    birthday_members,
     channel_economics,
     channel_label,
     channel_mix,
     channel_quality,
     first_purchase_conversion,
     first_purchase_durations,
-    tier_upgrade_candidates,
 )
 from workbook.errors import WorkbookInputError
 from workbook.plotting.acquisition import (
@@ -31,7 +29,6 @@ from workbook.plotting.acquisition import (
     plot_funnel,
 )
 from workbook.survival import km_curves
-from workbook.tiers import TierPolicy
 
 DATE = "2024-07-01"
 
@@ -218,41 +215,6 @@ def test_channel_economics(members, tx):
     plt.close("all")
 
 
-def test_birthday_members(members):
-    b = birthday_members(members, analysis_date="2025-07-10")
-    assert b["member_id"].tolist() == ["b", "a", "e"]  # sorted by day
-    assert b["age"].tolist() == [40, 35, 55]
-    feb = birthday_members(members, month=2, analysis_date="2025-01-01")
-    assert feb["birthday"].iloc[0] == pd.Timestamp("2025-02-28")  # 29 Feb in a non-leap year
-    assert birthday_members(members, month=2, analysis_date="2028-01-01")["birthday"].iloc[0] == pd.Timestamp(
-        "2028-02-29"
-    )
-    with pytest.raises(WorkbookInputError, match="month=13"):
-        birthday_members(members, month=13)
-    with pytest.raises(WorkbookInputError, match="analysis_date"):
-        birthday_members(members)
-
-
-def test_tier_upgrade_candidates():
-    tx = pd.DataFrame(
-        {
-            "member_id": ["a", "b", "c", "b", "d"],
-            "amount": [1400.0, 2000.0, 12000.0, 1500.0, 200.0],
-            "timestamp": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-06-01", "2022-01-01"]),
-        }
-    )
-    policy = TierPolicy(thresholds=(0, 1500, 4000, 10000))
-    c = tier_upgrade_candidates(tx, policy, max_gap_cny=600, analysis_date=DATE)
-    # a: 1400 -> silver needs 100; b: 3500 -> gold needs 500; d's 2022 spend is outside the 12 months
-    assert c["member_id"].tolist() == ["a", "b"]
-    assert c["gap"].tolist() == [100.0, 500.0]
-    assert c["next_tier"].tolist() == ["silver", "gold"]
-    everyone = tier_upgrade_candidates(tx, policy, max_gap_cny=None, analysis_date=DATE)
-    assert "c" not in set(everyone["member_id"])  # already at the top tier
-    with pytest.raises(WorkbookInputError, match="max_gap_cny"):
-        tier_upgrade_candidates(tx, policy, max_gap_cny=-5)
-
-
 def test_input_errors(members, tx):
     with pytest.raises(WorkbookInputError, match="acquisition_channel"):
         channel_mix(members.drop(columns="acquisition_channel"))
@@ -271,7 +233,6 @@ def test_inputs_not_modified(members, tx, traffic):
     acquisition_funnel(members, tx, traffic, analysis_date=DATE)
     channel_quality(members, tx, horizon_days=90, analysis_date=DATE)
     first_purchase_durations(members, tx)
-    birthday_members(members, month=7)
     pd.testing.assert_frame_equal(members, m0)
     pd.testing.assert_frame_equal(tx, t0)
     pd.testing.assert_frame_equal(traffic, v0)

@@ -92,6 +92,17 @@ def require_no_missing(df: pd.DataFrame, column: str, name: str = "data") -> Non
         )
 
 
+def parse_date(value: object, name: str) -> pd.Timestamp:
+    """Return ``value`` as a Timestamp, or raise naming the argument."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise WorkbookInputError(f"{name}={value!r} is not a date.") from exc
+    if pd.isna(ts):
+        raise WorkbookInputError(f"{name}={value!r} is not a date.")
+    return ts
+
+
 def resolve_analysis_date(
     timestamps: pd.Series, analysis_date: object | None, name: str = "analysis_date"
 ) -> pd.Timestamp:
