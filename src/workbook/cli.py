@@ -47,10 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_generate, _add_run, _add_exercises):
-        try:
-            add(sub)
-        except ImportError:  # a sub-command whose module is not installed yet
-            continue
+        add(sub)
     return parser
 
 
