@@ -352,11 +352,11 @@ def test_spark_equals_pandas(spark, edge, rand_tx, files):
     pd.testing.assert_frame_equal(member_summary(sdf), expected)
     # a folder of Parquet files read by Spark (default date computed in SQL)
     pd.testing.assert_frame_equal(member_summary(files / "chunks", engine="spark"), expected)
-    for freq in ("M", "W"):
-        pd.testing.assert_frame_equal(
-            member_period_activity(edge, ANALYSIS, freq=freq, engine="spark"),
-            member_period_activity(edge, ANALYSIS, freq=freq),
-        )
+    # weeks (Monday starts) are the riskier calendar period; months are covered with DuckDB
+    pd.testing.assert_frame_equal(
+        member_period_activity(edge, ANALYSIS, freq="W", engine="spark"),
+        member_period_activity(edge, ANALYSIS, freq="W"),
+    )
 
 
 @pytest.mark.spark

@@ -4,16 +4,15 @@
 :func:`workbook.aggregate.member_period_activity` accept the transactions in
 several forms and pick the engine from the form unless told otherwise:
 
-==========================================  ============  =====================
-source                                      inferred      also allowed
-==========================================  ============  =====================
-pandas DataFrame                            ``pandas``    ``duckdb``, ``spark``
-str / Path: Parquet or CSV file, folder     ``duckdb``    ``spark``
-or glob (``"exports/2024-*.parquet"``)
-DuckDB relation (``con.read_parquet(...)``, ``duckdb``
-``con.table("transactions")``)
-pyspark DataFrame                           ``spark``
-==========================================  ============  =====================
+* a pandas DataFrame: ``pandas`` (``duckdb`` and ``spark`` also accepted);
+* a str or Path naming a Parquet or CSV file, a folder of them or a glob
+  (``"exports/2024-*.parquet"``): ``duckdb`` (``spark`` also accepted);
+* a DuckDB relation (``con.read_parquet(...)``, ``con.table("transactions")``):
+  ``duckdb``;
+* a pyspark DataFrame: ``spark``.
+
+Any other combination raises :class:`~workbook.errors.WorkbookInputError`
+saying what to do instead.
 
 The DuckDB and Spark engines run the *same* SQL text from :mod:`workbook.sql`
 and return a small pandas DataFrame (one row per member), which
