@@ -15,6 +15,7 @@ from workbook.errors import WorkbookInputError  # noqa: E402
 from workbook.kpi import (  # noqa: E402
     COMPASS_KPIS,
     KPI_DEFINITIONS,
+    benchmark_label,
     chain_benchmark,
     compare_to_chain,
     kpi_definitions,
@@ -292,3 +293,24 @@ def test_property_kpi_invariants(data, window):
     for _, row in w.iterrows():
         same = c.loc[(c["store_id"] == row["store_id"]) & (c["period"] == row["period"]) & (c["kpi"] != "traffic")]
         assert row["index"] == same["index"].min()
+
+
+def test_recommendation_names_group_benchmark():
+    # Small stores S1, S2 (conversion median 0.2) and one large store S3; chain median 0.3.
+    k = pd.DataFrame({"store_id": ["S1", "S2", "S3"], "size": ["small", "small", "large"],
+                      "conversion": [0.1, 0.3, 0.4], "atv": [100.0, 100.0, 100.0]})
+    w = weakest_link(k, compass=["conversion", "atv"], by="size").set_index("store_id")
+    assert w.loc["S1", "index"] == pytest.approx(0.5)
+    rec = w.loc["S1", "recommendation"]
+    assert "成交率为同规模门店中位数的 50%" in rec
+    assert "Conversion rate is 50% of the median of same-size stores" in rec
+    assert "连锁" not in rec and "chain" not in rec
+    c = compare_to_chain(k, compass=["conversion"], by="size")
+    assert c.attrs["benchmark_zh"] == "同规模门店中位数"
+    # Without by= the chain median (0.3) is the reference and named as such.
+    w_all = weakest_link(k, compass=["conversion", "atv"]).set_index("store_id")
+    assert "成交率为连锁中位数的 33%" in w_all.loc["S1", "recommendation"]
+    assert benchmark_label("total", by="size") == ("同规模门店整体", "same-size stores as a whole")
+    assert benchmark_label("median", by="tier_mix")[1] == "the median of stores with the same tier_mix"
+    with pytest.raises(WorkbookInputError, match="method"):
+        benchmark_label("mean")

@@ -46,6 +46,7 @@ __all__ = [
     "chain_benchmark",
     "compare_to_chain",
     "weakest_link",
+    "benchmark_label",
     "sales_decomposition",
 ]
 
@@ -584,7 +585,8 @@ def compare_to_chain(
         Long format, one row per store (and period) and KPI: ``store_id``,
         [``period``], [``by``], ``kpi``, ``name_zh``, ``name_en``, ``value``,
         ``chain_value``, ``index`` (value / chain value; NaN if the chain value
-        is 0 or either is missing).
+        is 0 or either is missing).  ``attrs["benchmark_zh"]`` and
+        ``attrs["benchmark_en"]`` name the reference (see :func:`benchmark_label`).
 
     Examples
     --------
@@ -617,7 +619,51 @@ def compare_to_chain(
     out = out.assign(_o=out["kpi"].map(order)).sort_values([*id_cols, "_o"], kind="stable")
     out = out[[*id_cols, "kpi", "name_zh", "name_en", "value", "chain_value", "index"]].reset_index(drop=True)
     out.attrs["method"] = method
+    out.attrs["benchmark_zh"], out.attrs["benchmark_en"] = benchmark_label(method, by)
     return out
+
+
+# Chinese / English wording of the group a store is benchmarked within (``by=``).
+_GROUP_LABELS = {
+    "size": ("同规模门店", "same-size stores"),
+    "city": ("同城市门店", "stores in the same city"),
+    "region": ("同区域门店", "stores in the same region"),
+    "format": ("同业态门店", "stores of the same format"),
+}
+
+
+def benchmark_label(method: str = "median", by: str | None = None) -> tuple[str, str]:
+    """Chinese and English name of the benchmark a store is compared with.
+
+    Parameters
+    ----------
+    method : {"median", "total"}
+        Chain reference, see :func:`chain_benchmark`.
+    by : str, optional
+        Column the comparison is made within (e.g. ``"size"``); ``None`` for
+        the whole chain.
+
+    Returns
+    -------
+    tuple of str
+        ``(label_zh, label_en)``, e.g. ``("连锁中位数", "the chain median")``.
+
+    Examples
+    --------
+    >>> benchmark_label("median")
+    ('连锁中位数', 'the chain median')
+    >>> benchmark_label("median", by="size")
+    ('同规模门店中位数', 'the median of same-size stores')
+    >>> benchmark_label("total", by="channel_mix")
+    ('同一channel_mix分组门店整体', 'stores with the same channel_mix as a whole')
+    """
+    check_in_choices(method, ["median", "total"], "method")
+    if by is None:
+        return ("连锁中位数", "the chain median") if method == "median" else ("连锁整体", "the chain as a whole")
+    zh, en = _GROUP_LABELS.get(by, (f"同一{by}分组门店", f"stores with the same {by}"))
+    if method == "median":
+        return zh + "中位数", "the median of " + en
+    return zh + "整体", en + " as a whole"
 
 
 def _require_numeric_or_nan(df: pd.DataFrame, column: str) -> None:
@@ -653,8 +699,9 @@ def weakest_link(
         One row per store (and period): ``kpi`` with the lowest index (ties: the
         first in ``compass`` order), ``name_zh``, ``name_en``, ``value``,
         ``chain_value``, ``index``, ``levers_zh``, ``levers_en`` and
-        ``recommendation`` (one Chinese and one English sentence).  Stores with
-        no comparable KPI are left out.
+        ``recommendation`` (one Chinese and one English sentence naming the
+        benchmark used, e.g. 同规模门店中位数 with ``by="size"``; see
+        :func:`benchmark_label`).  Stores with no comparable KPI are left out.
 
     Examples
     --------
@@ -676,8 +723,7 @@ def weakest_link(
     out = comp.loc[idx.to_numpy()].sort_values(id_cols, kind="stable").reset_index(drop=True)
     out = out.join(KPI_DEFINITIONS[["levers_zh", "levers_en"]], on="kpi")
     pct = (100 * out["index"]).round().astype("int64").astype(str)
-    ref_zh = "连锁中位数" if method == "median" else "连锁整体"
-    ref_en = "the chain median" if method == "median" else "the chain as a whole"
+    ref_zh, ref_en = benchmark_label(method, by)
     out["recommendation"] = (
         out["name_zh"] + "为" + ref_zh + "的 " + pct + "%，建议：" + out["levers_zh"] + "。 "
         + out["name_en"] + " is " + pct + "% of " + ref_en + "; try " + out["levers_en"] + "."
