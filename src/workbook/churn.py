@@ -138,7 +138,7 @@ def churn_labels(
     ...     "member_id": ["a", "a", "b", "c"],
     ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-20", "2024-04-20"]),
     ...     "amount": [10.0, 20.0, 5.0, 8.0]})
-    >>> churn_labels(tx, cutoff="2024-02-01", horizon_days=60)
+    >>> churn_labels(tx, cutoff="2024-02-01", horizon_days=60)  # doctest: +NORMALIZE_WHITESPACE
                n_purchases_horizon  churned
     member_id
     a                            1    False
@@ -286,7 +286,7 @@ def churn_features(
     ...     "amount": [30.0, 10.0, 20.0, 5.0],
     ...     "channel": ["offline", "online", "offline", "offline"]})
     >>> X = churn_features(tx, cutoff="2024-02-01")
-    >>> X[["recency_days", "purchases_30d", "purchases_90d", "share_online"]]
+    >>> X[["recency_days", "purchases_30d", "purchases_90d", "share_online"]]  # doctest: +NORMALIZE_WHITESPACE
                recency_days  purchases_30d  purchases_90d  share_online
     member_id
     a                   7.0            2.0            2.0      0.333333
@@ -778,12 +778,12 @@ def select_for_retention(
     >>> p = pd.Series({"a": 0.9, "b": 0.5, "c": 0.1})
     >>> v = pd.Series({"a": 100.0, "b": 400.0, "c": 1000.0})
     >>> sel = select_for_retention(p, v, budget=25, cost_per_contact=10, save_rate=0.5)
-    >>> sel[["expected_net_gain", "selected", "cumulative_cost"]]
+    >>> sel[["expected_net_gain", "selected", "cumulative_cost"]]  # doctest: +NORMALIZE_WHITESPACE
                expected_net_gain  selected  cumulative_cost
     member_id
-    b                      90.0      True             10.0
-    c                      40.0      True             20.0
-    a                      35.0     False             30.0
+    b                       90.0      True             10.0
+    c                       40.0      True             20.0
+    a                       35.0     False             30.0
     """
     if not isinstance(scores, pd.Series):
         raise WorkbookInputError(

@@ -192,7 +192,7 @@ def activity_durations(
     ...     "member_id": ["a", "a", "b"],
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-21", "2024-05-01"]),
     ...     "amount": [10.0, 20.0, 5.0]})
-    >>> activity_durations(tx, 90, analysis_date="2024-06-01")[["duration_days", "event"]]
+    >>> activity_durations(tx, 90, analysis_date="2024-06-01")[["duration_days", "event"]]  # doctest: +NORMALIZE_WHITESPACE
                duration_days  event
     member_id
     a                     20   True
@@ -365,7 +365,7 @@ def retention_at(curves: pd.DataFrame, days: Sequence[float] = (30, 90, 180, 365
     --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"duration_days": [1, 2, 3, 4, 5, 6], "event": [1, 0, 1, 1, 0, 1]})
-    >>> retention_at(km_curves(d), days=[2, 5, 10]).round(3)
+    >>> retention_at(km_curves(d), days=[2, 5, 10]).round(3)  # doctest: +NORMALIZE_WHITESPACE
            day_2  day_5  day_10
     group
     all    0.833  0.417     NaN
