@@ -71,6 +71,7 @@ with warnings.catch_warnings():  # pandera imports pyspark, which warns about pa
 __all__ = [
     "TRANSACTION_COLUMNS",
     "MEMBER_COLUMNS",
+    "TRAFFIC_COLUMNS",
     "REPORT_COLUMNS",
     "DataValidationError",
     "DataQualityWarning",
@@ -80,6 +81,7 @@ __all__ = [
     "suggest_mapping",
     "load_transactions",
     "load_members",
+    "load_store_traffic",
     "validate_transactions",
     "validate_members",
     "report_summary",
@@ -121,9 +123,18 @@ MEMBER_COLUMNS: dict[str, str] = {
 }
 MEMBER_REQUIRED = ("member_id",)
 
+#: Canonical store-traffic (door counter) columns: one row per store and day.
+TRAFFIC_COLUMNS: dict[str, str] = {
+    "store_id": "id",
+    "date": "datetime",
+    "visitors": "int",
+}
+TRAFFIC_REQUIRED = ("store_id", "date", "visitors")
+
 _TABLES = {
     "transactions": (TRANSACTION_COLUMNS, TRANSACTION_REQUIRED),
     "members": (MEMBER_COLUMNS, MEMBER_REQUIRED),
+    "store_traffic": (TRAFFIC_COLUMNS, TRAFFIC_REQUIRED),
 }
 
 #: Columns of every problem report.
@@ -157,6 +168,8 @@ KNOWN_ALIASES: dict[str, tuple[str, ...]] = {
     "acquisition_channel": ("注册渠道", "来源渠道", "入会渠道"),
     "home_store_id": ("所属门店", "开卡门店", "归属门店", "注册门店"),
     "tier": ("会员等级", "等级", "卡类型", "卡等级"),
+    "date": ("日期", "营业日期", "统计日期", "day"),
+    "visitors": ("客流", "客流量", "进店人数", "进店客流", "进店数", "traffic", "footfall"),
 }
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "退货", "退款", "退", "return", "refund"}
@@ -248,8 +261,9 @@ class LoadResult(NamedTuple):
 class WorkbookData:
     """The data every notebook works on (see :func:`load_workbook_data`).
 
-    ``stores``, ``store_traffic``, ``campaigns`` and ``truth`` exist only for the
-    synthetic data set and are ``None`` for user data.  ``reports`` maps table
+    ``stores``, ``campaigns`` and ``truth`` exist only for the synthetic data
+    set and are ``None`` for user data; ``store_traffic`` is the synthetic
+    traffic or the user's door-counter file (``None`` when not given).  ``reports`` maps table
     name to its :class:`LoadResult` for user data.
     """
 
@@ -312,7 +326,7 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         flat mapping or has a ``columns:`` mapping plus reading options
         (``date_format``, ``timezone``, ``header_row``, ``sheet_name``, ``sep``,
         ``encoding``).  A flat mapping applies to whichever table is loaded.
-    table : {"transactions", "members"}
+    table : {"transactions", "members", "store_traffic"}
         Which section to return.
 
     Returns
@@ -906,6 +920,9 @@ _REASONS = {
     "valid_channel": lambda col, v: f"{v!r} is not 'offline' or 'online'",
     "valid_gender": lambda col, v: f"{v!r} is not 'F' or 'M'",
     "valid_tier": lambda col, v: f"{v!r} is not a tier (member, silver, gold, platinum)",
+    "duplicate_store_day": lambda col, v: f"a second count for store and day {v} (an earlier "
+                                          "row has the same store_id and date; sum hourly "
+                                          "counts per day before loading)",
 }
 
 
@@ -971,6 +988,12 @@ def _schema(table: str, frame: pd.DataFrame, now: pd.Timestamp, member_ids) -> p
             "channel": C(str, K(lambda s: s.isna() | s.isin(["offline", "online"]),
                                 name="valid_channel"), nullable=True, required=False),
             "is_return": C(bool, nullable=False, required=False),
+        }
+    elif table == "store_traffic":
+        cols = {
+            "store_id": C(str, nullable=False),
+            "date": C(pa.DateTime, future, nullable=False),
+            "visitors": C(int, nonneg, nullable=False),
         }
     else:
         cols = {
@@ -1266,6 +1289,19 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
             _note(notes, "is_return", "no return flag column: negative amounts read as returns",
                   int(flag.sum()))
         clean["is_return"] = flag
+    if table == "store_traffic":
+        with_time = clean["date"].notna() & clean["date"].ne(clean["date"].dt.normalize())
+        if with_time.any():
+            _problem(problems, "not_a_day", "date", rows[with_time.to_numpy()],
+                     clean.loc[with_time, "date"].astype("str"),
+                     "a time of day in a daily count: the file seems to hold hourly counts; "
+                     "sum them per store and day first")
+        key = clean["store_id"].astype("str") + " " + clean["date"].dt.strftime("%Y-%m-%d")
+        dup = (key.duplicated(keep="first") & clean["store_id"].notna()
+               & clean["date"].notna() & ~with_time).to_numpy()
+        if dup.any():
+            _problem(problems, "duplicate_store_day", "date", rows[dup], key[dup],
+                     [_REASONS["duplicate_store_day"]("date", k) for k in key[dup]])
     # validation
     now_ts = _now(now, opts["timezone"])
     member_ids = _member_ids(members)
@@ -1436,6 +1472,70 @@ def load_members(
                  keep_extra=keep_extra)
 
 
+def load_store_traffic(
+    path: str | Path,
+    mapping: Mapping | str | Path | None = None,
+    *,
+    date_format: str | None = None,
+    errors: str = "raise",
+    now=None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet_name: str | int | None = None,
+    header_row: int | None = None,
+    return_report: bool = False,
+):
+    """Load a door-counter (客流计数器) export: visitors per store and day.
+
+    Same reading, mapping and ``errors`` behaviour as :func:`load_transactions`
+    (a sectioned mapping uses its ``store_traffic:`` section).  Checks:
+    ``store_id``, ``date`` and ``visitors`` present in every row; ``visitors`` a
+    non-negative whole number; dates not in the future; one row per store and
+    day (a second count for the same store and day is reported as
+    ``duplicate_store_day``, a time of day as ``not_a_day``: hourly counts must
+    be summed per day first).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.txt``/``.tsv``, ``.xlsx`` or ``.parquet`` file.
+    mapping : dict or path to YAML, optional
+        ``{your column: canonical name}`` for ``store_id``, ``date``,
+        ``visitors``, or a sectioned mapping with a ``store_traffic:`` section.
+    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report
+        As in :func:`load_transactions`.
+
+    Returns
+    -------
+    DataFrame or LoadResult
+        ``store_id`` (text), ``date`` (datetime64, midnight), ``visitors``
+        (int64), in file order.
+
+    Raises
+    ------
+    WorkbookInputError
+        File-level problems (missing file or columns, empty file, ...).
+    DataValidationError
+        Row-level problems with ``errors="raise"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "traffic.csv"
+    >>> _ = p.write_text("门店编码,日期,进店人数\\nS01,2024/03/01,120\\nS02,2024/03/01,85\\n",
+    ...                  encoding="gb18030")
+    >>> load_store_traffic(p, {"门店编码": "store_id", "日期": "date", "进店人数": "visitors"},
+    ...                    now="2024-06-01")
+      store_id       date  visitors
+    0      S01 2024-03-01       120
+    1      S02 2024-03-01        85
+    """
+    return _load("store_traffic", path, mapping, date_format=date_format, timezone=None,
+                 errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
+                 header_row=header_row, members=None, return_report=return_report,
+                 keep_extra=False)
+
+
 def load_workbook_data(
     data: str | Path | None = None,
     mapping: Mapping | str | Path | None = None,
@@ -1446,6 +1546,8 @@ def load_workbook_data(
     errors: str = "raise",
     now=None,
     directory: str | Path | None = None,
+    traffic: str | Path | None = None,
+    traffic_mapping: Mapping | str | Path | None = None,
 ):
     """The data for a notebook: the synthetic data set, or the user's export.
 
@@ -1476,14 +1578,29 @@ def load_workbook_data(
         Reference time for the future-date checks.
     directory : path, optional
         Directory of the synthetic data set (default location otherwise).
+    traffic : path, optional
+        The user's door-counter export (:func:`load_store_traffic`); becomes
+        ``.store_traffic``.  With synthetic data it replaces the generated
+        traffic.
+    traffic_mapping : dict or path to YAML, optional
+        Mapping for the traffic file (default: the ``store_traffic:`` section
+        of ``mapping``).
 
     Returns
     -------
     WorkbookData
-        ``.transactions``, ``.members`` (``None`` if no members file), and for
-        synthetic data ``.stores``, ``.store_traffic``, ``.campaigns``,
-        ``.truth``.
+        ``.transactions``, ``.members`` (``None`` if no members file),
+        ``.store_traffic`` (synthetic, or the ``traffic`` file), and for
+        synthetic data ``.stores``, ``.campaigns``, ``.truth``.
     """
+    if traffic_mapping is None and mapping is not None and _is_sectioned(mapping):
+        traffic_mapping = mapping
+
+    def _traffic():
+        res = load_store_traffic(traffic, traffic_mapping, errors=errors, now=now,
+                                 return_report=True)
+        return res.data, res
+
     if data is None:
         if members is not None:
             raise WorkbookInputError("members= was given without data=: pass your transactions export too.")
@@ -1501,6 +1618,9 @@ def load_workbook_data(
             if out.members is not None:
                 out.members = ps.pseudonymise_frame(out.members)
             out.pseudonymised = True
+        if traffic is not None:
+            out.store_traffic, out.reports["store_traffic"] = _traffic()
+            out.source = f"synthetic + {traffic}"
         return out
     pseudonymise = True if pseudonymise is None else pseudonymise
     ps = None
@@ -1520,9 +1640,12 @@ def load_workbook_data(
                              return_report=True)
     reports["transactions"] = tres
     tx = tres.data
+    store_traffic = None
+    if traffic is not None:
+        store_traffic, reports["store_traffic"] = _traffic()
     if ps is not None:
         tx = ps.pseudonymise_frame(tx, pii_columns=())
         if mem is not None:
             mem = ps.pseudonymise_frame(mem)
-    return WorkbookData(transactions=tx, members=mem, source=str(data),
-                        pseudonymised=bool(pseudonymise), reports=reports)
+    return WorkbookData(transactions=tx, members=mem, store_traffic=store_traffic,
+                        source=str(data), pseudonymised=bool(pseudonymise), reports=reports)

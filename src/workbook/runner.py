@@ -16,16 +16,30 @@ cell, executes the notebook with papermill and writes the executed copy to
 Command line::
 
     workbook run notebooks/03_maintenance.ipynb --data my_export.csv --mapping my_map.yaml
+    workbook run notebooks/07_store_compass.ipynb --data my_export.csv --mapping my_map.yaml \
+        --traffic door_counter.csv
 
 or papermill directly::
 
     papermill notebooks/03_maintenance.ipynb runs/03.ipynb -p DATA_PATH my_export.csv
+
+Before starting a kernel the runner checks the parameter names against the
+``parameters`` cell (read with :mod:`ast`; a misspelt ``-p`` name is an
+error, not a warning) and refuses user data for notebooks that assert
+``DATA_PATH is None`` (the case studies generate their own scenario).
+Papermill's own inspection of the cell is a line-based heuristic that cannot
+read a line holding ``=`` twice (e.g. ``X = 1  # 1 = yes``); the course
+notebooks avoid that, and the runner drops those heuristic warnings because it
+has checked the names itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
 import datetime as _dt
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,7 +48,8 @@ import nbformat
 
 from workbook.errors import WorkbookInputError
 
-__all__ = ["add_arguments", "run", "run_notebook", "PROTECTED_DIRS", "DEFAULT_OUTPUT_DIR"]
+__all__ = ["add_arguments", "run", "run_notebook", "parameter_names", "PROTECTED_DIRS",
+           "DEFAULT_OUTPUT_DIR"]
 
 #: Repository folders an executed notebook may never be written to.
 PROTECTED_DIRS = ("notebooks", "exercises")
@@ -69,7 +84,7 @@ def _check_output(output: Path, notebook: Path) -> None:
                 )
 
 
-def _check_parameters_cell(notebook: Path) -> None:
+def _check_parameters_cell(notebook: Path) -> nbformat.NotebookNode:
     try:
         nb = nbformat.read(notebook, as_version=4)
     except Exception as exc:  # invalid JSON, not a notebook
@@ -81,6 +96,87 @@ def _check_parameters_cell(notebook: Path) -> None:
             "injected (papermill would run it on the default data). Tag the cell that sets "
             "DATA_PATH, MAPPING_PATH and MEMBERS_PATH with 'parameters'."
         )
+    return nb
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except SyntaxError:  # IPython magics or shell escapes: no static check possible
+        return None
+
+
+def parameter_names(nb: nbformat.NotebookNode) -> list[str] | None:
+    """Names assigned in the notebook's first cell tagged ``parameters``.
+
+    Unlike papermill's line-based inspection, comments holding ``=`` do not
+    matter.  ``None`` if the cell is not plain Python (e.g. IPython magics).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("A = 1  # 1 = yes\\nB: int = 2\\nC = {\\n 'x': 1}")
+    >>> cell.metadata["tags"] = ["parameters"]
+    >>> nb.cells = [cell]
+    >>> parameter_names(nb)
+    ['A', 'B', 'C']
+    """
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    tree = _parse(cell.source)
+    if tree is None:
+        return None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name) and n.id not in names:
+                    names.append(n.id)
+    return names
+
+
+def _refuses_user_data(nb: nbformat.NotebookNode) -> str | None:
+    """The message of an ``assert DATA_PATH is None, "..."`` in a code cell, if any."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "DATA_PATH" not in cell.source:
+            continue
+        tree = _parse(cell.source)
+        for node in ast.walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.Assert):
+                continue
+            for cmp in ast.walk(node.test):
+                if (isinstance(cmp, ast.Compare) and isinstance(cmp.left, ast.Name)
+                        and cmp.left.id == "DATA_PATH" and isinstance(cmp.ops[0], ast.Is)
+                        and isinstance(cmp.comparators[0], ast.Constant)
+                        and cmp.comparators[0].value is None):
+                    msg = node.msg.value if isinstance(node.msg, ast.Constant) else ""
+                    return str(msg) or "it asserts DATA_PATH is None"
+    return None
+
+
+class _DropHeuristicWarnings(logging.Filter):
+    """Drop papermill's parameter-inspection warnings (names are checked with ast instead)."""
+
+    PATTERNS = ("Unable to parse line", "Passed unknown parameter")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not any(p in msg for p in self.PATTERNS)
+
+
+@contextlib.contextmanager
+def _quiet_papermill_inspection():
+    loggers = [logging.getLogger(n) for n in ("papermill", "papermill.translators")]
+    filt = _DropHeuristicWarnings()
+    for lg in loggers:
+        lg.addFilter(filt)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeFilter(filt)
 
 
 def _abs(path: str | Path | None, what: str) -> str | None:
@@ -101,6 +197,7 @@ def run_notebook(
     parameters: Mapping | None = None,
     kernel_name: str = "python3",
     *,
+    traffic: str | Path | None = None,
     timeout_seconds: int | None = 1800,
     progress_bar: bool = False,
 ) -> Path:
@@ -119,7 +216,11 @@ def run_notebook(
         directory.  Paths inside the repository's ``notebooks/`` or
         ``exercises/`` folders are refused.
     parameters : dict, optional
-        Further parameters to inject (names as in the ``parameters`` cell).
+        Further parameters to inject (names as in the ``parameters`` cell;
+        other names are refused).  Lists and dicts are injected as such.
+    traffic : path, optional
+        Door-counter export, injected as ``TRAFFIC_PATH`` (notebook 07); the
+        notebook loads it with :func:`workbook.io.load_store_traffic`.
     kernel_name : str, default "python3"
     timeout_seconds : int, optional
         Per-cell time limit.
@@ -133,9 +234,11 @@ def run_notebook(
     Raises
     ------
     WorkbookInputError
-        Missing notebook or data file, no ``parameters`` cell, forbidden output
-        path, or an error in a notebook cell (the message names the cell and the
-        error; the partly executed notebook is still written to ``output``).
+        Missing notebook or data file, no ``parameters`` cell, a parameter the
+        cell does not define, user data for a notebook that only runs on its
+        own synthetic scenario, forbidden output path, or an error in a
+        notebook cell (the message names the cell and the error; the partly
+        executed notebook is still written to ``output``).
 
     Examples
     --------
@@ -155,6 +258,7 @@ def run_notebook(
         "DATA_PATH": _abs(data, "Data file"),
         "MAPPING_PATH": _abs(mapping, "Mapping file"),
         "MEMBERS_PATH": _abs(members, "Members file"),
+        "TRAFFIC_PATH": _abs(traffic, "Traffic file"),
     }
     params.update(dict(parameters or {}))
     if output is None:
@@ -168,14 +272,33 @@ def run_notebook(
     if output.suffix != ".ipynb":
         raise WorkbookInputError(f"output {str(output)!r} must end in .ipynb.")
     _check_output(output, nb_path)
-    _check_parameters_cell(nb_path)
+    nb = _check_parameters_cell(nb_path)
+    given = [k for k in ("DATA_PATH", "MAPPING_PATH", "MEMBERS_PATH") if params[k] is not None]
+    refusal = _refuses_user_data(nb) if given else None
+    if refusal:
+        raise WorkbookInputError(
+            f"{nb_path.name} cannot run on your data: it uses its own synthetic scenario "
+            f"({refusal}). Run it without --data/--mapping/--members (leave DATA_PATH None); "
+            "the teaching notebooks 00-08 take your export."
+        )
+    names = parameter_names(nb)
+    if names is not None:
+        unknown = [k for k, v in params.items() if k not in names
+                   and (v is not None or k in dict(parameters or {}))]
+        if unknown:
+            raise WorkbookInputError(
+                f"{nb_path.name}'s parameters cell does not define {unknown}, so the value(s) "
+                f"would not be used. Its parameters are {names}."
+            )
+        params = {k: v for k, v in params.items() if k in names}
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
-        pm.execute_notebook(
-            str(nb_path), str(output), parameters=params, kernel_name=kernel_name,
-            cwd=str(nb_path.resolve().parent), progress_bar=progress_bar,
-            execution_timeout=timeout_seconds,
-        )
+        with _quiet_papermill_inspection():
+            pm.execute_notebook(
+                str(nb_path), str(output), parameters=params, kernel_name=kernel_name,
+                cwd=str(nb_path.resolve().parent), progress_bar=progress_bar,
+                execution_timeout=timeout_seconds,
+            )
     except PapermillExecutionError as exc:
         raise WorkbookInputError(
             f"{nb_path.name} failed in cell {exc.exec_count} with {exc.ename}: {exc.evalue}\n"
@@ -190,10 +313,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="your transactions export (.csv, .xlsx, .parquet)")
     parser.add_argument("--mapping", help="YAML column mapping (see docs/mapping_example.yaml)")
     parser.add_argument("--members", help="your members export (optional)")
+    parser.add_argument("--traffic", help="door-counter export: store_id, date, visitors per "
+                        "day (notebook 07; optional)")
     parser.add_argument("-o", "--output", help="executed notebook path (default runs/<name>-<time>.ipynb)")
     parser.add_argument(
         "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-        help="extra parameter for the notebook (value parsed as YAML: 5, 0.1, true, text)",
+        help="extra parameter for the notebook (value parsed as YAML: 5, 0.1, true, text, "
+             "[a, b] for a list)",
     )
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
 
@@ -210,7 +336,8 @@ def run(args: argparse.Namespace) -> int:
 
         Pseudonymiser.from_env()
     out = run_notebook(args.notebook, data=args.data, mapping=args.mapping, members=args.members,
-                       output=args.output, parameters=extra, kernel_name=args.kernel)
+                       output=args.output, parameters=extra, kernel_name=args.kernel,
+                       traffic=getattr(args, "traffic", None))
     print(f"Executed notebook written to {out}")
     if args.data is not None:
         print("It contains results computed from your data: keep it out of git and share it "
