@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from scipy.special import hyp2f1
 from workbook.errors import WorkbookInputError
 from workbook.synth import (
     COLUMNS,
+    PRESETS,
     SPRING_FESTIVAL,
     Effects,
     Scenario,
@@ -416,3 +418,24 @@ def test_invariants_hold_for_any_small_scenario(preset, n_members, n_stores, see
     assert (tx["items"][~tx["is_return"]] >= 0).all() and (tx["items"][tx["is_return"]] < 0).all()
     assert len(data.store_traffic) == n_stores * sc.period_days
     assert [c.name for c in columns_of("transactions")] == list(tx.columns)
+
+
+# ------------------------------------------------------------------ warnings, edge cases
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_presets_generate_without_warnings(preset):
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Pandas4Warning, RuntimeWarning (NaN in arithmetic), ...
+            data = generate(Scenario.preset(preset, n_members=400), seed=seed)
+        assert len(data.transactions) > 0
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_scenario_where_nobody_buys(preset):
+    sc = Scenario.preset(preset, n_members=5)
+    sc = sc.replace(never_buy_share=dict.fromkeys(sc.channel_mix, 1.0), walk_in_share=0.0)
+    data = generate(sc, seed=0)
+    data.check()
+    assert len(data.members) == 5
+    assert data.transactions["member_id"].notna().sum() == 0
+    assert data.transactions["points_earned"].sum() == 0

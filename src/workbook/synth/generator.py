@@ -414,7 +414,7 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
     # points: earned where the programme applies; redemptions never exceed the balance
     points_earned = np.zeros(n_rows, dtype=np.int64)
     points_redeemed = np.zeros(n_rows, dtype=np.int64)
-    if sc.points_per_cny > 0 and sc.business != "gym":
+    if sc.points_per_cny > 0 and sc.business != "gym" and n_rows > 0:  # n_rows == 0: nobody bought
         eligible = np.ones(n_rows, dtype=bool)
         if eff.points_launch is not None:
             t_launch = (eff.points_launch - sc.start) / pd.Timedelta(days=1)
