@@ -206,3 +206,19 @@ def test_cohort_invariants(days, who, amounts, freq):
     assert np.nansum(rev.to_numpy()) == pytest.approx(t["amount"].sum())
     curve = repeat_purchase_curve(t, freq=freq).to_numpy()
     assert (np.nan_to_num(np.diff(curve, axis=1), nan=0.0) >= 0).all()
+
+
+def test_repeat_share_at_is_nan_beyond_observed_horizon():
+    from workbook.cohorts import repeat_share_at
+
+    tx = pd.DataFrame({"member_id": ["a", "a", "b", "b", "c"],
+                       "timestamp": pd.to_datetime(["2024-01-03", "2024-02-10", "2024-01-20",
+                                                    "2024-03-05", "2024-02-14"]),
+                       "amount": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    curve = repeat_purchase_curve(tx, by_cohort=False)
+    got = repeat_share_at(curve, [1, 2, 12])
+    # period 1: a repeated by Feb (of a, b, c observed) -> 1/3; period 2: only Jan cohort (a, b) -> 2/2
+    assert got.loc[1] == pytest.approx(1 / 3) and got.loc[2] == 1.0 and np.isnan(got.loc[12])
+    assert repeat_share_at(curve, 1).tolist() == [pytest.approx(1 / 3)]
+    with pytest.raises(WorkbookInputError, match="by_cohort=False"):
+        repeat_share_at(repeat_purchase_curve(tx), 1)

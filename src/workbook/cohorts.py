@@ -325,3 +325,42 @@ def repeat_purchase_curve(
             "repeat_share": (repeat_buyers / members_observed).to_numpy(),
         }
     )
+
+
+def repeat_share_at(curve: pd.DataFrame, period_numbers) -> pd.Series:
+    """Pooled repeat share at given periods after the first purchase; NaN if not observed.
+
+    A short export (a few months) has no members observed 12 months after their
+    first purchase: the 12-month repeat rate is then unknown (NaN), not 0 and
+    not an error.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        Output of :func:`repeat_purchase_curve` with ``by_cohort=False``.
+    period_numbers : int or list of int
+        Periods after the first purchase (months or weeks, as in ``curve``).
+
+    Returns
+    -------
+    Series
+        ``repeat_share`` indexed by ``period_number``; NaN where no cohort was
+        observed that long.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> curve = pd.DataFrame({"period_number": [0, 1, 2], "members_observed": [3, 3, 2],
+    ...                       "repeat_buyers": [0, 1, 2], "repeat_share": [0.0, 1 / 3, 1.0]})
+    >>> repeat_share_at(curve, [1, 12]).tolist()
+    [0.3333333333333333, nan]
+    """
+    if not isinstance(curve, pd.DataFrame) or not {"period_number", "repeat_share"} <= set(curve.columns):
+        raise WorkbookInputError(
+            "curve must be the output of repeat_purchase_curve(..., by_cohort=False) with columns "
+            f"'period_number' and 'repeat_share'; got {type(curve).__name__}"
+            + (f" with columns {list(curve.columns)}" if isinstance(curve, pd.DataFrame) else "") + "."
+        )
+    periods = [period_numbers] if np.isscalar(period_numbers) else list(period_numbers)
+    share = curve.set_index("period_number")["repeat_share"]
+    return share.reindex(periods).astype("float64").rename_axis("period_number")

@@ -152,7 +152,7 @@ def _refuses_user_data(nb: nbformat.NotebookNode) -> str | None:
                         and isinstance(cmp.comparators[0], ast.Constant)
                         and cmp.comparators[0].value is None):
                     msg = node.msg.value if isinstance(node.msg, ast.Constant) else ""
-                    return str(msg) or "it asserts DATA_PATH is None"
+                    return str(msg).rstrip("。. ") or "it asserts DATA_PATH is None"
     return None
 
 
