@@ -99,3 +99,10 @@ def test_bad_input_raises_clear_error(tx, mutate, message):
 def test_analysis_date_before_data(tx):
     with pytest.raises(WorkbookInputError, match="before the first transaction"):
         member_summary(tx, analysis_date="2020-01-01")
+
+
+def test_period_activity_records_analysis_date(tx):
+    a = member_period_activity(tx, analysis_date="2024-04-01")
+    assert a.attrs["analysis_date"] == pd.Timestamp("2024-04-01")
+    # default: midnight after the last transaction day
+    assert member_period_activity(tx).attrs["analysis_date"] == pd.Timestamp("2024-04-03")

@@ -77,15 +77,27 @@ SUMMARY_COLUMNS = [
 _DAY = np.timedelta64(1, "D")
 
 
-def _prepare(
+def member_rows(
     transactions: pd.DataFrame,
-    member_col: str,
-    time_col: str,
-    amount_col: str,
-    return_col: str | None,
-    analysis_date: object | None,
+    member_col: str = "member_id",
+    time_col: str = "timestamp",
+    amount_col: str = "amount",
+    return_col: str | None = "is_return",
+    analysis_date: object | None = None,
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Validate, drop walk-ins and future rows; return (frame, analysis date)."""
+    """The member rows every per-member metric starts from (pandas engine).
+
+    Validates the frame, drops walk-in sales (no member id) and rows at or
+    after the analysis date, and flags returns as defined in this module.
+    Modules that need a per-member fact :func:`member_summary` does not give
+    start here, so the same rows are counted everywhere.
+
+    Returns
+    -------
+    (DataFrame, Timestamp)
+        Columns ``member_id``, ``ts``, ``amount`` (float CNY), ``is_return``
+        (bool) in the input's row order, and the analysis date used.
+    """
     require_dataframe(transactions, "transactions")
     require_columns(transactions, [member_col, time_col, amount_col], "transactions")
     require_datetime(transactions, time_col, "transactions")
@@ -266,7 +278,7 @@ def member_summary(
         raise WorkbookInputError(f"window_days must be a positive whole number, got {window_days!r}.")
     window_days = int(window_days)
     if engine == "pandas":
-        tx, date = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+        tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
         raw = _pandas_summary_raw(tx, date, window_days)
         time_unit = np.datetime_data(transactions[time_col].dtype)[0]
     else:
@@ -289,7 +301,7 @@ _PERIOD_FREQ = {"M": "M", "month": "M", "W": "W-SUN", "week": "W-SUN"}
 _PERIOD_UNIT = {"M": "month", "month": "month", "W": "week", "week": "week"}
 
 
-def _finish_activity(raw: pd.DataFrame) -> pd.DataFrame:
+def _finish_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     """Column types and money in CNY, the same for every engine."""
     out = pd.DataFrame(
         {
@@ -299,7 +311,9 @@ def _finish_activity(raw: pd.DataFrame) -> pd.DataFrame:
             "amount": raw["amount_cents"].astype("int64") / 100.0,
         }
     )
-    return out.sort_values(["member_id", "period"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["member_id", "period"], kind="stable").reset_index(drop=True)
+    out.attrs["analysis_date"] = date
+    return out
 
 
 def member_period_activity(
@@ -336,7 +350,8 @@ def member_period_activity(
         day), ``n_purchases`` (purchase transactions, returns excluded) and
         ``amount`` (net spend in CNY, returns subtracted, exact to the cent),
         sorted by member and period.  Only periods in which the member bought
-        or returned something appear.
+        or returned something appear.  The analysis date used is stored in
+        ``result.attrs["analysis_date"]``.
 
     Examples
     --------
@@ -353,7 +368,7 @@ def member_period_activity(
     engine = engines.resolve_engine(transactions, engine)
     check_in_choices(freq, list(_PERIOD_FREQ), "freq")
     if engine == "pandas":
-        tx, _ = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+        tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
         period = tx["ts"].dt.to_period(_PERIOD_FREQ[freq]).dt.start_time
         raw = (
             tx.assign(period=period, is_buy=~tx["is_return"], amount_cents=_cents(tx["amount"]))
@@ -362,7 +377,7 @@ def member_period_activity(
             .reset_index()
         )
     else:
-        raw = engines.run_sql(
+        res = engines.run_sql(
             sql.MEMBER_PERIOD_ACTIVITY_SQL,
             transactions,
             engine,
@@ -372,5 +387,6 @@ def member_period_activity(
             amount_col=amount_col,
             return_col=return_col,
             period_unit=_PERIOD_UNIT[freq],
-        ).frame
-    return _finish_activity(raw)
+        )
+        raw, date = res.frame, res.analysis_date
+    return _finish_activity(raw, date)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import _prepare, member_summary
+from workbook.aggregate import member_rows, member_summary
 from workbook.clv._checks import check_time_unit
 from workbook.errors import WorkbookInputError
 from workbook.validation import resolve_analysis_date
@@ -45,7 +45,7 @@ def _daily_purchases(
     return_col: str | None,
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Purchase spend per member and calendar day (returns, walk-ins, future rows dropped)."""
-    tx, date = _prepare(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+    tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
     buys = tx.loc[~tx["is_return"]]
     daily = (
         buys.assign(day=buys["ts"].dt.normalize())
