@@ -670,3 +670,62 @@ def test_load_workbook_data_default_uses_synth_load_dataset(monkeypatch):
     assert tables["transactions"]["member_id"].iloc[0] == "a"  # originals untouched
     with pytest.raises(WorkbookInputError, match="members= was given without data="):
         load_workbook_data(members=GOOD / "members_utf8_bom.csv")
+
+
+def test_load_store_traffic_door_counter_export(tmp_path):
+    from workbook.io import load_store_traffic
+
+    p = tmp_path / "traffic.csv"
+    p.write_text("门店编码,日期,进店人数\nS01,2024/03/01,120\nS01,2024/03/02,\"1,005\"\n"
+                 "S02,2024/03/01,85\n", encoding="gb18030")
+    df = load_store_traffic(p, {"门店编码": "store_id", "日期": "date", "进店人数": "visitors"},
+                            now="2024-06-01")
+    assert df["visitors"].tolist() == [120, 1005, 85]
+    assert df["date"].tolist() == list(pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-01"]))
+    assert df["store_id"].tolist() == ["S01", "S01", "S02"]
+    # a sectioned mapping serves the store_traffic section
+    sectioned = {"transactions": {"会员卡号": "member_id"},
+                 "store_traffic": {"columns": {"门店编码": "store_id", "日期": "date",
+                                               "进店人数": "visitors"}}}
+    pd.testing.assert_frame_equal(load_store_traffic(p, sectioned, now="2024-06-01"), df)
+
+
+def test_load_store_traffic_reports_bad_rows(tmp_path):
+    from workbook.io import DataQualityWarning, DataValidationError, load_store_traffic
+
+    p = tmp_path / "traffic.csv"
+    p.write_text("store_id,date,visitors\nS01,2024-03-01,120\nS01,2024-03-01,7\n"
+                 "S02,2024-03-01,-3\nS02,2024-03-02 10:00,5\nS03,2024-03-01,很多\n",
+                 encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        load_store_traffic(p, now="2024-06-01")
+    rep = info.value.report.set_index("row")
+    assert rep.loc[3, "check"] == "duplicate_store_day" and "S01 2024-03-01" in rep.loc[3, "reason"]
+    assert rep.loc[4, "check"] == "negative_value"
+    assert rep.loc[5, "check"] == "not_a_day" and "hourly" in rep.loc[5, "reason"]
+    assert rep.loc[6, "column"] == "visitors"
+    with pytest.warns(DataQualityWarning, match="dropped 4 of 5 store_traffic"):
+        df = load_store_traffic(p, now="2024-06-01", errors="drop")
+    assert df["visitors"].tolist() == [120]
+    with pytest.raises(WorkbookInputError, match=r"missing required store_traffic column\(s\) \['visitors'\]"):
+        q = tmp_path / "t2.csv"
+        q.write_text("store_id,date\nS01,2024-03-01\n", encoding="utf-8")
+        load_store_traffic(q)
+
+
+def test_load_workbook_data_passes_traffic_through(tmp_path, monkeypatch):
+    from workbook.io import load_workbook_data
+
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", "ab" * 32)
+    t = tmp_path / "traffic.csv"
+    t.write_text("门店编码,日期,进店人数\nSH01,2024/03/01,40\n", encoding="utf-8")
+    good = Path(__file__).parent / "data" / "good"
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text((good / "mapping.yaml").read_text(encoding="utf-8")
+                       + "store_traffic:\n  columns:\n    门店编码: store_id\n    日期: date\n"
+                         "    进店人数: visitors\n", encoding="utf-8")
+    data = load_workbook_data(good / "pos_export_gbk.csv", mapping, traffic=t, now="2024-12-31")
+    assert data.store_traffic["visitors"].tolist() == [40]
+    assert data.store_traffic["store_id"].tolist() == ["SH01"]  # store ids are not pseudonymised
+    assert "store_traffic" in data.reports
+    assert load_workbook_data(good / "pos_export_gbk.csv", mapping, now="2024-12-31").store_traffic is None

@@ -133,3 +133,66 @@ def test_cell_error_names_the_cell_and_keeps_partial_output(tmp_path, key_env):
     with pytest.raises(WorkbookInputError, match=r"failed in cell .* with WorkbookInputError"):
         run_notebook(nb, data=bad, output=out)
     assert json.loads(out.read_text())["cells"]
+
+
+TEACHING_NOTEBOOKS = sorted((REPO / "notebooks").glob("0[0-8]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", TEACHING_NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_of_the_teaching_notebooks(path, caplog):
+    """Papermill's line-based inspection must see the same names as ast (no '=' in comments)."""
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    from workbook.runner import parameter_names
+
+    with caplog.at_level("WARNING", logger="papermill"):
+        seen = [p.name for p in _infer_parameters(load_notebook_node(str(path)))]
+    assert "Unable to parse" not in caplog.text
+    assert seen == parameter_names(nbformat.read(path, as_version=4))
+    assert {"DATA_PATH", "MAPPING_PATH", "MEMBERS_PATH"} <= set(seen)
+
+
+def test_unknown_parameter_is_an_error_and_no_heuristic_warnings(tmp_path, caplog):
+    nb = make_notebook(tmp_path / "nb.ipynb")
+    with pytest.raises(WorkbookInputError, match=r"does not define \['ANALYSIS_NOTES'\].*ANALYSIS_NOTE"):
+        run_notebook(nb, output=tmp_path / "o.ipynb", parameters={"ANALYSIS_NOTES": "x"})
+    with pytest.raises(WorkbookInputError, match=r"does not define \['TRAFFIC_PATH'\]"):
+        run_notebook(nb, output=tmp_path / "o.ipynb", traffic=DATA / "mapping.yaml")
+    # a comment holding '=' twice used to make papermill warn and ignore the line
+    src = nbformat.read(nb, as_version=4)
+    src.cells[0].source = src.cells[0].source.replace(
+        "ANALYSIS_NOTE = 'default'", "ANALYSIS_NOTE = 'default'  # None = default, 'x' = x")
+    nbformat.write(src, nb)
+    with caplog.at_level("WARNING", logger="papermill"):
+        out = run_notebook(nb, output=tmp_path / "o.ipynb", parameters={"ANALYSIS_NOTE": "given"})
+    assert printed_summary(out)["note"] == "given"
+    assert "Unable to parse" not in caplog.text and "unknown parameter" not in caplog.text
+
+
+def test_case_study_refuses_user_data_before_starting_a_kernel(tmp_path, key_env):
+    nb = make_notebook(tmp_path / "case.ipynb")
+    src = nbformat.read(nb, as_version=4)
+    src.cells.insert(1, nbformat.v4.new_code_cell(
+        "assert DATA_PATH is None and MEMBERS_PATH is None, 'own scenario only.'"))
+    nbformat.write(src, nb)
+    out = tmp_path / "o.ipynb"
+    with pytest.raises(WorkbookInputError, match=r"cannot run on your data: .*\(own scenario only\)"):
+        run_notebook(nb, data=DATA / "pos_export_gbk.csv", output=out)
+    assert not out.exists()
+
+
+def test_store_compass_parameter_is_injected(tmp_path, key_env):
+    from workbook.runner import parameter_names
+
+    compass = nbformat.read(REPO / "notebooks" / "07_store_compass.ipynb", as_version=4)
+    assert "TRAFFIC_PATH" in parameter_names(compass)
+    nb = make_notebook(tmp_path / "nb.ipynb")
+    src = nbformat.read(nb, as_version=4)
+    src.cells[0].source += "\nTRAFFIC_PATH = None"
+    src.cells[1].source += "\nprint({'traffic': TRAFFIC_PATH})"
+    nbformat.write(src, nb)
+    t = tmp_path / "traffic.csv"
+    t.write_text("store_id,date,visitors\nS01,2024-03-01,5\n", encoding="utf-8")
+    out = run_notebook(nb, output=tmp_path / "o.ipynb", traffic=t)
+    assert printed_summary(out)["traffic"] == str(t.resolve())
