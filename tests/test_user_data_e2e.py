@@ -212,3 +212,14 @@ def test_case_study_refuses_user_data(name, export, tmp_path, monkeypatch):
     with pytest.raises(WorkbookInputError, match=r"cannot run on your data: it uses its own synthetic scenario .*leave DATA_PATH None"):
         run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
                      output=tmp_path / "case.ipynb")
+
+
+def test_maintenance_on_a_twelve_row_export(tmp_path, monkeypatch):
+    """A two-week export: the 12-month repeat rate is unknown (nan), not a crash."""
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
+    good = REPO / "tests" / "data" / "good"
+    out = run_notebook(NOTEBOOKS / "03_maintenance.ipynb", data=good / "pos_export_gbk.csv",
+                       mapping=good / "mapping.yaml", members=good / "members_utf8_bom.csv",
+                       output=tmp_path / "03.ipynb", timeout_seconds=300)
+    text = _outputs_text(nbformat.read(out, as_version=4))
+    assert "12 个月 nan%" in text
