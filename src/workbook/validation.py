@@ -29,6 +29,12 @@ def format_rows(index: Iterable) -> str:
 
 def require_dataframe(df: object, name: str = "data") -> pd.DataFrame:
     """Check that ``df`` is a non-empty DataFrame."""
+    if df is None:
+        raise WorkbookInputError(
+            f"No {name} table was given (got None). In a notebook, set the matching "
+            "parameter (e.g. MEMBERS_PATH for the members export) or pass it to "
+            "`workbook run` (e.g. --members)."
+        )
     if not isinstance(df, pd.DataFrame):
         raise WorkbookInputError(
             f"{name} must be a pandas DataFrame, got {type(df).__name__}."
