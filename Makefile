@@ -11,7 +11,7 @@ DATA   := datasets/transactions.parquet
 NOTEBOOKS := notebooks exercises/solutions
 PYTEST_WORKERS ?= 2
 
-.PHONY: lab test setup data student clean-venv help
+.PHONY: lab test setup data clean-venv help
 
 help:
 	@echo "make lab   - set up (first time only) and open JupyterLab on the notebooks"
