@@ -22,16 +22,15 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
 from workbook.clv._checks import check_summary_time_unit, check_time_unit, rfm_arrays
-from workbook.errors import ConvergenceError, WorkbookInputError
+from workbook.clv._mle import fit_log_params
+from workbook.errors import WorkbookInputError
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
 #: Log-parameters beyond this size mean the optimiser ran off to a boundary of the model.
-_LOG_BOUND = 12.0
 
 
 def bgnbd_log_likelihood(
@@ -202,41 +201,18 @@ class BetaGeoModel:
             np.zeros(4),
             np.log([0.5, 0.5 / rate, 0.5, 1.0]),
         ]
-        bounds = [(-_LOG_BOUND - 3, _LOG_BOUND + 3)] * 4
-        options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
-        # Try the starts in turn and stop at the first converged fit (the BG/NBD likelihood
-        # is well behaved on the log scale); the others are fallbacks.
-        results = []
-        for start in starts:
-            res = minimize(
-                objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options
-            )
-            if not np.isfinite(res.fun):
-                continue
-            res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
-            results.append(res)
-            if res.gradient_norm <= 1e-5:
-                break
-        if not results:
-            raise ConvergenceError(
-                "BG/NBD fit failed: the log-likelihood is not finite at any starting point. "
-                "Check the summary for extreme values (e.g. T in days with time_unit='W')."
-            )
-        best = min(results, key=lambda res: res.fun)
-        # L-BFGS-B may stop with a line-search warning right at the optimum: judge by the gradient.
-        if best.gradient_norm > 1e-5:
-            raise ConvergenceError(
-                f"BG/NBD fit did not converge ({best.message}; largest gradient "
-                f"{best.gradient_norm:.2g}). Try more members or a longer calibration period, "
-                "and check for members with implausible purchase counts."
-            )
-        if np.any(np.abs(best.x) > _LOG_BOUND):
-            est = {k: float(f"{v:.4g}") for k, v in zip(PARAM_NAMES, np.exp(best.x))}
-            raise ConvergenceError(
-                f"BG/NBD estimates ran off to a boundary ({est}): the data carry almost no "
-                "information on one part of the model (typically no visible dropout, so a and b "
-                "grow without limit). Use a longer calibration period or more members."
-            )
+        best = fit_log_params(
+            objective,
+            starts,
+            PARAM_NAMES,
+            model="BG/NBD",
+            not_finite_hint="Check the summary for extreme values (e.g. T in days with time_unit='W').",
+            not_converged_hint=". Try more members or a longer calibration period, "
+            "and check for members with implausible purchase counts.",
+            boundary_hint="the data carry almost no "
+            "information on one part of the model (typically no visible dropout, so a and b "
+            "grow without limit). Use a longer calibration period or more members.",
+        )
         self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
         self.log_likelihood_ = -best.fun * n
         self.n_members_ = n

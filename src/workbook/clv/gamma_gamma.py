@@ -24,11 +24,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from workbook.clv._checks import require_nonnegative
-from workbook.errors import ConvergenceError, WorkbookInputError
+from workbook.clv._mle import fit_log_params
+from workbook.errors import WorkbookInputError
 from workbook.validation import format_rows, require_columns, require_dataframe, require_numeric
 
 PARAM_NAMES = ("p", "q", "gamma")
@@ -36,7 +36,6 @@ PARAM_NAMES = ("p", "q", "gamma")
 #: |Pearson correlation| between frequency and average spend above which ``fit`` warns.
 CORRELATION_WARNING = 0.3
 
-_LOG_BOUND = 12.0
 
 
 class FrequencySpendCorrelationWarning(UserWarning):
@@ -202,36 +201,17 @@ class GammaGammaModel:
         # Starting points: spend CV from p, mean spend p*gamma/(q-1); stop at the first converged.
         mean_m = float(m.mean())
         starts = [np.log([1.0, 2.0, mean_m]), np.log([5.0, 3.0, 2.0 * mean_m / 5.0]), np.zeros(3)]
-        bounds = [(-_LOG_BOUND - 3, _LOG_BOUND + 3)] * 3
-        options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
-        results = []
-        for start in starts:
-            res = minimize(
-                objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options
-            )
-            if not np.isfinite(res.fun):
-                continue
-            res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
-            results.append(res)
-            if res.gradient_norm <= 1e-5:
-                break
-        if not results:
-            raise ConvergenceError(
-                "Gamma-Gamma fit failed: the log-likelihood is not finite at any starting point."
-            )
-        best = min(results, key=lambda res: res.fun)
-        if best.gradient_norm > 1e-5:
-            raise ConvergenceError(
-                f"Gamma-Gamma fit did not converge ({best.message}; largest gradient "
-                f"{best.gradient_norm:.2g}); check monetary values for outliers (e.g. bulk "
-                "orders) and units."
-            )
-        if np.any(np.abs(best.x) > _LOG_BOUND):
-            est = {k: float(f"{v:.4g}") for k, v in zip(PARAM_NAMES, np.exp(best.x))}
-            raise ConvergenceError(
-                f"Gamma-Gamma estimates ran off to a boundary ({est}): the spend data do not "
-                "identify the model (e.g. almost no variation in average spend between members)."
-            )
+        best = fit_log_params(
+            objective,
+            starts,
+            PARAM_NAMES,
+            model="Gamma-Gamma",
+            not_finite_hint="",
+            not_converged_hint="; check monetary values for outliers (e.g. bulk "
+            "orders) and units.",
+            boundary_hint="the spend data do not "
+            "identify the model (e.g. almost no variation in average spend between members).",
+        )
         self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
         self.log_likelihood_ = -best.fun * n
         self.n_members_ = n

@@ -1,0 +1,65 @@
+"""Maximum-likelihood fitting on the log-parameter scale, shared by the CLV models.
+
+Both BG/NBD and Gamma-Gamma have positive parameters; optimising their logs
+with L-BFGS-B and an analytic gradient is stable.  Convergence is judged by the
+gradient (L-BFGS-B may stop with a line-search warning right at the optimum),
+and an estimate running off to a bound means the data do not identify the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.optimize import OptimizeResult, minimize
+
+from workbook.errors import ConvergenceError
+
+#: |log parameter| beyond which an estimate counts as having run off to a boundary.
+LOG_BOUND = 12.0
+#: Largest absolute gradient (per member) accepted as converged.
+GRADIENT_TOLERANCE = 1e-5
+
+
+def fit_log_params(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    starts: Sequence[np.ndarray],
+    param_names: Sequence[str],
+    *,
+    model: str,
+    not_finite_hint: str,
+    not_converged_hint: str,
+    boundary_hint: str,
+) -> OptimizeResult:
+    """Minimise ``objective`` (value and gradient) from each start until one converges.
+
+    Returns the best result; raises :class:`ConvergenceError` with the model's
+    hint when no start gives a finite value, the best fit has not converged, or
+    an estimate lies at the boundary.
+    """
+    bounds = [(-LOG_BOUND - 3, LOG_BOUND + 3)] * len(param_names)
+    options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
+    results = []
+    for start in starts:
+        res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        if not np.isfinite(res.fun):
+            continue
+        res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
+        results.append(res)
+        if res.gradient_norm <= GRADIENT_TOLERANCE:
+            break  # the other starts are fallbacks
+    if not results:
+        raise ConvergenceError(
+            f"{model} fit failed: the log-likelihood is not finite at any starting point."
+            + (f" {not_finite_hint}" if not_finite_hint else "")
+        )
+    best = min(results, key=lambda res: res.fun)
+    if best.gradient_norm > GRADIENT_TOLERANCE:
+        raise ConvergenceError(
+            f"{model} fit did not converge ({best.message}; largest gradient "
+            f"{best.gradient_norm:.2g}){not_converged_hint}"
+        )
+    if np.any(np.abs(best.x) > LOG_BOUND):
+        est = {k: float(f"{v:.4g}") for k, v in zip(param_names, np.exp(best.x))}
+        raise ConvergenceError(f"{model} estimates ran off to a boundary ({est}): {boundary_hint}")
+    return best
