@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from workbook.aggregate import member_rows
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
     format_rows,
@@ -47,7 +48,6 @@ from workbook.validation import (
     require_dataframe,
     require_datetime,
     require_numeric,
-    resolve_analysis_date,
 )
 
 __all__ = [
@@ -141,27 +141,13 @@ def _member_transactions(
     return_col: str | None,
     analysis_date: object | None,
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Member rows before the analysis date: ``member_id``, ``ts``, ``amount``, ``is_purchase``."""
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [member_col, time_col, amount_col], "transactions")
-    require_datetime(transactions, time_col, "transactions")
-    require_numeric(transactions, amount_col, "transactions")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    keep = transactions[member_col].notna() & (transactions[time_col] < date)
-    tx = transactions.loc[keep]
-    if return_col is not None and return_col in transactions.columns:
-        is_return = tx[return_col].fillna(False).astype(bool).to_numpy()
-    else:
-        is_return = (tx[amount_col] < 0).to_numpy()
-    out = pd.DataFrame(
-        {
-            "member_id": tx[member_col].to_numpy(),
-            "ts": tx[time_col].to_numpy(),
-            "amount": tx[amount_col].to_numpy(dtype="float64"),
-            "is_purchase": ~is_return,
-        }
-    )
-    return out, date
+    """Member rows before the analysis date: ``member_id``, ``ts``, ``amount``, ``is_purchase``.
+
+    The rows are :func:`workbook.aggregate.member_rows`, so purchases, returns and
+    walk-ins are defined exactly as for every other per-member metric.
+    """
+    rows, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+    return rows.assign(is_purchase=~rows["is_return"]).drop(columns="is_return"), date
 
 
 def _check_days(value: object, name: str) -> float:
