@@ -62,8 +62,32 @@ def _one_sided_ci(low2: float, upp2: float, alternative: str) -> tuple[float, fl
     return -np.inf, upp2
 
 
+class _TestResult:
+    """What every test result shares: the significance call, a one-row frame, the verdict words."""
+
+    p_value: float
+    alpha: float
+
+    @property
+    def significant(self) -> bool:
+        """True when ``p_value < alpha``."""
+        return bool(self.p_value < self.alpha)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a one-row DataFrame (handy for ``pd.concat`` of many tests)."""
+        row = asdict(self)
+        row["significant"] = self.significant
+        return pd.DataFrame([row])
+
+    def _verdict(self) -> tuple[str, str]:
+        """(Chinese, English) words for the significance call."""
+        if self.significant:
+            return "差异显著", "statistically significant"
+        return "差异不显著（可能只是随机波动）", "not statistically significant (could be chance)"
+
+
 @dataclass(frozen=True)
-class ProportionTestResult:
+class ProportionTestResult(_TestResult):
     """Result of :func:`proportion_test` (rates are shares, lifts are ``treatment - control``).
 
     ``ci_low``/``ci_high`` bound the absolute lift and ``rel_lift_ci_low``/
@@ -97,26 +121,10 @@ class ProportionTestResult:
     alternative: str
     method: str
 
-    @property
-    def significant(self) -> bool:
-        """True when ``p_value < alpha``."""
-        return bool(self.p_value < self.alpha)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The result as a one-row DataFrame (handy for ``pd.concat`` of many tests)."""
-        row = asdict(self)
-        row["significant"] = self.significant
-        return pd.DataFrame([row])
-
     def summary(self) -> str:
         """Plain-language result in Chinese and English."""
         level = 1 - self.alpha
-        verdict_zh = "差异显著" if self.significant else "差异不显著（可能只是随机波动）"
-        verdict_en = (
-            "statistically significant"
-            if self.significant
-            else "not statistically significant (could be chance)"
-        )
+        verdict_zh, verdict_en = self._verdict()
         return (
             f"实验组（{self.treatment}）转化率 {_fmt_pct(self.rate_treatment)}（{self.n_treatment} 人），"
             f"对照组（{self.control}）转化率 {_fmt_pct(self.rate_control)}（{self.n_control} 人）；"
@@ -133,7 +141,7 @@ class ProportionTestResult:
 
 
 @dataclass(frozen=True)
-class MeanTestResult:
+class MeanTestResult(_TestResult):
     """Result of :func:`mean_test` (differences are ``treatment - control``).
 
     When a covariate was used (CUPED), means, SDs, the difference and its CI
@@ -166,26 +174,10 @@ class MeanTestResult:
     theta: float = np.nan
     variance_ratio: float = np.nan
 
-    @property
-    def significant(self) -> bool:
-        """True when ``p_value < alpha``."""
-        return bool(self.p_value < self.alpha)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The result as a one-row DataFrame."""
-        row = asdict(self)
-        row["significant"] = self.significant
-        return pd.DataFrame([row])
-
     def summary(self) -> str:
         """Plain-language result in Chinese and English."""
         level = 1 - self.alpha
-        verdict_zh = "差异显著" if self.significant else "差异不显著（可能只是随机波动）"
-        verdict_en = (
-            "statistically significant"
-            if self.significant
-            else "not statistically significant (could be chance)"
-        )
+        verdict_zh, verdict_en = self._verdict()
         cuped_zh = cuped_en = ""
         if self.covariate is not None:
             cuped_zh = f"（已用 {self.covariate} 做 CUPED 调整，方差降为原来的 {self.variance_ratio:.0%}）"
