@@ -26,3 +26,12 @@ def test_format_rows_truncates():
 def test_parse_date_rejects_text():
     with pytest.raises(WorkbookInputError, match="start='soon' is not a date"):
         parse_date("soon", "start")
+
+
+def test_analysis_date_must_be_a_date():
+    from workbook.validation import resolve_analysis_date
+
+    ts = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    with pytest.raises(WorkbookInputError, match="analysis_date='NaT' is not a date"):
+        resolve_analysis_date(ts, "NaT")
+    assert resolve_analysis_date(ts, "2024-03-01") == pd.Timestamp("2024-03-01")

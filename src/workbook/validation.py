@@ -121,10 +121,7 @@ def resolve_analysis_date(
     first, last = timestamps.min(), timestamps.max()
     if analysis_date is None:
         return last.normalize() + pd.Timedelta(days=1)
-    try:
-        ts = pd.Timestamp(analysis_date)
-    except (TypeError, ValueError) as exc:
-        raise WorkbookInputError(f"{name}={analysis_date!r} is not a date.") from exc
+    ts = parse_date(analysis_date, name)
     if ts.tzinfo is None and getattr(timestamps.dt, "tz", None) is not None:
         ts = ts.tz_localize(timestamps.dt.tz)
     if ts < first:

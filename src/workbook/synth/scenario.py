@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.validation import parse_date
 
 #: Acquisition channels of the data contract, in a fixed order.
 ACQUISITION_CHANNELS = (
@@ -52,12 +53,7 @@ SEASONALITY_PROFILES = ("retail", "ecommerce", "gym")
 def _to_timestamp(value: object, name: str) -> pd.Timestamp | None:
     if value is None:
         return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise WorkbookInputError(f"{name}={value!r} is not a date.") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise WorkbookInputError(f"{name}={value!r} is not a date.")
+    ts = parse_date(value, name)
     if ts.tzinfo is not None:
         raise WorkbookInputError(f"{name}={value!r} must be a local date without time zone.")
     return ts
