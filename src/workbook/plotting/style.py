@@ -27,7 +27,7 @@ def cjk_font_path() -> Path | None:
     return None
 
 
-def use_workbook_style(context: str = "notebook") -> None:
+def set_theme(context: str = "notebook") -> None:
     """Set the seaborn theme and a font able to draw Chinese labels.
 
     Falls back to DejaVu Sans with one warning when no CJK font is available,

@@ -1,0 +1,139 @@
+"""What a teaching notebook needs at run time: a friendly set-up and claims that teach.
+
+A teaching notebook makes claims about the default data ("two thirds of the
+revenue comes from a third of the members").  They are checked in two ways:
+
+* under test (environment variable ``WORKBOOK_STRICT_CLAIMS=1``, set by
+  ``make test``), a claim that does not hold raises :class:`ClaimError`, so a
+  change to the package or the data that breaks the story fails CI;
+* for a trainee who changed a parameter or loaded their own data, a claim that
+  does not hold becomes a visible note (Chinese first) and the notebook runs on.
+
+:func:`setup` is called once at the top of every teaching notebook: it applies
+the chart theme (Chinese font) and shows a :class:`~workbook.errors.WorkbookInputError`
+as a short bilingual message instead of a Python traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+
+from workbook.errors import WorkbookInputError
+
+__all__ = ["ClaimError", "claim", "claims_are_strict", "setup", "show_note"]
+
+#: Environment variable that makes failed claims raise (set by ``make test``).
+STRICT_ENV = "WORKBOOK_STRICT_CLAIMS"
+
+
+class ClaimError(AssertionError):
+    """A notebook's claim about the default data does not hold (strict mode only)."""
+
+
+def claims_are_strict() -> bool:
+    """True when failed claims must raise: ``WORKBOOK_STRICT_CLAIMS=1`` is set."""
+    return os.environ.get(STRICT_ENV, "").strip() in {"1", "true", "yes"}
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ip = shell.get_ipython()
+    return ip is not None and ip.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def show_note(title: str, body: str, *, kind: str = "note") -> None:
+    """Display a short boxed note: HTML in Jupyter, plain text elsewhere.
+
+    ``kind`` is ``"note"`` (amber box) or ``"error"`` (red box).
+    """
+    if _in_notebook():
+        from IPython.display import HTML, display
+
+        colour = {"note": ("#fff8e1", "#f0ad00"), "error": ("#fdecea", "#d93025")}[kind]
+        lines = "<br>".join(html.escape(line) for line in body.splitlines())
+        display(
+            HTML(
+                f'<div style="background:{colour[0]};border-left:6px solid {colour[1]};'
+                f'padding:8px 12px;margin:4px 0;line-height:1.5">'
+                f"<b>{html.escape(title)}</b><br>{lines}</div>"
+            )
+        )
+    else:
+        print(f"[{title}]\n{body}")
+
+
+def claim(condition: object, zh: str, en: str = "", *, detail: str = "", strict: bool | None = None) -> bool:
+    """Check a claim the notebook's text makes about the default data.
+
+    Parameters
+    ----------
+    condition : bool
+        Whether the claim holds on the data just analysed.
+    zh, en : str
+        The claim in Chinese and English, as the text states it.
+    detail : str, optional
+        The numbers behind it (e.g. ``"现在是 42%"``), shown when it fails.
+    strict : bool, optional
+        Raise instead of showing a note; default :func:`claims_are_strict`.
+
+    Returns
+    -------
+    bool
+        Whether the claim holds.  When it does not: in strict mode (under
+        test) :class:`ClaimError` is raised; otherwise a friendly note is shown
+        and the notebook goes on.
+
+    Examples
+    --------
+    >>> claim(0.7 > 0.6, "冠军和忠诚客户贡献六成以上收入", "champions and loyal bring over 60% of revenue")
+    True
+    >>> claim(0.4 > 0.6, "冠军和忠诚客户贡献六成以上收入", detail="现在是 40%", strict=False)
+    [提示 Note]
+    这条结论是针对课程默认数据和默认参数写的；你改了参数或换了数据，它在现在的数据上不成立（这不是错误，正好值得讨论）：
+    冠军和忠诚客户贡献六成以上收入
+    现在是 40%
+    False
+    """
+    if bool(condition):
+        return True
+    if claims_are_strict() if strict is None else strict:
+        raise ClaimError(f"claim does not hold on the default data: {en or zh} {detail}".strip())
+    lines = [
+        "这条结论是针对课程默认数据和默认参数写的；你改了参数或换了数据，"
+        "它在现在的数据上不成立（这不是错误，正好值得讨论）：",
+        zh,
+    ]
+    if en:
+        lines.append(f"(This statement holds on the default data, not on the current data: {en})")
+    if detail:
+        lines.append(detail)
+    show_note("提示 Note", "\n".join(lines))
+    return False
+
+
+def _friendly_error(shell, etype, value, tb, tb_offset=None):
+    """IPython custom-exception handler: a bilingual message, no stack trace."""
+    text = value.bilingual() if isinstance(value, WorkbookInputError) else str(value)
+    show_note("输入有误，请按提示修改参数后重新运行 (Input problem: change the parameter and run again)", text,
+              kind="error")
+    # Returning a structured traceback of our own keeps the cell marked as failed
+    # (Run All stops here) while showing only the message.
+    return [f"{etype.__name__}: 请看上面的提示 (see the message above)"]
+
+
+def setup() -> None:
+    """Prepare a teaching notebook: chart theme with a Chinese font, friendly errors.
+
+    Call once at the top of a notebook.  Outside IPython only the theme is set.
+    """
+    from workbook.plotting.style import set_theme
+
+    set_theme()
+    shell = sys.modules.get("IPython")
+    ip = shell.get_ipython() if shell is not None else None
+    if ip is not None:
+        ip.set_custom_exc((WorkbookInputError,), _friendly_error)

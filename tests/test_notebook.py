@@ -1,0 +1,64 @@
+"""workbook.notebook: claims are strict under test and friendly notes otherwise."""
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from workbook.errors import WorkbookInputError
+from workbook.notebook import STRICT_ENV, ClaimError, claim, claims_are_strict
+
+
+def test_claim_holds_quietly(capsys):
+    assert claim(True, "成立", "holds", strict=True) is True
+    assert capsys.readouterr().out == ""
+
+
+def test_claim_strict_raises():
+    with pytest.raises(ClaimError, match="revenue share"):
+        claim(False, "收入占比", "revenue share", strict=True)
+
+
+def test_claim_lenient_shows_note(capsys):
+    assert claim(False, "收入占比超过六成", "revenue share over 60%", detail="现在是 40%", strict=False) is False
+    out = capsys.readouterr().out
+    assert "收入占比超过六成" in out and "现在是 40%" in out and "你改了参数" in out
+
+
+def test_strictness_follows_environment(monkeypatch):
+    monkeypatch.setenv(STRICT_ENV, "1")
+    assert claims_are_strict()
+    with pytest.raises(ClaimError):
+        claim(False, "x")
+    monkeypatch.setenv(STRICT_ENV, "0")
+    assert not claims_are_strict()
+    assert claim(False, "x") is False
+
+
+def test_bilingual_error_message():
+    err = WorkbookInputError("bad bins", message_zh="分档数不对")
+    assert str(err) == "bad bins"
+    assert err.bilingual() == "分档数不对\nbad bins"
+    assert WorkbookInputError("only english").bilingual() == "only english"
+
+
+def test_setup_shows_input_errors_without_traceback():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from workbook.notebook import setup\nsetup()"),
+        nbformat.v4.new_code_cell(
+            "from workbook.errors import WorkbookInputError\n"
+            "def inner():\n    raise WorkbookInputError('bins must be 2-10', message_zh='分档数必须在 2 到 10 之间')\n"
+            "inner()"
+        ),
+        nbformat.v4.new_code_cell("print('not reached')"),
+    ]
+    client = NotebookClient(nb, timeout=120, kernel_name="python3")
+    with pytest.raises(CellExecutionError):
+        client.execute()
+    outputs = nb.cells[1].outputs
+    shown = "".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", "")) for o in outputs)
+    assert "分档数必须在 2 到 10 之间" in shown and "bins must be 2-10" in shown
+    everything = str(outputs)
+    assert "inner()" not in everything and "File " not in everything and "Traceback" not in everything
+    assert nb.cells[2].outputs == []  # Run All stops at the failed cell
