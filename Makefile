@@ -34,7 +34,7 @@ lab: setup data
 	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_introduction.ipynb
 
 test: setup data
-	WORKBOOK_STRICT_CLAIMS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax --doctest-modules src/workbook tests $(NOTEBOOKS)
+	WORKBOOK_STRICT_CLAIMS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --nbval-lax --doctest-modules src/workbook tests $(NOTEBOOKS)
 
 clean-venv:
 	rm -rf $(VENV)
