@@ -1,0 +1,132 @@
+"""Chinese display labels for the column names and codes trainees see.
+
+Analytics functions return tidy frames with stable English snake_case column
+names and codes (``revenue_share``, ``cant_lose``, ``wechat_mini_program``):
+code and tests rely on them.  What a trainee sees in a notebook goes through
+this module: :func:`zh_table` relabels a table's columns "中文 (english)", and
+:func:`zh_label` / :func:`zh_labels` turn codes into Chinese labels for chart
+axes and legends.  One dictionary, so the same code reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import pandas as pd
+
+__all__ = ["LABELS_ZH", "zh_label", "zh_labels", "zh_table"]
+
+#: Column name or code -> Chinese label.  RFM segments, lifecycle stages and
+#: tiers are added from the tables that define them (see :func:`_all_labels`).
+LABELS_ZH: dict[str, str] = {
+    # ids and dates
+    "member_id": "会员号",
+    "store_id": "门店",
+    "home_store_id": "所属门店",
+    "transaction_id": "交易号",
+    "timestamp": "交易时间",
+    "join_date": "入会日期",
+    "birth_date": "出生日期",
+    "name": "姓名",
+    "tier": "等级",
+    "segment": "分群",
+    "segment_zh": "分群",
+    "stage": "阶段",
+    # counts, money, shares
+    "members": "会员数",
+    "member_share": "会员占比",
+    "revenue": "收入（元）",
+    "revenue_share": "收入占比",
+    "revenue_per_member": "人均收入（元）",
+    "amount": "金额（元）",
+    "monetary_total": "累计净消费（元）",
+    "monetary_avg": "平均客单价（元）",
+    "recency_days": "距上次购买天数",
+    "frequency": "购买次数",
+    "n_purchases": "购买次数",
+    "tenure_days": "入会天数",
+    "cost": "成本（元）",
+    "share": "占比",
+    # acquisition channels
+    "store_walk_in": "门店到店",
+    "wechat_mini_program": "微信小程序",
+    "app": "APP",
+    "ecommerce": "电商",
+    "referral": "老带新",
+    "offline_event": "线下活动",
+    # sales channels
+    "offline": "线下",
+    "online": "线上",
+}
+
+
+@lru_cache(maxsize=1)
+def _all_labels() -> dict[str, str]:
+    """LABELS_ZH plus the codes defined elsewhere, read from their one definition."""
+    from workbook.lifecycle import STAGE_ZH_DTYPE, STAGES
+    from workbook.rfm import SEGMENTS
+    from workbook.tiers import TIER_LABELS_ZH, TIER_NAMES
+
+    codes = dict(zip(SEGMENTS["segment"], SEGMENTS["name_zh"]))
+    codes.update(zip(STAGES, STAGE_ZH_DTYPE.categories))  # lifecycle "new" (新客) over RFM "new"
+    codes.update(zip(TIER_NAMES, TIER_LABELS_ZH))
+    return {**codes, **LABELS_ZH}
+
+
+def _table(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return _all_labels() if labels is None else {**_all_labels(), **labels}
+
+
+def zh_label(code: object, labels: Mapping[str, str] | None = None) -> str:
+    """The Chinese label of one code, or the code itself when none is known.
+
+    Examples
+    --------
+    >>> zh_label("cant_lose")
+    '不能失去的客户'
+    >>> zh_label("something_new")
+    'something_new'
+    """
+    return _table(labels).get(str(code), str(code))
+
+
+def zh_labels(codes: Iterable, labels: Mapping[str, str] | None = None) -> list[str]:
+    """Chinese labels for many codes (chart tick labels, legend entries).
+
+    Examples
+    --------
+    >>> zh_labels(["wechat_mini_program", "app"])
+    ['微信小程序', 'APP']
+    """
+    return [zh_label(c, labels) for c in codes]
+
+
+def zh_table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, *, english: bool = True) -> pd.DataFrame:
+    """A copy of ``df`` for display: columns (and a code index) labelled in Chinese.
+
+    Columns become ``"中文 (english)"`` (or only Chinese with ``english=False``);
+    unknown columns keep their name.  The data are not changed, so use this
+    only for what is shown, never for further analysis.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"members": [3], "revenue_share": [0.5]}, index=pd.Index(["loyal"], name="segment"))
+    >>> list(zh_table(t).columns)
+    ['会员数 (members)', '收入占比 (revenue_share)']
+    >>> zh_table(t, english=False).index.tolist()
+    ['忠诚客户']
+    """
+    table = _table(labels)
+
+    def rename(col: object) -> object:
+        zh = table.get(str(col))
+        if zh is None:
+            return col
+        return f"{zh} ({col})" if english else zh
+
+    out = df.rename(columns=rename)
+    if out.index.dtype == object or isinstance(out.index.dtype, pd.StringDtype):
+        name = out.index.name
+        out.index = pd.Index([table.get(str(i), i) for i in out.index], name=rename(name) if name else name)
+    return out
