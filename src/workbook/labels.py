@@ -111,11 +111,11 @@ def zh_table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, *, engli
 
     Examples
     --------
-    >>> t = pd.DataFrame({"members": [3], "revenue_share": [0.5]}, index=pd.Index(["loyal"], name="segment"))
+    >>> t = pd.DataFrame({"members": [3], "revenue_share": [0.5]}, index=pd.Index(["champions"], name="segment"))
     >>> list(zh_table(t).columns)
     ['会员数 (members)', '收入占比 (revenue_share)']
     >>> zh_table(t, english=False).index.tolist()
-    ['忠诚客户']
+    ['冠军客户']
     """
     table = _table(labels)
 
