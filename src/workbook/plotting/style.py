@@ -51,3 +51,15 @@ def set_theme(context: str = "notebook") -> None:
     # The CJK font lacks the Unicode minus sign; use a hyphen so negative ticks render.
     plt.rcParams["axes.unicode_minus"] = False
     plt.rcParams["figure.dpi"] = 100
+
+
+def axes(ax=None, figsize: tuple[float, float] = (8, 4.5), **subplot_kw):
+    """The Axes to draw into: ``ax`` itself, or a new figure's Axes (constrained layout).
+
+    Every plotting function starts with ``ax = axes(ax, figsize)``, so ``ax=None``
+    means the same thing everywhere.  ``subplot_kw`` (e.g. ``projection="polar"``)
+    is passed to the new figure's subplot.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained", subplot_kw=subplot_kw or None)
+    return ax
