@@ -25,7 +25,7 @@ import statsmodels.formula.api as smf
 
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     format_rows,
     require_columns,
     require_dataframe,
@@ -399,7 +399,7 @@ def repurchase_rate_by_period(
     require_columns(transactions, [member_col, unit_col, time_col, amount_col], "transactions")
     require_datetime(transactions, time_col, "transactions")
     require_numeric(transactions, amount_col, "transactions")
-    check_in_choices(freq, list(_PERIOD_FREQ), "freq")
+    require_choice(freq, list(_PERIOD_FREQ), "freq")
     if window_days is not None and (
         isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days <= 0
     ):

@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     format_rows,
     require_columns,
     require_dataframe,
@@ -599,7 +599,7 @@ class ChurnModel:
     def __init__(
         self, kind: str = "hgb", seed: int = 0, n_threads: int | None = 1, **params: object
     ) -> None:
-        check_in_choices(kind, ["hgb", "logistic"], "kind")
+        require_choice(kind, ["hgb", "logistic"], "kind")
         self.kind = kind
         self.seed = seed
         self.n_threads = n_threads
@@ -711,7 +711,7 @@ def calibration_table(
     0            0.15            0.0  2
     1            0.80            1.0  2
     """
-    check_in_choices(strategy, ["quantile", "uniform"], "strategy")
+    require_choice(strategy, ["quantile", "uniform"], "strategy")
     n_bins = _positive_int(n_bins, "n_bins")
     y, p = _aligned(y_true, scores)
     prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)

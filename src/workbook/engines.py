@@ -52,7 +52,7 @@ import pandas as pd
 from workbook import sql
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
@@ -130,7 +130,7 @@ def resolve_engine(source: object, engine: str | None = None) -> str:
     kind = source_kind(source)
     if engine is None:
         return _DEFAULT_ENGINE[kind]
-    check_in_choices(engine, ENGINES, "engine")
+    require_choice(engine, ENGINES, "engine")
     if engine not in _ALLOWED[kind]:
         described = {"path": "a file path", "duckdb": "a DuckDB relation", "spark": "a pyspark DataFrame"}
         raise WorkbookInputError(
@@ -435,7 +435,7 @@ def run_sql(
         The query result as pandas, the analysis date used and the datetime
         unit the pandas engine would have produced.
     """
-    check_in_choices(engine, ("duckdb", "spark"), "engine")
+    require_choice(engine, ("duckdb", "spark"), "engine")
     kind = source_kind(source)
     time_unit = "us"
     if kind == "pandas":

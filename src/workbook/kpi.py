@@ -28,7 +28,7 @@ import pandas as pd
 
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     format_rows,
     require_columns,
     require_dataframe,
@@ -305,7 +305,7 @@ def store_kpis(
     require_numeric(store_traffic, visitors_col, "store_traffic")
     require_no_missing(store_traffic, store_col, "store_traffic")
     if period is not None:
-        check_in_choices(period, list(_PERIODS), "period")
+        require_choice(period, list(_PERIODS), "period")
     window_ok = isinstance(repurchase_window_days, int | np.integer) and not isinstance(repurchase_window_days, bool)
     if not (window_ok and repurchase_window_days >= 1):
         raise WorkbookInputError(
@@ -517,7 +517,7 @@ def chain_benchmark(
     >>> chain_benchmark(k, "total")["conversion"].item()
     0.13
     """
-    check_in_choices(method, ["median", "total"], "method")
+    require_choice(method, ["median", "total"], "method")
     kpis = _check_kpis(kpis, [])
     keys = [c for c in ("period", by) if c is not None and c in kpis.columns]
     if by is not None and by not in kpis.columns:
@@ -657,7 +657,7 @@ def benchmark_label(method: str = "median", by: str | None = None) -> tuple[str,
     >>> benchmark_label("total", by="channel_mix")
     ('同一channel_mix分组门店整体', 'stores with the same channel_mix as a whole')
     """
-    check_in_choices(method, ["median", "total"], "method")
+    require_choice(method, ["median", "total"], "method")
     if by is None:
         return ("连锁中位数", "the chain median") if method == "median" else ("连锁整体", "the chain as a whole")
     zh, en = _GROUP_LABELS.get(by, (f"同一{by}分组门店", f"stores with the same {by}"))

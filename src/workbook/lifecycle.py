@@ -33,7 +33,7 @@ import pandas as pd
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     format_rows,
     require_columns,
     require_dataframe,
@@ -442,7 +442,7 @@ def stage_transitions(
     """
     if normalize is True:
         normalize = "index"
-    check_in_choices(normalize, [False, "index", "all"], "normalize")
+    require_choice(normalize, [False, "index", "all"], "normalize")
     kwargs = dict(
         member_col=member_col,
         time_col=time_col,
@@ -489,7 +489,7 @@ def stage_label(stage: str, language: str = "both") -> str:
     >>> stage_label("sleeping")
     '沉睡 sleeping'
     """
-    check_in_choices(language, ["both", "zh", "en"], "language")
+    require_choice(language, ["both", "zh", "en"], "language")
     zh = _STAGE_ZH.get(stage, _NOT_PRESENT_ZH if stage == NOT_PRESENT else stage)
     en = stage.replace("_", " ")
     return {"both": f"{zh} {en}", "zh": zh, "en": en}[language]

@@ -56,7 +56,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     format_rows,
     require_columns,
     require_dataframe,
@@ -595,7 +595,7 @@ def segment_actions(scheme: str | None = None) -> pd.DataFrame:
     'R high 高, F low 低, M high 高'
     """
     if scheme is not None:
-        check_in_choices(scheme, SCHEMES, "scheme")
+        require_choice(scheme, SCHEMES, "scheme")
     table = pd.concat([_segment_table(s) for s in SCHEMES if scheme in (None, s)], ignore_index=True)
     return pd.DataFrame(
         {
@@ -680,11 +680,11 @@ def segment(
     >>> segment(rfm, "cn8")["segment_zh"].tolist()
     ['重要价值客户', '一般挽留客户']
     """
-    check_in_choices(scheme, SCHEMES, "scheme")
+    require_choice(scheme, SCHEMES, "scheme")
     require_dataframe(scored, "scored")
     table = _segment_table(scheme)
     if scheme == "rfm11":
-        check_in_choices(fm, ["mean", "f"], "fm")
+        require_choice(fm, ["mean", "f"], "fm")
         require_columns(scored, SCORE_COLUMNS, "scored")
         max_scores = scored.attrs.get("rfm_max_scores")
         if max_scores is not None and tuple(max_scores) != (5, 5, 5):
@@ -701,8 +701,8 @@ def segment(
             grid[int(row["r_min"]) : int(row["r_max"]) + 1, int(row["fm_min"]) : int(row["fm_max"]) + 1] = i
         codes = grid[r, fm_score]
     else:
-        check_in_choices(reference, ["mean", "median"], "reference")
-        check_in_choices(basis, ["values", "scores"], "basis")
+        require_choice(reference, ["mean", "median"], "reference")
+        require_choice(basis, ["values", "scores"], "basis")
         if basis == "values":
             cols, better = [recency_col, frequency_col, monetary_col], [-1, 1, 1]
         else:

@@ -49,7 +49,7 @@ import pandas as pd
 
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     format_rows,
     require_columns,
     require_dataframe,
@@ -199,7 +199,7 @@ class TierPolicy:
         for name, g in zip(self.names, self.birthday_gift_cost, strict=True):
             if g < 0:
                 raise WorkbookInputError(f"TierPolicy.birthday_gift_cost must be >= 0; tier {name!r} has {g}.")
-        check_in_choices(self.basis, _BASES, "TierPolicy.basis")
+        require_choice(self.basis, _BASES, "TierPolicy.basis")
         if not (np.isfinite(self.points_per_yuan) and self.points_per_yuan >= 0):
             raise WorkbookInputError(f"TierPolicy.points_per_yuan must be >= 0, got {self.points_per_yuan}.")
         if not (np.isfinite(self.point_value_yuan) and self.point_value_yuan >= 0):

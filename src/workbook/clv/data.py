@@ -28,9 +28,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import member_rows, member_summary
+from workbook.aggregate import member_summary
 from workbook.clv._checks import check_time_unit
 from workbook.errors import WorkbookInputError
+from workbook.transactions import purchases
 from workbook.validation import resolve_analysis_date
 
 SUMMARY_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
@@ -45,8 +46,8 @@ def _daily_purchases(
     return_col: str | None,
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Purchase spend per member and calendar day (returns, walk-ins, future rows dropped)."""
-    tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
-    buys = tx.loc[~tx["is_return"]]
+    buys, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                           amount_col=amount_col, return_col=return_col)
     daily = (
         buys.assign(day=buys["ts"].dt.normalize())
         .groupby(["member_id", "day"], sort=True)["amount"]
