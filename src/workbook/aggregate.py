@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from workbook import engines, sql
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
 from workbook.validation import require_choice
@@ -153,10 +154,11 @@ def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def member_summary(
     transactions: object,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -224,7 +226,7 @@ def member_summary(
             sql.MEMBER_SUMMARY_SQL,
             transactions,
             engine,
-            analysis_date,
+            analysis_date=analysis_date,
             member_col=member_col,
             time_col=time_col,
             amount_col=amount_col,
@@ -253,10 +255,11 @@ def _finish_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def member_period_activity(
     transactions: object,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     freq: str = "M",
     member_col: str = "member_id",
     time_col: str = "timestamp",
@@ -319,7 +322,7 @@ def member_period_activity(
             sql.MEMBER_PERIOD_ACTIVITY_SQL,
             transactions,
             engine,
-            analysis_date,
+            analysis_date=analysis_date,
             member_col=member_col,
             time_col=time_col,
             amount_col=amount_col,

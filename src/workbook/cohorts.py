@@ -49,7 +49,7 @@ def _activity(
 ) -> tuple[pd.DataFrame, int, pd.Timestamp | None]:
     """Member-period activity plus the index of the last observed period."""
     require_choice(freq, list(_FREQ), "freq")
-    act = member_period_activity(transactions, analysis_date, freq=freq, **cols)
+    act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, **cols)
     date = act.attrs.get("analysis_date")
     if date is None and analysis_date is not None:
         date = pd.Timestamp(analysis_date)

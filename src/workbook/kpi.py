@@ -27,15 +27,15 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.transactions import PERIOD_FREQ, purchases
 from workbook.validation import (
-    require_choice,
     format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
     require_no_missing,
     require_numeric,
-    resolve_analysis_date,
 )
 
 __all__ = [
@@ -144,7 +144,7 @@ COMPASS_KPIS = (
 #: Default candidates for the weakest link: traffic mostly reflects size and location.
 _LINK_KPIS = tuple(k for k in COMPASS_KPIS if k != "traffic")
 
-_PERIODS = {"M": "M", "W": "W-SUN", "Q": "Q", "Y": "Y"}
+_PERIODS = {"M": PERIOD_FREQ["M"], "W": PERIOD_FREQ["W"], "Q": "Q", "Y": "Y"}
 
 KPI_COLUMNS = [
     "visitors",
@@ -317,13 +317,14 @@ def store_kpis(
             f"Column {visitors_col!r} of store_traffic has negative visitor counts at "
             f"{format_rows(store_traffic.index[neg])}."
         )
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-
-    # ---- transactions in scope
-    keep = (transactions[time_col] < date).to_numpy()
-    if channel is not None and channel_col in transactions.columns:
-        keep = keep & (transactions[channel_col] == channel).fillna(False).to_numpy(dtype=bool)
-    t = transactions.loc[keep]
+    # ---- transactions in scope (walk-in sales count for the store)
+    by_channel = channel is not None and channel_col in transactions.columns
+    t, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                        amount_col=amount_col, return_col=return_col, include_returns=True,
+                        include_walk_ins=True, columns=[store_col] + ([channel_col] if by_channel else []),
+                        numeric=[items_col])
+    if by_channel:
+        t = t.loc[(t[channel_col] == channel).fillna(False).to_numpy(dtype=bool)]
     if t.empty:
         raise WorkbookInputError(
             f"transactions has no rows before {date}"
@@ -335,10 +336,6 @@ def store_kpis(
         require_dataframe(members, "members")
         require_columns(members, [member_col, join_col, home_store_col], "members")
         require_datetime(members, join_col, "members")
-    if return_col is not None and return_col in t.columns:
-        is_return = t[return_col].fillna(False).astype(bool).to_numpy()
-    else:
-        is_return = (t[amount_col] < 0).to_numpy()
     # Group on integer codes: much faster than on (arrow) strings.
     tx_store = t[store_col].to_numpy(dtype=object)
     tr_store = store_traffic[store_col].to_numpy(dtype=object)
@@ -347,11 +344,11 @@ def store_kpis(
     tx = pd.DataFrame(
         {
             "store": stores.get_indexer(tx_store),
-            "member": pd.factorize(t[member_col])[0],
-            "ts": t[time_col].to_numpy(),
-            "amount": t[amount_col].to_numpy(dtype="float64"),
+            "member": pd.factorize(t["member_id"])[0],
+            "ts": t["ts"].to_numpy(),
+            "amount": t["amount"].to_numpy(dtype="float64"),
             "items": t[items_col].to_numpy(dtype="float64"),
-            "is_return": is_return,
+            "is_return": t["is_return"].to_numpy(),
         }
     )
     tx["day"] = tx["ts"].dt.normalize()

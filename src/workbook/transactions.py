@@ -193,7 +193,7 @@ def purchases(
     require_datetime(transactions, time_col, name)
     for col in [*base[2:], *numeric]:
         require_numeric(transactions, col, name)
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
+    date = resolve_analysis_date(transactions[time_col], analysis_date=analysis_date)
     keep = (transactions[time_col] < date).to_numpy(dtype=bool, copy=True)
     if not include_walk_ins:
         keep &= transactions[member_col].notna().to_numpy()
