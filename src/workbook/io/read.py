@@ -1,0 +1,250 @@
+"""Reading export files (CSV in any common Chinese encoding, Excel, Parquet) as text."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io as _io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbook.errors import WorkbookInputError
+from workbook.io.convert import as_text, is_datetime_cell
+from workbook.io.mapping import norm_name
+from workbook.io.report import note
+
+_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame  # canonical or source column names, text/typed values
+    rows: np.ndarray  # file row number of each frame row
+    notes: list = field(default_factory=list)
+    preview: list | None = None  # first lines as lists of cells, for header hints
+
+
+
+def _decode(data: bytes, path: Path, encoding: str | None, notes: list) -> str:
+    if encoding is not None:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise WorkbookInputError(
+                f"Could not read {path.name} with encoding={encoding!r}: {exc}. Leave "
+                "encoding=None to try UTF-8 and GB18030 (GBK) automatically."
+            ) from exc
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        note(notes, "", "decoded file as UTF-16 (Excel 'Unicode text' export)", 1)
+        return data.decode("utf-16")
+    try:
+        text = data.decode("utf-8-sig")
+        if data.startswith(codecs.BOM_UTF8):
+            note(notes, "", "decoded file as UTF-8 with BOM", 1)
+        return text
+    except UnicodeDecodeError as utf8_exc:
+        try:
+            text = data.decode("gb18030")
+            note(notes, "", "decoded file as GB18030 (GBK): not valid UTF-8", 1)
+            return text
+        except UnicodeDecodeError as gb_exc:
+            line = data[: utf8_exc.start].count(b"\n") + 1
+            raise WorkbookInputError(
+                f"Could not decode {path.name}: it is neither UTF-8 (byte "
+                f"{data[utf8_exc.start:utf8_exc.start + 1]!r} at position {utf8_exc.start}, "
+                f"line {line}) nor GB18030/GBK (byte "
+                f"{data[gb_exc.start:gb_exc.start + 1]!r} at position {gb_exc.start}). "
+                "Re-save the file as 'CSV UTF-8' in Excel, or pass the file's encoding, "
+                "e.g. encoding='big5' or encoding='cp1252'."
+            ) from gb_exc
+
+
+def _split_line(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep), [])
+
+
+def _sniff_delimiter(lines: list[str], header_idx: int, path: Path) -> str:
+    """Pick the delimiter giving most fields on the header line (consistent below)."""
+    header = lines[header_idx] if header_idx < len(lines) else ""
+    counts = {d: len(_split_line(header, d)) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], -_DELIMITERS.index(d)))
+    if counts[best] > 1:
+        return best
+    # The header line does not split: a title line above the header, or an unknown delimiter.
+    if header.count("，") >= 2:
+        raise WorkbookInputError(
+            f"{path.name} has only one column: the header {header[:60]!r} is separated by "
+            "full-width commas '，' (typed with a Chinese input method), not ','. Replace them "
+            "with ',' in a text editor, or pass sep='，'."
+        )
+    for i, line in enumerate(lines[: header_idx + 15]):
+        if i <= header_idx:
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else line
+        for d in _DELIMITERS:
+            n = len(_split_line(line, d))
+            if n > 2 and len(_split_line(nxt, d)) == n:
+                raise WorkbookInputError(
+                    f"Row {header_idx + 1} of {path.name} ({header[:60]!r}) has a single column "
+                    f"but row {i + 1} has {n} {_DELIMITER_NAMES[d]}-separated fields. If the "
+                    f"rows above are a title, pass header_row={i + 1} (the row holding the "
+                    "column names)."
+                )
+    raise WorkbookInputError(
+        f"{path.name} has only one column: the header is {header[:80]!r}. The delimiter is "
+        "none of ',', ';', tab, '|' (a full-width comma '，' or spaces?). Re-save the file "
+        "as CSV from Excel, or pass sep=... with the file's delimiter."
+    )
+
+
+def _check_header_row(header_row: int) -> int:
+    if not isinstance(header_row, (int, np.integer)) or isinstance(header_row, bool) or header_row < 1:
+        raise WorkbookInputError(
+            f"header_row={header_row!r} must be a row number >= 1 (1 = first row of the file)."
+        )
+    return int(header_row)
+
+
+def _read_csv(path: Path, encoding, sep, header_row: int, notes: list) -> RawTable:
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        raise WorkbookInputError(
+            f"{path.name} is an Excel workbook (a zip file), not a CSV text file: rename it "
+            "to .xlsx or export it again as CSV."
+        )
+    text = _decode(data, path, encoding, notes)
+    if not text.strip():
+        raise WorkbookInputError(f"{path.name} is empty: it has no header and no data rows.")
+    lines = text.splitlines()
+    hidx = header_row - 1
+    if hidx >= len(lines):
+        raise WorkbookInputError(
+            f"header_row={header_row} but {path.name} has only {len(lines)} line(s)."
+        )
+    if sep is None:
+        sep = _sniff_delimiter(lines, hidx, path)
+        if sep != ",":
+            note(notes, "", f"detected delimiter {_DELIMITER_NAMES[sep]}", 1)
+    else:
+        n = len(_split_line(lines[hidx], sep))
+        if n <= 1:
+            alt = [d for d in _DELIMITERS if d != sep and len(_split_line(lines[hidx], d)) > 1]
+            hint = (
+                f"; the file looks {_DELIMITER_NAMES[alt[0]]}-separated: pass sep={alt[0]!r} "
+                "(or sep=None to detect it)" if alt else "; check the sep argument"
+            )
+            raise WorkbookInputError(
+                f"Reading {path.name} with sep={sep!r} gives only one column "
+                f"({lines[hidx][:60]!r}){hint}."
+            )
+    preview = [_split_line(line, sep) for line in lines[:15]]
+    try:
+        frame = pd.read_csv(
+            _io.StringIO(text), sep=sep, dtype=str, header=hidx, skip_blank_lines=False,
+            skipinitialspace=True, engine="c" if len(sep.encode()) == 1 else "python",
+        )
+    except pd.errors.ParserError as exc:
+        raise WorkbookInputError(
+            f"{path.name} could not be parsed as {_DELIMITER_NAMES.get(sep, repr(sep))}-"
+            f"separated text: {exc}. Usually a row has more fields than the header "
+            "(an unquoted delimiter inside a value)."
+        ) from exc
+    rows = np.arange(len(frame)) + header_row + 1
+    return RawTable(frame, rows, notes, preview)
+
+
+def _read_excel(path: Path, sheet_name, header_row: int, notes: list) -> RawTable:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet_name, header=header_row - 1, dtype=object)
+        preview_df = pd.read_excel(path, sheet_name=sheet_name, header=None, nrows=15, dtype=str)
+    except ValueError as exc:
+        if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
+            sheets = pd.ExcelFile(path).sheet_names
+            raise WorkbookInputError(
+                f"Sheet {sheet_name!r} not found in {path.name}; it has sheets {sheets}."
+            ) from exc
+        raise WorkbookInputError(f"Could not read {path.name} as Excel: {exc}") from exc
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl errors
+        raise WorkbookInputError(
+            f"Could not read {path.name} as an Excel .xlsx workbook: {exc}. Is it really an "
+            "Excel file? Old .xls files must be re-saved as .xlsx."
+        ) from exc
+    if frame.shape[1] == 0 and frame.empty:
+        raise WorkbookInputError(f"{path.name} (sheet {sheet_name!r}) is empty.")
+    preview = [[("" if pd.isna(v) else str(v)) for v in row] for row in preview_df.itertuples(index=False)]
+    rows = np.arange(len(frame)) + header_row + 1
+    return RawTable(_excel_columns(frame), rows, notes, preview)
+
+
+def _excel_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel cells keep their type: all-date columns become datetime64, all-number
+    columns numeric, everything else text.  Columns mixing date cells and text
+    cells stay as objects and are sorted out by the date parser."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in ("datetime", "datetime64", "date"):
+            out[col] = pd.to_datetime(s)
+        elif kind in ("integer", "floating", "mixed-integer-float"):
+            out[col] = pd.to_numeric(s)
+        elif kind == "mixed" and s.map(is_datetime_cell).any():
+            out[col] = s
+        else:
+            out[col] = as_text(s)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def read_raw(path, *, encoding, sep, sheet_name, header_row) -> RawTable:
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookInputError(f"File {str(path)!r} does not exist.")
+    if path.is_dir():
+        raise WorkbookInputError(f"{str(path)!r} is a directory; pass the export file itself.")
+    header_row = _check_header_row(header_row)
+    notes: list = []
+    if path.stat().st_size == 0:
+        raise WorkbookInputError(f"{path.name} is empty (0 bytes).")
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return _read_csv(path, encoding, sep, header_row, notes)
+    if suffix in {".xlsx", ".xlsm"}:
+        return _read_excel(path, sheet_name, header_row, notes)
+    if suffix in {".parquet", ".pq"}:
+        frame = pd.read_parquet(path)
+        return RawTable(frame, np.arange(1, len(frame) + 1), notes, None)
+    if suffix == ".xls":
+        raise WorkbookInputError(
+            f"{path.name} is an old-style .xls workbook; open it in Excel/WPS and save it as "
+            ".xlsx (or export CSV UTF-8)."
+        )
+    raise WorkbookInputError(
+        f"Unsupported file type {suffix!r} for {path.name}; use .csv, .txt, .tsv, .xlsx or .parquet."
+    )
+
+
+def header_hint(preview: list | None, expected: set[str], header_row: int) -> str:
+    """Say which row looks like the header, if another row matches better."""
+    if not preview:
+        return ""
+    expected_n = {norm_name(e) for e in expected}
+
+    def score(cells):
+        return sum(norm_name(c) in expected_n for c in cells if c)
+
+    scores = [score(cells) for cells in preview]
+    current = scores[header_row - 1] if header_row - 1 < len(scores) else 0
+    best = int(np.argmax(scores)) if scores else 0
+    if scores and scores[best] > current:
+        above = [c for c in preview[best - 1] if c] if best > 0 else []
+        title = f" (the rows above look like a title or merged header cells, e.g. {above[0]!r})" if above else ""
+        return (
+            f" Row {best + 1} looks like the header row: it has {scores[best]} of the expected "
+            f"column names{title}; pass header_row={best + 1}."
+        )
+    return ""
+
