@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -92,7 +93,9 @@ KNOWN_ALIASES: dict[str, tuple[str, ...]] = {
     "visitors": ("客流", "客流量", "进店人数", "进店客流", "进店数", "traffic", "footfall"),
 }
 
-_OPTION_KEYS = ("date_format", "timezone", "header_row", "sheet_name", "sep", "encoding")
+_OPTION_KEYS = ("date_format", "dayfirst", "timezone", "header_row", "sheet_name", "sep",
+                "encoding", "walk_in_values", "duplicates")
+DUPLICATE_CHOICES = ("keep", "drop", "raise")
 
 
 def norm_name(name: object) -> str:
@@ -109,9 +112,33 @@ def _read_mapping_file(path: Path) -> Any:
     except UnicodeDecodeError:
         text = path.read_text(encoding="gb18030")
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
-        raise WorkbookInputError(f"Mapping file {str(path)!r} is not valid YAML: {exc}") from exc
+        raise WorkbookInputError(
+            f"Mapping file {str(path)!r} is not valid YAML: {exc}",
+            message_zh=f"映射文件 {str(path)!r} 不是有效的 YAML：{exc}") from exc
+
+
+def _unique_key_loader():
+    """A SafeLoader that refuses a key written twice (PyYAML silently keeps the last)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"key {key!r} appears twice (lines {seen[key]} and {line}); YAML would "
+                        f"silently keep the last one. Keep one. / 键 {key!r} 写了两次（第 "
+                        f"{seen[key]} 行和第 {line} 行），请只保留一个", key_node.start_mark)
+                seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def _raw_mapping(mapping):
@@ -133,9 +160,17 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
     mapping : dict, path to a YAML file, or None
         Either a flat ``{source column: canonical name}`` dict, or a dict with
         sections ``transactions:`` and/or ``members:``.  A section is either a
-        flat mapping or has a ``columns:`` mapping plus reading options
-        (``date_format``, ``timezone``, ``header_row``, ``sheet_name``, ``sep``,
-        ``encoding``).  A flat mapping applies to whichever table is loaded.
+        flat mapping or has a ``columns:`` mapping plus reading options:
+        ``date_format`` (a ``strftime`` format, or ``excel`` / ``excel1904`` for
+        Excel serial day numbers), ``dayfirst`` (true/false: how to read
+        ``05/01/2025``), ``timezone``, ``header_row``, ``sheet_name``, ``sep``,
+        ``encoding``, ``walk_in_values`` (a list of member-id placeholders of
+        walk-in sales; default :data:`workbook.ids.WALK_IN_VALUES`) and
+        ``duplicates`` (``keep``/``drop``/``raise``: exact duplicate rows of a
+        file without a receipt id).  A flat mapping applies to whichever table
+        is loaded.  A column name that appears twice in the file is chosen by
+        position: ``金额#1`` is the first column named 金额, ``金额#2`` the second.
+        A key written twice in a YAML file is refused.
     table : {"transactions", "members", "store_traffic"}
         Which section to return.
 
@@ -148,7 +183,8 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
     ------
     WorkbookInputError
         Unknown canonical names (the message lists the valid ones), two source
-        columns mapped to the same name, unknown options, unreadable YAML.
+        columns mapped to the same name, unknown options or sections (with a
+        "did you mean"), a key written twice, unreadable YAML.
 
     Examples
     --------
@@ -170,6 +206,7 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         raise WorkbookInputError(
             f"The {source} must be a dict of column names, got {type(mapping).__name__}."
         )
+    _check_sections(mapping, source)
     if mapping and set(mapping) <= set(TABLES):
         section = mapping.get(table) or {}
         where = f"section {table!r} of the {source}"
@@ -180,12 +217,17 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
     if "columns" in section and isinstance(section["columns"], Mapping):
         options = {k: v for k, v in section.items() if k != "columns"}
         columns = dict(section["columns"])
-        unknown_opts = sorted(set(options) - set(_OPTION_KEYS))
+        unknown_opts = sorted(map(str, set(options) - set(_OPTION_KEYS)))
         if unknown_opts:
+            close = {o: m[0] for o in unknown_opts
+                     if (m := difflib.get_close_matches(o, _OPTION_KEYS, n=1))}
+            hint = f" Did you mean {close}?" if close else ""
             raise WorkbookInputError(
                 f"Unknown option(s) {unknown_opts} in {where}; valid options are "
-                f"{list(_OPTION_KEYS)}."
-            )
+                f"{list(_OPTION_KEYS)}.{hint}",
+                message_zh=f"{where} 中有未知选项 {unknown_opts}；可用选项为 {list(_OPTION_KEYS)}。"
+                           + (f"是否想写 {close}？" if close else ""))
+        _check_options(options, where)
     else:
         options, columns = {}, dict(section)
     valid = list(TABLES[table][0])
@@ -207,6 +249,45 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
             "Each canonical column can come from one source column only."
         )
     return {"columns": columns, **options}
+
+
+def _check_sections(mapping, source) -> None:
+    """A section name with a typo (``transaction:``) must not be read as a column name."""
+    nested = [k for k, v in mapping.items() if isinstance(v, Mapping)]
+    for key in nested:
+        if key in TABLES or key == "columns":
+            continue
+        close = difflib.get_close_matches(str(key), list(TABLES), n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise WorkbookInputError(
+            f"The {source} has a section {key!r}, which is not a table name; sections are "
+            f"{list(TABLES)}.{hint}",
+            message_zh=f"{source} 中的 {key!r} 不是表名；可用的表名为 {list(TABLES)}。"
+                       + (f"是否想写 {close[0]!r}？" if close else ""))
+    sections = [k for k in mapping if k in TABLES]
+    if sections and len(sections) < len(mapping):
+        others = [k for k in mapping if k not in TABLES][:5]
+        raise WorkbookInputError(
+            f"The {source} mixes sections {sections} with top-level entries {others}; put every "
+            "column under its section.",
+            message_zh=f"{source} 中同时有表名 {sections} 和顶层条目 {others}；请把每一列写在对应的表名下面。")
+
+
+def _check_options(options: dict, where: str) -> None:
+    if "dayfirst" in options and not isinstance(options["dayfirst"], bool):
+        raise WorkbookInputError(
+            f"dayfirst in {where} must be true or false, got {options['dayfirst']!r}.",
+            message_zh=f"{where} 中的 dayfirst 只能是 true 或 false，现在是 {options['dayfirst']!r}。")
+    if "duplicates" in options and options["duplicates"] not in DUPLICATE_CHOICES:
+        raise WorkbookInputError(
+            f"duplicates in {where} must be one of {list(DUPLICATE_CHOICES)}, got "
+            f"{options['duplicates']!r}.",
+            message_zh=f"{where} 中的 duplicates 只能是 {list(DUPLICATE_CHOICES)} 之一。")
+    walk = options.get("walk_in_values")
+    if walk is not None and (isinstance(walk, (str, bytes)) or not hasattr(walk, "__iter__")):
+        raise WorkbookInputError(
+            f"walk_in_values in {where} must be a list, e.g. [散客, 非会员, '0'], got {walk!r}.",
+            message_zh=f"{where} 中的 walk_in_values 必须是列表，例如 [散客, 非会员, '0']。")
 
 
 def suggest_mapping(columns, table: str = "transactions") -> dict[str, str]:

@@ -26,6 +26,7 @@ class RawTable:
     rows: np.ndarray  # file row number of each frame row
     notes: list = field(default_factory=list)
     preview: list | None = None  # first lines as lists of cells, for header hints
+    duplicated: dict = field(default_factory=dict)  # header name -> [1-based column positions]
 
 
 
@@ -170,9 +171,12 @@ def _read_excel(path: Path, sheet_name, header_row: int, notes: list) -> RawTabl
         raise WorkbookInputError(f"Could not read {path.name} as Excel: {exc}") from exc
     except Exception as exc:  # zipfile.BadZipFile, openpyxl errors
         raise WorkbookInputError(
-            f"Could not read {path.name} as an Excel .xlsx workbook: {exc}. Is it really an "
-            "Excel file? Old .xls files must be re-saved as .xlsx."
-        ) from exc
+            f"Could not read {path.name} as an Excel .xlsx workbook ({type(exc).__name__}): "
+            "it is truncated, damaged or not an Excel file. Open it in Excel/WPS and save it "
+            "again as .xlsx, or export CSV. Old .xls files must be re-saved as .xlsx.",
+            message_zh=f"无法以 Excel .xlsx 格式读取 {path.name}：文件不完整、已损坏或不是 Excel 文件。"
+                       "请用 Excel/WPS 打开后重新另存为 .xlsx，或导出 CSV；旧版 .xls 文件须另存为 .xlsx。"
+        ) from None
     if frame.shape[1] == 0 and frame.empty:
         raise WorkbookInputError(f"{path.name} (sheet {sheet_name!r}) is empty.")
     preview = [[("" if pd.isna(v) else str(v)) for v in row] for row in preview_df.itertuples(index=False)]
@@ -191,7 +195,9 @@ def _excel_columns(frame: pd.DataFrame) -> pd.DataFrame:
         if kind in ("datetime", "datetime64", "date"):
             out[col] = pd.to_datetime(s)
         elif kind in ("integer", "floating", "mixed-integer-float"):
-            out[col] = pd.to_numeric(s)
+            # Excel numbers are doubles: openpyxl hands out integral ones as int, whose
+            # digits past the 15th are not real (ids are checked in workbook.ids).
+            out[col] = pd.to_numeric(s).astype("float64")
         elif kind == "mixed" and s.map(is_datetime_cell).any():
             out[col] = s
         else:
@@ -211,11 +217,18 @@ def read_raw(path, *, encoding, sep, sheet_name, header_row) -> RawTable:
         raise WorkbookInputError(f"{path.name} is empty (0 bytes).")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt", ".tsv"}:
-        return _read_csv(path, encoding, sep, header_row, notes)
+        return _name_duplicates(_read_csv(path, encoding, sep, header_row, notes), header_row)
     if suffix in {".xlsx", ".xlsm"}:
-        return _read_excel(path, sheet_name, header_row, notes)
+        return _name_duplicates(_read_excel(path, sheet_name, header_row, notes), header_row)
     if suffix in {".parquet", ".pq"}:
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow.ArrowInvalid, OSError: truncated or not Parquet
+            raise WorkbookInputError(
+                f"Could not read {path.name} as a Parquet file ({type(exc).__name__}): it is "
+                "truncated, damaged or not Parquet. Export it again, or export CSV instead.",
+                message_zh=f"无法以 Parquet 格式读取 {path.name}：文件不完整、已损坏或不是 Parquet 文件。"
+                           "请重新导出，或改为导出 CSV。") from None
         return RawTable(frame, np.arange(1, len(frame) + 1), notes, None)
     if suffix == ".xls":
         raise WorkbookInputError(
@@ -225,6 +238,37 @@ def read_raw(path, *, encoding, sep, sheet_name, header_row) -> RawTable:
     raise WorkbookInputError(
         f"Unsupported file type {suffix!r} for {path.name}; use .csv, .txt, .tsv, .xlsx or .parquet."
     )
+
+
+def column_letter(position: int) -> str:
+    """1 -> 'A', 27 -> 'AA': the column as Excel names it."""
+    out = ""
+    while position:
+        position, rem = divmod(position - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _name_duplicates(raw: RawTable, header_row: int) -> RawTable:
+    """Columns sharing a header get ``name#1``, ``name#2`` (by position) instead of
+    pandas' silent ``name``, ``name.1``: the mapping must then say which one it means."""
+    frame = raw.frame
+    cells = None
+    if raw.preview is not None and header_row - 1 < len(raw.preview):
+        cells = [str(c).strip() for c in raw.preview[header_row - 1]]
+    if cells is None or len(cells) != frame.shape[1]:
+        return raw
+    names = pd.Series(cells)
+    dup = names.ne("") & names.duplicated(keep=False)
+    if not dup.any():
+        return raw
+    new = list(frame.columns)
+    for name, positions in names[dup].groupby(names[dup], sort=False).groups.items():
+        raw.duplicated[name] = [int(i) + 1 for i in positions]
+        for k, i in enumerate(positions, start=1):
+            new[i] = f"{name}#{k}"
+    frame.columns = new
+    return raw
 
 
 def header_hint(preview: list | None, expected: set[str], header_row: int) -> str:

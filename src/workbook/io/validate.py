@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.ids import lost_leading_zeros
 from workbook.io.convert import as_text
 from workbook.io.mapping import TABLES
-from workbook.io.report import REPORT_COLUMNS, finish_report
+from workbook.io.report import PERSONAL_COLUMNS, REPORT_COLUMNS, finish_report
 from workbook.io.convert import resolve_tz
 
 with warnings.catch_warnings():  # pandera imports pyspark, which warns about pandas 3
@@ -21,7 +22,7 @@ with warnings.catch_warnings():  # pandera imports pyspark, which warns about pa
 REASONS = {
     "not_nullable": lambda col, v: f"missing {col}",
     "duplicate_id": lambda col, v: f"duplicate {col} {v!r} (an earlier row has the same id)",
-    "orphan_member": lambda col, v: f"member {v!r} is not in the members table",
+    "orphan_member": lambda col, v: "member id not in the members table",
     "future": lambda col, v: f"{v} is after now (the load time or the now= argument)",
     "negative_amount": lambda col, v: f"negative amount {v} on a row not flagged as a return",
     "negative_value": lambda col, v: f"negative {col} {v}",
@@ -33,6 +34,12 @@ REASONS = {
                                           "row has the same store_id and date; sum hourly "
                                           "counts per day before loading)",
 }
+
+
+LOST_ZEROS_REASON = (
+    "member id matches a members-file id once its leading zeros are put back: the export (or "
+    "Excel) read the card numbers as numbers; export the column as text / 会员卡号丢失了前导 0"
+    "（被当成数字导出），请把该列设为文本格式后重新导出")
 
 
 def resolve_now(now, timezone=None) -> pd.Timestamp:
@@ -155,7 +162,10 @@ def schema_problems(table, frame, rows, now, member_ids) -> pd.DataFrame:
             name = "future_timestamp"
         elif check == "future":
             name = "future_date"
-        reason = REASONS.get(check, lambda c, v: f"failed check {check}")(col, value)
+        shown = value if col not in PERSONAL_COLUMNS else "(masked)"  # no raw ids in reasons
+        reason = REASONS.get(check, lambda c, v: f"failed check {check}")(col, shown)
+        if col in PERSONAL_COLUMNS and check == "duplicate_id":
+            reason = f"duplicate {col} (an earlier row has the same id)"
         out.append({"check": name, "column": col, "row": row_of.loc[rec.index], "value": value,
                     "reason": reason})
     return pd.DataFrame(out, columns=REPORT_COLUMNS)
@@ -166,9 +176,16 @@ def _validate_frame(table, df, members, now, timezone=None):
     from workbook.validation import require_dataframe
 
     require_dataframe(df, table)
-    return finish_report([
-        schema_problems(table, df, df.index.to_numpy(), resolve_now(now, timezone), known_member_ids(members))
-    ])
+    known = known_member_ids(members)
+    report = schema_problems(table, df, df.index.to_numpy(), resolve_now(now, timezone), known)
+    orphan = report["check"].eq("orphan_member")
+    if orphan.any():  # 123 here, 000123 in the members table: say so
+        ids = df.loc[report.loc[orphan, "row"], "member_id"].reset_index(drop=True)
+        lost = lost_leading_zeros(ids, known).to_numpy()
+        idx = report.index[orphan][lost]
+        report.loc[idx, "check"] = "lost_leading_zeros"
+        report.loc[idx, "reason"] = LOST_ZEROS_REASON
+    return finish_report([report])
 
 
 def validate_transactions(df: pd.DataFrame, members=None, now=None) -> pd.DataFrame:
