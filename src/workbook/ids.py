@@ -136,55 +136,68 @@ def normalise_ids(values, walk_in_values=WALK_IN_VALUES) -> NormalisedIds:
         ids, reasons = _numeric_ids(s)
         repairs = pd.Series(np.full(len(s), None, dtype=object), dtype="str")
         return NormalisedIds(*(x.set_axis(index) for x in (ids, reasons, repairs)))
-    # Work on the distinct values only (ids repeat), then broadcast with the codes.
+    # Work on the distinct values only (ids repeat), then broadcast with the codes;
+    # the costly repairs run only on the few values that are not plain letters/digits.
     codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    raw = pd.Series(uniq, dtype="object").map(
-        lambda v: v if isinstance(v, str) else (repr(v) if isinstance(v, float) else str(v)))
-    raw = raw.astype("str")
-    t = raw.str.normalize("NFKC")
-    fullwidth = t.ne(raw)
-    t = t.str.replace("[\u200b\ufeff]", "", regex=True).str.strip()
-    guard = t.str.fullmatch(r'="(.*)"|\'.+', na=False)
-    t = t.str.replace(r'^="(.*)"$', r"\1", regex=True).str.replace(r"^'", "", regex=True).str.strip()
-    float_tail = t.str.fullmatch(r"\d+\.0+", na=False)
-    digits_before = t.str.split(".").str[0].str.lstrip("0").str.len()
-    sci = t.str.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+", na=False)
-    too_long = float_tail & digits_before.gt(MAX_FLOAT_DIGITS)
-    t = t.where(~float_tail, t.str.split(".").str[0])
-    folded = t.str.casefold()
+    u = pd.Series(uniq, dtype="object")
+    if pd.api.types.infer_dtype(u, skipna=True) not in ("string", "empty"):
+        u = u.map(lambda v: v if isinstance(v, str) else (repr(v) if isinstance(v, float) else str(v)))
+    raw = u.astype("str")
+    t = raw.copy()
+    plain = t.str.fullmatch(r"[0-9A-Za-z_]+", na=False).to_numpy()
+    fullwidth = np.zeros(len(t), dtype=bool)
+    guard = np.zeros(len(t), dtype=bool)
+    float_tail = np.zeros(len(t), dtype=bool)
+    too_long = np.zeros(len(t), dtype=bool)
+    if not plain.all():
+        o = t[~plain]
+        n = o.str.normalize("NFKC")
+        fullwidth[~plain] = n.ne(o).to_numpy()
+        n = n.str.replace("[\u200b\ufeff]", "", regex=True).str.strip()
+        guard[~plain] = n.str.fullmatch(r'="(.*)"|\'.+', na=False).to_numpy()
+        n = n.str.replace(r'^="(.*)"$', r"\1", regex=True).str.replace(r"^'", "", regex=True)
+        n = n.str.strip()
+        tail = n.str.fullmatch(r"\d+\.0+", na=False)
+        whole = n.str.replace(r"\.0+$", "", regex=True)
+        float_tail[~plain] = tail.to_numpy()
+        too_long[~plain] = (tail & whole.str.lstrip("0").str.len().gt(MAX_FLOAT_DIGITS)).to_numpy()
+        t[~plain] = n.where(~tail, whole).to_numpy()
+    sci = t.str.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+", na=False).to_numpy().copy()
     walk = set(str(w).casefold().strip() for w in walk_in_values)
-    is_walk = folded.isin(walk) | t.eq("")
+    is_walk = (t.str.lower().isin(walk) | t.eq("")).to_numpy(dtype=bool, copy=True)
     if "0" in walk:
-        is_walk |= t.str.fullmatch(r"0+", na=False)
-    reason_u = pd.Series(None, index=t.index, dtype="object")
+        is_walk |= t.str.fullmatch(r"0+", na=False).to_numpy()
+    reason_u = np.full(len(t), None, dtype=object)
     reason_u[sci] = _REASON_SCI
     reason_u[too_long] = _REASON_FLOAT
     # Digits lost to a float: tails of zeros after the 15th digit far above chance.
-    long_digits = t.str.fullmatch(r"\d{16,}", na=False) & ~sci & ~too_long
+    long_digits = t.str.fullmatch(r"\d{16,}", na=False).to_numpy() & ~sci & ~too_long
     if long_digits.any():
         u_counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
-        lengths = t[long_digits].str.len()
-        zero_tail = t[long_digits].str.slice(MAX_FLOAT_DIGITS).str.fullmatch("0+", na=False)
-        weights = u_counts[long_digits.to_numpy()]
+        longs = t[long_digits]
+        lengths = longs.str.len().to_numpy()
+        zero_tail = longs.str.slice(MAX_FLOAT_DIGITS).str.fullmatch("0+", na=False).to_numpy()
+        weights = u_counts[long_digits]
         expected = float((weights * 10.0 ** -(lengths - MAX_FLOAT_DIGITS)).sum())
-        observed = int(weights[zero_tail.to_numpy()].sum())
+        observed = int(weights[zero_tail].sum())
         if observed and _poisson_tail(observed, expected) < 1e-3:
-            reason_u[zero_tail[zero_tail].index] = _REASON_ZEROS
-    refused = reason_u.notna()
+            reason_u[np.flatnonzero(long_digits)[zero_tail]] = _REASON_ZEROS
+    refused = pd.notna(reason_u)
     ids_u = t.where(~is_walk & ~refused)
-    repair_u = pd.Series(None, index=t.index, dtype="object")
+    repair_u = np.full(len(t), None, dtype=object)
     repair_u[fullwidth & ~refused] = "full-width"
     repair_u[guard & ~refused] = "text guard"
     repair_u[float_tail & ~refused] = "float .0"
-    repair_u[is_walk & t.ne("") & ~refused] = "walk-in"
+    repair_u[is_walk & t.ne("").to_numpy() & ~refused] = "walk-in"
 
-    def spread(u):
-        arr = u.to_numpy(dtype=object)
+    def spread(arr):
+        arr = np.asarray(arr, dtype=object)
         out = np.full(len(codes), None, dtype=object)
         out[codes >= 0] = arr[codes[codes >= 0]]
         return pd.Series(out, index=index, dtype="str")
 
-    return NormalisedIds(spread(ids_u), spread(reason_u), spread(repair_u))
+    return NormalisedIds(spread(ids_u.to_numpy(dtype=object, na_value=None)), spread(reason_u),
+                         spread(repair_u))
 
 
 def _poisson_tail(k: int, mean: float) -> float:

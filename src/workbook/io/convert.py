@@ -185,7 +185,7 @@ def excel_serial_dates(values: pd.Series, system: str = "1900"):
         base = pd.Series(np.where(whole < 60, np.datetime64("1899-12-31"), np.datetime64("1899-12-30")),
                          index=v.index).astype("datetime64[us]")
         bad = (v < 1) | (whole == 60)
-    days = pd.to_timedelta(v.where(~bad), unit="D").round("s")
+    days = pd.to_timedelta(v.where(~bad), unit="D").dt.round("s")
     return (base + days).astype("datetime64[us]"), (bad & v.notna()).to_numpy()
 
 

@@ -102,7 +102,9 @@ def load_workbook_data(
 
     if data is None:
         if members is not None:
-            raise WorkbookInputError("members= was given without data=: pass your transactions export too.")
+            raise WorkbookInputError(
+                "members= was given without data=: pass your transactions export too.",
+                message_zh="给了会员文件（members=）却没有给交易文件（data=）：请同时传入交易导出文件。")
         from workbook.synth import load_dataset
 
         ds = load_dataset(directory)
@@ -132,11 +134,11 @@ def load_workbook_data(
     if members is not None:
         if members_mapping is None and mapping is not None and is_sectioned(mapping):
             members_mapping = mapping
-        mres = load_members(members, members_mapping,
-                            errors=errors, now=now, return_report=True)
+        mres = load_members(members, members_mapping, errors=errors, now=now,
+                            return_report=True, pseudonymiser=ps)
         mem, reports["members"] = mres.data, mres
     tres = load_transactions(data, mapping, errors=errors, now=now, members=mem,
-                             return_report=True)
+                             return_report=True, pseudonymiser=ps)
     reports["transactions"] = tres
     tx = tres.data
     store_traffic = None

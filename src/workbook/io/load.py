@@ -290,15 +290,15 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
     if "is_return" in typed.columns:
         clean["is_return"] = typed["is_return"]
     cleaning = pd.DataFrame(notes, columns=["column", "action", "count", "example"])
-    raw_view = frame[[c for c in frame.columns if c in canon or keep_extra]].copy()
-    for col in raw_view.columns.intersection(PERSONAL_COLUMNS):
-        raw_view[col] = display_values(col, raw_view[col], pseudonymiser).to_numpy()
-    raw_view.index = pd.Index(rows, name="row")
+    raw_view = frame[[c for c in frame.columns if c in canon or keep_extra]]
+    raw_view = raw_view.set_axis(pd.Index(rows, name="row"))
     counts["exact_duplicates"] = n_dup
     if len(report):
         bad_rows = report["row"].dropna().unique()
         reasons = report.dropna(subset=["row"]).groupby("row", sort=True)["reason"].agg("; ".join)
         rejected = raw_view.loc[raw_view.index.isin(bad_rows)].copy()
+        for col in rejected.columns.intersection(PERSONAL_COLUMNS):  # as in the report
+            rejected[col] = display_values(col, rejected[col], pseudonymiser).to_numpy()
         rejected["reasons"] = reasons.reindex(rejected.index).to_numpy()
         keep = ~np.isin(rows, bad_rows)
         counts.update(_accounting(table, keep, walk_in, len(rejected)))

@@ -106,7 +106,8 @@ def _read_mapping_file(path: Path) -> Any:
     import yaml
 
     if not path.exists():
-        raise WorkbookInputError(f"Mapping file {str(path)!r} does not exist.")
+        raise WorkbookInputError(f"Mapping file {str(path)!r} does not exist.",
+                                 message_zh=f"映射文件 {str(path)!r} 不存在。")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -204,7 +205,8 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         return {"columns": {}}
     if not isinstance(mapping, Mapping):
         raise WorkbookInputError(
-            f"The {source} must be a dict of column names, got {type(mapping).__name__}."
+            f"The {source} must be a dict of column names, got {type(mapping).__name__}.",
+            message_zh=f"{source} 必须是「原列名: 标准列名」的字典，现在是 {type(mapping).__name__}。"
         )
     _check_sections(mapping, source)
     if mapping and set(mapping) <= set(TABLES):
@@ -213,7 +215,8 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
     else:
         section, where = mapping, f"the {source}"
     if not isinstance(section, Mapping):
-        raise WorkbookInputError(f"{where} must be a dict, got {type(section).__name__}.")
+        raise WorkbookInputError(f"{where} must be a dict, got {type(section).__name__}.",
+                                 message_zh=f"{where} 必须是字典，现在是 {type(section).__name__}。")
     if "columns" in section and isinstance(section["columns"], Mapping):
         options = {k: v for k, v in section.items() if k != "columns"}
         columns = dict(section["columns"])
@@ -238,7 +241,9 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         raise WorkbookInputError(
             f"{where} maps {first[0]!r} to {first[1]!r}, which is not a {table} column "
             f"({len(bad)} unknown target(s): {sorted(map(str, bad.values()))}). Valid "
-            f"canonical names are {valid}."
+            f"canonical names are {valid}.",
+            message_zh=f"{where} 把 {first[0]!r} 映射为 {first[1]!r}，但它不是 {table} 的标准列名；"
+                       f"可用的标准列名为 {valid}。"
         )
     targets = pd.Series(list(columns.values()), index=list(columns.keys()))
     dup = targets[targets.duplicated(keep=False)]
@@ -246,7 +251,8 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         name = dup.iloc[0]
         raise WorkbookInputError(
             f"{where} maps several columns to {name!r}: {list(dup[dup == name].index)}. "
-            "Each canonical column can come from one source column only."
+            "Each canonical column can come from one source column only.",
+            message_zh=f"{where} 把多列映射成了 {name!r}：{list(dup[dup == name].index)}；每个标准列只能来自一列。"
         )
     return {"columns": columns, **options}
 

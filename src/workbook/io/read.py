@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import io as _io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,12 @@ class RawTable:
 
 
 
+def _masked(text: str) -> str:
+    """A file line for a message: long digit runs (phones, card numbers) and e-mails hidden."""
+    text = re.sub(r"[^\s,;|\t]+@[^\s,;|\t]+", "***@***", text)
+    return re.sub(r"\d{6,}", lambda m: m.group(0)[:2] + "*" * (len(m.group(0)) - 4) + m.group(0)[-2:], text)
+
+
 def _decode(data: bytes, path: Path, encoding: str | None, notes: list) -> str:
     if encoding is not None:
         try:
@@ -37,7 +44,9 @@ def _decode(data: bytes, path: Path, encoding: str | None, notes: list) -> str:
         except (UnicodeDecodeError, LookupError) as exc:
             raise WorkbookInputError(
                 f"Could not read {path.name} with encoding={encoding!r}: {exc}. Leave "
-                "encoding=None to try UTF-8 and GB18030 (GBK) automatically."
+                "encoding=None to try UTF-8 and GB18030 (GBK) automatically.",
+                message_zh=f"无法用 encoding={encoding!r} 读取 {path.name}；不指定 encoding 时会自动尝试 "
+                           "UTF-8 和 GB18030（GBK）。"
             ) from exc
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         note(notes, "", "decoded file as UTF-16 (Excel 'Unicode text' export)", 1)
@@ -60,7 +69,9 @@ def _decode(data: bytes, path: Path, encoding: str | None, notes: list) -> str:
                 f"line {line}) nor GB18030/GBK (byte "
                 f"{data[gb_exc.start:gb_exc.start + 1]!r} at position {gb_exc.start}). "
                 "Re-save the file as 'CSV UTF-8' in Excel, or pass the file's encoding, "
-                "e.g. encoding='big5' or encoding='cp1252'."
+                "e.g. encoding='big5' or encoding='cp1252'.",
+                message_zh=f"无法解码 {path.name}：它既不是 UTF-8（第 {line} 行附近）也不是 GB18030/GBK。"
+                           "请在 Excel 中另存为「CSV UTF-8」，或用 encoding= 指定文件编码（如 'big5'）。"
             ) from gb_exc
 
 
@@ -78,9 +89,11 @@ def _sniff_delimiter(lines: list[str], header_idx: int, path: Path) -> str:
     # The header line does not split: a title line above the header, or an unknown delimiter.
     if header.count("，") >= 2:
         raise WorkbookInputError(
-            f"{path.name} has only one column: the header {header[:60]!r} is separated by "
+            f"{path.name} has only one column: the header {_masked(header[:60])!r} is separated by "
             "full-width commas '，' (typed with a Chinese input method), not ','. Replace them "
-            "with ',' in a text editor, or pass sep='，'."
+            "with ',' in a text editor, or pass sep='，'.",
+            message_zh=f"{path.name} 只有一列：表头用的是中文全角逗号「，」而不是英文逗号「,」。"
+                       "请在文本编辑器中替换为「,」，或传入 sep='，'。"
         )
     for i, line in enumerate(lines[: header_idx + 15]):
         if i <= header_idx:
@@ -90,22 +103,27 @@ def _sniff_delimiter(lines: list[str], header_idx: int, path: Path) -> str:
             n = len(_split_line(line, d))
             if n > 2 and len(_split_line(nxt, d)) == n:
                 raise WorkbookInputError(
-                    f"Row {header_idx + 1} of {path.name} ({header[:60]!r}) has a single column "
+                    f"Row {header_idx + 1} of {path.name} ({_masked(header[:60])!r}) has a single column "
                     f"but row {i + 1} has {n} {_DELIMITER_NAMES[d]}-separated fields. If the "
                     f"rows above are a title, pass header_row={i + 1} (the row holding the "
-                    "column names)."
+                    "column names).",
+                    message_zh=f"{path.name} 的第 {header_idx + 1} 行只有一列，而第 {i + 1} 行有 {n} 列。"
+                               f"如果上面几行是标题，请传入 header_row={i + 1}（列名所在的行）。"
                 )
     raise WorkbookInputError(
-        f"{path.name} has only one column: the header is {header[:80]!r}. The delimiter is "
+        f"{path.name} has only one column: the header is {_masked(header[:80])!r}. The delimiter is "
         "none of ',', ';', tab, '|' (a full-width comma '，' or spaces?). Re-save the file "
-        "as CSV from Excel, or pass sep=... with the file's delimiter."
+        "as CSV from Excel, or pass sep=... with the file's delimiter.",
+        message_zh=f"{path.name} 只有一列：分隔符不是 ',' ';' 制表符 或 '|'。请在 Excel 中重新另存为 CSV，"
+                   "或用 sep=... 指定分隔符。"
     )
 
 
 def _check_header_row(header_row: int) -> int:
     if not isinstance(header_row, (int, np.integer)) or isinstance(header_row, bool) or header_row < 1:
         raise WorkbookInputError(
-            f"header_row={header_row!r} must be a row number >= 1 (1 = first row of the file)."
+            f"header_row={header_row!r} must be a row number >= 1 (1 = first row of the file).",
+            message_zh=f"header_row={header_row!r} 必须是大于等于 1 的行号（1 表示文件第一行）。"
         )
     return int(header_row)
 
@@ -115,16 +133,20 @@ def _read_csv(path: Path, encoding, sep, header_row: int, notes: list) -> RawTab
     if data.startswith(b"PK\x03\x04"):
         raise WorkbookInputError(
             f"{path.name} is an Excel workbook (a zip file), not a CSV text file: rename it "
-            "to .xlsx or export it again as CSV."
+            "to .xlsx or export it again as CSV.",
+            message_zh=f"{path.name} 实际上是 Excel 工作簿（zip 文件），不是 CSV 文本文件：请把扩展名改为 "
+                       ".xlsx，或重新导出为 CSV。"
         )
     text = _decode(data, path, encoding, notes)
     if not text.strip():
-        raise WorkbookInputError(f"{path.name} is empty: it has no header and no data rows.")
+        raise WorkbookInputError(f"{path.name} is empty: it has no header and no data rows.",
+                                 message_zh=f"{path.name} 是空文件：没有表头也没有数据行。")
     lines = text.splitlines()
     hidx = header_row - 1
     if hidx >= len(lines):
         raise WorkbookInputError(
-            f"header_row={header_row} but {path.name} has only {len(lines)} line(s)."
+            f"header_row={header_row} but {path.name} has only {len(lines)} line(s).",
+            message_zh=f"header_row={header_row}，但 {path.name} 只有 {len(lines)} 行。"
         )
     if sep is None:
         sep = _sniff_delimiter(lines, hidx, path)
@@ -140,7 +162,8 @@ def _read_csv(path: Path, encoding, sep, header_row: int, notes: list) -> RawTab
             )
             raise WorkbookInputError(
                 f"Reading {path.name} with sep={sep!r} gives only one column "
-                f"({lines[hidx][:60]!r}){hint}."
+                f"({_masked(lines[hidx][:60])!r}){hint}.",
+                message_zh=f"用 sep={sep!r} 读取 {path.name} 只得到一列；请检查 sep 参数（或传入 sep=None 自动识别）。"
             )
     preview = [_split_line(line, sep) for line in lines[:15]]
     try:
@@ -152,7 +175,8 @@ def _read_csv(path: Path, encoding, sep, header_row: int, notes: list) -> RawTab
         raise WorkbookInputError(
             f"{path.name} could not be parsed as {_DELIMITER_NAMES.get(sep, repr(sep))}-"
             f"separated text: {exc}. Usually a row has more fields than the header "
-            "(an unquoted delimiter inside a value)."
+            "(an unquoted delimiter inside a value).",
+            message_zh=f"{path.name} 无法按分隔符解析：通常是某一行的字段比表头多（值里含有未加引号的分隔符）。"
         ) from exc
     rows = np.arange(len(frame)) + header_row + 1
     return RawTable(frame, rows, notes, preview)
@@ -166,9 +190,11 @@ def _read_excel(path: Path, sheet_name, header_row: int, notes: list) -> RawTabl
         if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
             sheets = pd.ExcelFile(path).sheet_names
             raise WorkbookInputError(
-                f"Sheet {sheet_name!r} not found in {path.name}; it has sheets {sheets}."
+                f"Sheet {sheet_name!r} not found in {path.name}; it has sheets {sheets}.",
+                message_zh=f"{path.name} 中没有工作表 {sheet_name!r}；现有工作表为 {sheets}。"
             ) from exc
-        raise WorkbookInputError(f"Could not read {path.name} as Excel: {exc}") from exc
+        raise WorkbookInputError(f"Could not read {path.name} as Excel: {exc}",
+                                 message_zh=f"无法以 Excel 格式读取 {path.name}。") from exc
     except Exception as exc:  # zipfile.BadZipFile, openpyxl errors
         raise WorkbookInputError(
             f"Could not read {path.name} as an Excel .xlsx workbook ({type(exc).__name__}): "
@@ -178,7 +204,8 @@ def _read_excel(path: Path, sheet_name, header_row: int, notes: list) -> RawTabl
                        "请用 Excel/WPS 打开后重新另存为 .xlsx，或导出 CSV；旧版 .xls 文件须另存为 .xlsx。"
         ) from None
     if frame.shape[1] == 0 and frame.empty:
-        raise WorkbookInputError(f"{path.name} (sheet {sheet_name!r}) is empty.")
+        raise WorkbookInputError(f"{path.name} (sheet {sheet_name!r}) is empty.",
+                                 message_zh=f"{path.name}（工作表 {sheet_name!r}）是空的。")
     preview = [[("" if pd.isna(v) else str(v)) for v in row] for row in preview_df.itertuples(index=False)]
     rows = np.arange(len(frame)) + header_row + 1
     return RawTable(_excel_columns(frame), rows, notes, preview)
@@ -208,13 +235,16 @@ def _excel_columns(frame: pd.DataFrame) -> pd.DataFrame:
 def read_raw(path, *, encoding, sep, sheet_name, header_row) -> RawTable:
     path = Path(path)
     if not path.exists():
-        raise WorkbookInputError(f"File {str(path)!r} does not exist.")
+        raise WorkbookInputError(f"File {str(path)!r} does not exist.",
+                                 message_zh=f"文件 {str(path)!r} 不存在。")
     if path.is_dir():
-        raise WorkbookInputError(f"{str(path)!r} is a directory; pass the export file itself.")
+        raise WorkbookInputError(f"{str(path)!r} is a directory; pass the export file itself.",
+                                 message_zh=f"{str(path)!r} 是文件夹；请传入导出文件本身。")
     header_row = _check_header_row(header_row)
     notes: list = []
     if path.stat().st_size == 0:
-        raise WorkbookInputError(f"{path.name} is empty (0 bytes).")
+        raise WorkbookInputError(f"{path.name} is empty (0 bytes).",
+                                 message_zh=f"{path.name} 是空文件（0 字节）。")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt", ".tsv"}:
         return _name_duplicates(_read_csv(path, encoding, sep, header_row, notes), header_row)
@@ -233,10 +263,12 @@ def read_raw(path, *, encoding, sep, sheet_name, header_row) -> RawTable:
     if suffix == ".xls":
         raise WorkbookInputError(
             f"{path.name} is an old-style .xls workbook; open it in Excel/WPS and save it as "
-            ".xlsx (or export CSV UTF-8)."
+            ".xlsx (or export CSV UTF-8).",
+            message_zh=f"{path.name} 是旧版 .xls 工作簿；请用 Excel/WPS 打开并另存为 .xlsx（或导出 CSV UTF-8）。"
         )
     raise WorkbookInputError(
-        f"Unsupported file type {suffix!r} for {path.name}; use .csv, .txt, .tsv, .xlsx or .parquet."
+        f"Unsupported file type {suffix!r} for {path.name}; use .csv, .txt, .tsv, .xlsx or .parquet.",
+        message_zh=f"不支持 {path.name} 的文件类型 {suffix!r}；请使用 .csv、.txt、.tsv、.xlsx 或 .parquet。"
     )
 
 

@@ -114,7 +114,7 @@ def add_problem(problems: Problems, check: str, column: str, rows, values, reaso
     rows = np.asarray(rows)
     if len(rows) == 0:
         return
-    values = pd.Series(values).astype(object).to_numpy()
+    values = np.broadcast_to(pd.Series(values).astype(object).to_numpy(), rows.shape)
     reasons = np.broadcast_to(np.asarray(reasons, dtype=object), rows.shape)
     problems.append(
         pd.DataFrame({"check": check, "column": column, "row": rows, "value": values,

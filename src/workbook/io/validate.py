@@ -49,7 +49,8 @@ def resolve_now(now, timezone=None) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(now)
     except (TypeError, ValueError) as exc:
-        raise WorkbookInputError(f"now={now!r} is not a date.") from exc
+        raise WorkbookInputError(f"now={now!r} is not a date.",
+                                 message_zh=f"now={now!r} 不是日期。") from exc
     return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
@@ -59,13 +60,15 @@ def known_member_ids(members) -> pd.Series | None:
     if isinstance(members, pd.DataFrame):
         if "member_id" not in members.columns:
             raise WorkbookInputError(
-                f"members has no 'member_id' column; it has {list(members.columns)}."
+                f"members has no 'member_id' column; it has {list(members.columns)}.",
+                message_zh="会员表没有 'member_id' 列。"
             )
         members = members["member_id"]
     if not isinstance(members, (pd.Series, pd.Index, list, tuple, np.ndarray, set)):
         raise WorkbookInputError(
             f"members must be a DataFrame with a member_id column or a list of ids, got "
-            f"{type(members).__name__}."
+            f"{type(members).__name__}.",
+            message_zh="members 必须是带 member_id 列的表或会员编号列表。"
         )
     return as_text(pd.Series(list(members))).dropna()
 
@@ -135,7 +138,8 @@ def schema_problems(table, frame, rows, now, member_ids) -> pd.DataFrame:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise WorkbookInputError(
-            f"{table} is missing required column(s) {missing}; it has {list(frame.columns)}."
+            f"{table} is missing required column(s) {missing}; it has {list(frame.columns)}.",
+            message_zh=f"{table} 缺少必需列 {missing}。"
         )
     schema = _schema(table, frame, now, member_ids)
     try:
