@@ -138,12 +138,18 @@ def normalise_ids(values, walk_in_values=WALK_IN_VALUES) -> NormalisedIds:
         return NormalisedIds(*(x.set_axis(index) for x in (ids, reasons, repairs)))
     # Work on the distinct values only (ids repeat), then broadcast with the codes;
     # the costly repairs run only on the few values that are not plain letters/digits.
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    u = pd.Series(uniq, dtype="object")
-    if pd.api.types.infer_dtype(u, skipna=True) not in ("string", "empty"):
-        u = u.map(lambda v: v if isinstance(v, str) else (repr(v) if isinstance(v, float) else str(v)))
-    raw = u.astype("str")
-    t = raw.copy()
+    head = s.iloc[:10_000]
+    if len(s) > 50_000 and head.nunique() > 0.9 * len(head):
+        # (nearly) all distinct, e.g. receipt numbers: factorizing would not pay
+        codes = np.where(s.isna().to_numpy(), -1, np.arange(len(s)))
+        u = s
+    else:
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        u = pd.Series(uniq, dtype=s.dtype if pd.api.types.is_string_dtype(s) else "object")
+    if u.dtype == object and pd.api.types.infer_dtype(u, skipna=True) not in ("string", "empty"):
+        u = u.map(lambda v: v if isinstance(v, str) or v is None or v is np.nan
+                  else (repr(v) if isinstance(v, float) else str(v)))
+    t = u.astype("str").reset_index(drop=True)
     plain = t.str.fullmatch(r"[0-9A-Za-z_]+", na=False).to_numpy()
     fullwidth = np.zeros(len(t), dtype=bool)
     guard = np.zeros(len(t), dtype=bool)
@@ -163,8 +169,11 @@ def normalise_ids(values, walk_in_values=WALK_IN_VALUES) -> NormalisedIds:
         too_long[~plain] = (tail & whole.str.lstrip("0").str.len().gt(MAX_FLOAT_DIGITS)).to_numpy()
         t[~plain] = n.where(~tail, whole).to_numpy()
     sci = t.str.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+", na=False).to_numpy().copy()
-    walk = set(str(w).casefold().strip() for w in walk_in_values)
-    is_walk = (t.str.lower().isin(walk) | t.eq("")).to_numpy(dtype=bool, copy=True)
+    walk = {str(w).strip() for w in walk_in_values}
+    walk |= {f(w) for w in walk for f in (str.lower, str.upper, str.title)}
+    is_walk = (t.isin(walk) | t.eq("")).to_numpy(dtype=bool, copy=True)
+    if walk and (~plain).any():  # other spellings (wAlK-iN) are rare: fold only non-plain text
+        is_walk[~plain] |= t[~plain].str.casefold().isin({w.casefold() for w in walk}).to_numpy()
     if "0" in walk:
         is_walk |= t.str.fullmatch(r"0+", na=False).to_numpy()
     reason_u = np.full(len(t), None, dtype=object)
@@ -183,20 +192,23 @@ def normalise_ids(values, walk_in_values=WALK_IN_VALUES) -> NormalisedIds:
         if observed and _poisson_tail(observed, expected) < 1e-3:
             reason_u[np.flatnonzero(long_digits)[zero_tail]] = _REASON_ZEROS
     refused = pd.notna(reason_u)
-    ids_u = t.where(~is_walk & ~refused)
     repair_u = np.full(len(t), None, dtype=object)
     repair_u[fullwidth & ~refused] = "full-width"
     repair_u[guard & ~refused] = "text guard"
     repair_u[float_tail & ~refused] = "float .0"
     repair_u[is_walk & t.ne("").to_numpy() & ~refused] = "walk-in"
 
-    def spread(arr):
-        arr = np.asarray(arr, dtype=object)
-        out = np.full(len(codes), None, dtype=object)
-        out[codes >= 0] = arr[codes[codes >= 0]]
-        return pd.Series(out, index=index, dtype="str")
+    def spread(values_u):
+        # ExtensionArray.take with allow_fill: code -1 (a missing cell) becomes missing.
+        if isinstance(values_u, np.ndarray) and pd.isna(values_u).all():
+            values_u, take = pd.array([None], dtype="str"), np.full(len(codes), -1)
+        else:
+            take = codes
+        arr = values_u if isinstance(values_u, pd.api.extensions.ExtensionArray) \
+            else pd.array(values_u, dtype="str")
+        return pd.Series(arr.take(take, allow_fill=True), index=index)
 
-    return NormalisedIds(spread(ids_u.to_numpy(dtype=object, na_value=None)), spread(reason_u),
+    return NormalisedIds(spread(t.where(~is_walk & ~refused).array), spread(reason_u),
                          spread(repair_u))
 
 
