@@ -14,7 +14,7 @@ from workbook.runner import add_arguments, run, run_notebook
 
 DATA = Path(__file__).parent / "data" / "good"
 REPO = Path(__file__).resolve().parents[1]
-KEY = "c0ffee" * 11
+KEY = "a7d3f09e2c5b8146d0e9f2a3b7c5d18e4f6a92b0c3d7e5f1a8b46c2d9e0f3a75"  # random: weak keys are refused
 
 
 def make_notebook(path: Path, tagged: bool = True) -> Path:

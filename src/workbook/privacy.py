@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
+import stat
+import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,13 +35,20 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.validation import check_in_choices, format_rows
 
-__all__ = ["Pseudonymiser", "mask_pii", "DEFAULT_KEY_FILE", "PII_COLUMNS"]
+__all__ = ["Pseudonymiser", "mask_pii", "check_key_strength", "KeyFileWarning",
+           "DEFAULT_KEY_FILE", "PII_COLUMNS"]
 
 #: Default key file (outside any repository).
 DEFAULT_KEY_FILE = Path("~/.workbook_key")
 #: Columns treated as direct identifiers by default.
 PII_COLUMNS = ("name", "phone", "email")
+#: Key strength rule (see :func:`check_key_strength` and docs/privacy.md).
 MIN_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 8
+MIN_ESTIMATED_BITS = 80
+REPEATED_BLOCK = 8
+#: Fixed label the key fingerprint is derived from (HMAC under the key).
+KEY_ID_LABEL = b"workbook key_id v1"
 
 _HOW_TO = (
     'Create a key once with:  python -c "import secrets; print(secrets.token_hex(32))" '
@@ -45,6 +56,80 @@ _HOW_TO = (
     "WORKBOOK_PSEUDO_KEY. Keep the key outside the repository and do not share it: "
     "whoever has it can link pseudonyms to member ids."
 )
+_HOW_TO_ZH = (
+    '请生成一次密钥：python -c "import secrets; print(secrets.token_hex(32))" > ~/.workbook_key'
+    "（然后 chmod 600 ~/.workbook_key），或设置环境变量 WORKBOOK_PSEUDO_KEY。密钥放在仓库之外、"
+    "不要分享：拿到密钥的人可以把化名对回会员号。"
+)
+
+
+class KeyFileWarning(UserWarning):
+    """The key file can be read by other users of the computer."""
+
+
+def _repeated_block(key: str, size: int = REPEATED_BLOCK) -> bool:
+    seen = set()
+    for i in range(len(key) - size + 1):
+        block = key[i:i + size]
+        if block in seen:
+            return True
+        seen.add(block)
+    return False
+
+
+def check_key_strength(key: str | bytes) -> None:
+    """Refuse a key that is obviously guessable.
+
+    The rule (documented in ``docs/privacy.md``): a key must have
+
+    1. at least :data:`MIN_KEY_LENGTH` (32) characters;
+    2. at least :data:`MIN_DISTINCT_CHARACTERS` (8) different characters;
+    3. no block of :data:`REPEATED_BLOCK` (8) characters that occurs twice
+       (so no repeated pattern such as ``"ab" * 16`` or ``"0123456789abcdef" * 4``);
+    4. an estimated strength of at least :data:`MIN_ESTIMATED_BITS` (80) bits,
+       estimated as length x the Shannon entropy of the key's own characters.
+
+    ``secrets.token_hex(32)`` (64 random hex digits, about 240 bits by this
+    estimate) always passes; the rule only catches keys a person typed or
+    patterned, it cannot prove a key random (a sentence may pass).
+
+    Raises
+    ------
+    WorkbookInputError
+        Naming the rule that failed, never the key.
+
+    Examples
+    --------
+    >>> check_key_strength("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    >>> check_key_strength("a" * 32)
+    Traceback (most recent call last):
+    ...
+    workbook.errors.WorkbookInputError: The pseudonymisation key is too weak: it has only 1 different character(s) (at least 8 needed). ...
+    """
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+    n = len(text)
+    problem = problem_zh = None
+    if n < MIN_KEY_LENGTH:
+        problem = f"it has {n} characters; use at least {MIN_KEY_LENGTH}"
+        problem_zh = f"只有 {n} 个字符，至少需要 {MIN_KEY_LENGTH} 个"
+    elif len(set(text)) < MIN_DISTINCT_CHARACTERS:
+        problem = (f"it has only {len(set(text))} different character(s) (at least "
+                   f"{MIN_DISTINCT_CHARACTERS} needed)")
+        problem_zh = f"只有 {len(set(text))} 种不同字符（至少需要 {MIN_DISTINCT_CHARACTERS} 种）"
+    elif _repeated_block(text):
+        problem = f"a block of {REPEATED_BLOCK} characters occurs twice (a repeated pattern)"
+        problem_zh = f"有一段 {REPEATED_BLOCK} 个字符重复出现（是重复的模式）"
+    else:
+        bits = -sum(c * math.log2(c / n) for c in Counter(text).values())
+        if bits < MIN_ESTIMATED_BITS:
+            problem = (f"its estimated strength is {bits:.0f} bits (at least "
+                       f"{MIN_ESTIMATED_BITS} needed): a few characters dominate")
+            problem_zh = f"估计强度只有 {bits:.0f} 位（至少需要 {MIN_ESTIMATED_BITS} 位）：少数字符占了大部分"
+    if problem:
+        raise WorkbookInputError(
+            f"The pseudonymisation key is too weak: {problem}. {_HOW_TO}",
+            message_zh=f"化名密钥太弱：{problem_zh}。{_HOW_TO_ZH}",
+        )
 
 
 def _git_root(path: Path) -> Path | None:
@@ -60,10 +145,22 @@ def _read_key_file(path: Path) -> bytes:
     if root is not None:
         raise WorkbookInputError(
             f"Refusing key file {str(path)!r}: it is inside the git working tree {str(root)!r} "
-            "and could be committed. Move it outside, e.g. to ~/.workbook_key."
+            "and could be committed. Move it outside, e.g. to ~/.workbook_key.",
+            message_zh=f"拒绝使用密钥文件 {str(path)!r}：它在 git 仓库 {str(root)!r} 里，可能被提交。"
+                       "请移到仓库之外，例如 ~/.workbook_key。",
         )
     if not path.is_file():
-        raise WorkbookInputError(f"Key file {str(path)!r} does not exist. {_HOW_TO}")
+        raise WorkbookInputError(f"Key file {str(path)!r} does not exist. {_HOW_TO}",
+                                 message_zh=f"密钥文件 {str(path)!r} 不存在。{_HOW_TO_ZH}")
+    mode = path.stat().st_mode
+    if os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
+        # Warn, not refuse: shared lab machines often have a permissive umask.
+        warnings.warn(
+            f"密钥文件 {str(path)!r} 其他用户也能读取，请执行 chmod 600 {str(path)!r}。\n"
+            f"Key file {str(path)!r} is readable by group or others (mode "
+            f"{stat.filemode(mode)}); run chmod 600 {str(path)!r}.",
+            KeyFileWarning, stacklevel=3,
+        )
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
@@ -151,11 +248,13 @@ class Pseudonymiser:
     Parameters
     ----------
     key : str or bytes, optional
-        The secret key (at least 32 characters, e.g. 64 hex digits).
+        The secret key, e.g. 64 random hex digits; weak keys are refused
+        (:func:`check_key_strength`).
     key_env : str, default "WORKBOOK_PSEUDO_KEY"
         Environment variable holding the key, used when ``key`` is not given.
     key_file : path, optional
-        File holding the key (refused if inside a git working tree).
+        File holding the key (refused if inside a git working tree; a
+        :class:`KeyFileWarning` if other users can read it).
     length : int, default 16
         Hex digits kept from the digest (16 = 64 bits: a collision among a
         million ids has probability about 3e-8; collisions are checked).
@@ -165,19 +264,21 @@ class Pseudonymiser:
     Attributes
     ----------
     key_id : str
-        A short fingerprint of the key (not the key) to record which key made
-        a pseudonymised data set.
+        8 hex digits of HMAC-SHA256(key, ``"workbook key_id v1"``): record it
+        to know which key made a pseudonymised data set.  Being keyed, it can
+        only be checked by someone holding the key (or guessing it, which the
+        strength rule makes hopeless), never recomputed from public data.
 
     Raises
     ------
     WorkbookInputError
-        No key found (the message says how to create one), key too short, key
+        No key found (the message says how to create one), weak key, key
         file inside a git repository.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> ps = Pseudonymiser(key="0123456789abcdef" * 4)
+    >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
     >>> ids = pd.Series(["001", "002", "001", None])
     >>> out = ps.pseudonymise_ids(ids)
     >>> out[0] == out[2], out[0] != out[1], out[0].startswith("M"), pd.isna(out[3])
@@ -197,20 +298,18 @@ class Pseudonymiser:
         if key is None:
             raise WorkbookInputError(
                 f"No pseudonymisation key: pass key_file=..., set {key_env}, or create "
-                f"~/.workbook_key. {_HOW_TO}"
+                f"~/.workbook_key. {_HOW_TO}",
+                message_zh=f"没有化名密钥（用来把会员号换成化名）。{_HOW_TO_ZH}",
             )
         key_bytes = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-        if len(key_bytes) < MIN_KEY_LENGTH:
-            raise WorkbookInputError(
-                f"The pseudonymisation key has {len(key_bytes)} characters; use at least "
-                f"{MIN_KEY_LENGTH} random characters. {_HOW_TO}"
-            )
+        check_key_strength(key_bytes)
         if not 8 <= int(length) <= 64:
             raise WorkbookInputError(f"length={length} must be between 8 and 64 hex digits.")
         self._key = key_bytes
         self.length = int(length)
         self.prefix = str(prefix)
-        self.key_id = hashlib.sha256(b"workbook-key-id:" + key_bytes).hexdigest()[:8]
+        # Keyed like the pseudonyms: the fingerprint says nothing the pseudonyms do not.
+        self.key_id = hmac.new(key_bytes, KEY_ID_LABEL, hashlib.sha256).hexdigest()[:8]
 
     @classmethod
     def from_env(cls, key_env: str = "WORKBOOK_PSEUDO_KEY", **kwargs) -> "Pseudonymiser":
@@ -280,7 +379,7 @@ class Pseudonymiser:
         Examples
         --------
         >>> import pandas as pd
-        >>> ps = Pseudonymiser(key="k" * 32)
+        >>> ps = Pseudonymiser(key="b01d3668cbf4b25867c9c8bf81f2379d93c051cff624eafab9e057c7d6576024")
         >>> m = pd.DataFrame({"member_id": ["001"], "phone": ["13800131234"]})
         >>> out = ps.pseudonymise_frame(m)
         >>> out["phone"].iloc[0], out["member_id"].iloc[0] != "001"
