@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import math
 import os
+import re
 import stat
 import warnings
 from collections import Counter
@@ -35,7 +36,7 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.validation import check_in_choices, format_rows
 
-__all__ = ["Pseudonymiser", "mask_pii", "check_key_strength", "KeyFileWarning",
+__all__ = ["Pseudonymiser", "Redactor", "mask_pii", "check_key_strength", "KeyFileWarning",
            "DEFAULT_KEY_FILE", "PII_COLUMNS"]
 
 #: Default key file (outside any repository).
@@ -406,3 +407,103 @@ def check_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
         raise WorkbookInputError(
             f"Raw ids remain after pseudonymisation at {format_rows(pseudonymised.index[leaked])}."
         )
+
+
+_ASCII_TOKEN = re.compile(r"[0-9A-Za-z_+@.\-]+")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s\"'`,;:()\[\]{}<>|]+")
+
+
+def _digits(value: str) -> str:
+    d = re.sub(r"\D", "", value)
+    return d[2:] if len(d) > 11 and d.startswith("86") else d
+
+
+class Redactor:
+    """Replace raw member ids and personal values in free text.
+
+    A safety net for text the package writes (messages, reports, notebook
+    outputs): raw ids become their pseudonym, names, phones and e-mails
+    ``***``.  Matching is exact and by token, so a raw id inside a longer
+    number is left alone; phones also match with other separators (``139-1234-
+    5678``) or a ``+86`` prefix; names of 2+ characters match inside Chinese text.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Raw member ids (as in the file and as normalised).  Ids shorter than
+        ``min_id_length`` are not redacted: short sequence numbers (``7``,
+        ``0012``) would clash with counts and years in the outputs.
+    personal : iterable of str
+        Names, phones, e-mails.
+    pseudonymiser : Pseudonymiser, optional
+        To show ids as pseudonyms; ``***`` without one.
+    min_id_length : int, default 5
+
+    Examples
+    --------
+    >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
+    >>> r = Redactor(ids=["13912345678"], personal=["李娜", "lina@example.com"], pseudonymiser=ps)
+    >>> text, n = r.redact("member '13912345678' (李娜会员, lina@example.com, 139-1234-5678) row 7")
+    >>> n, "13912345678" in text, "李娜" in text, text.endswith("row 7")
+    (4, False, False, True)
+    """
+
+    def __init__(self, ids=(), personal=(), pseudonymiser: Pseudonymiser | None = None,
+                 min_id_length: int = 5):
+        ids = {str(v).strip() for v in ids if v is not None and not pd.isna(v)}
+        ids = sorted(v for v in ids if len(v) >= min_id_length)
+        pseudo = (pseudonymiser.pseudonymise_ids(pd.Series(ids, dtype="str")).tolist()
+                  if pseudonymiser is not None and ids else ["***"] * len(ids))
+        self._ids = dict(zip(ids, pseudo))
+        personal = {str(v).strip() for v in personal if v is not None and not pd.isna(v)}
+        personal = {v for v in personal if len(v) >= 2}
+        self._ascii = {v for v in personal if v.isascii()}
+        self._digits = {d: "***" for d in map(_digits, personal) if len(d) >= 7}
+        for raw, pseudo_id in self._ids.items():
+            if len(_digits(raw)) >= 7 and _digits(raw) == raw:
+                self._digits[raw] = pseudo_id
+        self._names = {v for v in personal if not v.isascii()}
+        self._name_lengths = sorted({len(v) for v in self._names if len(v) <= 12}, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._ids or self._ascii or self._digits or self._names)
+
+    def _token(self, m: re.Match) -> str:
+        tok = m.group(0)
+        core = tok.strip(".-_+")
+        for cand in (core, re.sub(r"\.0+$", "", core)):
+            if cand in self._ids:
+                self._n += 1
+                return tok.replace(cand, self._ids[cand], 1)
+            if cand in self._ascii:
+                self._n += 1
+                return tok.replace(cand, "***", 1)
+        d = _digits(core)
+        if len(d) >= 7 and d in self._digits:
+            self._n += 1
+            return self._digits[d]
+        return tok
+
+    def _run(self, m: re.Match) -> str:
+        run, out, i = m.group(0), [], 0
+        while i < len(run):
+            for n in self._name_lengths:
+                if run[i:i + n] in self._names:
+                    out.append("***")
+                    self._n += 1
+                    i += n
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def redact(self, text: str) -> tuple[str, int]:
+        """``(redacted text, number of replacements)``."""
+        self._n = 0
+        if not text or not self:
+            return text, 0
+        text = _ASCII_TOKEN.sub(self._token, text)
+        if self._names:
+            text = _NON_ASCII_RUN.sub(self._run, text)
+        return text, self._n
