@@ -36,7 +36,7 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.validation import check_in_choices, format_rows
 
-__all__ = ["Pseudonymiser", "Redactor", "mask_pii", "check_key_strength", "KeyFileWarning",
+__all__ = ["Pseudonymiser", "Redactor", "mask_contacts", "mask_pii", "check_key_strength", "KeyFileWarning",
            "DEFAULT_KEY_FILE", "PII_COLUMNS"]
 
 #: Default key file (outside any repository).
@@ -410,7 +410,32 @@ def check_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
 
 
 _ASCII_TOKEN = re.compile(r"[0-9A-Za-z_+@.\-]+")
+_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d[\d\- ]{5,}\d(?![\w])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s\"'`,;:()\[\]{}<>|]+")
+
+
+# Mainland mobile numbers (optionally +86, with blanks or dashes) and e-mail addresses.
+_MOBILE = re.compile(r"(?<![\d.])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?:\.0+)?(?![\d])")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def mask_contacts(text: str) -> tuple[str, int]:
+    """Mask anything shaped like a mainland mobile number or an e-mail address.
+
+    For messages built before the raw values are known (e.g. a file whose
+    first data row was taken for its header).  Returns ``(text, replacements)``.
+
+    Examples
+    --------
+    >>> mask_contacts("it has ['13912345678', '2024/03/01', 'lina@example.com', '100']")
+    ("it has ['***', '2024/03/01', '***', '100']", 2)
+    >>> mask_contacts("row 13912345678901 and 1.3912346e+10")[1]
+    0
+    """
+    text, n1 = _MOBILE.subn("***", text)
+    text, n2 = _EMAIL.subn("***", text)
+    return text, n1 + n2
 
 
 def _digits(value: str) -> str:
@@ -438,18 +463,27 @@ class Redactor:
     pseudonymiser : Pseudonymiser, optional
         To show ids as pseudonyms; ``***`` without one.
     min_id_length : int, default 5
+    contacts : bool, default False
+        Also apply :func:`mask_contacts` (for messages; not for tables of
+        results, where an 11-digit number may be an amount).
 
     Examples
     --------
     >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
-    >>> r = Redactor(ids=["13912345678"], personal=["李娜", "lina@example.com"], pseudonymiser=ps)
+    >>> r = Redactor(ids=["13912345678"], personal=["李娜", "lina@example.com", "Wang Lei",
+    ...                                            "186 1111 2222"], pseudonymiser=ps)
     >>> text, n = r.redact("member '13912345678' (李娜会员, lina@example.com, 139-1234-5678) row 7")
     >>> n, "13912345678" in text, "李娜" in text, text.endswith("row 7")
     (4, False, False, True)
+    >>> r.redact("13912345678.0") == r.redact("13912345678")
+    True
+    >>> r.redact("Wang  Lei, tel. 186 1111 2222, +86 18611112222; 2024-03-01 12 345")
+    ('***, tel. ***, ***; 2024-03-01 12 345', 3)
     """
 
     def __init__(self, ids=(), personal=(), pseudonymiser: Pseudonymiser | None = None,
-                 min_id_length: int = 5):
+                 min_id_length: int = 5, contacts: bool = False):
+        self.contacts = bool(contacts)
         ids = {str(v).strip() for v in ids if v is not None and not pd.isna(v)}
         ids = sorted(v for v in ids if len(v) >= min_id_length)
         pseudo = (pseudonymiser.pseudonymise_ids(pd.Series(ids, dtype="str")).tolist()
@@ -457,7 +491,11 @@ class Redactor:
         self._ids = dict(zip(ids, pseudo))
         personal = {str(v).strip() for v in personal if v is not None and not pd.isna(v)}
         personal = {v for v in personal if len(v) >= 2}
-        self._ascii = {v for v in personal if v.isascii()}
+        self._ascii = {v for v in personal if v.isascii() and " " not in v}
+        # multi-word names ("Wang Lei"): matched as word sequences
+        self._phrases = {" ".join(v.split()) for v in personal
+                         if v.isascii() and " " in v.strip() and not _digits(v) == v.replace(" ", "")}
+        self._phrase_words = sorted({len(v.split()) for v in self._phrases if len(v.split()) <= 5})
         self._digits = {d: "***" for d in map(_digits, personal) if len(d) >= 7}
         for raw, pseudo_id in self._ids.items():
             if len(_digits(raw)) >= 7 and _digits(raw) == raw:
@@ -466,18 +504,19 @@ class Redactor:
         self._name_lengths = sorted({len(v) for v in self._names if len(v) <= 12}, reverse=True)
 
     def __bool__(self) -> bool:
-        return bool(self._ids or self._ascii or self._digits or self._names)
+        return bool(self._ids or self._ascii or self._digits or self._names or self._phrases
+                    or self.contacts)
 
     def _token(self, m: re.Match) -> str:
         tok = m.group(0)
         core = tok.strip(".-_+")
-        for cand in (core, re.sub(r"\.0+$", "", core)):
+        for cand in (core, re.sub(r"\.0+$", "", core)):  # a float export's trailing .0
             if cand in self._ids:
                 self._n += 1
-                return tok.replace(cand, self._ids[cand], 1)
+                return tok.replace(core, self._ids[cand], 1)
             if cand in self._ascii:
                 self._n += 1
-                return tok.replace(cand, "***", 1)
+                return tok.replace(core, "***", 1)
         d = _digits(core)
         if len(d) >= 7 and d in self._digits:
             self._n += 1
@@ -498,12 +537,38 @@ class Redactor:
                 i += 1
         return "".join(out)
 
+    def _digit_run(self, m: re.Match) -> str:
+        d = _digits(m.group(0))
+        if d in self._digits:
+            self._n += 1
+            return self._digits[d]
+        return m.group(0)
+
+    def _phrase_spans(self, text: str) -> list[tuple[int, int]]:
+        words = list(_WORD.finditer(text))
+        spans = []
+        for k in self._phrase_words:
+            for i in range(len(words) - k + 1):
+                if " ".join(w.group(0) for w in words[i:i + k]) in self._phrases:
+                    spans.append((words[i].start(), words[i + k - 1].end()))
+        return spans
+
     def redact(self, text: str) -> tuple[str, int]:
         """``(redacted text, number of replacements)``."""
         self._n = 0
         if not text or not self:
             return text, 0
+        if self._phrases:
+            for start, end in sorted(self._phrase_spans(text), reverse=True):
+                if text[start:end] != "***":
+                    text = text[:start] + "***" + text[end:]
+                    self._n += 1
+        if self._digits:
+            text = _DIGIT_RUN.sub(self._digit_run, text)
         text = _ASCII_TOKEN.sub(self._token, text)
         if self._names:
             text = _NON_ASCII_RUN.sub(self._run, text)
+        if self.contacts:
+            text, n = mask_contacts(text)
+            self._n += n
         return text, self._n

@@ -260,7 +260,7 @@ _ID_COLUMNS = ("member_id",)
 _PERSONAL_COLUMNS = ("name", "phone", "email")
 
 
-def _redactor(frames, ps):
+def _redactor(frames, ps, contacts=False):
     from workbook.privacy import Redactor
 
     ids, personal = [], []
@@ -274,7 +274,42 @@ def _redactor(frames, ps):
             if c in f.columns:
                 personal.append(f[c].dropna().astype("str").unique())
     flat = lambda parts: [v for p in parts for v in p]  # noqa: E731
-    return Redactor(ids=flat(ids), personal=flat(personal), pseudonymiser=ps)
+    return Redactor(ids=flat(ids), personal=flat(personal), pseudonymiser=ps, contacts=contacts)
+
+
+def _data_like_first_row(path) -> list[str]:
+    """The first row's cells if it looks like a record, not a header (for redaction only)."""
+    import csv
+    import re
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            import openpyxl
+
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            first = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            wb.close()
+            cells = ["" if v is None else str(v) for v in first]
+        else:
+            raw = path.read_bytes()[:65536]
+            for enc in ("utf-8-sig", "utf-16", "gb18030"):
+                try:
+                    text = raw.decode(enc)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:
+                return []
+            line = next((ln for ln in text.splitlines() if ln.strip()), "")
+            sep = max(",;\t|", key=line.count)
+            cells = next(csv.reader([line], delimiter=sep), [])
+    except Exception:  # unreadable: the loader's own message already says why
+        return []
+    cells = [c.strip() for c in cells if c and c.strip()]
+    value_like = re.compile(r"[+\-]?[\d.,/:\- ]*\d[\d.,/:\- eE+]*|[^@\s]+@[^@\s]+")
+    n_values = sum(bool(value_like.fullmatch(c)) for c in cells)
+    return cells if cells and n_values >= max(1, len(cells) / 4) else []
 
 
 @dataclass
@@ -299,14 +334,23 @@ def _preload(data, mapping, members, traffic, errors, ps) -> _Preload:
             wd = load_workbook_data(data, mapping, members, errors=errors, traffic=traffic,
                                     pseudonymise=False)
         except DataValidationError as exc:
-            redactor = _redactor([exc.rejected], ps)
-            msg, _ = redactor.redact(str(exc))
+            msg, _ = _redactor([exc.rejected], ps, contacts=True).redact(str(exc))
             raise WorkbookInputError(
                 f"{msg}\nOr run with --errors drop: the rows at fault are left out and listed, "
                 "with their reasons, in <output>.rejected.csv beside the executed notebook.",
                 message_zh="你的文件里有些行有问题（下面的英文说明列出了行号、列和原因）。请修改文件后"
                            "重跑，或加上 --errors drop：有问题的行会被剔除，并连同原因列在运行结果旁边的 "
                            "<输出>.rejected.csv 里。",
+            ) from None
+        except WorkbookInputError as exc:  # file-level: the raw values are not known here
+            from workbook.privacy import Redactor
+
+            # A file without a header row has its first record quoted as "column names".
+            cells = [c for p in (data, members) if p is not None for c in _data_like_first_row(p)]
+            red = Redactor(personal=cells, contacts=True)
+            raise WorkbookInputError(
+                red.redact(str(exc))[0],
+                message_zh=red.redact(exc.message_zh)[0] if exc.message_zh else None,
             ) from None
     redactor = _redactor([f for r in wd.reports.values() for f in (r.data, r.rejected)], ps)
     counts, reasons, cleaning, rejected = [], [], [], []
@@ -639,7 +683,10 @@ def run_notebook(
     redactor = pre.redactor if pre is not None else None
 
     def clean(text: str) -> str:
-        return redactor.redact(text)[0] if redactor is not None else text
+        from workbook.privacy import mask_contacts
+
+        text = redactor.redact(text)[0] if redactor is not None else text
+        return mask_contacts(text)[0]
 
     def stop(reason: str) -> None:
         n = _finish(work, "partial", reason, pre, rejected_file, errors)
@@ -719,7 +766,9 @@ def run(args: argparse.Namespace) -> int:
                            kernel_name=args.kernel, traffic=getattr(args, "traffic", None),
                            errors=getattr(args, "errors", "raise"))
     except WorkbookInputError as exc:
-        _say(f"error: {exc.bilingual()}")
+        from workbook.privacy import mask_contacts
+
+        _say(f"error: {mask_contacts(exc.bilingual())[0]}")
         return 2
     except KeyboardInterrupt:
         _say("已中断 (interrupted).")
