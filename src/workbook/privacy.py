@@ -410,7 +410,7 @@ def check_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
 
 
 _ASCII_TOKEN = re.compile(r"[0-9A-Za-z_+@.\-]+")
-_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d[\d\- ]{5,}\d(?![\w])")
+_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d[\d\- ]{5,}\d(?!\w|\.\d)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s\"'`,;:()\[\]{}<>|]+")
 
