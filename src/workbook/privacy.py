@@ -19,6 +19,8 @@ What is and is not protected is documented in ``docs/privacy.md``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import hmac
 import math
@@ -36,7 +38,7 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.validation import check_in_choices, format_rows
 
-__all__ = ["Pseudonymiser", "Redactor", "mask_contacts", "mask_pii", "check_key_strength", "KeyFileWarning",
+__all__ = ["Pseudonymiser", "Redactor", "recording_raw_values", "mask_contacts", "mask_pii", "check_key_strength", "KeyFileWarning",
            "DEFAULT_KEY_FILE", "PII_COLUMNS"]
 
 #: Default key file (outside any repository).
@@ -62,6 +64,43 @@ _HOW_TO_ZH = (
     "（然后 chmod 600 ~/.workbook_key），或设置环境变量 WORKBOOK_PSEUDO_KEY。密钥放在仓库之外、"
     "不要分享：拿到密钥的人可以把化名对回会员号。"
 )
+
+
+class RawValues:
+    """Raw ids and personal values seen while :func:`recording_raw_values` is active."""
+
+    def __init__(self):
+        self.ids: set[str] = set()
+        self.personal: set[str] = set()
+
+
+_RECORDING: contextvars.ContextVar[RawValues | None] = contextvars.ContextVar(
+    "workbook_privacy_recording", default=None)
+
+
+@contextlib.contextmanager
+def recording_raw_values():
+    """Collect every raw id pseudonymised and every value masked inside the block.
+
+    The runner loads the user's files inside this block, so that it can build
+    a :class:`Redactor` for its outputs without reading the files twice.  The
+    collected values stay in memory and are never written.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
+    >>> with recording_raw_values() as seen:
+    ...     _ = ps.pseudonymise_frame(pd.DataFrame({"member_id": ["13912345678"], "name": ["李娜"]}))
+    >>> sorted(seen.ids), sorted(seen.personal)
+    (['13912345678'], ['李娜'])
+    """
+    seen = RawValues()
+    token = _RECORDING.set(seen)
+    try:
+        yield seen
+    finally:
+        _RECORDING.reset(token)
 
 
 class KeyFileWarning(UserWarning):
@@ -231,8 +270,11 @@ def mask_pii(df: pd.DataFrame, columns: Sequence[str] | None = None, how: str = 
     if how == "drop":
         return df.drop(columns=columns)
     out = df.copy()
+    seen = _RECORDING.get()
     for col in columns:
         s = out[col].astype("str")
+        if seen is not None:
+            seen.personal.update(s.dropna().str.strip().unique().tolist())
         lower = str(col).lower()
         if "phone" in lower or "mobile" in lower:
             out[col] = _mask_phone(s)
@@ -320,6 +362,11 @@ class Pseudonymiser:
     def __repr__(self) -> str:  # never show the key
         return f"Pseudonymiser(key_id={self.key_id!r}, length={self.length}, prefix={self.prefix!r})"
 
+    def is_pseudonym(self, values: pd.Series) -> pd.Series:
+        """Which values already have the shape of this pseudonymiser's pseudonyms."""
+        text = pd.Series(values).astype("str")
+        return text.str.fullmatch(rf"{re.escape(self.prefix)}[0-9a-f]{{{self.length}}}").fillna(False)
+
     def _digest(self, value: str) -> str:
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[: self.length]
 
@@ -345,6 +392,9 @@ class Pseudonymiser:
         text = ids.astype("str").str.strip()
         text = text.where(ids.notna() & text.ne(""))
         codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        seen = _RECORDING.get()
+        if seen is not None:
+            seen.ids.update(uniques.tolist())
         hashed = np.array([self.prefix + self._digest(u) for u in uniques], dtype=object)
         if len(set(hashed)) != len(hashed):
             raise WorkbookInputError(

@@ -260,21 +260,17 @@ _ID_COLUMNS = ("member_id",)
 _PERSONAL_COLUMNS = ("name", "phone", "email")
 
 
-def _redactor(frames, ps, contacts=False):
-    from workbook.privacy import Redactor
-
-    ids, personal = [], []
+def _add_raw_values(seen, frames, ps) -> None:
+    """Raw ids and personal values left in frames (older loaders keep rejected rows raw)."""
     for f in frames:
-        if f is None or not isinstance(f, pd.DataFrame):
+        if not isinstance(f, pd.DataFrame):
             continue
-        for c in _ID_COLUMNS:
-            if c in f.columns:
-                ids.append(f[c].dropna().astype("str").unique())
-        for c in _PERSONAL_COLUMNS:
-            if c in f.columns:
-                personal.append(f[c].dropna().astype("str").unique())
-    flat = lambda parts: [v for p in parts for v in p]  # noqa: E731
-    return Redactor(ids=flat(ids), personal=flat(personal), pseudonymiser=ps, contacts=contacts)
+        for cols, target in ((_ID_COLUMNS, seen.ids), (_PERSONAL_COLUMNS, seen.personal)):
+            for c in cols:
+                if c in f.columns:
+                    v = f[c].dropna().astype("str").str.strip()
+                    v = v[~ps.is_pseudonym(v) & ~v.str.contains("*", regex=False)]
+                    target.update(v.unique().tolist())
 
 
 def _data_like_first_row(path) -> list[str]:
@@ -327,39 +323,51 @@ class _Preload:
 def _preload(data, mapping, members, traffic, errors, ps) -> _Preload:
     from workbook.io import (DataQualityWarning, DataValidationError, load_workbook_data,
                              report_summary)
+    from workbook.privacy import Redactor, recording_raw_values
 
-    with warnings.catch_warnings():
+    # Loaded as the notebook will load it (pseudonymised), recording the raw values
+    # seen on the way for the Redactor.
+    with warnings.catch_warnings(), recording_raw_values() as seen:
         warnings.simplefilter("ignore", DataQualityWarning)  # the runner reports the drops itself
         try:
             wd = load_workbook_data(data, mapping, members, errors=errors, traffic=traffic,
-                                    pseudonymise=False)
+                                    pseudonymise=True)
         except DataValidationError as exc:
-            msg, _ = _redactor([exc.rejected], ps, contacts=True).redact(str(exc))
+            _add_raw_values(seen, [exc.rejected], ps)
+            red = Redactor(seen.ids, seen.personal, pseudonymiser=ps, contacts=True)
+            zh = red.redact(exc.message_zh)[0] + "\n" if exc.message_zh else ""
             raise WorkbookInputError(
-                f"{msg}\nOr run with --errors drop: the rows at fault are left out and listed, "
-                "with their reasons, in <output>.rejected.csv beside the executed notebook.",
-                message_zh="你的文件里有些行有问题（下面的英文说明列出了行号、列和原因）。请修改文件后"
-                           "重跑，或加上 --errors drop：有问题的行会被剔除，并连同原因列在运行结果旁边的 "
+                f"{red.redact(str(exc))[0]}\nOr run with --errors drop: the rows at fault are left "
+                "out and listed, with their reasons, in <output>.rejected.csv beside the executed "
+                "notebook.",
+                message_zh=f"{zh}你的文件里有些行有问题（见下面的行号、列和原因）。请修改文件后重跑，"
+                           "或加上 --errors drop：有问题的行会被剔除，并连同原因列在运行结果旁边的 "
                            "<输出>.rejected.csv 里。",
             ) from None
-        except WorkbookInputError as exc:  # file-level: the raw values are not known here
-            from workbook.privacy import Redactor
-
+        except WorkbookInputError as exc:  # file-level
             # A file without a header row has its first record quoted as "column names".
             cells = [c for p in (data, members) if p is not None for c in _data_like_first_row(p)]
-            red = Redactor(personal=cells, contacts=True)
+            red = Redactor(seen.ids, seen.personal | set(cells), pseudonymiser=ps, contacts=True)
             raise WorkbookInputError(
                 red.redact(str(exc))[0],
                 message_zh=red.redact(exc.message_zh)[0] if exc.message_zh else None,
             ) from None
-    redactor = _redactor([f for r in wd.reports.values() for f in (r.data, r.rejected)], ps)
+    _add_raw_values(seen, [r.rejected for r in wd.reports.values()], ps)
+    redactor = Redactor(seen.ids, seen.personal, pseudonymiser=ps)
     counts, reasons, cleaning, rejected = [], [], [], []
     for table, res in wd.reports.items():
-        walk_ins = (int(res.data["member_id"].isna().sum())
-                    if table == "transactions" and "member_id" in res.data.columns else 0)
-        counts.append({"table": table, "rows_read": len(res.data) + len(res.rejected),
-                       "kept": len(res.data) - walk_ins, "rejected": len(res.rejected),
-                       "walk_ins": walk_ins})
+        io_counts = dict(getattr(res, "counts", None) or {})
+        if io_counts:  # the loader's own accounting (rows read counted from the file)
+            walk_ins = int(io_counts.get("walk_ins", 0))
+            counts.append({"table": table, "rows_read": int(io_counts["rows_read"]),
+                           "kept": int(io_counts.get("member_rows", io_counts["kept"])),
+                           "rejected": int(io_counts["rejected"]), "walk_ins": walk_ins})
+        else:  # loaders without accounting: every non-empty row is kept or rejected
+            walk_ins = (int(res.data["member_id"].isna().sum())
+                        if table == "transactions" and "member_id" in res.data.columns else 0)
+            counts.append({"table": table, "rows_read": len(res.data) + len(res.rejected),
+                           "kept": len(res.data) - walk_ins, "rejected": len(res.rejected),
+                           "walk_ins": walk_ins})
         if len(res.report):
             summ = report_summary(res.report)
             summ.insert(0, "table", table)
@@ -367,8 +375,10 @@ def _preload(data, mapping, members, traffic, errors, ps) -> _Preload:
             rep = res.report.dropna(subset=["row"])
             member = pd.Series(pd.NA, index=rep.index, dtype="str")
             if "member_id" in res.rejected.columns:
-                raw = res.rejected["member_id"].reindex(rep["row"].to_numpy())
-                member = ps.pseudonymise_ids(pd.Series(raw.to_numpy(), index=rep.index))
+                ids = pd.Series(res.rejected["member_id"].reindex(rep["row"].to_numpy()).to_numpy(),
+                                index=rep.index, dtype="str")
+                done = ps.is_pseudonym(ids)  # newer loaders pseudonymise rejected rows themselves
+                member = ids.where(done, ps.pseudonymise_ids(ids.where(~done)))
             rejected.append(pd.DataFrame({
                 "table": table, "row": rep["row"].astype("int64"), "column": rep["column"],
                 "check": rep["check"], "reason": rep["reason"].astype("str"), "member": member,
