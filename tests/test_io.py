@@ -34,7 +34,7 @@ DATA = Path(__file__).parent / "data"
 GOOD, BAD = DATA / "good", DATA / "bad"
 MAPPING = GOOD / "mapping.yaml"
 NOW = "2024-12-31"
-KEY = "test-key-" + "0123456789abcdef" * 3
+KEY = "9c41e7d2b08a5f36e1d47c90ab2f8e5d3b6a1c07f94e28d5a3c6b1e08f7d2a49"  # random: weak keys are refused
 FLAT = {"小票号": "transaction_id", "会员卡号": "member_id", "门店编码": "store_id",
         "交易时间": "timestamp", "实付金额": "amount", "交易类型": "is_return"}
 
@@ -719,7 +719,7 @@ def test_load_store_traffic_reports_bad_rows(tmp_path):
 def test_load_workbook_data_passes_traffic_through(tmp_path, monkeypatch):
     from workbook.io import load_workbook_data
 
-    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", "ab" * 32)
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     t = tmp_path / "traffic.csv"
     t.write_text("门店编码,日期,进店人数\nSH01,2024/03/01,40\n", encoding="utf-8")
     good = Path(__file__).parent / "data" / "good"
