@@ -1,5 +1,7 @@
 """Tests for workbook.exercises: marker transforms, deterministic builds, up-to-date built
-files, and that executed student notebooks stop at every task with the check's hint."""
+files, grading (CSV and exit code), and every exercise executed as a trainee would: unanswered
+(Run All reaches the end, every check says 未作答), with typical wrong answers (✗ with the
+method hint, never the expected value) and answered (✓)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -416,3 +419,31 @@ def test_student_tasks_hold_placeholders_not_exceptions(path):
         # The placeholder comes last: nothing after it uses the still-unanswered variables.
         assert lines[-1].strip() == PLACEHOLDER, cell.source
         assert "= None" in cell.source or '"""' in cell.source, cell.source
+
+
+def test_cli_grade_writes_the_csv_and_exits_1_unless_every_check_passed(tmp_path, capsys, monkeypatch):
+    # Grading reports what the trainee saw, also when the caller runs in strict (test) mode.
+    monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "1")
+
+    def notebook(x: str) -> Path:
+        nb = new_notebook(cells=[
+            new_markdown_cell("## 任务 1：x"),
+            new_code_cell(f"from workbook import checks\nx = {x}"),
+            new_code_cell("checks.check_number(x, 2, name='x')", metadata={"tags": ["check"]}),
+            new_markdown_cell("## 任务 2：y"),
+            new_code_cell("checks.check_number(2, 2, name='y')", metadata={"tags": ["check"]}),
+        ])
+        path = tmp_path / f"trainee_{x}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    csv = tmp_path / "grades.csv"
+    assert main(["exercises", "grade", str(notebook("None")), str(notebook("3")), "--csv", str(csv)]) == 1
+    table = pd.read_csv(csv, encoding="utf-8")
+    assert list(table.columns) == ["notebook", "task", "status", "message"]
+    assert table["status"].tolist() == ["not_answered", "passed", "failed", "passed"]
+    assert table["task"].tolist() == ["任务 1：x", "任务 2：y"] * 2
+    assert table["message"].iloc[2].startswith("✗ 不对 (wrong) · x: x = 3 不对 (wrong)\n提示 (hint): ")
+    out = capsys.readouterr().out
+    assert "passed: 2" in out and "not_answered: 1" in out and "failed: 1" in out
+    assert main(["exercises", "grade", str(notebook("2"))]) == 0

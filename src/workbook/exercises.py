@@ -506,8 +506,9 @@ def grade(
     -------
     DataFrame
         Columns ``notebook``, ``task``, ``status`` (``passed``, ``failed``,
-        ``not_answered``, ``error``, ``not_run``) and ``message`` (the check's
-        hint for failures).
+        ``not_answered``, ``error``, ``not_run``) and ``message`` (the result
+        line the trainee saw and, unless passed, the hint).  The kernels run in
+        trainee mode (see :func:`execute`), whatever the caller's environment.
     """
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     frames = []
@@ -551,8 +552,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     report = grade(args.notebooks, timeout=args.timeout)
-    with pd.option_context("display.max_colwidth", 120, "display.width", 200):
-        print(report.to_string(index=False))
+    shown = report.assign(message=report["message"].str.replace("\n", " / ", regex=False))
+    with pd.option_context("display.max_colwidth", 160, "display.width", 250):
+        print(shown.to_string(index=False))
     if args.csv:
         report.to_csv(args.csv, index=False, encoding="utf-8")
     counts = report["status"].value_counts()
