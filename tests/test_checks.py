@@ -192,7 +192,7 @@ def test_check_frame_names_column_row_and_actual_value_but_not_the_expected(expe
     wrong.loc["M1", "recency_days"] = 46
     res = checks.check_frame(wrong, expected, name="rfm", row_label="会员")
     failed(res)
-    assert res.message == "第 1 列 recency_days 的值不对 (wrong values): 例如 会员 M1 你的是 46 (1 of 3 rows differ)"
+    assert res.message == "rfm 的第 1 列 recency_days 的值不对 (wrong values): 例如 会员 M1 你的是 46 (1 of 3 rows differ)"
     assert "45" not in res.text()
     wrong = expected.assign(segment=["lost", "loyal", "loyal"])
     text = failed(checks.check_frame(wrong, expected, hints={"segment": "看 FM 分"}), "第 2 列 segment .* M2 你的是 loyal")

@@ -393,7 +393,7 @@ def compare_frame(
             coerced = pd.to_numeric(got, errors="coerce")
             if (coerced.isna() & got.notna()).any():
                 raise ExerciseCheckError(
-                    f"第 {pos} 列 {col} 应该是数字 (numeric)，你的是 dtype {got.dtype}",
+                    f"{name} 的第 {pos} 列 {col} 应该是数字 (numeric)，你的是 dtype {got.dtype}",
                     "把文字转成数字，或检查是否选错了列 (convert text to numbers / pick the right column).",
                 )
         ok = _equal(got, exp, rtol, atol)
@@ -407,7 +407,7 @@ def compare_frame(
         if hint is None:
             hint = "对照题目里的定义再算一遍这一列 (recompute this column following the definition in the task)."
         raise ExerciseCheckError(
-            f"第 {pos} 列 {col} 的值不对 (wrong values): 例如 {row_label} {fmt(rows[first])} 你的是 "
+            f"{name} 的第 {pos} 列 {col} 的值不对 (wrong values): 例如 {row_label} {fmt(rows[first])} 你的是 "
             f"{fmt(got.iloc[first])} ({int(differs.sum())} of {len(rows)} rows differ)",
             hint,
         )
@@ -502,7 +502,7 @@ def check_frame(answer: object, expected: pd.DataFrame, *, name: str = "answer",
     >>> check_frame(exp.copy(), exp, name="rfm")
     ✓ 通过 (passed) · rfm: 2 行 × 1 列都对 (all 2 rows × 1 columns correct)
     >>> check_frame(exp.assign(recency_days=[46, 3]), exp, name="rfm", row_label="会员")
-    ✗ 不对 (wrong) · rfm: 第 1 列 recency_days 的值不对 (wrong values): 例如 会员 M1 你的是 46 (1 of 2 rows differ)
+    ✗ 不对 (wrong) · rfm: rfm 的第 1 列 recency_days 的值不对 (wrong values): 例如 会员 M1 你的是 46 (1 of 2 rows differ)
     提示 (hint): 对照题目里的定义再算一遍这一列 (recompute this column following the definition in the task).
     """
     return compare_frame(answer, expected, name=name, **kwargs)
