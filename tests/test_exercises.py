@@ -447,3 +447,30 @@ def test_cli_grade_writes_the_csv_and_exits_1_unless_every_check_passed(tmp_path
     out = capsys.readouterr().out
     assert "passed: 2" in out and "not_answered: 1" in out and "failed: 1" in out
     assert main(["exercises", "grade", str(notebook("2"))]) == 0
+
+
+def test_cells_run_out_of_order_get_a_note_not_a_traceback(tmp_path):
+    # A trainee restarts the kernel and runs a check cell first: the variable is not defined yet.
+    nb = new_notebook(cells=[
+        new_code_cell("from workbook import checks\nchecks.setup()"),
+        new_markdown_cell("## 任务 1：x"),
+        new_code_cell("checks.check_number(x, 2, name='x')", metadata={"tags": ["check"]}),
+        new_code_cell("from workbook.errors import WorkbookInputError\n"
+                      "raise WorkbookInputError('RFM_BINS must be 2-10', message_zh='RFM_BINS 必须在 2 到 10 之间')"),
+        new_code_cell("checks.setup()\nx = 2"),  # calling it twice keeps both behaviours
+        new_code_cell("checks.check_number(x, 2, name='x')", metadata={"tags": ["check"]}),
+    ])
+    path = tmp_path / "out_of_order.ipynb"
+    nbformat.write(nb, path)
+    (done,) = exercises.execute(path, timeout=120)
+    check, input_error = done.cells[2], done.cells[3]
+    html = "".join(o["data"].get("text/html", "") for o in check.outputs)
+    assert "先运行上面的格子" in html and "变量 x 还没有定义" in html
+    # IPython shows no traceback for handled exceptions, not even a one-line one.
+    assert not [o for o in check.outputs if o.output_type == "error"]
+    assert "Traceback" not in nbformat.writes(done)
+    html = "".join(o["data"].get("text/html", "") for o in input_error.outputs)
+    assert "RFM_BINS 必须在 2 到 10 之间" in html  # the teaching set-up's handler is kept
+    res = check_results(done)
+    assert res["status"].tolist() == ["error", "passed"]
+    assert "变量 x 还没有定义" in res["message"].iloc[0]

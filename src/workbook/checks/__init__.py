@@ -12,7 +12,9 @@ intermediate objects the answer comes from*, and returns a
 * ``未作答 (not answered)`` while the answer is still ``None`` or ``...``, or
   "先完成上一题" when an earlier task's result is missing.
 
-A check never shows a traceback (see :mod:`workbook.checks.engine`).
+A check never shows a traceback (see :mod:`workbook.checks.engine`); :func:`setup`
+(the first call of an exercise notebook) also turns a ``NameError`` from cells run out
+of order into a short "run the cells above first" note.
 
 Modules: :mod:`~workbook.checks.engine` (results, the decorator, generic
 :func:`check_frame`, :func:`check_number`, :func:`check_choice`) and one
@@ -37,6 +39,7 @@ from workbook.checks.engine import (
 )
 from workbook.checks.lifecycle_stages import check_lifecycle_stages, check_stage_share
 from workbook.checks.rfm_segments import check_rfm_scores, check_rfm_segments, check_top_segment
+from workbook.checks.session import setup
 from workbook.checks.tier_budget import check_tier_policy, check_tier_simulation
 
 __all__ = [
@@ -63,4 +66,5 @@ __all__ = [
     "check_top_segment",
     "check_train_cutoff",
     "exercise_check",
+    "setup",
 ]
