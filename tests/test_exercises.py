@@ -191,6 +191,7 @@ def test_source_structure(path):
     for knob in ("DATA_PATH = None", "MAPPING_PATH = None", "MEMBERS_PATH = None", "SEED = 7", "ANALYSIS_DATE = None"):
         assert knob in code[0].source
     assert "load_workbook_data(DATA_PATH, mapping=MAPPING_PATH, members=MEMBERS_PATH)" in code[1].source
+    assert "checks.setup()" in code[1].source
     tags = [c.metadata.get("tags", []) for c in code]
     solutions = [i for i, t in enumerate(tags) if "solution" in t]
     assert 2 <= len(solutions) <= 4
@@ -465,7 +466,7 @@ def test_cells_run_out_of_order_get_a_note_not_a_traceback(tmp_path):
     (done,) = exercises.execute(path, timeout=120)
     check, input_error = done.cells[2], done.cells[3]
     html = "".join(o["data"].get("text/html", "") for o in check.outputs)
-    assert "先运行上面的格子" in html and "变量 x 还没有定义" in html
+    assert "先运行上面的格子" in html and "变量 x 还没有定义" in html and "检查拼写" in html
     # IPython shows no traceback for handled exceptions, not even a one-line one.
     assert not [o for o in check.outputs if o.output_type == "error"]
     assert "Traceback" not in nbformat.writes(done)

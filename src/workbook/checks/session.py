@@ -25,8 +25,9 @@ def _show_not_defined(name: str) -> None:
     from workbook.checks.engine import METADATA_KEY
 
     title = "先运行上面的格子 (run the cells above first)"
-    body = (f"变量 {name} 还没有定义：请先运行上面的格子（菜单 Run → Run All Above，或从头 Run All），再运行这一格。",
-            f"(name {name!r} is not defined yet: run the cells above first.)")
+    body = (f"变量 {name} 还没有定义：如果它是上面的格子定义的，请先运行上面的格子（菜单 Run → Run All Above，"
+            "或从头 Run All），再运行这一格；如果是你自己写的名字，检查拼写。",
+            f"(name {name!r} is not defined: run the cells above first, or check the spelling.)")
     text = f"[{title}]\n" + "\n".join(body)
     box = (
         '<div style="background:#fdecea;border-left:6px solid #d93025;padding:8px 12px;margin:4px 0;'
