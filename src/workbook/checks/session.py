@@ -43,11 +43,9 @@ def setup() -> None:
     Applies :func:`workbook.notebook.setup` (chart theme, bilingual input errors) and, in
     IPython, shows a ``NameError`` as a note: which variable is missing and that the cells
     above must run first.  The cell still counts as failed (grading reports ``error``).
-    Outside IPython only the teaching set-up runs.
-
-    Examples
-    --------
-    >>> setup()  # outside IPython: only the chart theme
+    Outside IPython only the teaching set-up runs.  (No doctest: it applies the chart theme
+    globally, which must not leak into other tests; ``tests/test_exercises.py`` runs it in a
+    kernel.)
     """
     from workbook.notebook import setup as notebook_setup
 
