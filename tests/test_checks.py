@@ -126,7 +126,11 @@ def test_workbook_input_error_in_a_check_shows_its_message():
 
 
 def test_strict_mode_raises_for_wrong_answers_only(monkeypatch, ab):
+    from workbook.checks import engine
+
     monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "1")
+    assert checks.check_number(25, 0.25).status == "failed"  # plain Python (doctests): never raises
+    monkeypatch.setattr(engine, "_in_ipython", lambda: True)  # a notebook kernel under nbval
     with pytest.raises(ExerciseCheckError, match="share = 25 不对"):
         checks.check_number(25, 0.25, name="share")
     with pytest.raises(ExerciseCheckError, match="could not run"):

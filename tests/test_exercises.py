@@ -475,3 +475,20 @@ def test_cells_run_out_of_order_get_a_note_not_a_traceback(tmp_path):
     res = check_results(done)
     assert res["status"].tolist() == ["error", "passed"]
     assert "变量 x 还没有定义" in res["message"].iloc[0]
+
+
+def test_strict_kernel_fails_a_wrong_solution_but_not_an_unanswered_task(tmp_path):
+    # Under `make test` (nbval, WORKBOOK_STRICT_CLAIMS=1) an instructor solution that stops passing
+    # its check must fail; an unanswered task must not (student notebooks Run All in any mode).
+    nb = new_notebook(cells=[
+        new_code_cell("from workbook import checks"),
+        new_code_cell("checks.check_number(3, 2, name='x')", metadata={"tags": ["check"]}),
+        new_code_cell("checks.check_number(None, 2, name='y')", metadata={"tags": ["check"]}),
+    ])
+    path = tmp_path / "strict.ipynb"
+    nbformat.write(nb, path)
+    (done,) = exercises.execute(path, timeout=120, strict=True)
+    (error,) = [o for o in done.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "ExerciseCheckError" and "x = 3 不对" in error.evalue
+    assert not [o for o in done.cells[2].outputs if o.output_type == "error"]
+    assert check_results(done)["status"].tolist() == ["failed", "not_answered"]

@@ -15,10 +15,11 @@ The result is also the programmatic outcome: ``result.status``,
 ``bool(result)``, and in an executed notebook the output's metadata
 ``workbook_check`` (read by :func:`workbook.exercises.check_results`).
 
-Under test (``WORKBOOK_STRICT_CLAIMS=1``, see :mod:`workbook.notebook`) a
-*wrong* answer or a check that cannot run raises :class:`ExerciseCheckError`,
-so the instructor versions fail CI when a solution stops passing its check; an
-unanswered task never raises, so student notebooks Run All to the end in any mode.
+Under test (``WORKBOOK_STRICT_CLAIMS=1``, see :mod:`workbook.notebook`) and in
+a notebook kernel (nbval), a *wrong* answer or a check that cannot run raises
+:class:`ExerciseCheckError`, so the instructor versions fail CI when a solution
+stops passing its check; an unanswered task never raises, so student notebooks
+Run All to the end in any mode.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import functools
 import html
 import inspect
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -186,18 +188,27 @@ class CheckResult:
         return {"text/plain": self.text(), "text/html": self.html()}, {METADATA_KEY: self.to_dict()}
 
 
+def _in_ipython() -> bool:
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
+
+
 def _strict() -> bool:
+    """Raise instead of returning: under test (``WORKBOOK_STRICT_CLAIMS=1``) in a notebook kernel (nbval).
+
+    Plain Python (doctests, unit tests, scripts) always gets the result object.
+    """
     from workbook.notebook import claims_are_strict
 
-    return claims_are_strict()
+    return claims_are_strict() and _in_ipython()
 
 
 def exercise_check(func: Callable[..., str]) -> Callable[..., CheckResult]:
     """Make a check body (returns a success text or raises) a trainee-safe check.
 
     The wrapped function returns a :class:`CheckResult` and raises only in
-    strict mode (``WORKBOOK_STRICT_CLAIMS=1``), and then only for a wrong answer
-    or a check that could not run.  The answer's name for the result is the
+    strict mode (``WORKBOOK_STRICT_CLAIMS=1`` in a notebook kernel), and then
+    only for a wrong answer or a check that could not run.  The answer's name for the result is the
     ``name`` argument (default taken from the function's signature).
 
     Examples
