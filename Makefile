@@ -32,7 +32,7 @@ $(BIN)/python:
 
 $(LAB_STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Set-up step 2/3: installing the workbook and its runtime dependencies into $(VENV)"
-	@echo "    (first time only: downloads about 150 MB from PyPI and takes a few minutes; pip lists each package)"
+	@echo "    (first time only: about 330 MB of packages from PyPI, a few minutes; pip lists each one as it goes)"
 	$(PIP) install --progress-bar on -e .
 	@touch $@
 
