@@ -14,6 +14,7 @@ LAB_STAMP  := $(VENV)/.stamp-lab
 TEST_STAMP := $(VENV)/.stamp-test
 DATA   := datasets/transactions.parquet
 # Notebooks checked by nbval: teaching notebooks and the instructor (solution) exercises.
+# --durations=30: the slowest tests are listed in every run (the CI budget is 20 min on 2 cores).
 NOTEBOOKS := notebooks exercises/solutions
 PYTEST_WORKERS ?= 2
 
@@ -69,7 +70,7 @@ lab: $(LAB_STAMP)
 
 test: $(TEST_STAMP)
 	@$(MAKE) --no-print-directory $(DATA)
-	WORKBOOK_STRICT_CLAIMS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --nbval-lax --doctest-modules src/workbook tests $(NOTEBOOKS)
+	WORKBOOK_STRICT_CLAIMS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=30 --nbval-lax --doctest-modules src/workbook tests $(NOTEBOOKS)
 
 clean-venv:
 	rm -rf $(VENV)
