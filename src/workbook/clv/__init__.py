@@ -7,6 +7,7 @@ One concept per module:
   a calibration/holdout split;
 * :mod:`workbook.clv.bgnbd` -- the BG/NBD purchase and dropout model;
 * :mod:`workbook.clv.gamma_gamma` -- the Gamma-Gamma spend model;
+* :mod:`workbook.clv.sbg` -- the sBG model of paid-membership renewals;
 * :mod:`workbook.clv.value` -- predictive CLV combining the two;
 * :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
 """
@@ -19,6 +20,7 @@ from workbook.clv.gamma_gamma import (
     GammaGammaModel,
     gamma_gamma_log_likelihood,
 )
+from workbook.clv.sbg import ShiftedBetaGeoModel, simulate_renewals, survival_counts_to_lifetimes
 from workbook.clv.historical import formula_clv, historical_clv, retention_improvement_table
 from workbook.clv.value import customer_lifetime_value
 
@@ -37,4 +39,7 @@ __all__ = [
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "retention_improvement_table",
+    "ShiftedBetaGeoModel",
+    "simulate_renewals",
+    "survival_counts_to_lifetimes",
 ]
