@@ -7,6 +7,7 @@ One concept per module:
   a calibration/holdout split;
 * :mod:`workbook.clv.bgnbd` -- the BG/NBD purchase and dropout model;
 * :mod:`workbook.clv.gamma_gamma` -- the Gamma-Gamma spend model;
+* :mod:`workbook.clv.pareto_nbd` -- the Pareto/NBD alternative to BG/NBD, and model comparison;
 * :mod:`workbook.clv.sbg` -- the sBG model of paid-membership renewals;
 * :mod:`workbook.clv.value` -- predictive CLV combining the two;
 * :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
@@ -20,26 +21,30 @@ from workbook.clv.gamma_gamma import (
     GammaGammaModel,
     gamma_gamma_log_likelihood,
 )
-from workbook.clv.sbg import ShiftedBetaGeoModel, simulate_renewals, survival_counts_to_lifetimes
 from workbook.clv.historical import formula_clv, historical_clv, retention_improvement_table
+from workbook.clv.pareto_nbd import ParetoNBDModel, compare_models, pareto_nbd_log_likelihood
+from workbook.clv.sbg import ShiftedBetaGeoModel, simulate_renewals, survival_counts_to_lifetimes
 from workbook.clv.value import customer_lifetime_value
 
 __all__ = [
     "BetaGeoModel",
     "FrequencySpendCorrelationWarning",
     "GammaGammaModel",
+    "ParetoNBDModel",
+    "ShiftedBetaGeoModel",
     "bgnbd_log_likelihood",
     "bgnbd_summary",
     "calibration_holdout_split",
     "calibration_vs_holdout",
+    "compare_models",
     "customer_lifetime_value",
     "formula_clv",
     "gamma_gamma_log_likelihood",
     "historical_clv",
     "load_cdnow_summary",
     "load_cdnow_transactions",
+    "pareto_nbd_log_likelihood",
     "retention_improvement_table",
-    "ShiftedBetaGeoModel",
     "simulate_renewals",
     "survival_counts_to_lifetimes",
 ]
