@@ -8,6 +8,7 @@ One concept per module:
 * :mod:`workbook.clv.bgnbd` -- the BG/NBD purchase and dropout model;
 * :mod:`workbook.clv.gamma_gamma` -- the Gamma-Gamma spend model;
 * :mod:`workbook.clv.pareto_nbd` -- the Pareto/NBD alternative to BG/NBD, and model comparison;
+* :mod:`workbook.clv.purchase_counts` -- the distribution of purchases P(X(t) = n);
 * :mod:`workbook.clv.sbg` -- the sBG model of paid-membership renewals;
 * :mod:`workbook.clv.value` -- predictive CLV combining the two;
 * :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
@@ -23,6 +24,11 @@ from workbook.clv.gamma_gamma import (
 )
 from workbook.clv.historical import formula_clv, historical_clv, retention_improvement_table
 from workbook.clv.pareto_nbd import ParetoNBDModel, compare_models, pareto_nbd_log_likelihood
+from workbook.clv.purchase_counts import (
+    probability_of_n_purchases,
+    purchase_count_forecast,
+    purchase_count_probabilities,
+)
 from workbook.clv.sbg import ShiftedBetaGeoModel, simulate_renewals, survival_counts_to_lifetimes
 from workbook.clv.value import customer_lifetime_value
 
@@ -44,6 +50,9 @@ __all__ = [
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "pareto_nbd_log_likelihood",
+    "probability_of_n_purchases",
+    "purchase_count_forecast",
+    "purchase_count_probabilities",
     "retention_improvement_table",
     "simulate_renewals",
     "survival_counts_to_lifetimes",
