@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices
 from workbook.io.convert import (CHANNEL, GENDER, GENDER_UNKNOWN, TIER, as_text, convert_bool,
                                  convert_choice, convert_datetime, convert_float, convert_id)
 from workbook.io.mapping import KNOWN_ALIASES, TABLES, read_mapping, suggest_mapping
@@ -21,8 +20,9 @@ from workbook.io.read import column_letter, header_hint, read_raw
 from workbook.io.report import (PERSONAL_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, Problems, add_problem, display_values, error_message,
                                 finish_report, note, report_summary)
-from workbook.validation import format_rows
-from workbook.io.validate import LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now, schema_problems
+from workbook.validation import check_in_choices, format_rows
+from workbook.io.validate import (LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now,
+                                  schema_problems)
 
 #: Transactions before this are reported as implausible (``implausible_date``).
 EARLIEST_TRANSACTION = pd.Timestamp("2000-01-01")
