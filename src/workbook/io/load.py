@@ -516,6 +516,7 @@ def load_store_traffic(
     sheet_name: str | int | None = None,
     header_row: int | None = None,
     return_report: bool = False,
+    dayfirst: bool | None = None,
 ):
     """Load a door-counter (客流计数器) export: visitors per store and day.
 
@@ -534,7 +535,7 @@ def load_store_traffic(
     mapping : dict or path to YAML, optional
         ``{your column: canonical name}`` for ``store_id``, ``date``,
         ``visitors``, or a sectioned mapping with a ``store_traffic:`` section.
-    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report
+    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report, dayfirst
         As in :func:`load_transactions`.
 
     Returns
@@ -565,5 +566,5 @@ def load_store_traffic(
     return _load("store_traffic", path, mapping, date_format=date_format, timezone=None,
                  errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
                  header_row=header_row, members=None, return_report=return_report,
-                 keep_extra=False)
+                 keep_extra=False, dayfirst=dayfirst)
 
