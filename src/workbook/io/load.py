@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices
 from workbook.io.convert import (CHANNEL, GENDER, GENDER_UNKNOWN, TIER, as_text, convert_bool,
                                  convert_choice, convert_datetime, convert_float, convert_id)
 from workbook.io.mapping import KNOWN_ALIASES, TABLES, read_mapping, suggest_mapping
@@ -21,8 +20,9 @@ from workbook.io.read import column_letter, header_hint, read_raw
 from workbook.io.report import (PERSONAL_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, Problems, add_problem, display_values, error_message,
                                 finish_report, note, report_summary)
-from workbook.validation import format_rows
-from workbook.io.validate import LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now, schema_problems
+from workbook.validation import check_in_choices, format_rows
+from workbook.io.validate import (LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now,
+                                  schema_problems)
 
 #: Transactions before this are reported as implausible (``implausible_date``).
 EARLIEST_TRANSACTION = pd.Timestamp("2000-01-01")
@@ -516,6 +516,7 @@ def load_store_traffic(
     sheet_name: str | int | None = None,
     header_row: int | None = None,
     return_report: bool = False,
+    dayfirst: bool | None = None,
 ):
     """Load a door-counter (客流计数器) export: visitors per store and day.
 
@@ -534,7 +535,7 @@ def load_store_traffic(
     mapping : dict or path to YAML, optional
         ``{your column: canonical name}`` for ``store_id``, ``date``,
         ``visitors``, or a sectioned mapping with a ``store_traffic:`` section.
-    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report
+    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report, dayfirst
         As in :func:`load_transactions`.
 
     Returns
@@ -565,5 +566,5 @@ def load_store_traffic(
     return _load("store_traffic", path, mapping, date_format=date_format, timezone=None,
                  errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
                  header_row=header_row, members=None, return_report=return_report,
-                 keep_extra=False)
+                 keep_extra=False, dayfirst=dayfirst)
 
