@@ -26,8 +26,8 @@ from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
     format_rows,
@@ -35,6 +35,7 @@ from workbook.validation import (
     require_dataframe,
     require_datetime,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -200,9 +201,7 @@ def activity_durations(
     a                     20   True
     b                     31  False
     """
-    if isinstance(inactivity_days, bool) or not isinstance(inactivity_days, (int, np.integer)) \
-            or inactivity_days <= 0:
-        raise WorkbookInputError(f"inactivity_days must be a positive whole number, got {inactivity_days!r}.")
+    require_whole(inactivity_days, "inactivity_days")
     s = member_summary(
         transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
         amount_col=amount_col, return_col=return_col,

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.points import points_ledger  # re-exported: notebooks call tiers.points_ledger
 from workbook.transactions import purchases
@@ -528,11 +529,12 @@ def _check_tiers(tiers: object, policy: TierPolicy | None = None) -> pd.DataFram
     return tiers
 
 
+@renamed_arguments(positional=("analysis_date",), review_date="analysis_date")
 def tier_summary(
     tiers: pd.DataFrame,
     policy: TierPolicy | None = None,
-    review_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     all_reviews: bool = False,
 ) -> pd.DataFrame:
     """Members and trailing spend per tier at a review date.
@@ -543,8 +545,9 @@ def tier_summary(
         Output of :func:`assign_tiers`.
     policy : TierPolicy, optional
         The policy used (default: :meth:`TierPolicy.default`), for names and labels.
-    review_date : date-like, optional
-        Which review (default the last one).
+    analysis_date : date-like, optional
+        The review date to summarise (default the last one); formerly
+        ``review_date``.
     all_reviews : bool, default False
         One block of rows per review date instead.
 
@@ -575,13 +578,13 @@ def tier_summary(
     tiers = _check_tiers(tiers, policy)
     t = tiers
     if not all_reviews:
-        if review_date is None:
+        if analysis_date is None:
             r = t["review_date"].max()
         else:
-            r = pd.Timestamp(review_date)
+            r = pd.Timestamp(analysis_date)
             if not (t["review_date"] == r).any():
                 raise WorkbookInputError(
-                    f"review_date {r.date()} is not one of the review dates "
+                    f"analysis_date {r.date()} is not one of the review dates "
                     f"{sorted(t['review_date'].dt.date.astype(str).unique())}."
                 )
         t = t.loc[t["review_date"] == r]
@@ -843,7 +846,7 @@ def break_even(
     margin_rate: float,
     *,
     cost_col: str = "total_cost",
-    spend_col: str = "spend",
+    amount_col: str = "spend",
 ) -> pd.DataFrame:
     """Incremental spend needed to pay for the benefits: ``cost / margin_rate``.
 
@@ -853,7 +856,7 @@ def break_even(
         A cost table, e.g. from :func:`benefit_cost`.  Not modified.
     margin_rate : float
         Gross margin rate in (0, 1] earned on incremental spend (after benefits).
-    cost_col, spend_col : str
+    cost_col, amount_col : str
         Columns holding the cost and the current spend (CNY).
 
     Returns
@@ -870,9 +873,9 @@ def break_even(
     0  10000.0       600.0                        1500.0                   15.0
     """
     require_dataframe(cost, "cost")
-    require_columns(cost, [cost_col, spend_col], "cost")
+    require_columns(cost, [cost_col, amount_col], "cost")
     require_numeric(cost, cost_col, "cost")
-    require_numeric(cost, spend_col, "cost")
+    require_numeric(cost, amount_col, "cost")
     try:
         margin_rate = float(margin_rate)
     except (TypeError, ValueError) as exc:
@@ -883,7 +886,7 @@ def break_even(
         )
     out = cost.copy()
     out["break_even_incremental_spend"] = out[cost_col] / margin_rate
-    spend = out[spend_col].where(out[spend_col] > 0)
+    spend = out[amount_col].where(out[amount_col] > 0)
     out["break_even_uplift_pct"] = 100 * out["break_even_incremental_spend"] / spend
     return out
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
 from workbook.clv._checks import check_time_unit
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.transactions import purchases
 from workbook.validation import resolve_analysis_date
