@@ -33,6 +33,7 @@ import pandas as pd
 from workbook.aggregate import member_summary
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY
 from workbook.validation import (
     format_rows,
     require_choice,
@@ -284,7 +285,7 @@ def stages_from_summary(
 
     rec = scatter(summary["recency_days"].to_numpy(dtype="float64"), np.nan)
     ten = scatter(summary["tenure_days"].to_numpy(dtype="float64"), np.nan)
-    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // pd.Timedelta(days=1)
+    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // DAY
     gap = scatter(gap_td.to_numpy(dtype="float64", na_value=np.nan), np.nan)
     n_all = scatter(summary["n_purchases"].to_numpy(dtype="float64"), 0.0).astype("int64")
     n_win = scatter(summary["n_purchases_window"].to_numpy(dtype="float64"), 0.0).astype("int64")

@@ -124,13 +124,9 @@ class BetaGeoModel(MaximumLikelihoodModel):
     ----------
     params_ : pandas.Series
         Estimates of ``r``, ``alpha`` (in ``time_unit``), ``a`` and ``b``.
-    standard_errors_ : pandas.Series
-        Asymptotic standard errors from the inverse Hessian of the log-likelihood
-        (delta method from the log scale); NaN if the Hessian is not invertible.
-    log_likelihood_ : float
-        Maximised total log-likelihood.
-    n_members_ : int
-        Number of members used in the fit.
+    standard_errors_, log_likelihood_, n_members_
+        As in :class:`workbook.clv.base.MaximumLikelihoodModel` (``summary()``
+        tabulates estimates, standard errors and 95% intervals).
 
     Examples
     --------
