@@ -58,6 +58,7 @@ from workbook.validation import (
     require_dataframe,
     require_datetime,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -81,11 +82,6 @@ TIER_LABELS_ZH = ("普通会员", "银卡", "金卡", "白金卡")
 
 _BASES = ("annual_spend", "points")
 _COST_COLUMNS = ["discount_cost", "points_cost", "gift_cost", "total_cost"]
-
-
-def _is_whole(value: object, minimum: int) -> bool:
-    """True for an integer (not a bool) of at least ``minimum``."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= minimum
 
 
 def _as_tuple(values: object, field: str) -> tuple:
@@ -208,16 +204,8 @@ class TierPolicy:
             raise WorkbookInputError(f"TierPolicy.point_value_yuan must be >= 0, got {self.point_value_yuan}.")
         if not 0 <= self.redemption_rate <= 1:
             raise WorkbookInputError(f"TierPolicy.redemption_rate must be in [0, 1], got {self.redemption_rate}.")
-        if not _is_whole(self.qualification_months, 1):
-            raise WorkbookInputError(
-                "TierPolicy.qualification_months must be a positive whole number, "
-                f"got {self.qualification_months!r}."
-            )
-        m = self.max_demotion_steps
-        if m is not None and not _is_whole(m, 0):
-            raise WorkbookInputError(
-                f"TierPolicy.max_demotion_steps must be None or a whole number >= 0, got {m!r}."
-            )
+        require_whole(self.qualification_months, "TierPolicy.qualification_months")
+        require_whole(self.max_demotion_steps, "TierPolicy.max_demotion_steps", minimum=0, allow_none=True)
 
     @classmethod
     def default(cls) -> TierPolicy:
@@ -961,8 +949,7 @@ def simulate_policy(
     4     total        1  1300.0       64.68                        129.36
     """
     policy = _check_policy(policy if policy is not None else TierPolicy.default())
-    if not _is_whole(evaluation_months, 1):
-        raise WorkbookInputError(f"evaluation_months must be a positive whole number, got {evaluation_months!r}.")
+    require_whole(evaluation_months, "evaluation_months")
     uplift = np.zeros(policy.n_tiers)
     for name, u in (uplift_by_tier or {}).items():
         if name not in policy.names:
