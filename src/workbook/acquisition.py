@@ -259,7 +259,7 @@ def _between(df: pd.DataFrame, col: str, start: object | None, end: object | Non
 
 
 # --------------------------------------------------------------------------- funnel
-@renamed_arguments(legacy_call=_members_first)
+@renamed_arguments(legacy_call=_members_first, legacy_hint="pass (transactions, members, ...)")
 def acquisition_funnel(
     transactions: pd.DataFrame,
     members: pd.DataFrame,
@@ -394,7 +394,7 @@ def acquisition_funnel(
 
 
 # --------------------------------------------------------------------------- first purchase
-@renamed_arguments(legacy_call=_members_first)
+@renamed_arguments(legacy_call=_members_first, legacy_hint="pass (transactions, members, ...)")
 def first_purchase_durations(
     transactions: pd.DataFrame,
     members: pd.DataFrame,
@@ -535,7 +535,7 @@ def first_purchase_conversion(
 
 
 # --------------------------------------------------------------------------- channel quality and cost
-@renamed_arguments(legacy_call=_members_first)
+@renamed_arguments(legacy_call=_members_first, legacy_hint="pass (transactions, members, ...)")
 def channel_quality(
     transactions: pd.DataFrame,
     members: pd.DataFrame,

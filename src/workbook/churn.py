@@ -228,7 +228,11 @@ def _member_attributes(
     return out
 
 
-@renamed_arguments(legacy_call=_date_first("analysis_date", ("members",)), cutoff="analysis_date")
+@renamed_arguments(
+    legacy_call=_date_first("analysis_date", ("members",)),
+    legacy_hint="pass churn_features(transactions, members, analysis_date=...)",
+    cutoff="analysis_date",
+)
 def churn_features(
     transactions: pd.DataFrame,
     members: pd.DataFrame | None = None,
@@ -382,7 +386,11 @@ class ChurnSplit(NamedTuple):
     y_test: pd.Series
 
 
-@renamed_arguments(legacy_call=_date_first("analysis_dates", ("horizon_days", "members")), cutoffs="analysis_dates")
+@renamed_arguments(
+    legacy_call=_date_first("analysis_dates", ("horizon_days", "members")),
+    legacy_hint="pass time_split(transactions, members, analysis_dates=(train, test), horizon_days=...)",
+    cutoffs="analysis_dates",
+)
 def time_split(
     transactions: pd.DataFrame,
     members: pd.DataFrame | None = None,

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
-from workbook.clv._checks import check_summary_time_unit, check_time_unit, rfm_arrays
 from workbook.clv._mle import fit_log_params
+from workbook.clv._validation import require_summary_time_unit, require_time_unit, rfm_arrays
 from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 
@@ -180,8 +180,8 @@ class BetaGeoModel(MaximumLikelihoodModel):
             If the optimiser does not converge or the estimates run off to a boundary
             (e.g. no member seems to drop out, so ``a`` and ``b`` grow without limit).
         """
-        check_time_unit(self.time_unit)
-        check_summary_time_unit(summary, self.time_unit)
+        require_time_unit(self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         if not (x > 0).any():
             raise WorkbookInputError(
@@ -248,7 +248,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         Series
             Named ``probability_alive``, indexed like ``summary``.
         """
-        check_summary_time_unit(summary, self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         p = expit(-self._log_odds_dropped(x, t_x, T))
         return pd.Series(p, index=summary.index, name="probability_alive")
@@ -288,7 +288,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         >>> round(float(m.expected_purchases(39, one).iloc[0]), 3)
         1.226
         """
-        check_summary_time_unit(summary, self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         values = self.conditional_expected_purchases(np.asarray(t, dtype="float64"), x, t_x, T)
         return pd.Series(values, index=summary.index, name="expected_purchases")
@@ -449,7 +449,7 @@ def calibration_vs_holdout(
         require_numeric(split, col, "split")
     if max_frequency < 1:
         raise WorkbookInputError(f"max_frequency must be at least 1, got {max_frequency}.")
-    check_summary_time_unit(split, model.time_unit, "split")
+    require_summary_time_unit(split, model.time_unit, "split")
     x, t_x, T = rfm_arrays(split, frequency_col, recency_col, T_col, "split")
     duration = split[duration_col].to_numpy(dtype="float64")
     predicted = model.conditional_expected_purchases(duration, x, t_x, T)

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from workbook.clv._checks import require_nonnegative
 from workbook.clv._mle import fit_log_params
+from workbook.clv._validation import require_nonnegative
 from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 from workbook.validation import format_rows, require_columns, require_dataframe, require_numeric

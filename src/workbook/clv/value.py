@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.clv._checks import TIME_UNIT_DAYS, check_summary_time_unit, rfm_arrays
+from workbook.clv._validation import TIME_UNIT_DAYS, require_summary_time_unit, rfm_arrays
 from workbook.clv.bgnbd import BetaGeoModel
 from workbook.clv.gamma_gamma import GammaGammaModel
 from workbook.errors import WorkbookInputError
@@ -95,7 +95,7 @@ def customer_lifetime_value(
         raise WorkbookInputError(
             f"margin_rate must lie in [0, 1] (e.g. 0.35 for 35%), got {margin_rate!r}."
         )
-    check_summary_time_unit(summary, bgnbd.time_unit)
+    require_summary_time_unit(summary, bgnbd.time_unit)
     x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
     spend = gamma_gamma.expected_average_spend(
         summary, frequency_col=frequency_col, amount_col=amount_col

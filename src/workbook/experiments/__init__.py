@@ -24,11 +24,7 @@ from workbook.experiments.power import (
     sample_size_means,
     sample_size_proportions,
 )
-from workbook.experiments.simulation import (
-    false_positive_rate,
-    simulate_campaign,
-    simulate_peeking,
-)
+from workbook.experiments.simulation import false_positive_rate, simulate_campaign, simulate_peeking
 from workbook.experiments.tests import (
     MeanTestResult,
     ProportionTestResult,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import frame_with, numeric_values
+from workbook.experiments._validation import frame_with, numeric_values
 from workbook.validation import require_no_missing
 
 

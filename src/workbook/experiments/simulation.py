@@ -21,7 +21,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import check_positive, check_probability
+from workbook.experiments._validation import require_positive, require_probability
 from workbook.experiments.assignment import assign_arms
 from workbook.validation import require_columns, require_dataframe
 
@@ -152,8 +152,8 @@ def simulate_campaign(
     segments = frame[segment_col] if has_segment else None
     base = _per_member(baseline_rate, segments, "baseline_rate")
     lift = _per_member(true_lift, segments, "true_lift")
-    spend_mean = check_positive(spend_mean, "spend_mean")
-    spend_sd = check_positive(spend_sd, "spend_sd")
+    spend_mean = require_positive(spend_mean, "spend_mean")
+    spend_sd = require_positive(spend_sd, "spend_sd")
     r = float(pre_period_correlation)
     if not 0.0 <= r <= 1.0:
         raise WorkbookInputError(
@@ -247,13 +247,13 @@ def simulate_peeking(
     True
     """
     rng = np.random.default_rng(random_state)
-    p_c = check_probability(baseline_rate, "baseline_rate")
+    p_c = require_probability(baseline_rate, "baseline_rate")
     p_t = p_c + float(true_lift)
     if not 0 <= p_t <= 1:
         raise WorkbookInputError(
             f"baseline_rate + true_lift = {p_t:.4g} is not a probability."
         )
-    alpha = check_probability(alpha, "alpha")
+    alpha = require_probability(alpha, "alpha")
     looks, n_per_arm, n_sims = int(looks), int(n_per_arm), int(n_sims)
     if looks < 1 or n_sims < 1:
         raise WorkbookInputError(f"looks={looks} and n_sims={n_sims} must be at least 1.")

@@ -32,14 +32,14 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import (
+from workbook.experiments._validation import (
     binary_outcome,
-    check_alternative,
-    check_probability,
-    check_two_arms,
     frame_with,
     min_size,
     numeric_values,
+    require_alternative,
+    require_probability,
+    require_two_arms,
 )
 from workbook.experiments.cuped import cuped_values
 
@@ -323,13 +323,13 @@ def proportion_test(
     (2.306, 0.0211)
     """
     frame = frame_with(df, [group_col, outcome_col])
-    check_alternative(alternative)
-    alpha = check_probability(alpha, "alpha")
+    require_alternative(alternative)
+    alpha = require_probability(alpha, "alpha")
     if method not in PROPORTION_METHODS:
         raise WorkbookInputError(
             f"method={method!r} is not valid; choose one of {list(PROPORTION_METHODS)}."
         )
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = binary_outcome(frame, outcome_col)
     n_c, n_t = int(is_c.sum()), int(is_t.sum())
     for arm, n in ((control, n_c), (treatment, n_t)):
@@ -420,9 +420,9 @@ def mean_test(
     """
     cols = [group_col, outcome_col] + ([covariate] if covariate is not None else [])
     frame = frame_with(df, cols)
-    check_alternative(alternative)
-    alpha = check_probability(alpha, "alpha")
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    require_alternative(alternative)
+    alpha = require_probability(alpha, "alpha")
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = numeric_values(frame, outcome_col)
     n_c, n_t = int(is_c.sum()), int(is_t.sum())
     for arm, n in ((control, n_c), (treatment, n_t)):

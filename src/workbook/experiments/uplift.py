@@ -14,14 +14,14 @@ from statsmodels.stats.multitest import multipletests
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import (
+from workbook.experiments._validation import (
     binary_outcome,
-    check_positive,
-    check_probability,
-    check_two_arms,
     frame_with,
     min_size,
     numeric_values,
+    require_positive,
+    require_probability,
+    require_two_arms,
 )
 from workbook.experiments.tests import PROPORTION_METHODS, mean_test, proportion_stats
 from workbook.validation import require_no_missing
@@ -85,13 +85,13 @@ def uplift_by_segment(
     All             0.175           0.325    0.15
     """
     frame = frame_with(df, [segment_col, group_col, outcome_col])
-    alpha = check_probability(alpha, "alpha")
+    alpha = require_probability(alpha, "alpha")
     if method not in PROPORTION_METHODS:
         raise WorkbookInputError(
             f"method={method!r} is not valid; choose one of {list(PROPORTION_METHODS)}."
         )
     require_no_missing(frame, segment_col)
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = binary_outcome(frame, outcome_col)
     seg = frame[segment_col].to_numpy()
     arm = np.where(is_t, "t", "c")
@@ -203,10 +203,10 @@ def campaign_roi(
     coupon_cost = float(coupon_cost)
     if not np.isfinite(coupon_cost) or coupon_cost < 0:
         raise WorkbookInputError(f"coupon_cost={coupon_cost!r} must be a non-negative amount in CNY.")
-    margin_rate = check_positive(margin_rate, "margin_rate")
+    margin_rate = require_positive(margin_rate, "margin_rate")
     if margin_rate > 1:
         raise WorkbookInputError(f"margin_rate={margin_rate!r} must be a share in (0, 1], e.g. 0.4 for 40%.")
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = binary_outcome(frame, outcome_col)
     redeemed = binary_outcome(frame, redeemed_col) if redeemed_col else y
     numeric_values(frame, amount_col)
