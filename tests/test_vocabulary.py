@@ -229,3 +229,29 @@ def test_old_argument_orders_still_work_with_a_future_warning():
     with pytest.warns(FutureWarning):
         old = time_split(tx, ("2024-01-02", "2024-01-06"), 4)
     pd.testing.assert_series_equal(old.y_test, split.y_test)
+
+
+def test_transaction_column_defaults_come_from_the_contract():
+    """Every function reading transactions names their columns as :class:`TransactionColumns` does.
+
+    ``None`` is allowed: it switches an optional column off (e.g. ``discount_col`` of
+    ``tiers.benefit_cost``).
+    """
+    import dataclasses
+
+    from workbook.transactions import TransactionColumns
+
+    defaults = {f.name: f.default for f in dataclasses.fields(TransactionColumns)}
+    off = []
+    for module_name in _public_modules():
+        for qualname, func in public_callables(module_name):
+            try:
+                params = inspect.signature(func).parameters
+            except (TypeError, ValueError):
+                continue
+            if "transactions" not in params:
+                continue
+            for name, p in params.items():
+                if name in defaults and p.default not in (inspect.Parameter.empty, None, defaults[name]):
+                    off.append(f"{qualname}: {name}={p.default!r}, contract {defaults[name]!r}")
+    assert not off, "\n".join(off)

@@ -95,7 +95,10 @@ class TransactionColumns:
 
 
 def return_flags(
-    transactions: pd.DataFrame, *, amount_col: str = "amount", return_col: str | None = "is_return"
+    transactions: pd.DataFrame,
+    *,
+    amount_col: str = TransactionColumns.amount_col,
+    return_col: str | None = TransactionColumns.return_col,
 ) -> np.ndarray:
     """The return rule: the ``return_col`` flag when the data has it, else a negative amount.
 
@@ -124,14 +127,17 @@ def signed_amounts(amount: pd.Series | np.ndarray, is_return: np.ndarray) -> np.
     return np.where(is_return, -np.abs(values), values)
 
 
+_COLUMNS = TransactionColumns()
+
+
 def purchases(
     transactions: pd.DataFrame,
     *,
     analysis_date: object | None = None,
-    member_col: str = "member_id",
-    time_col: str = "timestamp",
-    amount_col: str | None = "amount",
-    return_col: str | None = "is_return",
+    member_col: str = _COLUMNS.member_col,
+    time_col: str = _COLUMNS.time_col,
+    amount_col: str | None = _COLUMNS.amount_col,
+    return_col: str | None = _COLUMNS.return_col,
     include_returns: bool = False,
     include_walk_ins: bool = False,
     columns: Sequence[str] = (),
