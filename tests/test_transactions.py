@@ -74,3 +74,15 @@ def test_shared_constants():
     delta = pd.Series([DAY * 1.5, DAY * 0.99, -DAY * 0.5])
     assert whole_days(delta).tolist() == [1, 0, -1]
     assert whole_days(delta).dtype == np.int64
+
+
+def test_optional_id_normalisation_for_frames_not_loaded_by_io(tx):
+    raw = tx.assign(member_id=[" a", "ａ", "散客", "b", "a", "b"])
+    rows, _ = purchases(raw, analysis_date="2024-01-31", include_returns=True, normalise_ids=True)
+    # blanks and full-width letters repaired, the walk-in placeholder is a walk-in
+    assert rows["member_id"].tolist() == ["a", "a", "b", "a"]
+    as_given, _ = purchases(raw, analysis_date="2024-01-31", include_returns=True)
+    assert as_given["member_id"].tolist() == [" a", "ａ", "散客", "b", "a"]
+    with pytest.raises(WorkbookInputError, match="row 0 ") as excinfo:
+        purchases(raw.assign(member_id=["1.5e+10"] + ["b"] * 5), normalise_ids=True)
+    assert "1.5e+10" not in excinfo.value.bilingual()  # no raw id in the message
