@@ -158,13 +158,13 @@ def check_best_model(
     comparison: object = None,
     kinds: Sequence[str] = ("logistic", "hgb"),
     metric: str = "roc_auc",
-    seed: int = 0,
+    random_state: int = 0,
     name: str = "best_model",
 ) -> str:
     """Check which :class:`workbook.churn.ChurnModel` kind scores best on the test set.
 
-    Each kind is fitted on ``split.X_train, split.y_train`` with ``seed`` and
-    evaluated on the test set.  ``comparison`` is the trainee's table of the
+    Each kind is fitted on ``split.X_train, split.y_train`` with ``random_state``
+    (the notebook's ``SEED``) and evaluated on the test set.  ``comparison`` is the trainee's table of the
     models' test metrics (one row per kind, indexed by kind, as
     ``pd.concat`` of ``ChurnModel.evaluate`` gives); its ``metric`` column is
     checked too, so typing a model name alone does not pass.
@@ -196,7 +196,7 @@ def check_best_model(
         )
     scores = {}
     for k in kinds:
-        model = ChurnModel(k, seed=seed).fit(split.X_train, split.y_train)
+        model = ChurnModel(k, seed=random_state).fit(split.X_train, split.y_train)
         scores[k] = float(model.evaluate(split.X_test, split.y_test)[metric].iloc[0])
     index = comparison.index.astype(str)
     for k in kinds:
