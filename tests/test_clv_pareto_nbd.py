@@ -125,6 +125,21 @@ def test_standard_errors_and_summary(fitted):
     assert rel["beta"] > rel["alpha"]
 
 
+def test_standard_errors_match_an_independent_hessian(fitted, cdnow):
+    x, t_x, T = (cdnow[c].to_numpy() for c in ("frequency", "recency", "T"))
+    theta = np.log(fitted.params_.to_numpy())
+
+    def nll(q):
+        return -pareto_nbd_log_likelihood(np.exp(q), x, t_x, T).sum()
+
+    h, E = 1e-3, np.eye(4) * 1e-3
+    hess = np.array([[
+        (nll(theta + E[i] + E[j]) - nll(theta + E[i] - E[j]) - nll(theta - E[i] + E[j])
+         + nll(theta - E[i] - E[j])) / (4 * h * h) for j in range(4)] for i in range(4)])
+    se = np.exp(theta) * np.sqrt(np.diag(np.linalg.inv(hess)))
+    np.testing.assert_allclose(fitted.standard_errors_, se, rtol=2e-3)
+
+
 # ---------------------------------------------------------------- numerical stability
 EXTREME = [
     # (r, alpha, s, beta), x, t_x, T: scipy.special.hyp2f1 returns NaN in the last four.

@@ -26,12 +26,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
-from sklearn.base import BaseEstimator
 
-from workbook.clv._checks import check_summary_time_unit, check_time_unit, rfm_arrays
 from workbook.clv._mle import fit_log_params
+from workbook.clv._validation import require_summary_time_unit, require_time_unit, rfm_arrays
+from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
-from workbook.validation import require_fitted
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
 
@@ -194,7 +193,7 @@ def _unique_rows(x, t_x, T):
     return unique[:, 0], unique[:, 1], unique[:, 2], counts.astype("float64")
 
 
-class ParetoNBDModel(BaseEstimator):
+class ParetoNBDModel(MaximumLikelihoodModel):
     """Pareto/NBD model of repeat purchases and dropout, fitted by maximum likelihood.
 
     Parameters
@@ -208,13 +207,9 @@ class ParetoNBDModel(BaseEstimator):
     params_ : pandas.Series
         Estimates of ``r``, ``alpha`` (in ``time_unit``), ``s`` and ``beta`` (in
         ``time_unit``).
-    standard_errors_ : pandas.Series
-        Asymptotic standard errors from the inverse Hessian of the log-likelihood
-        (delta method from the log scale); NaN if the Hessian is not invertible.
-    log_likelihood_ : float
-        Maximised total log-likelihood.
-    n_members_ : int
-        Number of members used in the fit.
+    standard_errors_, log_likelihood_, n_members_
+        As in :class:`workbook.clv.base.MaximumLikelihoodModel` (``summary()``
+        tabulates estimates, standard errors and 95% intervals).
 
     Examples
     --------
@@ -229,6 +224,9 @@ class ParetoNBDModel(BaseEstimator):
     >>> bool((model.probability_alive(summary) <= 1).all())
     True
     """
+
+    param_names = PARAM_NAMES
+    example_params = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
     def __init__(self, time_unit: str = "W") -> None:
         self.time_unit = time_unit
@@ -265,8 +263,8 @@ class ParetoNBDModel(BaseEstimator):
             If the optimiser does not converge or the estimates run off to a boundary
             (e.g. nobody seems to drop out, so ``s`` and ``beta`` cannot be told apart).
         """
-        check_time_unit(self.time_unit)
-        check_summary_time_unit(summary, self.time_unit)
+        require_time_unit(self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         if not (x > 0).any():
             raise WorkbookInputError(
@@ -316,50 +314,29 @@ class ParetoNBDModel(BaseEstimator):
             "(typically no visible dropout, so s and beta grow without limit). Use a longer "
             "calibration period or more members, or compare with BetaGeoModel.",
         )
-        self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
-        self.log_likelihood_ = -best.fun * n
-        self.n_members_ = n
-        self.standard_errors_ = self._standard_errors(best.x, lambda p: value(p) * n)
+        self._store_fit(best, n, objective)
+        # The base differentiates the gradient, here itself a finite difference: 5% off
+        # on CDNOW.  Second differences of the log-likelihood are accurate to 1e-4.
+        self.standard_errors_ = pd.Series(
+            self._log_scale_standard_errors(best.x, lambda p: value(p) * n),
+            index=list(PARAM_NAMES), name="standard_error",
+        )
         return self
 
     @staticmethod
-    def _standard_errors(log_params: np.ndarray, negative_log_likelihood) -> pd.Series:
-        """Delta-method standard errors from a numerical Hessian of the total log-likelihood."""
+    def _log_scale_standard_errors(log_params: np.ndarray, negative_log_likelihood) -> np.ndarray:
+        """Delta-method standard errors from the numerical Hessian (second differences)."""
         from statsmodels.tools.numdiff import approx_hess3
 
         hess = approx_hess3(log_params, negative_log_likelihood)
         try:
             cov_log = np.linalg.inv(hess)
-            with np.errstate(invalid="ignore"):
-                se = np.exp(log_params) * np.sqrt(np.diag(cov_log))
         except np.linalg.LinAlgError:
-            se = np.full(len(log_params), np.nan)
-        return pd.Series(se, index=list(PARAM_NAMES), name="standard_error")
-
-    def summary(self) -> pd.DataFrame:
-        """Table of estimates, standard errors and 95% confidence limits (normal approximation).
-
-        Returns
-        -------
-        DataFrame
-            Index ``r, alpha, s, beta``; columns ``estimate``, ``standard_error``,
-            ``ci_lower``, ``ci_upper``.
-        """
-        require_fitted(self, "params_")
-        out = pd.concat([self.params_, self.standard_errors_], axis=1)
-        out["ci_lower"] = out["estimate"] - 1.96 * out["standard_error"]
-        out["ci_upper"] = out["estimate"] + 1.96 * out["standard_error"]
-        return out
+            return np.full(len(log_params), np.nan)
+        with np.errstate(invalid="ignore"):
+            return np.exp(log_params) * np.sqrt(np.diag(cov_log))
 
     # -------------------------------------------------------------- predictions
-    def _params(self) -> tuple[float, float, float, float]:
-        require_fitted(
-            self, "params_",
-            hint=", or set params_ to known values, e.g. pd.Series({'r': 0.553, "
-            "'alpha': 10.578, 's': 0.606, 'beta': 11.669})",
-        )
-        return tuple(float(self.params_[k]) for k in PARAM_NAMES)  # type: ignore[return-value]
-
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             _, L_alive, L_dead = _log_branches(self._params(), x, t_x, T)
@@ -392,7 +369,7 @@ class ParetoNBDModel(BaseEstimator):
         >>> m.probability_alive(one).round(3).tolist()
         [0.869, 0.295]
         """
-        check_summary_time_unit(summary, self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         return pd.Series(self._probability_alive(x, t_x, T), index=summary.index,
                          name="probability_alive")
@@ -440,7 +417,7 @@ class ParetoNBDModel(BaseEstimator):
         >>> round(float(m.expected_purchases(39, one).iloc[0]), 3)
         1.455
         """
-        check_summary_time_unit(summary, self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         values = self._conditional_expectation(np.asarray(t, dtype="float64"), x, t_x, T)
         return pd.Series(values, index=summary.index, name="expected_purchases")
@@ -473,12 +450,6 @@ class ParetoNBDModel(BaseEstimator):
                                      message_zh="预测期 t 不能为负数。")
         value = r * beta / alpha * self._rate_integral(s, np.float64(beta), t_arr)
         return pd.Series(value, index=pd.Index(t_arr, name="t"), name="expected_purchases")
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            est = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
-            return f"ParetoNBDModel(time_unit={self.time_unit!r}; {est})"
-        return f"ParetoNBDModel(time_unit={self.time_unit!r})"
 
 
 def compare_models(models: Mapping[str, object]) -> pd.DataFrame:

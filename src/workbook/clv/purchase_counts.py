@@ -25,10 +25,11 @@ import pandas as pd
 from scipy.special import betaln, gammaln, logsumexp, xlogy
 from scipy.stats import nbinom
 
-from workbook.clv._checks import check_summary_time_unit, rfm_arrays
+from workbook.clv._validation import require_summary_time_unit, rfm_arrays
 from workbook.clv.bgnbd import BetaGeoModel
 from workbook.clv.pareto_nbd import ParetoNBDModel
 from workbook.errors import WorkbookInputError
+from workbook.validation import require_fitted
 
 #: Gauss-Legendre rule for the Pareto/NBD dropout integral.
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
@@ -76,18 +77,20 @@ def _pnbd_pmf(r, alpha, s, beta, t, n):
     return out
 
 
-def _check_model(model) -> tuple[str, tuple[float, ...]]:
-    if isinstance(model, BetaGeoModel):
-        return "bgnbd", model._params()
-    if isinstance(model, ParetoNBDModel):
-        return "pnbd", model._params()
+def _require_model(model) -> tuple[str, tuple[float, ...]]:
+    """The model's kind and fitted parameters (in ``param_names`` order)."""
+    kinds = {BetaGeoModel: "bgnbd", ParetoNBDModel: "pnbd"}
+    kind = next((v for k, v in kinds.items() if isinstance(model, k)), None)
+    if kind is not None:
+        require_fitted(model, "params_")
+        return kind, tuple(float(model.params_[k]) for k in model.param_names)
     raise WorkbookInputError(
         f"model must be a fitted BetaGeoModel or ParetoNBDModel, got {type(model).__name__}.",
         message_zh="model 必须是已拟合的 BetaGeoModel 或 ParetoNBDModel。",
     )
 
 
-def _check_t(t) -> float:
+def _require_t(t) -> float:
     t = float(t)
     if not np.isfinite(t) or t <= 0:
         raise WorkbookInputError(f"The horizon t must be positive, got {t}.",
@@ -97,14 +100,14 @@ def _check_t(t) -> float:
 
 def _pmf_table(model, t, ns, summary, frequency_col, recency_col, T_col) -> np.ndarray:
     """P(X = n) for each member (rows) and each n in ``ns`` (columns)."""
-    kind, params = _check_model(model)
-    t = _check_t(t)
+    kind, params = _require_model(model)
+    t = _require_t(t)
     n = np.asarray(ns, dtype="float64")[None, :]
     if summary is None:
         x = t_x = T = np.zeros(1)
         p_alive = np.ones(1)
     else:
-        check_summary_time_unit(summary, model.time_unit)
+        require_summary_time_unit(summary, model.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         p_alive = model.probability_alive(
             summary, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col

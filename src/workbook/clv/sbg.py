@@ -25,11 +25,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, hyp2f1
-from sklearn.base import BaseEstimator
 
 from workbook.clv._mle import fit_log_params
+from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
-from workbook.validation import format_rows, require_columns, require_dataframe, require_fitted
+from workbook.validation import format_rows, require_columns, require_dataframe
 
 PARAM_NAMES = ("alpha", "beta")
 
@@ -181,7 +181,7 @@ def _negative_log_likelihood_and_gradient(log_params, t, churned, active):
     return -float(ll.sum()) / n, -grad / n
 
 
-class ShiftedBetaGeoModel(BaseEstimator):
+class ShiftedBetaGeoModel(MaximumLikelihoodModel):
     """Shifted-beta-geometric model of membership renewals, fitted by maximum likelihood.
 
     Parameters
@@ -195,13 +195,9 @@ class ShiftedBetaGeoModel(BaseEstimator):
     params_ : pandas.Series
         Estimates of ``alpha`` and ``beta`` of the Beta distribution of churn
         probabilities (mean churn probability ``alpha / (alpha + beta)``).
-    standard_errors_ : pandas.Series
-        Asymptotic standard errors from the inverse Hessian (delta method from the
-        log scale); NaN if the Hessian is not invertible.
-    log_likelihood_ : float
-        Maximised total log-likelihood.
-    n_members_ : int
-        Number of members used in the fit.
+    standard_errors_, log_likelihood_, n_members_
+        As in :class:`workbook.clv.base.MaximumLikelihoodModel` (``summary()``
+        tabulates estimates, standard errors and 95% intervals).
     lifetimes_ : DataFrame
         The churned/active counts the model was fitted on.
 
@@ -215,6 +211,9 @@ class ShiftedBetaGeoModel(BaseEstimator):
     >>> model.survival([8, 9]).round(3).tolist()
     [0.22, 0.204]
     """
+
+    param_names = PARAM_NAMES
+    example_params = {"alpha": 0.704, "beta": 1.182}
 
     def __init__(self, period_name: str = "period") -> None:
         self.period_name = period_name
@@ -286,51 +285,11 @@ class ShiftedBetaGeoModel(BaseEstimator):
             "grow without limit; a constant retention rate then describes the data). Use more "
             "periods or more members.",
         )
-        self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
-        self.log_likelihood_ = -best.fun * n
-        self.n_members_ = n
+        self._store_fit(best, n, objective)
         self.lifetimes_ = table
-        self.standard_errors_ = self._standard_errors(best.x, lambda p: objective(p)[1] * n)
         return self
 
-    @staticmethod
-    def _standard_errors(log_params: np.ndarray, gradient) -> pd.Series:
-        """Delta-method standard errors from the Hessian (central differences of the gradient)."""
-        from statsmodels.tools.numdiff import approx_fprime
-
-        hess = approx_fprime(log_params, gradient, centered=True)
-        hess = (hess + hess.T) / 2
-        try:
-            cov_log = np.linalg.inv(hess)
-            with np.errstate(invalid="ignore"):
-                se = np.exp(log_params) * np.sqrt(np.diag(cov_log))
-        except np.linalg.LinAlgError:
-            se = np.full(len(log_params), np.nan)
-        return pd.Series(se, index=list(PARAM_NAMES), name="standard_error")
-
-    def summary(self) -> pd.DataFrame:
-        """Table of estimates, standard errors and 95% confidence limits (normal approximation).
-
-        Returns
-        -------
-        DataFrame
-            Index ``alpha, beta``; columns ``estimate``, ``standard_error``, ``ci_lower``,
-            ``ci_upper``.
-        """
-        require_fitted(self, "params_")
-        out = pd.concat([self.params_, self.standard_errors_], axis=1)
-        out["ci_lower"] = out["estimate"] - 1.96 * out["standard_error"]
-        out["ci_upper"] = out["estimate"] + 1.96 * out["standard_error"]
-        return out
-
     # -------------------------------------------------------------- predictions
-    def _params(self) -> tuple[float, float]:
-        require_fitted(
-            self, "params_",
-            hint=", or set params_ to known values, e.g. pd.Series({'alpha': 0.668, 'beta': 3.806})",
-        )
-        return float(self.params_["alpha"]), float(self.params_["beta"])
-
     @staticmethod
     def _periods(periods, name: str = "periods", minimum: int = 0) -> np.ndarray:
         arr = np.atleast_1d(np.asarray(periods, dtype="float64"))
@@ -409,8 +368,8 @@ class ShiftedBetaGeoModel(BaseEstimator):
             out["expected_active"] = out["survival"] * cohort_size
         return out
 
-    def _check_discount(self, discount_rate: float) -> float:
-        alpha, _ = self._params()
+    @staticmethod
+    def _require_discount_rate(discount_rate: float) -> float:
         d = float(discount_rate)
         if not np.isfinite(d) or d < 0:
             raise WorkbookInputError(
@@ -508,7 +467,7 @@ class ShiftedBetaGeoModel(BaseEstimator):
         """
         alpha, beta = self._params()
         k = self._periods(renewals, "renewals")
-        d = self._check_discount(discount_rate)
+        d = self._require_discount_rate(discount_rate)
         if d == 0 and alpha <= 1:
             value = np.full(k.shape, np.inf)
         else:
@@ -568,12 +527,6 @@ class ShiftedBetaGeoModel(BaseEstimator):
         )
         out["residual_value"] = out["n_active"] * out["residual_value_per_member"]
         return out
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            est = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
-            return f"ShiftedBetaGeoModel(period_name={self.period_name!r}; {est})"
-        return f"ShiftedBetaGeoModel(period_name={self.period_name!r})"
 
 
 def simulate_renewals(
