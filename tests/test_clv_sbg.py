@@ -194,7 +194,8 @@ def test_homogeneous_churn_is_flagged_by_huge_standard_errors():
 def test_sklearn_contract():
     from sklearn.base import clone
 
-    model = ShiftedBetaGeoModel(period_name="year")
+    model = ShiftedBetaGeoModel()
     assert model.fit(REGULAR) is model
-    assert clone(model).get_params() == {"period_name": "year"}
+    assert clone(model).get_params() == {}
+    assert repr(model) == "ShiftedBetaGeoModel(alpha=0.704, beta=1.182)"
     assert not hasattr(clone(model), "params_")

@@ -184,11 +184,8 @@ def _negative_log_likelihood_and_gradient(log_params, t, churned, active):
 class ShiftedBetaGeoModel(MaximumLikelihoodModel):
     """Shifted-beta-geometric model of membership renewals, fitted by maximum likelihood.
 
-    Parameters
-    ----------
-    period_name : str, default "period"
-        Name of the contract period ("month", "year"), used only in messages and
-        table headers' documentation; all arguments count ``periods``.
+    The model has no settings: periods are the contract's (months, years) and every
+    argument counts ``periods``.
 
     Attributes
     ----------
@@ -215,8 +212,8 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
     param_names = PARAM_NAMES
     example_params = {"alpha": 0.704, "beta": 1.182}
 
-    def __init__(self, period_name: str = "period") -> None:
-        self.period_name = period_name
+    def __init__(self) -> None:
+        pass
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -247,6 +244,13 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         ------
         WorkbookInputError
             Invalid counts or columns, or no member has churned.
+
+        Notes
+        -----
+        From fee payments, e.g. the table of :func:`workbook.casestudies.fee_memberships`:
+        ``renewals = n_fees - 1`` and ``active = not event`` (a member still paying has
+        survived ``n_fees - 1`` renewal decisions; one who stopped paid ``n_fees``
+        periods).  The billing cycle is then the period.
         ConvergenceError
             If the optimiser does not converge or the estimates run off to a boundary.
         """
