@@ -15,7 +15,13 @@ from workbook.clv import (
     load_cdnow_summary,
     pareto_nbd_log_likelihood,
 )
-from workbook.clv.pareto_nbd import _log_branches, _log_dead_by_quadrature
+from workbook.clv.pareto_nbd import (
+    _endpoint_index,
+    _log_branches,
+    _log_dead_by_quadrature,
+    _unique_rows,
+    _weighted_log_likelihood,
+)
 from workbook.errors import ConvergenceError, NotFittedError, WorkbookInputError
 
 lifetimes = pytest.importorskip("lifetimes")
@@ -178,6 +184,16 @@ def test_quadrature_fallback_agrees_with_hypergeometric_path(cdnow):
         _, _, by_hyp2f1 = _log_branches(params, x, t_x, T)
         by_quadrature = _log_dead_by_quadrature(params, x, t_x, T)
         np.testing.assert_allclose(by_quadrature, by_hyp2f1, rtol=1e-10)
+
+
+def test_fitting_objective_on_distinct_rows_equals_the_per_member_sum(cdnow):
+    x, t_x, T = (cdnow[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
+    ux, utx, uT, w = _unique_rows(x, t_x, T)
+    assert w.sum() == len(cdnow) and len(ux) < len(cdnow)
+    endpoints = (_endpoint_index(ux, utx), _endpoint_index(ux, uT))
+    for params in [tuple(PUBLISHED), (2.0, 3.0, 0.4, 30.0), (0.8, 40.0, 2.5, 5.0)]:
+        total = _weighted_log_likelihood(params, ux, utx, uT, w, endpoints)
+        assert total == pytest.approx(pareto_nbd_log_likelihood(params, x, t_x, T).sum(), rel=1e-12)
 
 
 def test_s_equal_one_is_the_continuous_limit(cdnow):

@@ -112,24 +112,42 @@ def _log_dead_by_quadrature(params, x, t_x, T):
     return np.log(s) + np.where(w1 > w0, total, -np.inf)
 
 
-def _log_branches(params, x, t_x, T):
+def _endpoint_index(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, y) pairs and the index mapping each row to its pair.
+
+    On a daily grid far fewer (frequency, recency) and (frequency, T) pairs than members
+    exist, so the hypergeometric terms are computed once per pair.
+    """
+    pairs, inverse = np.unique(np.stack([x, y], axis=1), axis=0, return_inverse=True)
+    return pairs[:, 0], pairs[:, 1], inverse.reshape(-1)
+
+
+def _log_branches(params, x, t_x, T, endpoints=None):
     """Per-member ``(C, L_alive, L_dead)`` of the likelihood ``exp(C) (exp(L_alive) + exp(L_dead))``.
 
     ``L_alive`` is the log-probability-like term of still being active at ``T``,
-    ``L_dead`` that of having dropped out between ``t_x`` and ``T``.
+    ``L_dead`` that of having dropped out between ``t_x`` and ``T``.  ``endpoints``
+    (two results of :func:`_endpoint_index`, for ``(x, t_x)`` and ``(x, T)``) lets the
+    hypergeometric terms be computed once per distinct pair.
     """
     r, alpha, s, beta = params
     rho = r + s + x
     C = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     L_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    if alpha >= beta:
-        m, b2 = alpha, s + 1.0 + 0.0 * x
-    else:
-        m, b2 = beta, r + x
     diff = abs(alpha - beta)
+
+    def log_term(xe, ye):
+        """log[2F1(rho, b2; rho+1; |alpha-beta|/(m+y)) / (m+y)^rho] at one end of (t_x, T)."""
+        rho_e = r + s + xe
+        m, b2 = (alpha, s + 1.0 + 0.0 * xe) if alpha >= beta else (beta, r + xe)
+        return _log_hyp2f1_c_minus_1(rho_e, b2, diff / (m + ye)) - rho_e * np.log(m + ye)
+
     with np.errstate(all="ignore"):
-        u = _log_hyp2f1_c_minus_1(rho, b2, diff / (m + t_x)) - rho * np.log(m + t_x)
-        v = _log_hyp2f1_c_minus_1(rho, b2, diff / (m + T)) - rho * np.log(m + T)
+        if endpoints is None:
+            u, v = log_term(x, t_x), log_term(x, T)
+        else:
+            (xa, ya, ia), (xb, yb, ib) = endpoints
+            u, v = log_term(xa, ya)[ia], log_term(xb, yb)[ib]
         # log(e^u - e^v); -inf when t_x == T (no time to drop out after the last purchase).
         log_A0 = u + np.log(-np.expm1(np.minimum(v - u, 0.0)))
     L_dead = np.log(s) - np.log(rho) + log_A0
@@ -184,6 +202,12 @@ def pareto_nbd_log_likelihood(
     T = np.asarray(T, dtype="float64")
     C, L_alive, L_dead = _log_branches(tuple(float(p) for p in params), x, t_x, T)
     return C + np.logaddexp(L_alive, L_dead)
+
+
+def _weighted_log_likelihood(params, x, t_x, T, weights, endpoints) -> float:
+    """Total log-likelihood of distinct rows with their counts (the fitting objective)."""
+    C, L_alive, L_dead = _log_branches(params, x, t_x, T, endpoints)
+    return float(weights @ (C + np.logaddexp(L_alive, L_dead)))
 
 
 def _unique_rows(x, t_x, T):
@@ -275,10 +299,13 @@ class ParetoNBDModel(MaximumLikelihoodModel):
         n = len(x)
         ux, utx, uT, w = _unique_rows(x, t_x, T)
 
+        endpoints = (_endpoint_index(ux, utx), _endpoint_index(ux, uT))
+
         def value(log_params: np.ndarray) -> float:
             with np.errstate(all="ignore"):
-                ll = pareto_nbd_log_likelihood(np.exp(log_params), ux, utx, uT)
-            total = float(w @ ll)
+                total = _weighted_log_likelihood(
+                    tuple(np.exp(log_params)), ux, utx, uT, w, endpoints
+                )
             return -total / n if np.isfinite(total) else np.inf
 
         # No closed-form gradient (2F1 derivatives): central differences on the log scale.
