@@ -112,13 +112,16 @@ def _pmf_table(model, t, ns, summary, frequency_col, recency_col, T_col) -> np.n
         p_alive = model.probability_alive(
             summary, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
         ).to_numpy()
-    col = (lambda v: np.asarray(v, dtype="float64")[:, None])
+    # An active member's future depends on (x, T) only: compute once per distinct pair.
+    pairs, inverse = np.unique(np.stack([x, T], axis=1), axis=0, return_inverse=True)
+    px, pT = pairs[:, :1], pairs[:, 1:]
     if kind == "bgnbd":
         r, alpha, a, b = params
-        pmf = _bgnbd_pmf(col(r + x), col(alpha + T), a, col(b + x), t, n)
+        pmf = _bgnbd_pmf(r + px, alpha + pT, a, b + px, t, n)
     else:
         r, alpha, s, beta = params
-        pmf = _pnbd_pmf(col(r + x), col(alpha + T), s, col(beta + T), t, n)
+        pmf = _pnbd_pmf(r + px, alpha + pT, s, beta + pT, t, n)
+    pmf = pmf[inverse.reshape(-1)]
     # Members who have already left buy nothing.
     return p_alive[:, None] * pmf + (1 - p_alive[:, None]) * (n == 0)
 
@@ -271,12 +274,19 @@ def purchase_count_forecast(
     if summary is None:
         raise WorkbookInputError("purchase_count_forecast needs the members' summary.",
                                  message_zh="purchase_count_forecast 需要会员汇总表（summary）。")
-    probs = purchase_count_probabilities(
-        model, t, summary, max_purchases=max_purchases, frequency_col=frequency_col,
-        recency_col=recency_col, T_col=T_col,
+    require_summary_time_unit(summary, model.time_unit)
+    x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
+    # Members with the same history have the same probabilities: compute each once.
+    distinct = (
+        pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
+        .value_counts(sort=False)
+        .rename("n_members")
+        .reset_index()
     )
-    expected = probs.sum(axis=0)
+    distinct.attrs = {"time_unit": model.time_unit}
+    probs = purchase_count_probabilities(model, t, distinct, max_purchases=max_purchases)
+    expected = probs.mul(distinct["n_members"], axis=0).sum(axis=0)
     return pd.DataFrame(
         {"purchases": list(probs.columns), "expected_members": expected.to_numpy(),
-         "share": (expected / len(probs)).to_numpy()}
+         "share": (expected / len(x)).to_numpy()}
     )

@@ -361,6 +361,12 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         DataFrame
             Index ``periods``; columns ``survival``, ``retention_rate`` (NaN at 0) and
             ``expected_active`` (when a cohort size is known).
+
+        Examples
+        --------
+        >>> model = ShiftedBetaGeoModel().fit([1000, 869, 743, 653, 593, 551, 517, 491])
+        >>> model.retention_curve(12)["expected_active"].round().iloc[[8, 12]].tolist()
+        [460.0, 378.0]
         """
         n_periods = int(self._periods(n_periods, "n_periods", 1)[0])
         t = np.arange(n_periods + 1)
