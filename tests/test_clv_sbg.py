@@ -164,6 +164,12 @@ def test_bad_input_messages():
         ShiftedBetaGeoModel().fit([500, 500, 500])
     with pytest.raises(WorkbookInputError, match="'renewals'"):
         ShiftedBetaGeoModel().fit(pd.DataFrame({"renewals": [1, -1], "active": [True, False]}))
+    phones = pd.Index(["13800138000", "13900139000"], name="member_id")
+    err = pytest.raises(
+        WorkbookInputError, ShiftedBetaGeoModel().fit,
+        pd.DataFrame({"renewals": [1, -1], "active": [True, False]}, index=phones),
+    ).value
+    assert "row 1" in str(err) and "139" not in str(err)  # positions, never member ids
     with pytest.raises(WorkbookInputError, match="'active'"):
         ShiftedBetaGeoModel().fit(pd.DataFrame({"renewals": [1, 2], "active": ["yes", "no"]}))
     with pytest.raises(NotFittedError):

@@ -74,15 +74,16 @@ def survival_counts_to_lifetimes(survivors: Sequence[float]) -> pd.DataFrame:
         )
     if not np.isfinite(n).all() or (n < 0).any() or (n != np.round(n)).any():
         raise WorkbookInputError(
-            "survivors must be non-negative whole numbers; check positions "
-            f"{format_rows(np.flatnonzero(~np.isfinite(n) | (n < 0) | (n != np.round(n))))}.",
+            "survivors must be non-negative whole numbers; check value "
+            f"{', '.join(str(int(i)) for i in np.flatnonzero(~np.isfinite(n) | (n < 0) | (n != np.round(n)))[:5])}"
+            " (counting from 0).",
             message_zh="survivors 必须是非负整数（会员人数）。",
         )
     rising = np.flatnonzero(np.diff(n) > 0) + 1
     if len(rising):
         raise WorkbookInputError(
             "survivors must never increase (a cohort cannot gain members); it increases at "
-            f"position {format_rows(rising)}.",
+            f"value {', '.join(str(int(i)) for i in rising[:5])} (counting from 0).",
             message_zh="survivors 不能增加（同一批会员只会减少），请检查数据。",
         )
     if n[0] <= 0:
@@ -104,9 +105,10 @@ def _member_lifetimes(members: pd.DataFrame, renewals_col: str, active_col: str)
     k = pd.to_numeric(members[renewals_col], errors="coerce").to_numpy(dtype="float64")
     bad = ~np.isfinite(k) | (k < 0) | (k != np.round(k))
     if bad.any():
+        # Positions, not index labels: the index is often the member id.
         raise WorkbookInputError(
             f"Column {renewals_col!r} must hold the number of renewals (0, 1, 2, ...); invalid "
-            f"at {format_rows(members.index[bad])}.",
+            f"in {format_rows(np.flatnonzero(bad))}, counting rows from 0.",
             message_zh=f"列 {renewals_col!r} 应为续费次数（0、1、2……），有无效值。",
         )
     active = members[active_col]
