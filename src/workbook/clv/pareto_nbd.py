@@ -15,8 +15,14 @@ for frequent buyers or large ``alpha``, ``beta``.  Here every such term is evalu
 after Euler's transformation,
 ``2F1(c-1, b; c; z) = (1-z)^(1-b) 2F1(1, c-b; c; z)``, whose series has positive,
 decreasing terms, and the difference of the two terms is taken in log space; the power
-``(1-z)^(1-b)`` is kept as a logarithm.  Identical (x, t_x, T) rows are fitted once with
-a weight, which makes large member bases fast.
+``(1-z)^(1-b)`` is kept as a logarithm.  Where :func:`scipy.special.hyp2f1` still fails
+(it returns NaN for large ``r+s+x`` with ``z`` near 1, scipy 1.17) the same term is
+computed as its defining integral by Gauss-Legendre quadrature in log space.
+
+Identical (x, t_x, T) rows are fitted once with a weight, and the hypergeometric terms
+once per distinct (x, t_x) and (x, T) pair, which makes large member bases fast.  There
+is no closed-form gradient: the fit uses central differences, and standard errors come
+from second differences of the log-likelihood.
 """
 
 from __future__ import annotations
