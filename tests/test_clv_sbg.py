@@ -57,6 +57,27 @@ def test_member_level_fit_equals_cohort_fit():
     assert by_member.log_likelihood_ == pytest.approx(by_cohort.log_likelihood_, rel=1e-9)
 
 
+def test_several_cohorts_pool_like_their_members():
+    # Two cohorts observed for different lengths, fitted with common parameters.
+    cohorts = {"2022": REGULAR, "2024": [800, 510, 380]}
+    pooled = ShiftedBetaGeoModel().fit(cohorts)
+    frames = []
+    for counts in cohorts.values():
+        table = survival_counts_to_lifetimes(counts)
+        frames.append(pd.DataFrame({
+            "renewals": np.concatenate([np.repeat(table["periods_paid"] - 1, table["churned"]),
+                                        np.full(counts[-1], len(counts) - 1)]),
+            "active": np.r_[np.zeros(counts[0] - counts[-1], bool), np.ones(counts[-1], bool)],
+        }))
+    by_member = ShiftedBetaGeoModel().fit(pd.concat(frames, ignore_index=True))
+    np.testing.assert_allclose(pooled.params_, by_member.params_, rtol=1e-6)
+    assert pooled.n_members_ == 1800
+    # No single cohort size: the curve has no expected_active unless one is given.
+    assert "expected_active" not in pooled.retention_curve(3)
+    assert pooled.retention_curve(3, cohort_size=500)["expected_active"].iloc[0] == 500
+    assert ShiftedBetaGeoModel().fit(REGULAR).retention_curve(3)["expected_active"].iloc[0] == 1000
+
+
 def test_survival_and_retention_formulas():
     model = ShiftedBetaGeoModel().fit(REGULAR)
     a, b = model.params_

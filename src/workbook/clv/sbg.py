@@ -20,7 +20,7 @@ Periods are whatever the contract uses (months, years); every argument says
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -199,6 +199,8 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         tabulates estimates, standard errors and 95% intervals).
     lifetimes_ : DataFrame
         The churned/active counts the model was fitted on.
+    cohort_size_ : float or None
+        The cohort size when fitted on one cohort's survival counts, else None.
 
     Examples
     --------
@@ -220,7 +222,7 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
     # ------------------------------------------------------------------ fitting
     def fit(
         self,
-        data: pd.DataFrame | Sequence[float],
+        data: pd.DataFrame | Sequence[float] | Mapping[object, Sequence[float]],
         *,
         renewals_col: str = "renewals",
         active_col: str = "active",
@@ -229,11 +231,12 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
 
         Parameters
         ----------
-        data : DataFrame or sequence of int
-            Either one row per member with the number of renewals made so far
-            (``renewals_col``) and whether the member is still active (``active_col``),
-            or a cohort's survival counts: the cohort size followed by the members still
-            active at the start of each following period.
+        data : DataFrame, sequence of int or mapping of sequences
+            One of: one row per member with the number of renewals made so far
+            (``renewals_col``) and whether the member is still active (``active_col``);
+            a cohort's survival counts (the cohort size followed by the members still
+            active at the start of each following period); or several cohorts' survival
+            counts, ``{cohort: counts}``, of any lengths, fitted with common parameters.
         renewals_col, active_col : str
             Column names for member-level data.
 
@@ -256,10 +259,20 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         ConvergenceError
             If the optimiser does not converge or the estimates run off to a boundary.
         """
+        cohort_size = None
         if isinstance(data, pd.DataFrame):
             table = _member_lifetimes(data, renewals_col, active_col)
+        elif isinstance(data, Mapping):
+            if not data:
+                raise WorkbookInputError("No cohorts given.", message_zh="没有提供任何批次（cohort）。")
+            table = (
+                pd.concat([survival_counts_to_lifetimes(counts) for counts in data.values()])
+                .groupby("periods_paid", as_index=False)[["churned", "active"]]
+                .sum()
+            )
         else:
             table = survival_counts_to_lifetimes(data)
+            cohort_size = float(np.asarray(data, dtype="float64")[0])
         if table["churned"].sum() == 0:
             raise WorkbookInputError(
                 "No member has churned yet, so churn probabilities cannot be estimated. "
@@ -293,6 +306,7 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         )
         self._store_fit(best, n, objective)
         self.lifetimes_ = table
+        self.cohort_size_ = cohort_size
         return self
 
     # -------------------------------------------------------------- predictions
@@ -355,8 +369,8 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         n_periods : int
             Last period of the projection.
         cohort_size : float, optional
-            If given (default: the cohort size the model was fitted on, when fitted on
-            survival counts), adds ``expected_active`` members.
+            If given (default: the cohort size, when the model was fitted on one
+            cohort's survival counts), adds ``expected_active`` members.
 
         Returns
         -------
@@ -374,8 +388,8 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         t = np.arange(n_periods + 1)
         out = self.survival(t).to_frame()
         out["retention_rate"] = self.retention_rate(t[1:]).reindex(out.index)
-        if cohort_size is None and hasattr(self, "lifetimes_"):
-            cohort_size = float(self.n_members_)
+        if cohort_size is None:
+            cohort_size = getattr(self, "cohort_size_", None)
         if cohort_size is not None:
             out["expected_active"] = out["survival"] * cohort_size
         return out
