@@ -57,7 +57,6 @@ PENDING = {
     ("workbook.io.validate.schema_problems", "'now' -> analysis_date"),
     ("workbook.io.validate.validate_members", "'now' -> analysis_date"),
     ("workbook.io.validate.validate_transactions", "'now' -> analysis_date"),
-    ("workbook.checks.churn_evaluation.check_best_model", "'seed' -> random_state"),
     ("workbook.plotting.rfm.plot_segments", "'label' means zh/en/both -> language"),
     ("workbook.plotting.rfm.plot_rf_heatmap", "'value_col' -> amount_col (money) or outcome_col (a metric)"),
     ("workbook.privacy.check_no_raw_ids", "check_ prefix outside the exercise graders"),
