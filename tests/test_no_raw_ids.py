@@ -139,7 +139,7 @@ def test_the_clean_export_loads_and_the_raw_values_are_really_in_it(tmp_path):
     tx, mem, mapping = write_export(tmp_path / "clean")
     files = tx.read_text(encoding="utf-8") + mem.read_text(encoding="utf-8")
     assert all(v in files for v in RAW if v != ORPHAN)
-    data = workbook.io.load_workbook_data(tx, mapping, mem, now="2025-01-01")
+    data = workbook.io.load_workbook_data(tx, mapping, mem, analysis_date="2025-01-01")
     assert len(data.transactions) == 12 and len(data.members) == 4
     assert_no_raw(data.transactions.to_csv() + data.members.to_csv(), "the loaded data")
 

@@ -257,7 +257,7 @@ def test_messy_phone_export_through_load_workbook_data(tmp_path, monkeypatch):
                        encoding="utf-8")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_workbook_data(tx, mapping, mem, errors="drop", now="2024-12-31")
+        data = load_workbook_data(tx, mapping, mem, errors="drop", analysis_date="2024-12-31")
     res = data.reports["transactions"]
     c = res.counts
     assert (c["rows_read"], c["member_rows"], c["walk_ins"], c["rejected"]) == (6, 2, 2, 2)

@@ -49,18 +49,8 @@ GRADER_MODULES = {"workbook.checks", "workbook.exercises"}
 #: seaborn's manner, exercise checks).  Each entry must still be a violation:
 #: the test fails on a stale entry, so fixing one means deleting it here.
 PENDING = {
-    ("workbook.io.data.load_workbook_data", "'now' -> analysis_date"),
-    ("workbook.io.load.load_members", "'now' -> analysis_date"),
-    ("workbook.io.load.load_store_traffic", "'now' -> analysis_date"),
-    ("workbook.io.load.load_transactions", "'now' -> analysis_date"),
-    ("workbook.io.validate.resolve_now", "'now' -> analysis_date"),
-    ("workbook.io.validate.schema_problems", "'now' -> analysis_date"),
-    ("workbook.io.validate.validate_members", "'now' -> analysis_date"),
-    ("workbook.io.validate.validate_transactions", "'now' -> analysis_date"),
     ("workbook.plotting.rfm.plot_segments", "'label' means zh/en/both -> language"),
     ("workbook.plotting.rfm.plot_rf_heatmap", "'value_col' -> amount_col (money) or outcome_col (a metric)"),
-    ("workbook.privacy.check_no_raw_ids", "check_ prefix outside the exercise graders"),
-    ("workbook.privacy.check_key_strength", "check_ prefix outside the exercise graders"),
     # Silent alias of require_choice until io, privacy and plotting import the new name.
     ("workbook.validation.check_in_choices", "check_ prefix outside the exercise graders"),
 }

@@ -166,7 +166,7 @@ def campaign_roi(
         the coupon discount (like the contract's ``amount``), give only the
         other costs here, or the discount is counted twice.
     margin_rate : float
-        Gross margin_rate on incremental revenue, in (0, 1], e.g. 0.4.
+        Gross margin rate on incremental revenue, in (0, 1], e.g. 0.4.
     control, treatment : default "control", "treatment"
     redeemed_col : str, optional
         0/1 column of coupon redemptions; default: ``outcome_col`` (a
