@@ -12,15 +12,12 @@ from matplotlib.axes import Axes
 
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.lifecycle import STAGES, stage_label
+from workbook.plotting.style import axes as _axes
 from workbook.validation import check_in_choices, require_columns, require_dataframe
 
 __all__ = ["plot_stage_sizes", "plot_stage_transitions"]
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_stage_transitions(
