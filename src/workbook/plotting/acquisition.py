@@ -288,18 +288,19 @@ def plot_first_purchase_curves(curves: pd.DataFrame, ax: Axes | None = None, *, 
     Examples
     --------
     >>> import pandas as pd
-    >>> c = pd.DataFrame({"group": ["app"] * 3 + ["store_walk_in"], "time": [0.0, 5.0, 30.0, 0.0],
-    ...                   "survival": [1.0, 0.5, 0.2, 0.0]})
+    >>> c = pd.DataFrame({"group": ["app"] * 3 + ["store_walk_in"] * 2, "time": [0.0, 5.0, 30.0, 0.0, 0.01],
+    ...                   "survival": [1.0, 0.5, 0.2, 1.0, 0.0]})
     >>> ax = plot_first_purchase_curves(c)
     >>> [line.get_label() for line in ax.lines]
     ['App app', '门店现场 store_walk_in（注册即首购 100%）']
     >>> ax.lines[1].get_xdata().tolist()  # drawn across the chart, not a single point
-    [0.0, 90.0]
+    [0.0, 0.01, 90.0]
     """
     require_dataframe(curves, "curves")
     require_columns(curves, ["group", "time", "survival"], "curves")
     ax = _axes(ax, (9, 4.5))
     right = max_days if max_days is not None else float(curves["time"].max())
+    n_at_top = 0
     for g, c in curves.groupby("group", sort=True):
         c = c.sort_values("time")
         t = c["time"].to_numpy(dtype=float)
@@ -308,9 +309,11 @@ def plot_first_purchase_curves(curves: pd.DataFrame, ax: Axes | None = None, *, 
             t, share = np.append(t, right), np.append(share, share[-1])
         label = channel_label(g)
         style = dict(kwargs)
-        if share[0] >= 0.995:  # everyone bought at sign-up
+        if share[t <= 1].max() >= 0.995:  # everyone bought on the day of sign-up
             label += "（注册即首购 100%）"
-            style = {"linestyle": "--", "linewidth": 2.5, **kwargs}
+            # interleaved dashes, so several groups along the 100% line all stay visible
+            style = {"linestyle": (6 * n_at_top, (6, 6)), "linewidth": 2.5, **kwargs}
+            n_at_top += 1
         ax.step(t, share, where="post", label=label, **style)
     if max_days is not None:
         ax.set_xlim(0, max_days)

@@ -158,13 +158,14 @@ def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None, **kwargs
     ...                    "converted": ([1] * 2 + [0] * 18 + [1] * 8 + [0] * 12) * 2})
     >>> ax = plot_uplift_by_segment(uplift_by_segment(df))
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['已流失客户 lost', '忠诚 loyal', '全部 All']
+    ['已流失客户 lost', '忠诚客户 loyal', '全部 All']
     >>> [t.get_text() for t in ax.get_legend().get_texts()][0]
     '显著提升（区间在 0 以上） CI above 0'
     """
     from matplotlib.lines import Line2D
 
     from workbook.labels import zh_label
+    from workbook.rfm import SEGMENTS
 
     require_dataframe(table, "table")
     require_columns(table, ["uplift", "ci_low", "ci_high"], "table")
@@ -178,7 +179,9 @@ def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None, **kwargs
                 ecolor="black", capsize=4, linewidth=1)
     ax.scatter(u, y, c=list(colors), zorder=3, **{"s": 50, **kwargs})
     ax.axvline(0, color="black", linewidth=1)
-    ax.set_yticks(y, [_bilingual(zh_label(s), s) for s in table.index])
+    # RFM segment names ("忠诚客户") over lifecycle stage names ("忠诚") when the rows are segments
+    names = dict(zip(SEGMENTS["segment"], SEGMENTS["name_zh"])) if table.index.name == "segment" else None
+    ax.set_yticks(y, [_bilingual(zh_label(s, names), s) for s in table.index])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("提升（实验组 - 对照组）uplift, treatment - control")
     name = str(table.index.name or "segment")
@@ -188,7 +191,7 @@ def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None, **kwargs
              (_CONTROL_COLOR, "不确定（区间包含 0） CI includes 0"),
              (_NEGATIVE_COLOR, "显著下降（区间在 0 以下） CI below 0")]
     handles = [Line2D([], [], marker="o", linestyle="", color=c, label=t) for c, t in shown if c in colors]
-    ax.legend(handles=handles, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.5 / len(y)),
+    ax.legend(handles=handles, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / len(y)),
               ncols=1, frameon=False)
     return ax
 

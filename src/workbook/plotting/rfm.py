@@ -140,7 +140,7 @@ def plot_rf_heatmap(
         annot=annot,
         fmt=",.0f",
         cmap="YlOrRd",
-        cbar_kws={"label": "会员数 count" if agg == "count" else f"{_AGG_ZH[agg]}{zh_label(value_col)} {agg} {value_col}"},
+        cbar_kws={"label": "会员数 count" if agg == "count" else f"{_AGG_ZH[agg]}{zh_label(value_col)}"},
     )
     ax.set_xlabel("F 分（频次） F score")
     ax.set_ylabel("R 分（最近购买） R score")
