@@ -152,6 +152,13 @@ LABELS_ZH: dict[str, str] = {
     "selected": "选中",
     "cumulative_cost": "累计成本（元）",
     "cumulative_net_gain": "累计净收益（元）",
+    "cumulative_saved_value": "累计挽回价值（元）",
+    "budget": "预算（元）",
+    "cost_per_contact": "每位联系成本（元）",
+    "save_rate": "挽留成功率",
+    "n_selected": "选中人数",
+    "total_cost": "总成本（元）",
+    "recency_only": "只看最近购买",
     # sales channels
     "offline": "线下",
     "online": "线上",

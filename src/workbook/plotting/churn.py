@@ -98,7 +98,7 @@ def plot_precision_recall(y_true: object, scores: object, ax: Axes | None = None
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     # Below the axes: good models hug the top right, where a legend inside would cover them.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small", frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize="small", frameon=False)
     return ax
 
 
@@ -122,7 +122,7 @@ def plot_roc_pr(y_true: object, scores: object, axes: object | None = None) -> n
     2
     """
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        _, axes = plt.subplots(1, 2, figsize=(10, 5.5), layout="constrained")
     axes = np.asarray(axes, dtype=object).ravel()
     if axes.size != 2:
         raise WorkbookInputError(f"axes must be a pair of Axes, got {axes.size}.")
