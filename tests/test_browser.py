@@ -2,8 +2,8 @@
 
 JupyterLab is started by the test (free port, random token, ``--no-browser``,
 ``--allow-root`` when run as root) on a temporary copy of the notebooks, with its
-settings, workspaces, runtime files and IPython profile in a temporary directory,
-so nothing is written to the checkout or to the user's home.  Chromium (Debian
+settings, workspaces, runtime files, IPython profile and HOME (Chromium's too) in a
+temporary directory, so nothing is written to the checkout or to the user's home.  Chromium (Debian
 packages ``chromium`` and ``chromium-driver``) is driven with Selenium.
 
 * Scenario A: open notebooks/08_tier_design.ipynb, Run > Run All Cells, wait for
@@ -123,7 +123,7 @@ class Lab:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values), encoding="utf-8")
 
-        env = dict(os.environ)
+        env = self.private_env("server-home")
         env.pop("WORKBOOK_STRICT_CLAIMS", None)  # the trainee's mode: claims are friendly notes
         env.update(
             JUPYTERLAB_SETTINGS_DIR=str(settings),
@@ -162,6 +162,18 @@ class Lab:
             time.sleep(0.5)
         raise AssertionError(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n{self.server_log()}")
 
+    def private_env(self, home: str) -> dict:
+        """os.environ with a temporary HOME: caches, logs and settings stay out of the user's home.
+
+        (It costs the kernel a few seconds to build matplotlib's font cache anew.)
+        """
+        env = dict(os.environ)
+        for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR"):
+            env.pop(var, None)
+        env["HOME"] = str(self.base / home)
+        Path(env["HOME"]).mkdir(exist_ok=True)
+        return env
+
     def server_log(self, tail: int = 4000) -> str:
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
@@ -179,7 +191,11 @@ class Lab:
         for flag in CHROMIUM_FLAGS:
             opts.add_argument(flag)
         opts.add_argument(f"--user-data-dir={self.base / 'chromium-profile'}")
-        service = Service(executable_path=_which("chromedriver"), log_output=str(self.base / "chromedriver.log"))
+        service = Service(
+            executable_path=_which("chromedriver"),
+            log_output=str(self.base / "chromedriver.log"),
+            env=self.private_env("chromium-home"),  # crash reports, dconf
+        )
         self.driver = webdriver.Chrome(options=opts, service=service)
         self.driver.set_window_size(1600, 1000)
         self.driver.set_page_load_timeout(120)

@@ -239,3 +239,13 @@ def test_headerless_file_is_explained_without_quoting_phones(tmp_path):
     with pytest.raises(WorkbookInputError) as info:
         load_transactions(one, M, now=NOW)
     assert "13912345678" not in info.value.bilingual() and "13*******78" in str(info.value)
+
+
+def test_store_traffic_dates_follow_the_same_rules(tmp_path):
+    from workbook.io import load_store_traffic
+
+    p = csv(tmp_path, "store_id,date,visitors\nS1,05/01/2025,10\nS1,06/01/2025,12\n")
+    with pytest.raises(WorkbookInputError, match="dayfirst"):
+        load_store_traffic(p, now=NOW)
+    df = load_store_traffic(p, now=NOW, dayfirst=True)
+    assert df["date"].tolist() == [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-01-06")]

@@ -198,9 +198,6 @@ def test_loaders_report_without_raw_values(errors, tmp_path):
     assert_no_raw("\n".join(texts), f"loader messages/reports (errors={errors!r})")
 
 
-@pytest.mark.xfail(strict=True, reason="io quotes the first record of a members file without a "
-                   "header row (a name) in 'the file has [...]'; ids and e-mails there are masked, "
-                   "the name is not. workbook run masks it (see the test above); io must too.")
 def test_loader_does_not_quote_the_first_record_of_a_header_less_file(tmp_path):
     assert_no_raw("\n".join(_loader_texts(["headerless_members"], "raise", tmp_path)),
                   "the loader's message for a header-less members file")

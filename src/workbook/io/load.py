@@ -11,18 +11,18 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices
 from workbook.io.convert import (CHANNEL, GENDER, GENDER_UNKNOWN, TIER, as_text, convert_bool,
                                  convert_choice, convert_datetime, convert_float, convert_id)
-from workbook.io.mapping import KNOWN_ALIASES, TABLES, read_mapping, suggest_mapping
+from workbook.io.mapping import KNOWN_ALIASES, TABLES, norm_name, read_mapping, suggest_mapping
 from workbook.ids import WALK_IN_VALUES, lost_leading_zeros, mask_ids
 from workbook.io.mapping import DUPLICATE_CHOICES
 from workbook.io.read import column_letter, header_hint, read_raw
 from workbook.io.report import (PERSONAL_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, Problems, add_problem, display_values, error_message,
                                 finish_report, note, report_summary)
-from workbook.validation import format_rows
-from workbook.io.validate import LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now, schema_problems
+from workbook.validation import check_in_choices, format_rows
+from workbook.io.validate import (LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now,
+                                  schema_problems)
 
 #: Transactions before this are reported as implausible (``implausible_date``).
 EARLIEST_TRANSACTION = pd.Timestamp("2000-01-01")
@@ -30,18 +30,30 @@ EARLIEST_TRANSACTION = pd.Timestamp("2000-01-01")
 MAX_AGE_YEARS = 110
 
 
+def _looks_headerless(names: pd.Series) -> bool:
+    """Row 1 holds data, not column names: most 'names' are numbers, dates or e-mails."""
+    data_like = (names.str.fullmatch(r"[\d\s\-/:.,¥￥+]+|.+@.+", na=False)
+                 | names.str.contains(r"\d{6,}|@", regex=True, na=False))
+    return bool(data_like.sum() >= max(2, len(names) / 2))
+
+
 def safe_names(columns) -> list[str]:
-    """Column names for a message; a 'name' that looks like an id, phone or e-mail
-    (a file without a header row) is masked."""
+    """Column names for a message, without personal data.
+
+    A 'name' that looks like an id, phone or e-mail is masked.  When row 1 looks
+    like data (a file without a header row), every name that is not a known
+    export column name is masked too: it may be a member's name.
+    """
     names = pd.Series([str(c) for c in columns], dtype="str")
     personal = names.str.contains(r"\d{6,}|@", regex=True, na=False)
+    if _looks_headerless(names):
+        known = {norm_name(a) for aliases in KNOWN_ALIASES.values() for a in aliases} | set(KNOWN_ALIASES)
+        personal |= ~names.map(norm_name).isin(known)
     return names.where(~personal, mask_ids(names)).tolist()
 
 
 def _headerless_hint(columns) -> str:
-    names = pd.Series([str(c) for c in columns])
-    data_like = names.str.fullmatch(r"[\d\s\-/:.,¥￥+]+|.+@.+", na=False)
-    if data_like.sum() >= max(2, len(names) / 2):
+    if _looks_headerless(pd.Series([str(c) for c in columns], dtype="str")):
         return (" Row 1 looks like data, not column names: the file seems to have no header "
                 "row; add one (e.g. 会员卡号,交易时间,实付金额) and load it again.")
     return ""
@@ -516,6 +528,7 @@ def load_store_traffic(
     sheet_name: str | int | None = None,
     header_row: int | None = None,
     return_report: bool = False,
+    dayfirst: bool | None = None,
 ):
     """Load a door-counter (客流计数器) export: visitors per store and day.
 
@@ -534,7 +547,7 @@ def load_store_traffic(
     mapping : dict or path to YAML, optional
         ``{your column: canonical name}`` for ``store_id``, ``date``,
         ``visitors``, or a sectioned mapping with a ``store_traffic:`` section.
-    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report
+    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report, dayfirst
         As in :func:`load_transactions`.
 
     Returns
@@ -565,5 +578,5 @@ def load_store_traffic(
     return _load("store_traffic", path, mapping, date_format=date_format, timezone=None,
                  errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
                  header_row=header_row, members=None, return_report=return_report,
-                 keep_extra=False)
+                 keep_extra=False, dayfirst=dayfirst)
 

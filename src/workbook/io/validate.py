@@ -9,10 +9,9 @@ import pandas as pd
 
 from workbook.errors import WorkbookInputError
 from workbook.ids import lost_leading_zeros
-from workbook.io.convert import as_text
+from workbook.io.convert import as_text, resolve_tz
 from workbook.io.mapping import TABLES
 from workbook.io.report import PERSONAL_COLUMNS, REPORT_COLUMNS, finish_report
-from workbook.io.convert import resolve_tz
 
 with warnings.catch_warnings():  # pandera imports pyspark, which warns about pandas 3
     warnings.simplefilter("ignore", FutureWarning)
