@@ -142,23 +142,30 @@ def plot_revenue_vs_cost(
     colours = [(palette or {}).get(i, "#8c8c8c" if i == control else "#d62728") for i in data.index]
     ax.bar(x, np.nan_to_num(values), color=colours, width=0.55, **kwargs)
     base = float(data.loc[control, revenue])
-    top = np.nanmax(np.append(values, base + cost_per_member)) if np.isfinite(base) else 1.0
+    finite = values[np.isfinite(values)]
+    top = max(float(finite.max(initial=0.0)), base + cost_per_member if np.isfinite(base) else 0.0) or 1.0
     for xi, v, label in zip(x, values, data.index, strict=True):
         if not np.isfinite(v):
-            ax.annotate("无法估计\nnot estimable", (xi, 0), ha="center", va="bottom", fontsize=9)
-        elif label == control:
-            ax.annotate(f"{v:,.0f} 元", (xi, v), ha="center", va="bottom", fontsize=9)
-        elif np.isfinite(base):
+            if np.isfinite(values).any():
+                ax.annotate("无法估计\nnot estimable", (xi, 0), ha="center", va="bottom", fontsize=9)
+        elif label == control or not np.isfinite(base):
+            ax.annotate(f"{v:,.0f} 元", (xi, v / 2), ha="center", va="center", fontsize=10, color="white")
+        else:  # written mid-bar, where the break-even line never crosses it
             net = v - base - cost_per_member
-            ax.annotate(f"{v:,.0f} 元\n净收益 net {net:+,.0f} 元/人", (xi, v), ha="center", va="bottom",
-                        fontsize=9, color="#1a7f37" if net >= 0 else "#b42318")
+            ax.annotate(f"{v:,.0f} 元\n净收益 net\n{net:+,.0f} 元/人", (xi, v / 2), ha="center", va="center",
+                        fontsize=10, color="white")
     if np.isfinite(base):
         ax.axhline(base + cost_per_member, color="black", linestyle="--", linewidth=1.2,
                    label=f"盈亏平衡：对照组 + 成本 {cost_per_member:,.0f} 元/人 (break-even: control + cost)")
-        ax.legend(loc="lower right", fontsize=8, framealpha=0.95)
+        ax.legend(loc="upper left", fontsize=8, framealpha=0.95)
     ax.set_xticks(x, labels)
-    ax.set_ylim(0, 1.2 * top)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if np.isfinite(values).any():
+        ax.set_ylim(0, 1.2 * top)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    else:  # nothing to scale: say so instead of showing a meaningless axis
+        ax.set_yticks([])
+        ax.text(0.5, 0.55, "数据还不够长，无法估计收入\nthe data are too short to estimate revenue",
+                transform=ax.transAxes, ha="center", va="center", fontsize=11, color="0.3")
     ax.set_ylabel("人均收入 revenue per member（元）")
     ax.set_xlabel("组别 arm")
     ax.set_title("值不值？增量收入 vs 成本 Is it worth it: revenue vs cost")
