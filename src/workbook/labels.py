@@ -78,6 +78,11 @@ LABELS_ZH: dict[str, str] = {
     "T": "首购至今",
     "frequency_holdout": "留出期购买次数",
     "duration_holdout": "留出期长度",
+    "n_members": "人数",
+    "estimate": "估计值",
+    "standard_error": "标准误",
+    "brier_score": "Brier 分数",
+    "log_loss": "对数损失",
     # 07 store compass
     "size": "门店规模",
     "small": "小型店",

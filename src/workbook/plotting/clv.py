@@ -86,7 +86,8 @@ def plot_frequency_recency_matrix(
     _heatmap(grid, ax, f"未来 {t:g} {unit.split()[0]}预计购买次数 expected purchases", **kwargs)
     ax.set_xlabel(f"最近一次购买距首购 recency ({unit})")
     ax.set_ylabel("重复购买次数 frequency (repeat purchases)")
-    ax.set_title(f"预计未来购买 Expected purchases, members aged {T:g} {unit.split()[-1]}")
+    ax.set_title(f"会龄 {T:g} {unit.split()[0]}的会员：预计未来购买\nExpected purchases, members aged {T:g} {unit.split()[-1]}",
+                 fontsize=11)
     return ax
 
 

@@ -49,7 +49,7 @@ def plot_cohort_heatmap(
         :func:`workbook.cohorts.repeat_purchase_curve`.
     ax : matplotlib Axes, optional
     annot : bool, optional
-        Write values in cells; default when at most 24 periods are drawn.
+        Write values in cells; default when at most 25 periods and 40 cohorts are drawn.
     fmt : str, optional
         Cell format; default percent for rates (values within 0-1) and
         ``",.0f"`` otherwise.
@@ -85,10 +85,10 @@ def plot_cohort_heatmap(
     retention = is_rate and metric == "members" and 0 in values.columns and values.shape[1] > 1
     if fmt is None:
         fmt = ".0%" if is_rate else ",.0f"
-    if annot is None:
-        annot = values.shape[1] <= 24
     n_rows, n_cols = values.shape
-    ax = axes(ax, (min(2.5 + 0.55 * n_cols, 16), max(3.0, 0.4 * n_rows + 1.6)))
+    if annot is None:  # numbers only where cells are big enough to read them
+        annot = n_cols <= 25 and n_rows <= 40
+    ax = axes(ax, (min(2.5 + 0.55 * n_cols, 16), min(max(3.0, 0.4 * n_rows + 1.6), 14)))
     coloured = values.copy()
     if retention:
         coloured[0] = np.nan  # 100% by definition: written in grey below, not coloured
@@ -99,7 +99,7 @@ def plot_cohort_heatmap(
         vmin, vmax = 0, (1 if is_rate else None)
     kwargs.setdefault("cmap", "YlGnBu")
     kwargs.setdefault("annot_kws", {"size": 9 if n_cols > 12 else 10})
-    kwargs.setdefault("linewidths", 0.5)
+    kwargs.setdefault("linewidths", 0.5 if n_rows <= 40 else 0)
     kwargs.setdefault("linecolor", "white")
     cbar_kws = {"label": "留存率 retention"} if retention else {}
     if retention:
@@ -116,7 +116,8 @@ def plot_cohort_heatmap(
                 if np.isfinite(v):
                     ax.text(0.5, i + 0.5, format(v, fmt), ha="center", va="center", size=size, color="0.35")
     ax.grid(False)
-    ax.set_yticks([i + 0.5 for i in range(n_rows)], _cohort_labels(values.index))
+    step = max(1, int(np.ceil(n_rows / 40)))  # at most ~40 cohort labels
+    ax.set_yticks([i + 0.5 for i in range(0, n_rows, step)], _cohort_labels(values.index)[::step])
     ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel("距首购期数 periods since first purchase" + ("（第 0 期 = 首购当期，按定义 100%，不着色）"
                                                           if retention else ""))
