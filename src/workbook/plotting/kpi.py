@@ -94,7 +94,7 @@ def plot_store_radar(
         raise WorkbookInputError(f"A radar needs at least 3 KPIs, the comparison has {len(part)} for {store_id!r}.")
     if ax is not None and ax.name != "polar":
         raise WorkbookInputError("ax must be a polar Axes: use plt.subplot(projection='polar').")
-    ax = axes(ax, (7, 6.5), projection="polar")
+    ax = axes(ax, (8, 6.5), projection="polar")
     bench_zh, bench_en = _benchmark(comparison)
     values = part["index"].to_numpy(dtype=float)
     drawn = np.clip(np.nan_to_num(values, nan=0.0), 0, cap)
@@ -110,7 +110,11 @@ def plot_store_radar(
         for zh, en, v in zip(part["name_zh"], part["name_en"], values, strict=True)
     ]
     ax.set_xticks(angles, labels, fontsize=8)
-    ax.tick_params(axis="x", pad=10)
+    ax.tick_params(axis="x", pad=8)
+    for text, angle in zip(ax.get_xticklabels(), angles, strict=True):
+        # Labels on the left/right grow away from the circle instead of across it.
+        x = np.cos(angle)
+        text.set_horizontalalignment("left" if x > 0.1 else "right" if x < -0.1 else "center")
     ax.set_ylim(0, cap)
     # Ring labels sit halfway between the first two spokes, so no spoke crosses them.
     ticks = [t for t in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0) if t <= cap]

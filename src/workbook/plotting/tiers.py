@@ -94,8 +94,8 @@ def plot_tier_distribution(data: pd.DataFrame, ax: Axes | None = None, *, title:
             title = (f"{when}评审后各等级人数，及其近 12 个月消费\n"
                      "members per tier at the last review and their past-12-month spend")
         else:
-            title = ("近 12 个月消费按消费时所持等级计（评审期末人数）\n"
-                     "spend of the cost window by the tier held at purchase; members at the last review")
+            title = ("人数：最近一次评审后；消费：每笔按消费时所持等级计\n"
+                     "members at the last review; spend by the tier held at purchase")
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, loc="upper right")
     return ax
@@ -152,7 +152,7 @@ def plot_benefit_cost(data: pd.DataFrame, ax: Axes | None = None, *, title: str 
             if np.isfinite(pct):
                 ax.annotate(f"{pct:.1f}%", (xi, top), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, _labels(part))
-    ax.set_ylim(0, 1.15 * max(float(bottom.max(initial=0)), 1.0))
+    ax.set_ylim(0, 1.45 * max(float(bottom.max(initial=0)), 1.0))  # room for the legend above the bars
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel("成本 cost（元 CNY）")
     ax.set_title(title or "权益成本 Benefit cost per tier")
