@@ -75,29 +75,29 @@ def members():
 
 
 def test_labels_hand_computed(tx):
-    y = churn_labels(tx, CUTOFF, horizon_days=30)
+    y = churn_labels(tx, analysis_date=CUTOFF, horizon_days=30)
     assert list(y.index) == ["a", "b", "d"]  # c lapsed, walk-in dropped
     assert y["churned"].to_dict() == {"a": False, "b": False, "d": True}
     assert y["n_purchases_horizon"].to_dict() == {"a": 1, "b": 1, "d": 0}
     assert y.attrs["cutoff"] == CUTOFF
     # With any purchase ever: c is included and churned; a 31-day horizon catches d's purchase.
-    y_all = churn_labels(tx, CUTOFF, horizon_days=31, active_window_days=None)
+    y_all = churn_labels(tx, analysis_date=CUTOFF, horizon_days=31, active_window_days=None)
     assert y_all["churned"].to_dict() == {"a": False, "b": False, "c": True, "d": False}
 
 
 def test_labels_refuse_window_past_data(tx):
     with pytest.raises(WorkbookInputError, match="ends after the data"):
-        churn_labels(tx, CUTOFF, horizon_days=60)
+        churn_labels(tx, analysis_date=CUTOFF, horizon_days=60)
     with pytest.raises(WorkbookInputError, match="horizon_days"):
-        churn_labels(tx, CUTOFF, horizon_days=0)
+        churn_labels(tx, analysis_date=CUTOFF, horizon_days=0)
     with pytest.raises(WorkbookInputError, match="cutoff"):
-        churn_labels(tx, "not a date")
+        churn_labels(tx, analysis_date="not a date")
     with pytest.raises(WorkbookInputError, match="missing column"):
-        churn_labels(tx.drop(columns="amount"), CUTOFF, 30)
+        churn_labels(tx.drop(columns="amount"), analysis_date=CUTOFF, horizon_days=30)
 
 
 def test_features_hand_computed(tx, members):
-    X = churn_features(tx, CUTOFF, members)
+    X = churn_features(tx, analysis_date=CUTOFF, members=members)
     assert list(X.index) == ["a", "b", "d"]
     a, b, d = X.loc["a"], X.loc["b"], X.loc["d"]
     # a: purchases 2024-01-10 and 2024-03-20 12:00 before the cutoff.
@@ -132,46 +132,46 @@ def test_features_hand_computed(tx, members):
 
 def test_features_ignore_the_future(tx, members):
     """Leakage check: rows at or after the cutoff never change the features."""
-    X = churn_features(tx, CUTOFF, members)
+    X = churn_features(tx, analysis_date=CUTOFF, members=members)
     future = tx["timestamp"] >= CUTOFF
     changed = tx.copy()
     changed.loc[future, "amount"] = 1e6
     changed.loc[future, "channel"] = "online"
-    X_changed = churn_features(changed, CUTOFF, members)
-    X_past = churn_features(tx.loc[~future], CUTOFF, members)
+    X_changed = churn_features(changed, analysis_date=CUTOFF, members=members)
+    X_past = churn_features(tx.loc[~future], analysis_date=CUTOFF, members=members)
     pd.testing.assert_frame_equal(X, X_changed)
     pd.testing.assert_frame_equal(X, X_past)
 
 
 def test_features_do_not_modify_input(tx, members):
     before_tx, before_m = tx.copy(), members.copy()
-    churn_features(tx, CUTOFF, members)
+    churn_features(tx, analysis_date=CUTOFF, members=members)
     pd.testing.assert_frame_equal(tx, before_tx)
     pd.testing.assert_frame_equal(members, before_m)
 
 
 def test_features_errors(tx, members):
     with pytest.raises(WorkbookInputError, match="duplicated 'member_id'"):
-        churn_features(tx, CUTOFF, pd.concat([members, members.iloc[:1]]))
+        churn_features(tx, analysis_date=CUTOFF, members=pd.concat([members, members.iloc[:1]]))
     with pytest.raises(WorkbookInputError, match="discount"):
-        churn_features(tx.assign(discount="ten"), CUTOFF)
+        churn_features(tx.assign(discount="ten"), analysis_date=CUTOFF)
     with pytest.raises(WorkbookInputError, match="join_date"):
-        churn_features(tx, CUTOFF, members.assign(join_date="2024-01-01"))
+        churn_features(tx, analysis_date=CUTOFF, members=members.assign(join_date="2024-01-01"))
     with pytest.raises(WorkbookInputError, match=r"missing column\(s\) \['segment'\]"):
-        churn_features(tx, CUTOFF, members, categorical_cols=["segment"])
+        churn_features(tx, analysis_date=CUTOFF, members=members, categorical_cols=["segment"])
 
 
 def test_time_split_no_leakage(tx):
-    split = time_split(tx, cutoffs=("2024-03-01", "2024-04-01"), horizon_days=30)
+    split = time_split(tx, analysis_dates=("2024-03-01", "2024-04-01"), horizon_days=30)
     # Train labels: window [03-01, 03-31): a buys 03-20; b buys at 03-01 15:00, d nothing.
     assert split.y_train.to_dict() == {"a": 0, "d": 1}
     assert split.y_test.to_dict() == {"a": 0, "b": 0, "d": 1}
     assert list(split.X_test.columns) == list(split.X_train.columns)
     assert split.X_train.attrs["cutoff"] == pd.Timestamp("2024-03-01")
     with pytest.raises(WorkbookInputError, match="Leakage"):
-        time_split(tx, cutoffs=("2024-03-15", "2024-04-01"), horizon_days=30)
+        time_split(tx, analysis_dates=("2024-03-15", "2024-04-01"), horizon_days=30)
     with pytest.raises(WorkbookInputError, match="pair"):
-        time_split(tx, cutoffs="2024-03-01", horizon_days=30)
+        time_split(tx, analysis_dates="2024-03-01", horizon_days=30)
 
 
 def test_churn_metrics_hand_computed():
@@ -221,14 +221,14 @@ def simulate_members(n=1500, seed=3):
 @pytest.fixture(scope="module")
 def sim_split():
     tx = simulate_members()
-    return time_split(tx, cutoffs=("2023-06-01", "2023-09-01"), horizon_days=90)
+    return time_split(tx, analysis_dates=("2023-06-01", "2023-09-01"), horizon_days=90)
 
 
 @pytest.mark.parametrize("kind", ["hgb", "logistic"])
 def test_model_learns_recency_signal(sim_split, kind):
     s = sim_split
     assert 0.2 < s.y_test.mean() < 0.8
-    model = ChurnModel(kind, seed=0).fit(s.X_train, s.y_train)
+    model = ChurnModel(kind, random_state=0).fit(s.X_train, s.y_train)
     metrics = model.evaluate(s.X_test, s.y_test)
     assert metrics.index[0] == kind
     assert metrics["roc_auc"].iloc[0] > 0.75
@@ -236,7 +236,7 @@ def test_model_learns_recency_signal(sim_split, kind):
     # Recency alone already carries the signal the simulation planted.
     assert roc_auc_score(s.y_test, s.X_test["recency_days"]) > 0.7
     # Deterministic given the seed.
-    again = ChurnModel(kind, seed=0).fit(s.X_train, s.y_train).predict_proba(s.X_test)
+    again = ChurnModel(kind, random_state=0).fit(s.X_train, s.y_train).predict_proba(s.X_test)
     pd.testing.assert_series_equal(model.predict_proba(s.X_test), again)
 
 
@@ -245,7 +245,7 @@ def test_model_checks_inputs(sim_split):
     with pytest.raises(WorkbookInputError, match="not fitted"):
         ChurnModel().predict_proba(s.X_test)
     with pytest.raises(WorkbookInputError, match="kind"):
-        ChurnModel("forest")
+        ChurnModel("forest").fit(s.X_train, s.y_train)
     model = ChurnModel("logistic").fit(s.X_train, s.y_train)
     with pytest.raises(WorkbookInputError, match="recency_days"):
         model.predict_proba(s.X_test.drop(columns="recency_days"))

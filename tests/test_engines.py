@@ -91,7 +91,7 @@ def rand_tx():
 # The definitions, by hand
 # --------------------------------------------------------------------------- #
 def test_edge_cases_hand_computed(edge):
-    s = member_summary(edge, ANALYSIS, window_days=60)
+    s = member_summary(edge, analysis_date=ANALYSIS, window_days=60)
     assert list(s.index) == ["halfcent", "returner", "sameday", "single", "tie"]
     assert list(s.columns) == SUMMARY_COLUMNS
     # 23:59:59.999999 -> next midnight is not a whole day: recency 0, although
@@ -123,7 +123,7 @@ def test_duckdb_date_diff_counts_midnights_not_days():
     tx = pd.DataFrame({"member_id": ["a"], "timestamp": pd.to_datetime(["2024-03-31 23:00"]), "amount": [1.0]})
     assert n == 1
     for engine in ("pandas", "duckdb"):
-        assert member_summary(tx, ANALYSIS, engine=engine).loc["a", "recency_days"] == 0
+        assert member_summary(tx, analysis_date=ANALYSIS, engine=engine).loc["a", "recency_days"] == 0
 
 
 # --------------------------------------------------------------------------- #
@@ -131,8 +131,8 @@ def test_duckdb_date_diff_counts_midnights_not_days():
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("window_days", [60, 365])
 def test_duckdb_equals_pandas_on_edge_cases(edge, window_days):
-    expected = member_summary(edge, ANALYSIS, window_days=window_days)
-    got = member_summary(edge, ANALYSIS, window_days=window_days, engine="duckdb")
+    expected = member_summary(edge, analysis_date=ANALYSIS, window_days=window_days)
+    got = member_summary(edge, analysis_date=ANALYSIS, window_days=window_days, engine="duckdb")
     pd.testing.assert_frame_equal(got, expected)
     assert got.attrs == expected.attrs
 
@@ -142,8 +142,8 @@ def test_duckdb_equals_pandas_on_edge_cases(edge, window_days):
 def test_duckdb_equals_pandas_on_random_data(rand_tx, analysis_date, drop_return_col):
     tx = rand_tx.drop(columns="is_return") if drop_return_col else rand_tx
     before = tx.copy()
-    expected = member_summary(tx, analysis_date)
-    got = member_summary(tx, analysis_date, engine="duckdb")
+    expected = member_summary(tx, analysis_date=analysis_date)
+    got = member_summary(tx, analysis_date=analysis_date, engine="duckdb")
     pd.testing.assert_frame_equal(got, expected)
     assert got.attrs["analysis_date"] == expected.attrs["analysis_date"]
     pd.testing.assert_frame_equal(tx, before)  # input untouched
@@ -153,13 +153,13 @@ def test_duckdb_equals_pandas_on_random_data(rand_tx, analysis_date, drop_return
 def test_period_activity_duckdb_equals_pandas(rand_tx, edge, freq):
     for tx in (rand_tx, edge):
         pd.testing.assert_frame_equal(
-            member_period_activity(tx, ANALYSIS, freq=freq, engine="duckdb"),
-            member_period_activity(tx, ANALYSIS, freq=freq),
+            member_period_activity(tx, analysis_date=ANALYSIS, freq=freq, engine="duckdb"),
+            member_period_activity(tx, analysis_date=ANALYSIS, freq=freq),
         )
 
 
 def test_period_activity_edge_hand_computed(edge):
-    a = member_period_activity(edge, ANALYSIS, freq="W")
+    a = member_period_activity(edge, analysis_date=ANALYSIS, freq="W")
     only = a[a["member_id"] == "onlyreturns"]
     assert only[["n_purchases", "amount"]].values.tolist() == [[0, -15.0]]
     assert only["period"].tolist() == [pd.Timestamp("2024-01-01")]  # a Monday
@@ -192,8 +192,8 @@ def test_duckdb_equals_pandas_property(rows, cut_days, window):
     date = pd.Timestamp("2024-01-01") + pd.Timedelta(days=cut_days)
     if date < tx["timestamp"].min():
         date = None
-    expected = member_summary(tx, date, window_days=window)
-    got = member_summary(tx, date, window_days=window, engine="duckdb")
+    expected = member_summary(tx, analysis_date=date, window_days=window)
+    got = member_summary(tx, analysis_date=date, window_days=window, engine="duckdb")
     pd.testing.assert_frame_equal(got, expected)
     # invariants of the definitions
     assert (expected["recency_days"] <= expected["tenure_days"]).all()
@@ -236,7 +236,7 @@ def test_duckdb_relation_with_memory_limit(files, rand_tx):
     con.execute(f"CREATE TABLE transactions AS SELECT * FROM read_parquet('{files / 'all.parquet'}')")
     for rel in (con.table("transactions"), con.read_parquet(str(files / "chunks" / "*.parquet"))):
         assert resolve_engine(rel) == "duckdb"
-        pd.testing.assert_frame_equal(member_summary(rel, "2023-12-01"), member_summary(rand_tx, "2023-12-01"))
+        pd.testing.assert_frame_equal(member_summary(rel, analysis_date="2023-12-01"), member_summary(rand_tx, analysis_date="2023-12-01"))
 
 
 def test_renamed_columns_including_chinese(files, rand_tx):
@@ -342,8 +342,8 @@ def test_default_data_spark_equals_pandas(spark, default_tx):
 def test_spark_equals_pandas(spark, edge, rand_tx, files):
     # pandas frame -> engine="spark"; edge cases, 60-day window
     pd.testing.assert_frame_equal(
-        member_summary(edge, ANALYSIS, window_days=60, engine="spark"),
-        member_summary(edge, ANALYSIS, window_days=60),
+        member_summary(edge, analysis_date=ANALYSIS, window_days=60, engine="spark"),
+        member_summary(edge, analysis_date=ANALYSIS, window_days=60),
     )
     # a Spark DataFrame picks the Spark engine; default analysis date
     sdf = spark.createDataFrame(rand_tx)
@@ -354,8 +354,8 @@ def test_spark_equals_pandas(spark, edge, rand_tx, files):
     pd.testing.assert_frame_equal(member_summary(files / "chunks", engine="spark"), expected)
     # weeks (Monday starts) are the riskier calendar period; months are covered with DuckDB
     pd.testing.assert_frame_equal(
-        member_period_activity(edge, ANALYSIS, freq="W", engine="spark"),
-        member_period_activity(edge, ANALYSIS, freq="W"),
+        member_period_activity(edge, analysis_date=ANALYSIS, freq="W", engine="spark"),
+        member_period_activity(edge, analysis_date=ANALYSIS, freq="W"),
     )
 
 
@@ -363,12 +363,12 @@ def test_spark_equals_pandas(spark, edge, rand_tx, files):
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
 def test_spark_local_time_zone_is_not_shifted(spark, edge):
     """A Spark DataFrame built in a Shanghai session keeps its local (wall-clock) times."""
-    expected = member_summary(edge, ANALYSIS)
+    expected = member_summary(edge, analysis_date=ANALYSIS)
     spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
     try:
         sdf = spark.createDataFrame(edge.assign(timestamp=edge["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S.%f")))
         sdf = sdf.withColumn("timestamp", sdf["timestamp"].cast("timestamp"))
-        got = member_summary(sdf, ANALYSIS)
+        got = member_summary(sdf, analysis_date=ANALYSIS)
         assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"  # restored
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")

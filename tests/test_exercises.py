@@ -1,5 +1,7 @@
 """Tests for workbook.exercises: marker transforms, deterministic builds, up-to-date built
-files, and that executed student notebooks stop at every task with the check's hint."""
+files, grading (CSV and exit code), and every exercise executed as a trainee would: unanswered
+(Run All reaches the end, every check says 未作答), with typical wrong answers (✗ with the
+method hint, never the expected value) and answered (✓)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -188,6 +191,7 @@ def test_source_structure(path):
     for knob in ("DATA_PATH = None", "MAPPING_PATH = None", "MEMBERS_PATH = None", "SEED = 7", "ANALYSIS_DATE = None"):
         assert knob in code[0].source
     assert "load_workbook_data(DATA_PATH, mapping=MAPPING_PATH, members=MEMBERS_PATH)" in code[1].source
+    assert "checks.setup()" in code[1].source
     tags = [c.metadata.get("tags", []) for c in code]
     solutions = [i for i, t in enumerate(tags) if "solution" in t]
     assert 2 <= len(solutions) <= 4
@@ -200,7 +204,59 @@ def test_source_structure(path):
         assert heading in md
 
 
-# --------------------------------------------------------------------------- execution
+# --------------------------------------------------------------------------- execution, as a trainee would
+
+#: A typical wrong answer per task (replacing the placeholder of each solution cell, in order) and
+#: the words its hint must contain.  Each wrong answer runs without an error of its own.
+WRONG_ANSWERS = {
+    "01_rfm_segments": [
+        ("rfm = rfm_table(data.transactions, analysis_date=ANALYSIS_DATE)\n"
+         "scored = RFMScorer(bins=RFM_BINS).fit_transform(rfm)\n"
+         "scored[\"recency_days\"] = scored[\"recency_days\"] + 1", "差一天"),
+        ("segmented = segment(scored, \"cn8\")", "FM = round_half_up"),
+        ("summary = segment_summary(segmented)\ntop_segment = summary[\"revenue\"].idxmin()", "idxmax"),
+    ],
+    "02_lifecycle_stages": [
+        ("stages = lifecycle_stages(data.transactions, analysis_date=ANALYSIS_DATE)", "data.members"),
+        ("strict_stages = lifecycle_stages(data.transactions, data.members, analysis_date=ANALYSIS_DATE)",
+         "sleeping_days=150"),
+        ("stage_shares = strict_stages[\"stage\"].value_counts(normalize=True)\n"
+         "sleeping_share = int((strict_stages[\"stage\"] == \"sleeping\").sum())", "严格口径"),
+    ],
+    "03_cohort_retention": [
+        ("retention = cohort_table(data.transactions, freq=FREQ, analysis_date=ANALYSIS_DATE).fillna(0)", "不是 0"),
+        ("retention_join = cohort_table(data.transactions, freq=FREQ, analysis_date=ANALYSIS_DATE)", "cohort_by"),
+        ("revenue_curve = cohort_table(data.transactions, metric=\"revenue\", freq=FREQ, analysis_date=ANALYSIS_DATE)",
+         "cumulative"),
+    ],
+    "04_ab_test_power": [
+        ("power_plan = pd.DataFrame({\"mde\": MDE_OPTIONS})\n"
+         "power_plan[\"n_per_arm\"] = power_plan[\"mde\"].apply(\n"
+         "    lambda m: sample_size_proportions(BASELINE_RATE, m, alpha=ALPHA, power=POWER))\n"
+         "n_per_arm = 2 * sample_size_proportions(BASELINE_RATE, MDE, alpha=ALPHA, power=POWER)", "两组的总人数"),
+        ("result = proportion_test(experiment, control=\"treatment\", treatment=\"control\", alpha=ALPHA)", "搞反"),
+        ("    return bool(r.significant)", "r.ci_low 大于 0"),
+    ],
+    "05_tier_budget": [
+        ("baseline = simulate_policy(data.transactions, TierPolicy.default(), margin_rate=0.5,\n"
+         "                           analysis_date=ANALYSIS_DATE)", "margin_rate"),
+        ("my_policy = TierPolicy.default()", "门槛"),
+    ],
+    "06_churn_evaluation": [
+        ("train_cutoff = \"2024-09-01\"", "HORIZON_DAYS"),
+        ("split = time_split(data.transactions, (\"2024-07-01\", TEST_CUTOFF), HORIZON_DAYS, data.members)\n"
+         "model = ChurnModel(\"hgb\", seed=SEED).fit(split.X_train, split.y_train)\n"
+         "p_test = model.predict_proba(split.X_test)\n"
+         "metrics = churn_metrics(split.y_train, model.predict_proba(split.X_train))", "没见过的数据"),
+        ("comparison = pd.concat([\n"
+         "    ChurnModel(kind, seed=SEED).fit(split.X_train, split.y_train).evaluate(split.X_test, split.y_test)\n"
+         "    for kind in [\"logistic\", \"hgb\"]\n])\n"
+         "best_model = comparison[\"roc_auc\"].idxmin()", "idxmax"),
+    ],
+}
+
+#: Expected values a wrong answer's feedback must not reveal (the leak of issue 10: "应为 3835 人").
+NOT_REVEALED = {"04_ab_test_power": ["3835"], "06_churn_evaluation": ["2024-07-03", "'hgb'"]}
 
 
 def _data_available() -> bool:
@@ -209,57 +265,230 @@ def _data_available() -> bool:
     return (default_data_dir() / "transactions.parquet").exists()
 
 
+def _with_answers(nb: nbformat.NotebookNode, answers: list[str]) -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(nb)
+    tasks = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    assert len(tasks) == len(answers)
+    for cell, code in zip(tasks, answers, strict=True):
+        line = next(x for x in cell.source.split("\n") if x.strip() == PLACEHOLDER)
+        cell.source = cell.source.replace(line, code)
+    return nb
+
+
 @pytest.fixture(scope="module")
-def student_results(tmp_path_factory):
+def runs(tmp_path_factory):
+    """Every exercise executed three ways, as a trainee would: unanswered (the student version as
+    handed out), with typical wrong answers, and answered (the instructor version)."""
     if not _data_available():
         if os.environ.get("CI") == "true":
             pytest.fail("The default data set is missing in CI; run `make data` first.")
         pytest.skip("default data set missing: run `make data`")
-    # One wrong answer, to see a real hint (not only "not answered") in an executed notebook.
-    wrong = tmp_path_factory.mktemp("wrong") / "04_wrong_answer.ipynb"
-    nb = nbformat.read(EXERCISES / "student" / "04_ab_test_power.ipynb", as_version=4)
-    first = next(c for c in nb.cells if "solution" in c.metadata.get("tags", []))
-    first.source = first.source.replace(PLACEHOLDER, "n_per_arm = 2 * sample_size_proportions(BASELINE_RATE, MDE)")
-    nbformat.write(nb, wrong)
-    paths = sorted((EXERCISES / "student").glob("*.ipynb"))
-    return exercises.grade([*paths, wrong], shared_kernel=True, timeout=300)
+    folder = tmp_path_factory.mktemp("wrong")
+    plan = []
+    for stem in sorted(WRONG_ANSWERS):
+        student = EXERCISES / "student" / f"{stem}.ipynb"
+        wrong = folder / f"{stem}.ipynb"
+        nbformat.write(_with_answers(nbformat.read(student, as_version=4), [c for c, _ in WRONG_ANSWERS[stem]]), wrong)
+        plan += [(stem, "unanswered", student), (stem, "wrong", wrong),
+                 (stem, "right", EXERCISES / "solutions" / f"{stem}.ipynb")]
+    # One kernel for all (each notebook resets its own answers); trainee mode whatever the environment.
+    executed = exercises.execute([p for _, _, p in plan], shared_kernel=True, timeout=300)
+    return {(stem, variant): nb for (stem, variant, _), nb in zip(plan, executed, strict=True)}
 
 
-def test_student_versions_stop_at_every_task_with_the_hint(student_results):
-    students = student_results[student_results["notebook"] != "04_wrong_answer.ipynb"]
-    n_tasks = sum(
-        "solution" in c.metadata.get("tags", [])
-        for p in SOURCES for c in nbformat.read(p, as_version=4).cells
-    )
-    assert len(students) == n_tasks >= 12
-    assert (students["status"] == "not_answered").all(), students.loc[students["status"] != "not_answered"]
-    assert students["message"].str.contains("提示 (hint)", regex=False).all()
+def test_wrong_answers_cover_every_exercise():
+    assert sorted(WRONG_ANSWERS) == [p.stem for p in SOURCES]
+    for path in SOURCES:
+        n_tasks = sum("solution" in c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells)
+        assert len(WRONG_ANSWERS[path.stem]) == n_tasks, path.stem
 
 
-def test_a_wrong_answer_fails_its_check_with_the_specific_hint(student_results):
-    wrong = student_results[student_results["notebook"] == "04_wrong_answer.ipynb"]
-    assert wrong["status"].tolist()[0] == "failed"
-    assert "这是两组的总人数" in wrong["message"].iloc[0]
-    assert (wrong["status"].iloc[1:] == "not_answered").all()
+def _texts(cell) -> str:
+    out = []
+    for o in cell.get("outputs", []):
+        out.append(o.get("text", ""))
+        out += [str(v) for v in o.get("data", {}).values()]
+        out += [o.get("evalue", "")] + list(o.get("traceback", []))
+    return "\n".join(out)
+
+
+def _check_cells(nb):
+    return [c for c in nb.cells if "check" in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("variant", ["unanswered", "wrong", "right"])
+@pytest.mark.parametrize("stem", sorted(WRONG_ANSWERS))
+def test_run_all_reaches_the_end_without_a_traceback(runs, stem, variant):
+    nb = runs[stem, variant]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code), "Run All did not reach every cell"
+    for i, cell in enumerate(code):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{stem} ({variant}), code cell {i}: {errors[0].ename}: {errors[0].evalue}"
+        assert "Traceback" not in _texts(cell)
+        stderr = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
+        assert "Warning" not in stderr, f"{stem} ({variant}), code cell {i}: {stderr}"
+
+
+@pytest.mark.parametrize("stem", sorted(WRONG_ANSWERS))
+def test_unanswered_student_notebook_says_not_answered_at_every_check(runs, stem):
+    nb = runs[stem, "unanswered"]
+    res = check_results(nb)
+    assert len(res) == len(WRONG_ANSWERS[stem])
+    assert (res["status"] == "not_answered").all(), res
+    for cell in _check_cells(nb):
+        data = cell.outputs[-1]["data"]
+        assert data["text/plain"].startswith("未作答 (not answered)")
+        assert "未作答 (not answered)" in data["text/html"] and "提示 (hint)" in data["text/html"]
+
+
+@pytest.mark.parametrize("stem", sorted(WRONG_ANSWERS))
+def test_wrong_answers_get_a_hint_about_the_method_and_never_the_expected_value(runs, stem):
+    nb = runs[stem, "wrong"]
+    res = check_results(nb)
+    assert (res["status"] == "failed").all(), res
+    for (_, hint), message, cell in zip(WRONG_ANSWERS[stem], res["message"], _check_cells(nb), strict=True):
+        assert message.startswith("✗ 不对 (wrong)") and "提示 (hint): " in message
+        assert hint in message, message
+        shown = _texts(cell)
+        assert "应为" not in shown
+        for value in NOT_REVEALED.get(stem, []):
+            assert value not in shown, f"{stem}: the feedback reveals {value}"
+
+
+@pytest.mark.parametrize("stem", sorted(WRONG_ANSWERS))
+def test_right_answers_pass(runs, stem):
+    res = check_results(runs[stem, "right"])
+    assert (res["status"] == "passed").all(), res
+    assert res["message"].str.startswith("✓ 通过 (passed)").all()
 
 
 def test_check_results_reads_statuses_from_outputs():
+    from workbook.checks import CheckResult
+
     def cell(outputs):
         c = new_code_cell("checks.check_x()", metadata={"tags": ["check"]})
         c.outputs = outputs
         return c
 
+    def shown(result):
+        data, metadata = result._repr_mimebundle_()
+        return [new_output("execute_result", data, metadata=metadata, execution_count=1)]
+
     nb = new_notebook(cells=[
         new_markdown_cell("## 任务 1：A"),
-        cell([new_output("stream", name="stdout", text="✓ x 正确 (correct)\n")]),
+        cell(shown(CheckResult("passed", "x", "x = 1"))),
         new_markdown_cell("## 任务 2：B"),
-        cell([new_output("error", ename="ExerciseCheckError", evalue="✗ 还没有作答 (not answered yet): x", traceback=[])]),
-        cell([new_output("error", ename="ExerciseCheckError", evalue="✗ 不对\n提示 (hint): h", traceback=[])]),
+        cell(shown(CheckResult("not_answered", "x", "x 还是 None", "赋值给 x"))),
+        cell(shown(CheckResult("failed", "x", "x = 2 不对", "h"))),
+        cell(shown(CheckResult("error", "x", "检查没能读懂你的答案", "h"))),
+        # Strict mode (make test) raises; a cell can also fail before its check runs.
+        cell([new_output("error", ename="ExerciseCheckError", evalue="✗ 不对 (wrong): x\n提示 (hint): h", traceback=[])]),
         cell([new_output("error", ename="NameError", evalue="name 'x' is not defined", traceback=[])]),
         cell([]),
         new_code_cell("not a check"),
     ])
     res = check_results(nb)
-    assert res["status"].tolist() == ["passed", "not_answered", "failed", "error", "not_run"]
-    assert res["task"].tolist() == ["任务 1：A", "任务 2：B", "任务 2：B", "任务 2：B", "任务 2：B"]
-    assert res["message"].tolist()[::3] == ["✓ x 正确 (correct)", "NameError: name 'x' is not defined"]
+    assert res["status"].tolist() == ["passed", "not_answered", "failed", "error", "failed", "error", "not_run"]
+    assert res["task"].tolist() == ["任务 1：A"] + ["任务 2：B"] * 6
+    assert res["message"].tolist()[:3] == [
+        "✓ 通过 (passed) · x: x = 1",
+        "未作答 (not answered) · x: x 还是 None\n提示 (hint): 赋值给 x",
+        "✗ 不对 (wrong) · x: x = 2 不对\n提示 (hint): h",
+    ]
+    assert res["message"].iloc[5] == "NameError: name 'x' is not defined"
+
+
+def test_student_cells_must_stay_valid_python():
+    body_only = new_code_cell("def f(r):\n    ### BEGIN SOLUTION\n    return r\n    ### END SOLUTION")
+    with pytest.raises(WorkbookInputError, match="04_x, cell 0: the student version is not valid Python"):
+        build_notebook(new_notebook(cells=[body_only]), "student", "04_x")
+    with_doc = new_code_cell('def f(r):\n    """doc"""\n    ### BEGIN SOLUTION\n    return r\n    ### END SOLUTION')
+    assert build_notebook(new_notebook(cells=[with_doc]), "student", "04_x").cells[0].source.endswith(PLACEHOLDER)
+    magic = new_code_cell("%matplotlib inline\nx = None\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+    assert build_notebook(new_notebook(cells=[magic]), "student", "05_x").cells[0].source.startswith("%matplotlib")
+
+
+@pytest.mark.parametrize("path", sorted((EXERCISES / "student").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_student_tasks_hold_placeholders_not_exceptions(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        assert "NotImplementedError" not in cell.source
+        lines = cell.source.split("\n")
+        # The placeholder comes last: nothing after it uses the still-unanswered variables.
+        assert lines[-1].strip() == PLACEHOLDER, cell.source
+        assert "= None" in cell.source or '"""' in cell.source, cell.source
+
+
+def test_cli_grade_writes_the_csv_and_exits_1_unless_every_check_passed(tmp_path, capsys, monkeypatch):
+    # Grading reports what the trainee saw, also when the caller runs in strict (test) mode.
+    monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "1")
+
+    def notebook(x: str) -> Path:
+        nb = new_notebook(cells=[
+            new_markdown_cell("## 任务 1：x"),
+            new_code_cell(f"from workbook import checks\nx = {x}"),
+            new_code_cell("checks.check_number(x, 2, name='x')", metadata={"tags": ["check"]}),
+            new_markdown_cell("## 任务 2：y"),
+            new_code_cell("checks.check_number(2, 2, name='y')", metadata={"tags": ["check"]}),
+        ])
+        path = tmp_path / f"trainee_{x}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    csv = tmp_path / "grades.csv"
+    assert main(["exercises", "grade", str(notebook("None")), str(notebook("3")), "--csv", str(csv)]) == 1
+    table = pd.read_csv(csv, encoding="utf-8")
+    assert list(table.columns) == ["notebook", "task", "status", "message"]
+    assert table["status"].tolist() == ["not_answered", "passed", "failed", "passed"]
+    assert table["task"].tolist() == ["任务 1：x", "任务 2：y"] * 2
+    assert table["message"].iloc[2].startswith("✗ 不对 (wrong) · x: x = 3 不对 (wrong)\n提示 (hint): ")
+    out = capsys.readouterr().out
+    assert "passed: 2" in out and "not_answered: 1" in out and "failed: 1" in out
+    assert main(["exercises", "grade", str(notebook("2"))]) == 0
+
+
+def test_cells_run_out_of_order_get_a_note_not_a_traceback(tmp_path):
+    # A trainee restarts the kernel and runs a check cell first: the variable is not defined yet.
+    nb = new_notebook(cells=[
+        new_code_cell("from workbook import checks\nchecks.setup()"),
+        new_markdown_cell("## 任务 1：x"),
+        new_code_cell("checks.check_number(x, 2, name='x')", metadata={"tags": ["check"]}),
+        new_code_cell("from workbook.errors import WorkbookInputError\n"
+                      "raise WorkbookInputError('RFM_BINS must be 2-10', message_zh='RFM_BINS 必须在 2 到 10 之间')"),
+        new_code_cell("checks.setup()\nx = 2"),  # calling it twice keeps both behaviours
+        new_code_cell("checks.check_number(x, 2, name='x')", metadata={"tags": ["check"]}),
+    ])
+    path = tmp_path / "out_of_order.ipynb"
+    nbformat.write(nb, path)
+    (done,) = exercises.execute(path, timeout=120)
+    check, input_error = done.cells[2], done.cells[3]
+    html = "".join(o["data"].get("text/html", "") for o in check.outputs)
+    assert "先运行上面的格子" in html and "变量 x 还没有定义" in html and "检查拼写" in html
+    # IPython shows no traceback for handled exceptions, not even a one-line one.
+    assert not [o for o in check.outputs if o.output_type == "error"]
+    assert "Traceback" not in nbformat.writes(done)
+    html = "".join(o["data"].get("text/html", "") for o in input_error.outputs)
+    assert "RFM_BINS 必须在 2 到 10 之间" in html  # the teaching set-up's handler is kept
+    res = check_results(done)
+    assert res["status"].tolist() == ["error", "passed"]
+    assert "变量 x 还没有定义" in res["message"].iloc[0]
+
+
+def test_strict_kernel_fails_a_wrong_solution_but_not_an_unanswered_task(tmp_path):
+    # Under `make test` (nbval, WORKBOOK_STRICT_CLAIMS=1) an instructor solution that stops passing
+    # its check must fail; an unanswered task must not (student notebooks Run All in any mode).
+    nb = new_notebook(cells=[
+        new_code_cell("from workbook import checks"),
+        new_code_cell("checks.check_number(3, 2, name='x')", metadata={"tags": ["check"]}),
+        new_code_cell("checks.check_number(None, 2, name='y')", metadata={"tags": ["check"]}),
+    ])
+    path = tmp_path / "strict.ipynb"
+    nbformat.write(nb, path)
+    (done,) = exercises.execute(path, timeout=120, strict=True)
+    (error,) = [o for o in done.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "ExerciseCheckError" and "x = 3 不对" in error.evalue
+    assert not [o for o in done.cells[2].outputs if o.output_type == "error"]
+    assert check_results(done)["status"].tolist() == ["failed", "not_answered"]

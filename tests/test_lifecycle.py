@@ -71,25 +71,25 @@ def test_stages_hand_computed(tx, members):
 def test_rules_change_stages(tx, members):
     # a 120-day reactivation gap makes A (gap 131) reactivated; a 120-day churn threshold churns D (121)
     rules = LifecycleRules(reactivation_gap_days=120, sleeping_days=120)
-    st_ = lifecycle_stages(tx, members, DATE, rules)
+    st_ = lifecycle_stages(tx, members, analysis_date=DATE, rules=rules)
     assert st_["stage"].tolist() == ["reactivated", "sleeping", "loyal", "churned", "new", "potential"]
     # loyal threshold 3 makes A loyal; new_days=1 makes E (tenure 2) merely active
-    st2 = lifecycle_stages(tx, None, DATE, LifecycleRules(loyal_min_purchases=3, new_days=1))
+    st2 = lifecycle_stages(tx, None, analysis_date=DATE, rules=LifecycleRules(loyal_min_purchases=3, new_days=1))
     assert st2["stage"].tolist() == ["loyal", "sleeping", "loyal", "sleeping", "active"]
 
 
 def test_stages_from_summary_matches(tx, members):
-    s = member_summary(tx, DATE)
+    s = member_summary(tx, analysis_date=DATE)
     pd.testing.assert_frame_equal(
-        stages_from_summary(s, members), lifecycle_stages(tx, members, DATE), check_index_type=False
+        stages_from_summary(s, members), lifecycle_stages(tx, members, analysis_date=DATE), check_index_type=False
     )
 
 
 def test_duckdb_engine_agrees(tx, members):
     pytest.importorskip("duckdb")
     pd.testing.assert_frame_equal(
-        lifecycle_stages(tx, members, DATE, engine="duckdb"),
-        lifecycle_stages(tx, members, DATE),
+        lifecycle_stages(tx, members, analysis_date=DATE, engine="duckdb"),
+        lifecycle_stages(tx, members, analysis_date=DATE),
         check_index_type=False,
     )
 
@@ -130,7 +130,7 @@ def test_plots(tx, members):
     assert "3" not in [t.get_text() for t in ax.texts] and "1" in [t.get_text() for t in ax.texts]
     ax2 = plot_stage_transitions(stage_transitions(tx, members, date_from="2024-03-01", date_to=DATE, normalize=True))
     assert "33%" in [t.get_text() for t in ax2.texts]
-    ax3 = plot_stage_sizes(lifecycle_stages(tx, members, DATE), language="en")
+    ax3 = plot_stage_sizes(lifecycle_stages(tx, members, analysis_date=DATE), language="en")
     assert [p.get_height() for p in ax3.patches] == [1, 1, 1, 1, 0, 2, 0]
 
 
@@ -150,14 +150,14 @@ def test_rule_validation():
 
 def test_input_errors(tx, members):
     with pytest.raises(WorkbookInputError, match="before the first transaction"):
-        lifecycle_stages(tx, members, "2023-06-01")
+        lifecycle_stages(tx, members, analysis_date="2023-06-01")
     with pytest.raises(WorkbookInputError, match="missing column.*join_date"):
-        lifecycle_stages(tx, members.drop(columns="join_date"), DATE)
+        lifecycle_stages(tx, members.drop(columns="join_date"), analysis_date=DATE)
     dup = pd.concat([members, members.iloc[[0]]], ignore_index=True)
     with pytest.raises(WorkbookInputError, match="duplicate ids at rows 0, 7"):
-        lifecycle_stages(tx, dup, DATE)
+        lifecycle_stages(tx, dup, analysis_date=DATE)
     with pytest.raises(WorkbookInputError, match="must hold dates"):
-        lifecycle_stages(tx, members.assign(join_date="2024-01-01"), DATE)
+        lifecycle_stages(tx, members.assign(join_date="2024-01-01"), analysis_date=DATE)
     with pytest.raises(WorkbookInputError, match="date_from .* must be before date_to"):
         stage_transitions(tx, members, date_from=DATE, date_to="2024-03-01")
     with pytest.raises(WorkbookInputError, match="normalize"):

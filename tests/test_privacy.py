@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import secrets
 import subprocess
 import sys
+import warnings
 
 import pandas as pd
 import pytest
@@ -13,10 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbook.errors import WorkbookInputError
-from workbook.privacy import Pseudonymiser, check_no_raw_ids, mask_pii
+from workbook.privacy import (KeyFileWarning, Pseudonymiser, check_key_strength,
+                              check_no_raw_ids, mask_pii)
 
-KEY = "a3f1" * 16
-OTHER = "b7c2" * 16
+# Fixed random keys (secrets.token_hex(32)): weak keys are refused.
+KEY = "62edfcbc5a3d8615e69b2ce60ede082450760932856e6ecbbff7ff94c760ed69"
+OTHER = "f322b1f03889eb7d17273ed49b9bcf08c7f1ec83787528e7eaa453be31452e1f"
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +42,7 @@ def test_pseudonym_is_the_published_hmac_sha256():
 
 def test_rfc4231_test_vector_through_the_digest():
     # RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
-    ps = Pseudonymiser(key="Jefe" * 8, length=64)
+    ps = Pseudonymiser(key=KEY, length=64)
     ps._key = b"Jefe"  # the RFC key is shorter than our minimum; test the primitive only
     assert ps._digest("what do ya want for nothing?") == (
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
@@ -69,7 +74,7 @@ def test_irreversible_without_the_key():
     ids = pd.Series([f"{i:04d}" for i in range(1000)])
     pseudo = set(Pseudonymiser(key=KEY).pseudonymise_ids(ids))
     plain = {"M" + hashlib.sha256(i.encode()).hexdigest()[:16] for i in ids}
-    guessed = set(Pseudonymiser(key="0" * 64).pseudonymise_ids(ids))
+    guessed = set(Pseudonymiser(key=OTHER).pseudonymise_ids(ids))
     assert not pseudo & plain and not pseudo & guessed
     assert not pseudo & set(ids)
     assert KEY not in repr(Pseudonymiser(key=KEY))
@@ -102,11 +107,13 @@ def test_key_from_env_and_file(monkeypatch, tmp_path):
     keyfile = tmp_path / "outside" / "key"
     keyfile.parent.mkdir()
     keyfile.write_text(KEY + "\n")
+    keyfile.chmod(0o600)
     assert Pseudonymiser(key_file=keyfile).pseudonymise_ids(ids).equals(from_env)
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY_FILE", str(keyfile))
     assert Pseudonymiser.from_env().pseudonymise_ids(ids).equals(from_env)
     monkeypatch.delenv("WORKBOOK_PSEUDO_KEY_FILE")
     (tmp_path / "home" / ".workbook_key").write_text(KEY)
+    (tmp_path / "home" / ".workbook_key").chmod(0o600)
     ps = Pseudonymiser.from_env()
     assert ps.pseudonymise_ids(ids).equals(from_env)
     assert len(ps.key_id) == 8 and ps.key_id not in KEY
@@ -166,3 +173,59 @@ def test_pseudonymise_frame_joins_and_copies():
 def test_check_no_raw_ids_detects_leak():
     with pytest.raises(WorkbookInputError, match=r"Raw ids remain .*row 1 \(1 in total\)"):
         check_no_raw_ids(pd.Series(["Mabc", "0002"]), pd.Series(["0001", "0002"]))
+
+
+@pytest.mark.parametrize("weak, rule", [
+    ("a" * 32, "only 1 different character"),
+    ("ab" * 16, "only 2 different character"),
+    ("5eed" * 16, "only 3 different character"),
+    ("c0ffee" * 11, "only 4 different character"),
+    ("0123456789abcdef" * 4, "block of 8 characters occurs twice"),
+    ("test-key-" + "0123456789abcdef" * 3, "block of 8 characters occurs twice"),
+    ("password" + "x" * 20 + "12345678", "block of 8 characters occurs twice"),
+    ("aaaaaaab" "aaaaaaac" "aaaaaaad" "aaaaaaae" "fghijklm", "estimated strength is"),
+    ("abcdefghijklmnopqrstuvwxyz01234", "has 31 characters"),
+])
+def test_weak_keys_are_refused_bilingually_without_echoing_the_key(weak, rule):
+    with pytest.raises(WorkbookInputError, match=rule) as err:
+        Pseudonymiser(key=weak)
+    assert weak not in err.value.bilingual()
+    assert err.value.message_zh.startswith("化名密钥太弱")
+    assert "secrets.token_hex(32)" in str(err.value)
+
+
+def test_random_keys_pass_the_strength_rule():
+    for _ in range(2000):
+        check_key_strength(secrets.token_hex(32))
+    for _ in range(2000):
+        check_key_strength(secrets.token_urlsafe(32))
+    # a 128-bit hex key passes too (the estimate is not a proof of randomness)
+    for _ in range(2000):
+        check_key_strength(secrets.token_hex(16))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_key_file_readable_by_others_warns(tmp_path):
+    keyfile = tmp_path / "outside" / "key"
+    keyfile.parent.mkdir()
+    keyfile.write_text(KEY)
+    keyfile.chmod(0o644)
+    with pytest.warns(KeyFileWarning, match=r"其他用户也能读取.*\n.*readable by group or others.*chmod 600"):
+        Pseudonymiser(key_file=keyfile)
+    keyfile.chmod(0o640)
+    with pytest.warns(KeyFileWarning):
+        Pseudonymiser(key_file=keyfile)
+    keyfile.chmod(0o600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Pseudonymiser(key_file=keyfile)
+
+
+def test_key_id_is_keyed_not_a_plain_hash():
+    """key_id = HMAC-SHA256(key, fixed label)[:8]; not a plain hash of the key."""
+    ps = Pseudonymiser(key=KEY)
+    assert ps.key_id == hmac.new(KEY.encode(), b"workbook key_id v1", hashlib.sha256).hexdigest()[:8]
+    assert ps.key_id not in {hashlib.sha256(KEY.encode()).hexdigest()[:8],
+                             hashlib.sha256(b"workbook-key-id:" + KEY.encode()).hexdigest()[:8]}
+    assert Pseudonymiser(key=OTHER).key_id != ps.key_id
+    assert ps.key_id in repr(ps) and KEY not in repr(ps)

@@ -7,12 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbook.errors import WorkbookInputError
+from workbook.points import points_ledger
 from workbook.tiers import (
     TierPolicy,
     assign_tiers,
     benefit_cost,
     break_even,
-    points_ledger,
     simulate_policy,
     suggest_thresholds,
     tier_summary,

@@ -32,7 +32,7 @@ from workbook.runner import run_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-KEY = "5eed" * 16
+KEY = "3e8b5d0f7a21c94e6b8d2f05a7c13e9b4d6f80a2c5e7b913d0f4a68c2e1b57d9"  # random: weak keys are refused
 N_MEMBERS = 3000
 WALK_IN_STORES = ("S01", "S05", "S09", "S13")
 

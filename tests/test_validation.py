@@ -33,5 +33,5 @@ def test_analysis_date_must_be_a_date():
 
     ts = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))
     with pytest.raises(WorkbookInputError, match="analysis_date='NaT' is not a date"):
-        resolve_analysis_date(ts, "NaT")
-    assert resolve_analysis_date(ts, "2024-03-01") == pd.Timestamp("2024-03-01")
+        resolve_analysis_date(ts, analysis_date="NaT")
+    assert resolve_analysis_date(ts, analysis_date="2024-03-01") == pd.Timestamp("2024-03-01")

@@ -39,8 +39,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import member_rows
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY, purchases
 from workbook.validation import (
     format_rows,
     parse_date,
@@ -83,7 +83,6 @@ FUNNEL_STAGES = {
 #: Label of the all-groups row of :func:`channel_quality`.
 TOTAL_LABEL = "All"
 
-_DAY = pd.Timedelta(days=1)
 
 
 def channel_label(channel: object, language: str = "both") -> str:
@@ -143,10 +142,12 @@ def _member_transactions(
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Member rows before the analysis date: ``member_id``, ``ts``, ``amount``, ``is_purchase``.
 
-    The rows are :func:`workbook.aggregate.member_rows`, so purchases, returns and
+    The rows are :func:`workbook.transactions.purchases`, so purchases, returns and
     walk-ins are defined exactly as for every other per-member metric.
     """
-    rows, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+    rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                           amount_col=amount_col, return_col=return_col, include_returns=True)
+    rows = rows.reset_index(drop=True)
     return rows.assign(is_purchase=~rows["is_return"]).drop(columns="is_return"), date
 
 
@@ -166,7 +167,7 @@ def _window_activity(
         on="member_id",
         how="inner",
     )
-    offset = ((j["ts"] - j["_join"]) / _DAY).clip(lower=0.0)
+    offset = ((j["ts"] - j["_join"]) / DAY).clip(lower=0.0)
     j = j.assign(offset_days=offset.to_numpy(dtype="float64"))
     return j.loc[j["offset_days"] < window_days]
 
@@ -445,9 +446,9 @@ def first_purchase_durations(
     out = mem.rename(columns={member_col: "member_id", join_col: "join_date"})
     out["first_purchase"] = first.reindex(out["member_id"].to_numpy()).to_numpy()
     out["bought"] = out["first_purchase"].notna().to_numpy()
-    days = ((out["first_purchase"] - out["join_date"]) / _DAY).clip(lower=0.0)
+    days = ((out["first_purchase"] - out["join_date"]) / DAY).clip(lower=0.0)
     out["days_to_first_purchase"] = days.to_numpy(dtype="float64")
-    out["followup_days"] = ((date - out["join_date"]) / _DAY).to_numpy(dtype="float64")
+    out["followup_days"] = ((date - out["join_date"]) / DAY).to_numpy(dtype="float64")
     out["duration_days"] = out["days_to_first_purchase"].fillna(out["followup_days"])
     out.attrs["analysis_date"] = date
     return out

@@ -50,15 +50,10 @@ import numpy as np
 import pandas as pd
 
 from workbook import engines, sql
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.validation import (
-    check_in_choices,
-    require_columns,
-    require_dataframe,
-    require_datetime,
-    require_numeric,
-    resolve_analysis_date,
-)
+from workbook.transactions import PERIOD_FREQ, purchases, whole_days
+from workbook.validation import require_choice
 
 SUMMARY_COLUMNS = [
     "first_purchase",
@@ -73,63 +68,6 @@ SUMMARY_COLUMNS = [
     "recency_days",
     "tenure_days",
 ]
-
-_DAY = np.timedelta64(1, "D")
-
-
-def member_rows(
-    transactions: pd.DataFrame,
-    member_col: str = "member_id",
-    time_col: str = "timestamp",
-    amount_col: str = "amount",
-    return_col: str | None = "is_return",
-    analysis_date: object | None = None,
-) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """The member rows every per-member metric starts from (pandas engine).
-
-    Validates the frame, drops walk-in sales (no member id) and rows at or
-    after the analysis date, and flags returns as defined in this module.
-    Modules that need a per-member fact :func:`member_summary` does not give
-    start here, so the same rows are counted everywhere.
-
-    Returns
-    -------
-    (DataFrame, Timestamp)
-        Columns ``member_id``, ``ts``, ``amount`` (float CNY), ``is_return``
-        (bool) in the input's row order, and the analysis date used.
-    """
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [member_col, time_col, amount_col], "transactions")
-    require_datetime(transactions, time_col, "transactions")
-    require_numeric(transactions, amount_col, "transactions")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    cols = [member_col, time_col, amount_col]
-    has_return_col = return_col is not None and return_col in transactions.columns
-    if has_return_col:
-        cols.append(return_col)
-    tx = transactions.loc[
-        transactions[member_col].notna() & (transactions[time_col] < date), cols
-    ]
-    is_return = (
-        tx[return_col].fillna(False).astype(bool).to_numpy()
-        if has_return_col
-        else (tx[amount_col] < 0).to_numpy()
-    )
-    tx = pd.DataFrame(
-        {
-            "member_id": tx[member_col].to_numpy(),
-            "ts": tx[time_col].to_numpy(),
-            "amount": tx[amount_col].to_numpy(dtype="float64"),
-            "is_return": is_return,
-        }
-    )
-    return tx, date
-
-
-def _whole_days(delta: pd.Series) -> pd.Series:
-    """Whole elapsed days of a timedelta Series (floor), as int64."""
-    return (delta // pd.Timedelta(days=1)).astype("int64")
-
 
 def _cents(amount: pd.Series) -> np.ndarray:
     """Amounts in whole cents, half up: ``floor(amount * 100 + 0.5)`` (as in workbook.sql)."""
@@ -209,17 +147,18 @@ def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd
         out[col] = out[col].astype("int64")
     out["monetary_total"] = out["monetary_cents"].astype("int64") / 100.0
     out["monetary_avg"] = out["monetary_total"] / out["n_purchases"]
-    out["recency_days"] = _whole_days(date - out["last_purchase"])
-    out["tenure_days"] = _whole_days(date - out["first_purchase"])
+    out["recency_days"] = whole_days(date - out["last_purchase"])
+    out["tenure_days"] = whole_days(date - out["first_purchase"])
     out = out[SUMMARY_COLUMNS]
     out.attrs["analysis_date"] = date
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def member_summary(
     transactions: object,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -278,7 +217,8 @@ def member_summary(
         raise WorkbookInputError(f"window_days must be a positive whole number, got {window_days!r}.")
     window_days = int(window_days)
     if engine == "pandas":
-        tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
+        tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                             amount_col=amount_col, return_col=return_col, include_returns=True)
         raw = _pandas_summary_raw(tx, date, window_days)
         time_unit = np.datetime_data(transactions[time_col].dtype)[0]
     else:
@@ -286,7 +226,7 @@ def member_summary(
             sql.MEMBER_SUMMARY_SQL,
             transactions,
             engine,
-            analysis_date,
+            analysis_date=analysis_date,
             member_col=member_col,
             time_col=time_col,
             amount_col=amount_col,
@@ -297,7 +237,6 @@ def member_summary(
     return _finish_summary(raw, date, time_unit)
 
 
-_PERIOD_FREQ = {"M": "M", "month": "M", "W": "W-SUN", "week": "W-SUN"}
 _PERIOD_UNIT = {"M": "month", "month": "month", "W": "week", "week": "week"}
 
 
@@ -316,10 +255,11 @@ def _finish_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def member_period_activity(
     transactions: object,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     freq: str = "M",
     member_col: str = "member_id",
     time_col: str = "timestamp",
@@ -366,10 +306,11 @@ def member_period_activity(
     1         a 2024-03-01            1     5.0
     """
     engine = engines.resolve_engine(transactions, engine)
-    check_in_choices(freq, list(_PERIOD_FREQ), "freq")
+    require_choice(freq, list(PERIOD_FREQ), "freq")
     if engine == "pandas":
-        tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
-        period = tx["ts"].dt.to_period(_PERIOD_FREQ[freq]).dt.start_time
+        tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                             amount_col=amount_col, return_col=return_col, include_returns=True)
+        period = tx["ts"].dt.to_period(PERIOD_FREQ[freq]).dt.start_time
         raw = (
             tx.assign(period=period, is_buy=~tx["is_return"], amount_cents=_cents(tx["amount"]))
             .groupby(["member_id", "period"], sort=True)
@@ -381,7 +322,7 @@ def member_period_activity(
             sql.MEMBER_PERIOD_ACTIVITY_SQL,
             transactions,
             engine,
-            analysis_date,
+            analysis_date=analysis_date,
             member_col=member_col,
             time_col=time_col,
             amount_col=amount_col,

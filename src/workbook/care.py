@@ -162,7 +162,7 @@ def tier_upgrade_candidates(
     require_dataframe(transactions, "transactions")
     require_columns(transactions, [time_col], "transactions")
     require_datetime(transactions, time_col, "transactions")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
+    date = resolve_analysis_date(transactions[time_col], analysis_date=analysis_date)
     tiers = assign_tiers(
         transactions, policy, review_dates=[date], analysis_date=date, member_col=member_col,
         time_col=time_col, amount_col=amount_col, return_col=return_col,

@@ -28,15 +28,16 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.causal import repurchase_rate_by_period
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY, purchases
 from workbook.validation import (
     format_rows,
     require_columns,
     require_dataframe,
     require_datetime,
     require_numeric,
-    resolve_analysis_date,
 )
 
 __all__ = [
@@ -49,29 +50,12 @@ __all__ = [
     "without_effects",
 ]
 
-_DAY = pd.Timedelta(days=1)
 
 
 def _positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise WorkbookInputError(f"{name} must be a positive whole number, got {value!r}.")
     return int(value)
-
-
-def _purchases(
-    transactions: pd.DataFrame,
-    member_col: str,
-    time_col: str,
-    amount_col: str,
-    return_col: str | None,
-    date: pd.Timestamp,
-) -> pd.Series:
-    """Boolean mask of member purchases (no walk-ins, no returns) before ``date``."""
-    if return_col is not None and return_col in transactions.columns:
-        is_return = transactions[return_col].fillna(False).astype(bool)
-    else:
-        is_return = transactions[amount_col] < 0
-    return transactions[member_col].notna() & ~is_return & (transactions[time_col] < date)
 
 
 def without_effects(scenario):
@@ -107,13 +91,14 @@ def without_effects(scenario):
     return scenario.replace(effects=effects)
 
 
+@renamed_arguments(positional=("analysis_date",))
 def repeat_purchase_panel(
     transactions: pd.DataFrame,
     stores: pd.DataFrame,
     programme_col: str = "points_programme",
     freq: str = "M",
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     store_col: str = "store_id",
     member_col: str = "member_id",
     time_col: str = "timestamp",
@@ -190,12 +175,13 @@ def repeat_purchase_panel(
     kw = dict(member_col=member_col, time_col=time_col, amount_col=amount_col, return_col=return_col)
     base = repurchase_rate_by_period(transactions, store_col, freq, analysis_date=analysis_date, **kw)
     date = base.attrs["analysis_date"]
-    mask = _purchases(transactions, member_col, time_col, amount_col, return_col, date)
-    purchases = transactions.loc[mask, [transaction_col, member_col, store_col, time_col, amount_col]]
-    order = purchases.sort_values([member_col, time_col, transaction_col], kind="stable").index
-    first = pd.Series(False, index=purchases.index)
-    first.loc[order] = ~purchases.loc[order, member_col].duplicated().to_numpy()
-    repeats = purchases.loc[~first]
+    # Positional labels, so the purchase rows can pick the caller's rows back.
+    tx = transactions.reset_index(drop=True)
+    rows, _ = purchases(tx, analysis_date=date, columns=[transaction_col], **kw)
+    order = rows.sort_values(["member_id", "ts", transaction_col], kind="stable").index
+    first = pd.Series(False, index=rows.index)
+    first.loc[order] = ~rows.loc[order, "member_id"].duplicated().to_numpy()
+    repeats = tx.loc[rows.index[~first.to_numpy()], [transaction_col, member_col, store_col, time_col, amount_col]]
     if repeats.empty:
         counts = base[[store_col, "period"]].assign(n_repeat_purchases=0)
     else:
@@ -302,12 +288,13 @@ def true_effect(
     }])
 
 
+@renamed_arguments(positional=("analysis_date",))
 def early_life_outcomes(
     transactions: pd.DataFrame,
     horizon_days: int = 180,
     active_from_days: int = 91,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -367,47 +354,42 @@ def early_life_outcomes(
         raise WorkbookInputError(
             f"active_from_days={active_from_days} must be smaller than horizon_days={horizon_days}."
         )
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [transaction_col, member_col, time_col, amount_col], "transactions")
-    require_datetime(transactions, time_col, "transactions")
-    require_numeric(transactions, amount_col, "transactions")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    member_rows = transactions[member_col].notna() & (transactions[time_col] < date)
-    purchase = _purchases(transactions, member_col, time_col, amount_col, return_col, date)
-    if not purchase.any():
+    rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                           amount_col=amount_col, return_col=return_col, include_returns=True,
+                           columns=[transaction_col])
+    tx = rows.reset_index(drop=True).assign(purchase=~rows["is_return"].to_numpy())
+    if not tx["purchase"].any():
         raise WorkbookInputError("transactions have no member purchases before the analysis date.")
-    tx = transactions.loc[member_rows, [transaction_col, member_col, time_col, amount_col]].assign(
-        purchase=purchase[member_rows].to_numpy()
-    )
     firsts = (
         tx.loc[tx["purchase"]]
-        .sort_values([member_col, time_col, transaction_col], kind="stable")
-        .drop_duplicates(member_col)
-        .set_index(member_col)
+        .sort_values(["member_id", "ts", transaction_col], kind="stable")
+        .drop_duplicates("member_id")
+        .set_index("member_id")
     )
-    first_time = tx[member_col].map(firsts[time_col])
-    elapsed = tx[time_col] - first_time
-    in_horizon = first_time.notna() & (elapsed < horizon_days * _DAY) & ~tx[transaction_col].isin(
+    first_time = tx["member_id"].map(firsts["ts"])
+    elapsed = tx["ts"] - first_time
+    in_horizon = first_time.notna() & (elapsed < horizon_days * DAY) & ~tx[transaction_col].isin(
         firsts[transaction_col]
     ) & (elapsed >= pd.Timedelta(0))
     window = tx.loc[in_horizon]
     rep = window.loc[window["purchase"]]
-    late = rep.loc[(rep[time_col] - first_time[rep.index]) >= active_from_days * _DAY]
+    late = rep.loc[(rep["ts"] - first_time[rep.index]) >= active_from_days * DAY]
     out = pd.DataFrame(index=firsts.index)
-    out["first_purchase"] = firsts[time_col]
-    out["first_amount"] = firsts[amount_col].astype("float64")
-    out["repeat_purchases"] = rep.groupby(member_col).size().reindex(out.index, fill_value=0).astype("int64")
+    out["first_purchase"] = firsts["ts"]
+    out["first_amount"] = firsts["amount"].astype("float64")
+    out["repeat_purchases"] = rep.groupby("member_id").size().reindex(out.index, fill_value=0).astype("int64")
     out["repeat_spend"] = (
-        window.groupby(member_col)[amount_col].sum().reindex(out.index, fill_value=0.0).astype("float64")
+        window.groupby("member_id")["amount"].sum().reindex(out.index, fill_value=0.0).astype("float64")
     )
     out["repurchased"] = out["repeat_purchases"] > 0
-    out["retained"] = out.index.isin(late[member_col].unique())
-    out["complete"] = (out["first_purchase"] + horizon_days * _DAY <= date).to_numpy()
+    out["retained"] = out.index.isin(late["member_id"].unique())
+    out["complete"] = (out["first_purchase"] + horizon_days * DAY <= date).to_numpy()
     out.index.name = member_col
     out.attrs.update(analysis_date=date, horizon_days=horizon_days, active_from_days=active_from_days)
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def new_member_experiment(
     transactions: pd.DataFrame,
     members: pd.DataFrame,
@@ -415,8 +397,8 @@ def new_member_experiment(
     start: object,
     horizon_days: int = 180,
     active_from_days: int = 91,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     treated_col: str = "retention_treated",
     member_col: str = "member_id",
     join_col: str = "join_date",
@@ -493,7 +475,7 @@ def new_member_experiment(
     except (TypeError, ValueError) as exc:
         raise WorkbookInputError(f"start={start!r} is not a date.") from exc
     outcomes = early_life_outcomes(
-        transactions, horizon_days, active_from_days, analysis_date, member_col=member_col, **kwargs
+        transactions, horizon_days, active_from_days, analysis_date=analysis_date, member_col=member_col, **kwargs
     )
     info = members.set_index(member_col)[[join_col] + segment_cols]
     arm = assignment.set_index(member_col)[treated_col].astype(bool)
@@ -516,11 +498,12 @@ def new_member_experiment(
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def fee_memberships(
     transactions: pd.DataFrame,
     billing_cycle_days: int = 30,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     kind_col: str = "kind",
     fee_value: str = "fee",
     member_col: str = "member_id",
@@ -574,23 +557,20 @@ def fee_memberships(
     cycle = _positive_int(billing_cycle_days, "billing_cycle_days")
     if isinstance(grace_days, bool) or not isinstance(grace_days, (int, np.integer)) or grace_days < 0:
         raise WorkbookInputError(f"grace_days must be a whole number >= 0, got {grace_days!r}.")
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [member_col, time_col, kind_col], "transactions")
-    require_datetime(transactions, time_col, "transactions")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    is_fee = (transactions[kind_col] == fee_value) & transactions[member_col].notna()
-    is_fee &= transactions[time_col] < date
+    rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                           amount_col=None, columns=[kind_col])
+    is_fee = rows[kind_col] == fee_value
     if not is_fee.any():
         raise WorkbookInputError(
             f"No fee payments: no row of column {kind_col!r} equals {fee_value!r} (with a member) "
             "before the analysis date."
         )
-    fees = transactions.loc[is_fee, [member_col, time_col]].sort_values([member_col, time_col], kind="stable")
-    member = fees[member_col].to_numpy()
-    t = fees[time_col]
+    fees = rows.loc[is_fee, ["member_id", "ts"]].sort_values(["member_id", "ts"], kind="stable")
+    member = fees["member_id"].to_numpy()
+    t = fees["ts"]
     new_member = np.r_[True, member[1:] != member[:-1]]
     gap = t.diff()
-    new_spell = new_member | (gap > (cycle + grace_days) * _DAY).to_numpy()
+    new_spell = new_member | (gap > (cycle + grace_days) * DAY).to_numpy()
     spell = np.cumsum(new_spell)
     spell_of_member = spell - np.maximum.accumulate(np.where(new_member, spell - 1, 0))
     frame = pd.DataFrame({"member": member, "t": t.to_numpy(), "spell": spell_of_member})
@@ -600,11 +580,11 @@ def fee_memberships(
     out["start"] = firsts["min"]
     out["last_fee"] = firsts["max"]
     out["n_fees"] = firsts["size"].astype("int64")
-    next_due = out["last_fee"] + cycle * _DAY
+    next_due = out["last_fee"] + cycle * DAY
     ended = (next_due <= date) | reactivated
     out["end"] = next_due.where(ended)
     stop = out["end"].where(ended, date)
-    out["duration_days"] = ((stop - out["start"]) // _DAY).astype("int64")
+    out["duration_days"] = ((stop - out["start"]) // DAY).astype("int64")
     out["event"] = ended.to_numpy()
     out["reactivated"] = reactivated.to_numpy()
     out.index.name = member_col

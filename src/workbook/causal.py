@@ -23,15 +23,16 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY, PERIOD_FREQ, purchases
 from workbook.validation import (
-    check_in_choices,
     format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
     require_numeric,
-    resolve_analysis_date,
 )
 
 __all__ = [
@@ -43,8 +44,6 @@ __all__ = [
     "repurchase_rate_by_period",
 ]
 
-_DAY = pd.Timedelta(days=1)
-_PERIOD_FREQ = {"M": "M", "month": "M", "W": "W-SUN", "week": "W-SUN"}
 
 
 def _binary(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -330,13 +329,14 @@ def diff_in_diff(
     return DiDResult(summary=summary, means=means, model=res)
 
 
+@renamed_arguments(positional=("analysis_date",))
 def repurchase_rate_by_period(
     transactions: pd.DataFrame,
     unit_col: str = "store_id",
     freq: str = "M",
     window_days: int | None = None,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     drop_incomplete: bool = True,
     member_col: str = "member_id",
     time_col: str = "timestamp",
@@ -399,32 +399,27 @@ def repurchase_rate_by_period(
     require_columns(transactions, [member_col, unit_col, time_col, amount_col], "transactions")
     require_datetime(transactions, time_col, "transactions")
     require_numeric(transactions, amount_col, "transactions")
-    check_in_choices(freq, list(_PERIOD_FREQ), "freq")
+    require_choice(freq, list(PERIOD_FREQ), "freq")
     if window_days is not None and (
         isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days <= 0
     ):
         raise WorkbookInputError(f"window_days must be a positive whole number or None, got {window_days!r}.")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    if return_col is not None and return_col in transactions.columns:
-        is_return = transactions[return_col].fillna(False).astype(bool)
-    else:
-        is_return = transactions[amount_col] < 0
-    keep = transactions[member_col].notna() & (transactions[time_col] < date) & ~is_return
-    missing_unit = keep & transactions[unit_col].isna()
+    rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                           amount_col=amount_col, return_col=return_col, columns=[unit_col])
+    missing_unit = rows[unit_col].isna()
     if missing_unit.any():
         raise WorkbookInputError(
             f"Column {unit_col!r} is missing for member purchases at "
-            f"{format_rows(transactions.index[missing_unit])}."
+            f"{format_rows(rows.index[missing_unit])}."
         )
-    tx = transactions.loc[keep, [unit_col, member_col, time_col, amount_col]]
-    periods = tx[time_col].dt.to_period(_PERIOD_FREQ[freq])
+    periods = rows["ts"].dt.to_period(PERIOD_FREQ[freq])
     tx = pd.DataFrame(
         {
-            "unit": tx[unit_col].to_numpy(),
-            "member": tx[member_col].to_numpy(),
-            "ts": tx[time_col].to_numpy(),
-            "day": tx[time_col].dt.normalize().to_numpy(),
-            "amount": tx[amount_col].to_numpy(dtype="float64"),
+            "unit": rows[unit_col].to_numpy(),
+            "member": rows["member_id"].to_numpy(),
+            "ts": rows["ts"].to_numpy(),
+            "day": rows["ts"].dt.normalize().to_numpy(),
+            "amount": rows["amount"].to_numpy(dtype="float64"),
             "period": periods.dt.start_time.to_numpy(),
             "period_end": (periods + 1).dt.start_time.to_numpy(),
         }
@@ -441,10 +436,10 @@ def repurchase_rate_by_period(
         follow_up = pd.Timedelta(0)
     else:
         next_day = days.groupby(["unit", "member"], sort=False)["day"].shift(-1)
-        days = days.assign(rep=(next_day - days["day"]) <= window_days * _DAY)
+        days = days.assign(rep=(next_day - days["day"]) <= window_days * DAY)
         first = days.drop_duplicates(["unit", "period", "member"], keep="first")
         repurchased = first[["unit", "period", "member", "rep"]]
-        follow_up = window_days * _DAY
+        follow_up = window_days * DAY
     counts = repurchased.groupby(keys, sort=True)["rep"].agg(["size", "sum"])
     out = base.join(counts).reset_index()
     out = out.rename(columns={"unit": unit_col, "size": "n_buyers", "sum": "n_repurchasers"})

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.calibration import calibration_curve
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -38,13 +39,16 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from workbook.aggregate import member_summary
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY, purchases
 from workbook.validation import (
-    check_in_choices,
     format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
+    require_fitted,
     require_numeric,
     resolve_analysis_date,
 )
@@ -60,7 +64,6 @@ __all__ = [
     "time_split",
 ]
 
-_DAY = pd.Timedelta(days=1)
 #: Trailing windows (days before the cutoff) of the behaviour features.
 FEATURE_WINDOWS_DAYS = (30, 90, 180)
 #: Member attributes one-hot encoded by default when present.  ``tier`` is left
@@ -80,8 +83,22 @@ def _resolve_cutoff(transactions: pd.DataFrame, cutoff: object, time_col: str) -
     require_columns(transactions, [time_col], "transactions")
     require_datetime(transactions, time_col, "transactions")
     if cutoff is None:
-        raise WorkbookInputError("cutoff is required: the date at which churn is predicted.")
-    return resolve_analysis_date(transactions[time_col], cutoff, "cutoff")
+        raise WorkbookInputError(
+            "analysis_date is required: the date (cutoff) at which churn is predicted.",
+            message_zh="需要给出 analysis_date：预测流失的截点日期。",
+        )
+    return resolve_analysis_date(transactions[time_col], analysis_date=cutoff, name="analysis_date (cutoff)")
+
+
+def _date_first(date_name: str, then: tuple[str, ...]):
+    """Recognise the old call ``f(transactions, cutoff, *then)``: the second value is not a table."""
+
+    def legacy(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
+        if len(args) >= 2 and args[1] is not None and not isinstance(args[1], pd.DataFrame):
+            return args[:1], {**kwargs, date_name: args[1], **dict(zip(then, args[2:]))}
+        return None
+
+    return legacy
 
 
 def _active_members(summary: pd.DataFrame, active_window_days: int | None) -> pd.Index:
@@ -91,11 +108,12 @@ def _active_members(summary: pd.DataFrame, active_window_days: int | None) -> pd
     return summary.index[summary["n_purchases_window"].to_numpy() > 0]
 
 
+@renamed_arguments(positional=("analysis_date", "horizon_days"), cutoff="analysis_date")
 def churn_labels(
     transactions: pd.DataFrame,
-    cutoff: object,
-    horizon_days: int = 90,
     *,
+    analysis_date: object = None,
+    horizon_days: int = 90,
     active_window_days: int | None = 365,
     observed_until: object | None = None,
     member_col: str = "member_id",
@@ -109,8 +127,8 @@ def churn_labels(
     ----------
     transactions : DataFrame
         Tidy transactions (data contract).  Not modified.
-    cutoff : date-like
-        Prediction date.  Members are active if they bought in the
+    analysis_date : date-like
+        Prediction date (the cutoff).  Members are active if they bought in the
         ``active_window_days`` before it.
     horizon_days : int, default 90
         Length of the outcome window ``[cutoff, cutoff + horizon_days)``.
@@ -138,7 +156,7 @@ def churn_labels(
     ...     "member_id": ["a", "a", "b", "c"],
     ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-20", "2024-04-20"]),
     ...     "amount": [10.0, 20.0, 5.0, 8.0]})
-    >>> churn_labels(tx, cutoff="2024-02-01", horizon_days=60)  # doctest: +NORMALIZE_WHITESPACE
+    >>> churn_labels(tx, analysis_date="2024-02-01", horizon_days=60)  # doctest: +NORMALIZE_WHITESPACE
                n_purchases_horizon  churned
     member_id
     a                            1    False
@@ -147,36 +165,29 @@ def churn_labels(
     horizon_days = _positive_int(horizon_days, "horizon_days")
     if active_window_days is not None:
         active_window_days = _positive_int(active_window_days, "active_window_days")
-    cutoff_ts = _resolve_cutoff(transactions, cutoff, time_col)
-    end = cutoff_ts + horizon_days * _DAY
-    data_end = resolve_analysis_date(transactions[time_col], observed_until, "observed_until")
+    cutoff_ts = _resolve_cutoff(transactions, analysis_date, time_col)
+    end = cutoff_ts + horizon_days * DAY
+    data_end = resolve_analysis_date(transactions[time_col], analysis_date=observed_until, name="observed_until")
     if end > data_end:
         raise WorkbookInputError(
             f"The outcome window [{cutoff_ts.date()}, {end.date()}) ends after the data "
             f"(observed until {data_end}); members would look churned only because the "
-            f"data stops. Choose a cutoff on or before {(data_end - horizon_days * _DAY).date()} "
+            f"data stops. Choose a cutoff on or before {(data_end - horizon_days * DAY).date()} "
             "or a shorter horizon_days."
         )
     cols = dict(member_col=member_col, time_col=time_col, amount_col=amount_col, return_col=return_col)
     before = member_summary(
-        transactions, cutoff_ts, window_days=active_window_days or 1, **cols
+        transactions, analysis_date=cutoff_ts, window_days=active_window_days or 1, **cols
     )
     active = _active_members(before, active_window_days)
     # Purchases in [cutoff, end): n_purchases_window of the summary at ``end``,
     # so that "purchase" has the one definition of workbook.aggregate.
-    after = member_summary(transactions, end, window_days=horizon_days, **cols)
+    after = member_summary(transactions, analysis_date=end, window_days=horizon_days, **cols)
     n_future = after["n_purchases_window"].reindex(active, fill_value=0).astype("int64")
     out = pd.DataFrame({"n_purchases_horizon": n_future, "churned": n_future.to_numpy() == 0})
     out.index.name = "member_id"
     out.attrs.update(cutoff=cutoff_ts, horizon_days=horizon_days)
     return out
-
-
-def _is_return(tx: pd.DataFrame, amount_col: str, return_col: str | None) -> np.ndarray:
-    """The return rule of :mod:`workbook.aggregate`: flag column, else negative amount."""
-    if return_col is not None and return_col in tx.columns:
-        return tx[return_col].fillna(False).astype(bool).to_numpy()
-    return (tx[amount_col] < 0).to_numpy()
 
 
 def _member_attributes(
@@ -210,7 +221,7 @@ def _member_attributes(
                     f"{m[col].dtype}; parse it with pd.to_datetime first."
                 )
             dates = m[col].reindex(index)
-            days = (cutoff - dates) / _DAY
+            days = (cutoff - dates) / DAY
             out[name] = np.floor(days / 365.25) if name == "age_years" else np.floor(days)
     for col in categorical_cols:
         # Categories from the whole members frame, so every cutoff gets the same columns.
@@ -222,11 +233,12 @@ def _member_attributes(
     return out
 
 
+@renamed_arguments(legacy_call=_date_first("analysis_date", ("members",)), cutoff="analysis_date")
 def churn_features(
     transactions: pd.DataFrame,
-    cutoff: object,
     members: pd.DataFrame | None = None,
     *,
+    analysis_date: object = None,
     active_window_days: int | None = 365,
     member_col: str = "member_id",
     time_col: str = "timestamp",
@@ -260,7 +272,7 @@ def churn_features(
     ----------
     transactions : DataFrame
         Tidy transactions.  Not modified.
-    cutoff : date-like
+    analysis_date : date-like
         Prediction date; transactions at or after it are ignored.
     members : DataFrame, optional
         Member master data, one row per member.
@@ -285,7 +297,7 @@ def churn_features(
     ...     "timestamp": pd.to_datetime(["2023-11-01", "2024-01-05", "2024-01-25", "2024-01-20"]),
     ...     "amount": [30.0, 10.0, 20.0, 5.0],
     ...     "channel": ["offline", "online", "offline", "offline"]})
-    >>> X = churn_features(tx, cutoff="2024-02-01")
+    >>> X = churn_features(tx, analysis_date="2024-02-01")
     >>> X[["recency_days", "purchases_30d", "purchases_90d", "share_online"]]  # doctest: +NORMALIZE_WHITESPACE
                recency_days  purchases_30d  purchases_90d  share_online
     member_id
@@ -294,10 +306,10 @@ def churn_features(
     """
     if active_window_days is not None:
         active_window_days = _positive_int(active_window_days, "active_window_days")
-    cutoff_ts = _resolve_cutoff(transactions, cutoff, time_col)
+    cutoff_ts = _resolve_cutoff(transactions, analysis_date, time_col)
     summary = member_summary(
         transactions,
-        cutoff_ts,
+        analysis_date=cutoff_ts,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,
@@ -310,7 +322,7 @@ def churn_features(
     for col in ("recency_days", "tenure_days", "n_purchases", "n_purchase_days", "n_returns",
                 "monetary_total", "monetary_avg"):
         feats[col] = summary[col].astype("float64")
-    span_days = (summary["last_purchase"] - summary["first_purchase"]) / _DAY
+    span_days = (summary["last_purchase"] - summary["first_purchase"]) / DAY
     n_gaps = summary["n_purchases"].astype("float64") - 1.0
     feats["mean_interpurchase_days"] = (span_days / n_gaps.where(n_gaps > 0)).astype("float64")
 
@@ -318,19 +330,19 @@ def churn_features(
     discount_col = discount_col if discount_col and discount_col in transactions.columns else None
     if discount_col:
         require_numeric(transactions.fillna({discount_col: 0.0}), discount_col, "transactions")
-    keep = transactions[member_col].isin(index) & (transactions[time_col] < cutoff_ts)
-    cols = [c for c in (member_col, time_col, amount_col, return_col, channel_col, discount_col)
-            if c is not None and c in transactions.columns]
-    tx = transactions.loc[keep, cols]
-    buy = ~_is_return(tx, amount_col, return_col)
-    amount = tx[amount_col].to_numpy(dtype="float64")
-    ts = tx[time_col]
+    extra = [c for c in (channel_col, discount_col) if c is not None]
+    tx, _ = purchases(transactions, analysis_date=cutoff_ts, member_col=member_col, time_col=time_col,
+                      amount_col=amount_col, return_col=return_col, include_returns=True, columns=extra)
+    tx = tx.loc[tx["member_id"].isin(index)]
+    buy = ~tx["is_return"].to_numpy()
+    amount = tx["amount"].to_numpy(dtype="float64")
+    ts = tx["ts"]
     parts = {}
     for w in FEATURE_WINDOWS_DAYS:
-        in_w = (ts >= cutoff_ts - w * _DAY).to_numpy()
+        in_w = (ts >= cutoff_ts - w * DAY).to_numpy()
         parts[f"purchases_{w}d"] = (buy & in_w).astype("float64")
         parts[f"spend_{w}d"] = np.where(in_w, amount, 0.0)
-    prev_90 = ((ts >= cutoff_ts - 180 * _DAY) & (ts < cutoff_ts - 90 * _DAY)).to_numpy()
+    prev_90 = ((ts >= cutoff_ts - 180 * DAY) & (ts < cutoff_ts - 90 * DAY)).to_numpy()
     parts["_prev_90"] = (buy & prev_90).astype("float64")
     parts["_buys"] = buy.astype("float64")
     if channel_col:
@@ -342,7 +354,7 @@ def churn_features(
         parts["_gross"] = np.where(buy, amount + disc, 0.0)
     sums = (
         pd.DataFrame(parts, index=tx.index)
-        .groupby(tx[member_col].to_numpy(), sort=True)
+        .groupby(tx["member_id"].to_numpy(), sort=True)
         .sum()
         .reindex(index, fill_value=0.0)
     )
@@ -375,12 +387,13 @@ class ChurnSplit(NamedTuple):
     y_test: pd.Series
 
 
+@renamed_arguments(legacy_call=_date_first("analysis_dates", ("horizon_days", "members")), cutoffs="analysis_dates")
 def time_split(
     transactions: pd.DataFrame,
-    cutoffs: tuple[object, object],
-    horizon_days: int = 90,
     members: pd.DataFrame | None = None,
     *,
+    analysis_dates: tuple[object, object] = None,
+    horizon_days: int = 90,
     active_window_days: int | None = 365,
     observed_until: object | None = None,
     member_col: str = "member_id",
@@ -403,7 +416,7 @@ def time_split(
     ----------
     transactions : DataFrame
         Tidy transactions.  Not modified.
-    cutoffs : (train_cutoff, test_cutoff)
+    analysis_dates : (train_cutoff, test_cutoff)
         The two prediction dates.
     horizon_days : int, default 90
         Outcome window length.
@@ -428,32 +441,33 @@ def time_split(
     ...     "timestamp": pd.to_datetime(
     ...         ["2024-01-05", "2024-02-10", "2024-01-20", "2024-04-02", "2024-05-01"]),
     ...     "amount": [10.0, 20.0, 5.0, 7.0, 9.0]})
-    >>> split = time_split(tx, cutoffs=("2024-02-01", "2024-03-01"), horizon_days=28)
+    >>> split = time_split(tx, analysis_dates=("2024-02-01", "2024-03-01"), horizon_days=28)
     >>> split.y_train.to_dict(), split.y_test.to_dict()
     ({'a': 0, 'b': 1}, {'a': 1, 'b': 1})
     """
+    cutoffs = analysis_dates
     if not isinstance(cutoffs, (tuple, list)) or len(cutoffs) != 2:
         raise WorkbookInputError(
-            f"cutoffs must be a pair (train_cutoff, test_cutoff), got {cutoffs!r}."
+            f"analysis_dates must be a pair (train_cutoff, test_cutoff), got {cutoffs!r}."
         )
     horizon_days = _positive_int(horizon_days, "horizon_days")
     train_cut = _resolve_cutoff(transactions, cutoffs[0], time_col)
     test_cut = _resolve_cutoff(transactions, cutoffs[1], time_col)
-    if train_cut + horizon_days * _DAY > test_cut:
+    if train_cut + horizon_days * DAY > test_cut:
         raise WorkbookInputError(
             f"Leakage: the training labels look at [{train_cut.date()}, "
-            f"{(train_cut + horizon_days * _DAY).date()}), past the test cutoff {test_cut.date()}. "
-            f"Use a train cutoff on or before {(test_cut - horizon_days * _DAY).date()}."
+            f"{(train_cut + horizon_days * DAY).date()}), past the test cutoff {test_cut.date()}. "
+            f"Use a train cutoff on or before {(test_cut - horizon_days * DAY).date()}."
         )
     cols = dict(member_col=member_col, time_col=time_col, amount_col=amount_col, return_col=return_col)
     out = []
     for cut in (train_cut, test_cut):
         y = churn_labels(
-            transactions, cut, horizon_days, active_window_days=active_window_days,
+            transactions, analysis_date=cut, horizon_days=horizon_days, active_window_days=active_window_days,
             observed_until=observed_until, **cols,
         )["churned"].astype("int64")
         X = churn_features(
-            transactions, cut, members, active_window_days=active_window_days,
+            transactions, members, analysis_date=cut, active_window_days=active_window_days,
             **cols, **feature_kwargs,
         )
         out.append((X, y.reindex(X.index)))
@@ -558,8 +572,12 @@ def _check_X(X: object, name: str = "X") -> pd.DataFrame:
     return X
 
 
-class ChurnModel:
+class ChurnModel(BaseEstimator):
     """A thin, seeded wrapper around a scikit-learn churn classifier.
+
+    Follows the scikit-learn estimator contract: parameters are stored as given
+    in ``__init__`` and checked in :meth:`fit`, so :func:`sklearn.base.clone`
+    and ``get_params`` work.
 
     Parameters
     ----------
@@ -568,15 +586,16 @@ class ChurnModel:
         (handles missing values and non-linear effects); ``"logistic"``: median
         imputation, standardisation and
         :class:`~sklearn.linear_model.LogisticRegression` (coefficients readable).
-    seed : int, default 0
-        ``random_state`` of the estimator.
+    random_state : int, default 0
+        ``random_state`` of the estimator (the old name ``seed=`` still works
+        for one release, with a FutureWarning).
     n_threads : int or None, default 1
         OpenMP/BLAS threads used while fitting and predicting (``None``: all
         cores).  One thread is fast at the size of a store's member base and
         avoids the severe slow-down of oversubscribed cores when notebooks or
         tests run in parallel.
-    **params
-        Passed to the estimator (e.g. ``max_iter=200``, ``C=0.5``).
+    model_params : dict, optional
+        Passed to the estimator (e.g. ``{"max_iter": 200}``, ``{"C": 0.5}``).
 
     Attributes
     ----------
@@ -591,32 +610,44 @@ class ChurnModel:
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"recency_days": rng.integers(0, 365, 400).astype(float)})
     >>> y = (rng.random(400) < X["recency_days"] / 365).astype(int)
-    >>> model = ChurnModel("logistic", seed=0).fit(X, y)
+    >>> model = ChurnModel("logistic", random_state=0).fit(X, y)
     >>> bool(model.evaluate(X, y)["roc_auc"].iloc[0] > 0.7)
     True
+    >>> from sklearn.base import clone
+    >>> clone(model).get_params()["random_state"]
+    0
     """
 
+    @renamed_arguments(seed="random_state")
     def __init__(
-        self, kind: str = "hgb", seed: int = 0, n_threads: int | None = 1, **params: object
+        self,
+        kind: str = "hgb",
+        *,
+        random_state: int | None = 0,
+        n_threads: int | None = 1,
+        model_params: dict | None = None,
     ) -> None:
-        check_in_choices(kind, ["hgb", "logistic"], "kind")
         self.kind = kind
-        self.seed = seed
+        self.random_state = random_state
         self.n_threads = n_threads
-        self.params = params
+        self.model_params = model_params
 
     def _threads(self) -> threadpool_limits:
         return threadpool_limits(limits=self.n_threads)
 
     def _make_pipeline(self) -> Pipeline:
+        require_choice(self.kind, ["hgb", "logistic"], "kind")
+        if self.model_params is not None and not isinstance(self.model_params, dict):
+            raise WorkbookInputError(f"model_params must be a dict, got {type(self.model_params).__name__}.")
+        extra = dict(self.model_params or {})
         if self.kind == "hgb":
-            return Pipeline([("model", HistGradientBoostingClassifier(random_state=self.seed, **self.params))])
-        params = {"max_iter": 1000, **self.params}
+            return Pipeline([("model", HistGradientBoostingClassifier(random_state=self.random_state, **extra))])
+        params = {"max_iter": 1000, **extra}
         return Pipeline(
             [
                 ("impute", SimpleImputer(strategy="median")),
                 ("scale", StandardScaler()),
-                ("model", LogisticRegression(random_state=self.seed, **params)),
+                ("model", LogisticRegression(random_state=self.random_state, **params)),
             ]
         )
 
@@ -631,6 +662,7 @@ class ChurnModel:
 
     def fit(self, X: pd.DataFrame, y: object) -> ChurnModel:
         """Fit on features ``X`` and 0/1 labels ``y`` (aligned by index if a Series)."""
+        pipeline = self._make_pipeline()
         X = _check_X(X)
         if isinstance(y, pd.Series):
             if not y.index.equals(X.index):
@@ -647,13 +679,12 @@ class ChurnModel:
             raise WorkbookInputError("y holds only one class; the model needs churned and retained members.")
         self.feature_names_ = list(X.columns)
         with self._threads():
-            self.pipeline_ = self._make_pipeline().fit(X, y_arr)
+            self.pipeline_ = pipeline.fit(X, y_arr)
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> pd.Series:
         """Churn probability per row of ``X``, a Series named ``p_churn``."""
-        if not hasattr(self, "pipeline_"):
-            raise WorkbookInputError("The model is not fitted yet; call fit(X, y) first.")
+        require_fitted(self, "pipeline_")
         Xp = self._prepare(X)
         with self._threads():
             p = self.pipeline_.predict_proba(Xp)[:, 1]
@@ -669,11 +700,12 @@ class ChurnModel:
         self, X: pd.DataFrame, y: object, n_repeats: int = 5, scoring: str = "roc_auc"
     ) -> pd.DataFrame:
         """Permutation importance (drop in ``scoring`` when a column is shuffled), sorted."""
+        require_fitted(self, "pipeline_")
         Xp = self._prepare(X)
         y_arr = _check_binary(y.reindex(X.index) if isinstance(y, pd.Series) else y, "y")
         with self._threads():
             r = permutation_importance(
-                self.pipeline_, Xp, y_arr, n_repeats=n_repeats, random_state=self.seed,
+                self.pipeline_, Xp, y_arr, n_repeats=n_repeats, random_state=self.random_state,
                 scoring=scoring,
             )
         out = pd.DataFrame(
@@ -711,7 +743,7 @@ def calibration_table(
     0            0.15            0.0  2
     1            0.80            1.0  2
     """
-    check_in_choices(strategy, ["quantile", "uniform"], "strategy")
+    require_choice(strategy, ["quantile", "uniform"], "strategy")
     n_bins = _positive_int(n_bins, "n_bins")
     y, p = _aligned(y_true, scores)
     prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from workbook.aggregate import member_period_activity
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices, require_columns, require_dataframe, require_datetime
+from workbook.validation import require_choice, require_columns, require_dataframe, require_datetime
 
 _FREQ = {"M": "M", "month": "M", "W": "W-SUN", "week": "W-SUN"}
 _MONDAY = pd.Timestamp("1970-01-05")
@@ -48,8 +48,8 @@ def _activity(
     cols: dict,
 ) -> tuple[pd.DataFrame, int, pd.Timestamp | None]:
     """Member-period activity plus the index of the last observed period."""
-    check_in_choices(freq, list(_FREQ), "freq")
-    act = member_period_activity(transactions, analysis_date, freq=freq, **cols)
+    require_choice(freq, list(_FREQ), "freq")
+    act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, **cols)
     date = act.attrs.get("analysis_date")
     if date is None and analysis_date is not None:
         date = pd.Timestamp(analysis_date)
@@ -196,9 +196,9 @@ def cohort_table(
     >>> cohort_table(tx, metric="revenue", normalize=False, cumulative=True).to_numpy().tolist()
     [[40.0, 60.0, 100.0], [50.0, 50.0, nan]]
     """
-    check_in_choices(cohort_by, ["first_purchase", "join_date"], "cohort_by")
-    check_in_choices(metric, ["members", "purchases", "revenue"], "metric")
-    check_in_choices(shape, ["wide", "long"], "shape")
+    require_choice(cohort_by, ["first_purchase", "join_date"], "cohort_by")
+    require_choice(metric, ["members", "purchases", "revenue"], "metric")
+    require_choice(shape, ["wide", "long"], "shape")
     if cumulative and metric == "members":
         raise WorkbookInputError(
             "cumulative=True is not defined for metric='members' (a member active in two periods "

@@ -52,7 +52,7 @@ import pandas as pd
 from workbook import sql
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
@@ -130,7 +130,7 @@ def resolve_engine(source: object, engine: str | None = None) -> str:
     kind = source_kind(source)
     if engine is None:
         return _DEFAULT_ENGINE[kind]
-    check_in_choices(engine, ENGINES, "engine")
+    require_choice(engine, ENGINES, "engine")
     if engine not in _ALLOWED[kind]:
         described = {"path": "a file path", "duckdb": "a DuckDB relation", "spark": "a pyspark DataFrame"}
         raise WorkbookInputError(
@@ -388,7 +388,7 @@ def _spark_frame(spark: Any, source: object, kind: str, time_col: str, caller_tz
     return frame
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SqlResult:
     """What an SQL engine hands back to :mod:`workbook.aggregate`."""
 
@@ -401,8 +401,8 @@ def run_sql(
     template: Template,
     source: object,
     engine: str,
-    analysis_date: object | None,
     *,
+    analysis_date: object | None,
     member_col: str,
     time_col: str,
     amount_col: str,
@@ -435,7 +435,7 @@ def run_sql(
         The query result as pandas, the analysis date used and the datetime
         unit the pandas engine would have produced.
     """
-    check_in_choices(engine, ("duckdb", "spark"), "engine")
+    require_choice(engine, ("duckdb", "spark"), "engine")
     kind = source_kind(source)
     time_unit = "us"
     if kind == "pandas":
@@ -448,7 +448,7 @@ def run_sql(
                 f"Column {time_col!r} of transactions has a time zone; engine={engine!r} works on "
                 "local times without one: use .dt.tz_localize(None) first."
             )
-        date = resolve_analysis_date(source[time_col], analysis_date)
+        date = resolve_analysis_date(source[time_col], analysis_date=analysis_date)
         time_unit = np.datetime_data(source[time_col].dtype)[0]
         if return_col is not None and return_col not in source.columns:
             return_col = None
@@ -469,7 +469,7 @@ def run_sql(
                 date = pd.Timestamp(profile["default_analysis_ts"])
             else:
                 bounds = pd.Series(pd.to_datetime([profile["first_ts"], profile["last_ts"]]))
-                date = resolve_analysis_date(bounds, analysis_date)
+                date = resolve_analysis_date(bounds, analysis_date=analysis_date)
         window_start = date - pd.Timedelta(days=window_days) if window_days is not None else None
         text = sql.render(
             template,

@@ -8,6 +8,8 @@ can trigger from a notebook's parameters also carry a Chinese message
 
 from __future__ import annotations
 
+import sklearn.exceptions
+
 
 class WorkbookInputError(ValueError):
     """Input data or arguments that the workbook cannot analyse correctly.
@@ -40,3 +42,17 @@ class WorkbookInputError(ValueError):
 
 class ConvergenceError(RuntimeError):
     """A model fit that did not converge; the message says what to try."""
+
+
+class NotFittedError(WorkbookInputError, sklearn.exceptions.NotFittedError):
+    """A model used before :meth:`fit`: both a :class:`WorkbookInputError` and
+    scikit-learn's :class:`~sklearn.exceptions.NotFittedError`.
+
+    Raised by :func:`workbook.validation.require_fitted` for every workbook model.
+
+    Examples
+    --------
+    >>> from sklearn.exceptions import NotFittedError as SkNotFitted
+    >>> issubclass(NotFittedError, WorkbookInputError), issubclass(NotFittedError, SkNotFitted)
+    (True, True)
+    """

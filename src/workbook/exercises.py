@@ -13,10 +13,11 @@ solution regions marked as in nbgrader:
 :func:`build` (``workbook exercises build``) writes
 
 ``exercises/student/NN_name.ipynb``
-    solution lines replaced by ``# YOUR CODE HERE`` and
-    ``raise NotImplementedError(...)`` at the marker's indentation, markdown
-    solutions replaced by an answer prompt, hidden tests removed, check cells
-    (tag ``check``) locked against editing and deletion;
+    solution lines replaced by one ``# YOUR CODE HERE`` comment at the
+    marker's indentation (the answer variable's placeholder, ``answer = None``,
+    stands before the region, so an unanswered task runs and its check says
+    ``未作答``), markdown solutions replaced by an answer prompt, hidden tests
+    removed, check cells (tag ``check``) locked against editing and deletion;
 ``exercises/solutions/NN_name.ipynb``
     the instructor version: the same notebook with the marker lines removed.
 
@@ -29,12 +30,14 @@ are up to date.
 :func:`grade` (``workbook exercises grade``) executes a notebook and reports,
 per check cell, whether the task passed, failed (with the hint), is not
 answered yet, or raised another error: instructors see every trainee's
-progress without reading the cells.
+progress without reading the cells.  It reads the outcome each check leaves in
+its output's metadata (:data:`workbook.checks.METADATA_KEY`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -52,10 +55,9 @@ MD_BEGIN_SOLUTION = "<!-- BEGIN SOLUTION -->"
 MD_END_SOLUTION = "<!-- END SOLUTION -->"
 
 #: What replaces a code solution region in the student version (at the marker's indentation).
-CODE_PLACEHOLDER = (
-    "# YOUR CODE HERE",
-    'raise NotImplementedError("请在这里写你的代码，然后运行下面的检查格 (write your code here, then run the check cell)")',
-)
+#: Only a comment: the placeholder value (``answer = None``) stands before the region, so Run
+#: All on an unanswered notebook runs every cell and each check says 未作答 (not answered).
+CODE_PLACEHOLDER = ("# YOUR CODE HERE：在这里写你的代码，然后运行下面的检查格 (write your code, then run the check)",)
 #: What replaces a markdown solution region in the student version.
 MARKDOWN_PLACEHOLDER = "*（请在这里写下你的答案 / write your answer here）*"
 
@@ -121,8 +123,7 @@ def student_code(source: str, where: str = "cell") -> str:
     >>> src = "x = None\\n### BEGIN SOLUTION\\nx = 1 + 1\\n### END SOLUTION\\ncheck(x)"
     >>> print(student_code(src))
     x = None
-    # YOUR CODE HERE
-    raise NotImplementedError("请在这里写你的代码，然后运行下面的检查格 (write your code here, then run the check cell)")
+    # YOUR CODE HERE：在这里写你的代码，然后运行下面的检查格 (write your code, then run the check)
     check(x)
     """
     src = _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, lambda body, indent: [], where)
@@ -166,6 +167,20 @@ def solution_markdown(source: str, where: str = "cell") -> str:
 # --------------------------------------------------------------------------- notebooks
 
 
+def _require_valid_python(text: str, where: str) -> None:
+    """The student version of a code cell must still run (e.g. no function left without a body)."""
+    # IPython magics and shell escapes are not Python; blank them out, keeping line numbers.
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.split("\n"))
+    try:
+        compile(code, where, "exec")
+    except SyntaxError as err:
+        raise WorkbookInputError(
+            f"{where}: the student version is not valid Python ({err.msg}, line {err.lineno}). A solution "
+            "region that is a whole block (e.g. a function body) needs a line before the marker that stays, "
+            "such as a docstring; put the answer placeholder (`answer = None`) before the region."
+        ) from None
+
+
 def _cell_id(stem: str, index: int) -> str:
     base = re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:48] or "cell"
     return f"{base}-{index:03d}"
@@ -193,7 +208,8 @@ def build_notebook(source: nbformat.NotebookNode, version: str, name: str = "exe
     Raises
     ------
     WorkbookInputError
-        Unbalanced or nested markers (naming the notebook, cell and line), or
+        Unbalanced or nested markers (naming the notebook, cell and line), a
+        student cell that is not valid Python once its solution is removed, or
         an unknown version.
 
     Examples
@@ -201,7 +217,7 @@ def build_notebook(source: nbformat.NotebookNode, version: str, name: str = "exe
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
     ...     "n = None\\n### BEGIN SOLUTION\\nn = 3\\n### END SOLUTION")])
-    >>> build_notebook(nb, "student", "demo").cells[0].source.splitlines()[1]
+    >>> build_notebook(nb, "student", "demo").cells[0].source.splitlines()[1][:16]
     '# YOUR CODE HERE'
     >>> build_notebook(nb, "solution", "demo").cells[0].source
     'n = None\\nn = 3'
@@ -221,6 +237,7 @@ def build_notebook(source: nbformat.NotebookNode, version: str, name: str = "exe
                     f"{where}: {MD_BEGIN_SOLUTION!r} belongs in markdown cells; use {BEGIN_SOLUTION!r}."
                 )
             text = student_code(text, where) if student else solution_code(text, where)
+            _require_valid_python(text, where)
             if student and CHECK_TAG in tags:
                 metadata.update(editable=False, deletable=False)
             new = nbformat.v4.new_code_cell(text, metadata=metadata)
@@ -340,6 +357,17 @@ def _task_label(cells: list, index: int, number: int) -> str:
     return f"task {number}"
 
 
+def _outcome(outputs: list) -> dict | None:
+    """The outcome a check left in its output metadata, if any."""
+    from workbook.checks import METADATA_KEY
+
+    for out in outputs:
+        found = out.get("metadata", {}).get(METADATA_KEY)
+        if found:
+            return dict(found)
+    return None
+
+
 def check_results(nb: nbformat.NotebookNode) -> pd.DataFrame:
     """Read the outcome of every check cell of an executed notebook.
 
@@ -348,9 +376,20 @@ def check_results(nb: nbformat.NotebookNode) -> pd.DataFrame:
     DataFrame
         One row per check cell (tag ``check``), in order: ``task`` (the
         nearest markdown heading above it), ``status`` (``passed``,
-        ``failed``, ``not_answered``, ``error`` or ``not_run``) and ``message``.
+        ``failed``, ``not_answered``, ``error`` or ``not_run``) and ``message``
+        (what the trainee saw: the result line and, unless passed, the hint).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> from workbook.checks import check_number
+    >>> cell = nbformat.v4.new_code_cell("check_number(x, 2)", metadata={"tags": ["check"]})
+    >>> data, metadata = check_number(None, 2, name="x")._repr_mimebundle_()
+    >>> cell.outputs = [nbformat.v4.new_output("execute_result", data, metadata=metadata, execution_count=1)]
+    >>> check_results(nbformat.v4.new_notebook(cells=[cell]))[["task", "status"]].to_dict("records")
+    [{'task': 'task 1', 'status': 'not_answered'}]
     """
-    from workbook.checks import NOT_ANSWERED
+    from workbook.checks import NOT_ANSWERED, CheckResult
 
     rows = []
     checks = [
@@ -358,20 +397,22 @@ def check_results(nb: nbformat.NotebookNode) -> pd.DataFrame:
         if c.cell_type == "code" and CHECK_TAG in c.get("metadata", {}).get("tags", [])
     ]
     for number, i in enumerate(checks, start=1):
-        cell = nb.cells[i]
-        outputs = cell.get("outputs", [])
+        outputs = nb.cells[i].get("outputs", [])
+        outcome = _outcome(outputs)
         errors = [o for o in outputs if o.get("output_type") == "error"]
-        text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-        if errors:
+        if outcome is not None:
+            result = CheckResult(outcome.get("status", "error"), outcome.get("name", ""),
+                                 outcome.get("message", ""), outcome.get("hint", ""))
+            status, message = result.status, result.text()
+        elif errors:  # strict mode, or the cell failed before the check ran (e.g. a NameError)
             err = errors[0]
             message = err.get("evalue", "")
             if err.get("ename") == "ExerciseCheckError":
                 status = "not_answered" if NOT_ANSWERED in message else "failed"
             else:
                 status, message = "error", f"{err.get('ename')}: {message}"
-        elif "✓" in text:
-            status, message = "passed", text.strip().splitlines()[-1]
         else:
+            text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
             status, message = "not_run", text.strip()
         rows.append({"task": _task_label(nb.cells, i, number), "status": status, "message": message})
     return pd.DataFrame(rows, columns=["task", "status", "message"])
@@ -383,6 +424,7 @@ def execute(
     timeout: int = 600,
     kernel_name: str = "python3",
     shared_kernel: bool = False,
+    strict: bool = False,
 ) -> list[nbformat.NotebookNode]:
     """Run notebooks top to bottom, continuing after errors; the files are not modified.
 
@@ -401,6 +443,10 @@ def execute(
         so use it only for notebooks that define everything they use (as the
         built exercise notebooks do); grading trainees' work uses a fresh
         kernel per notebook.
+    strict : bool, default False
+        Run the kernel with ``WORKBOOK_STRICT_CLAIMS=1`` (a wrong answer then
+        raises, as under ``make test``); by default it is ``0``, so the
+        notebooks behave as for a trainee whatever the caller's environment.
 
     Returns
     -------
@@ -415,12 +461,15 @@ def execute(
         raise WorkbookInputError(f"Notebook(s) not found: {missing}.")
     if not paths:
         raise WorkbookInputError("No notebook to run.")
+    from workbook.notebook import STRICT_ENV
+
+    env = {**os.environ, STRICT_ENV: "1" if strict else "0"}
     km = None
     if shared_kernel:
         from jupyter_client.manager import KernelManager
 
         km = KernelManager(kernel_name=kernel_name)
-        km.start_kernel(cwd=str(paths[0].parent.resolve()))
+        km.start_kernel(cwd=str(paths[0].parent.resolve()), env=env)
     out = []
     try:
         for path in paths:
@@ -429,7 +478,7 @@ def execute(
                 nb, km=km, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
                 resources={"metadata": {"path": str(path.parent.resolve())}},
             )
-            client.execute()
+            client.execute(env=env)  # env reaches only a kernel started here
             if km is not None and client.kc is not None:
                 client.kc.stop_channels()  # the shared kernel lives on; its client does not
             out.append(nb)
@@ -457,8 +506,9 @@ def grade(
     -------
     DataFrame
         Columns ``notebook``, ``task``, ``status`` (``passed``, ``failed``,
-        ``not_answered``, ``error``, ``not_run``) and ``message`` (the check's
-        hint for failures).
+        ``not_answered``, ``error``, ``not_run``) and ``message`` (the result
+        line the trainee saw and, unless passed, the hint).  The kernels run in
+        trainee mode (see :func:`execute`), whatever the caller's environment.
     """
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     frames = []
@@ -502,8 +552,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     report = grade(args.notebooks, timeout=args.timeout)
-    with pd.option_context("display.max_colwidth", 120, "display.width", 200):
-        print(report.to_string(index=False))
+    shown = report.assign(message=report["message"].str.replace("\n", " / ", regex=False))
+    with pd.option_context("display.max_colwidth", 160, "display.width", 250):
+        print(shown.to_string(index=False))
     if args.csv:
         report.to_csv(args.csv, index=False, encoding="utf-8")
     counts = report["status"].value_counts()

@@ -27,15 +27,15 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.transactions import PERIOD_FREQ, purchases
 from workbook.validation import (
-    check_in_choices,
     format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
     require_no_missing,
     require_numeric,
-    resolve_analysis_date,
 )
 
 __all__ = [
@@ -144,7 +144,7 @@ COMPASS_KPIS = (
 #: Default candidates for the weakest link: traffic mostly reflects size and location.
 _LINK_KPIS = tuple(k for k in COMPASS_KPIS if k != "traffic")
 
-_PERIODS = {"M": "M", "W": "W-SUN", "Q": "Q", "Y": "Y"}
+_PERIODS = {"M": PERIOD_FREQ["M"], "W": PERIOD_FREQ["W"], "Q": "Q", "Y": "Y"}
 
 KPI_COLUMNS = [
     "visitors",
@@ -305,7 +305,7 @@ def store_kpis(
     require_numeric(store_traffic, visitors_col, "store_traffic")
     require_no_missing(store_traffic, store_col, "store_traffic")
     if period is not None:
-        check_in_choices(period, list(_PERIODS), "period")
+        require_choice(period, list(_PERIODS), "period")
     window_ok = isinstance(repurchase_window_days, int | np.integer) and not isinstance(repurchase_window_days, bool)
     if not (window_ok and repurchase_window_days >= 1):
         raise WorkbookInputError(
@@ -317,13 +317,14 @@ def store_kpis(
             f"Column {visitors_col!r} of store_traffic has negative visitor counts at "
             f"{format_rows(store_traffic.index[neg])}."
         )
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-
-    # ---- transactions in scope
-    keep = (transactions[time_col] < date).to_numpy()
-    if channel is not None and channel_col in transactions.columns:
-        keep = keep & (transactions[channel_col] == channel).fillna(False).to_numpy(dtype=bool)
-    t = transactions.loc[keep]
+    # ---- transactions in scope (walk-in sales count for the store)
+    by_channel = channel is not None and channel_col in transactions.columns
+    t, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                        amount_col=amount_col, return_col=return_col, include_returns=True,
+                        include_walk_ins=True, columns=[store_col] + ([channel_col] if by_channel else []),
+                        numeric=[items_col])
+    if by_channel:
+        t = t.loc[(t[channel_col] == channel).fillna(False).to_numpy(dtype=bool)]
     if t.empty:
         raise WorkbookInputError(
             f"transactions has no rows before {date}"
@@ -335,10 +336,6 @@ def store_kpis(
         require_dataframe(members, "members")
         require_columns(members, [member_col, join_col, home_store_col], "members")
         require_datetime(members, join_col, "members")
-    if return_col is not None and return_col in t.columns:
-        is_return = t[return_col].fillna(False).astype(bool).to_numpy()
-    else:
-        is_return = (t[amount_col] < 0).to_numpy()
     # Group on integer codes: much faster than on (arrow) strings.
     tx_store = t[store_col].to_numpy(dtype=object)
     tr_store = store_traffic[store_col].to_numpy(dtype=object)
@@ -347,11 +344,11 @@ def store_kpis(
     tx = pd.DataFrame(
         {
             "store": stores.get_indexer(tx_store),
-            "member": pd.factorize(t[member_col])[0],
-            "ts": t[time_col].to_numpy(),
-            "amount": t[amount_col].to_numpy(dtype="float64"),
+            "member": pd.factorize(t["member_id"])[0],
+            "ts": t["ts"].to_numpy(),
+            "amount": t["amount"].to_numpy(dtype="float64"),
             "items": t[items_col].to_numpy(dtype="float64"),
-            "is_return": is_return,
+            "is_return": t["is_return"].to_numpy(),
         }
     )
     tx["day"] = tx["ts"].dt.normalize()
@@ -517,7 +514,7 @@ def chain_benchmark(
     >>> chain_benchmark(k, "total")["conversion"].item()
     0.13
     """
-    check_in_choices(method, ["median", "total"], "method")
+    require_choice(method, ["median", "total"], "method")
     kpis = _check_kpis(kpis, [])
     keys = [c for c in ("period", by) if c is not None and c in kpis.columns]
     if by is not None and by not in kpis.columns:
@@ -657,7 +654,7 @@ def benchmark_label(method: str = "median", by: str | None = None) -> tuple[str,
     >>> benchmark_label("total", by="channel_mix")
     ('同一channel_mix分组门店整体', 'stores with the same channel_mix as a whole')
     """
-    check_in_choices(method, ["median", "total"], "method")
+    require_choice(method, ["median", "total"], "method")
     if by is None:
         return ("连锁中位数", "the chain median") if method == "median" else ("连锁整体", "the chain as a whole")
     zh, en = _GROUP_LABELS.get(by, (f"同一{by}分组门店", f"stores with the same {by}"))

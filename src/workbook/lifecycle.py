@@ -30,11 +30,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
     format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
@@ -322,12 +323,13 @@ def stages_from_summary(
     return out[STAGE_COLUMNS]
 
 
+@renamed_arguments(positional=("analysis_date", "rules",))
 def lifecycle_stages(
     transactions: object,
     members: pd.DataFrame | None = None,
+    *,
     analysis_date: object | None = None,
     rules: LifecycleRules | None = None,
-    *,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -381,7 +383,7 @@ def lifecycle_stages(
         raise WorkbookInputError(f"rules must be a LifecycleRules, got {type(rules).__name__}.")
     summary = member_summary(
         transactions,
-        analysis_date,
+        analysis_date=analysis_date,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,
@@ -442,7 +444,7 @@ def stage_transitions(
     """
     if normalize is True:
         normalize = "index"
-    check_in_choices(normalize, [False, "index", "all"], "normalize")
+    require_choice(normalize, [False, "index", "all"], "normalize")
     kwargs = dict(
         member_col=member_col,
         time_col=time_col,
@@ -451,7 +453,7 @@ def stage_transitions(
         join_col=join_col,
         engine=engine,
     )
-    after = lifecycle_stages(transactions, members, date_to, rules, **kwargs)
+    after = lifecycle_stages(transactions, members, analysis_date=date_to, rules=rules, **kwargs)
     d_to = after.attrs["analysis_date"]
     try:
         d_from = pd.Timestamp(date_from)
@@ -461,7 +463,7 @@ def stage_transitions(
         d_from = d_from.tz_localize(d_to.tzinfo)
     if not d_from < d_to:
         raise WorkbookInputError(f"date_from ({d_from}) must be before date_to ({d_to}).")
-    before = lifecycle_stages(transactions, members, d_from, rules, **kwargs)
+    before = lifecycle_stages(transactions, members, analysis_date=d_from, rules=rules, **kwargs)
     frm = before["stage"].astype("str").reindex(after.index).fillna(NOT_PRESENT)
     rows = pd.CategoricalDtype([NOT_PRESENT, *STAGES], ordered=True)
     matrix = pd.crosstab(
@@ -489,7 +491,7 @@ def stage_label(stage: str, language: str = "both") -> str:
     >>> stage_label("sleeping")
     '沉睡 sleeping'
     """
-    check_in_choices(language, ["both", "zh", "en"], "language")
+    require_choice(language, ["both", "zh", "en"], "language")
     zh = _STAGE_ZH.get(stage, _NOT_PRESENT_ZH if stage == NOT_PRESENT else stage)
     en = stage.replace("_", " ")
     return {"both": f"{zh} {en}", "zh": zh, "en": en}[language]

@@ -19,9 +19,16 @@ What is and is not protected is documented in ``docs/privacy.md``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import hmac
+import math
 import os
+import re
+import stat
+import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,13 +38,20 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.validation import check_in_choices, format_rows
 
-__all__ = ["Pseudonymiser", "mask_pii", "DEFAULT_KEY_FILE", "PII_COLUMNS"]
+__all__ = ["Pseudonymiser", "Redactor", "recording_raw_values", "mask_contacts", "mask_pii", "check_key_strength", "KeyFileWarning",
+           "DEFAULT_KEY_FILE", "PII_COLUMNS"]
 
 #: Default key file (outside any repository).
 DEFAULT_KEY_FILE = Path("~/.workbook_key")
 #: Columns treated as direct identifiers by default.
 PII_COLUMNS = ("name", "phone", "email")
+#: Key strength rule (see :func:`check_key_strength` and docs/privacy.md).
 MIN_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 8
+MIN_ESTIMATED_BITS = 80
+REPEATED_BLOCK = 8
+#: Fixed label the key fingerprint is derived from (HMAC under the key).
+KEY_ID_LABEL = b"workbook key_id v1"
 
 _HOW_TO = (
     'Create a key once with:  python -c "import secrets; print(secrets.token_hex(32))" '
@@ -45,6 +59,117 @@ _HOW_TO = (
     "WORKBOOK_PSEUDO_KEY. Keep the key outside the repository and do not share it: "
     "whoever has it can link pseudonyms to member ids."
 )
+_HOW_TO_ZH = (
+    '请生成一次密钥：python -c "import secrets; print(secrets.token_hex(32))" > ~/.workbook_key'
+    "（然后 chmod 600 ~/.workbook_key），或设置环境变量 WORKBOOK_PSEUDO_KEY。密钥放在仓库之外、"
+    "不要分享：拿到密钥的人可以把化名对回会员号。"
+)
+
+
+class RawValues:
+    """Raw ids and personal values seen while :func:`recording_raw_values` is active."""
+
+    def __init__(self):
+        self.ids: set[str] = set()
+        self.personal: set[str] = set()
+
+
+_RECORDING: contextvars.ContextVar[RawValues | None] = contextvars.ContextVar(
+    "workbook_privacy_recording", default=None)
+
+
+@contextlib.contextmanager
+def recording_raw_values():
+    """Collect every raw id pseudonymised and every value masked inside the block.
+
+    The runner loads the user's files inside this block, so that it can build
+    a :class:`Redactor` for its outputs without reading the files twice.  The
+    collected values stay in memory and are never written.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
+    >>> with recording_raw_values() as seen:
+    ...     _ = ps.pseudonymise_frame(pd.DataFrame({"member_id": ["13912345678"], "name": ["李娜"]}))
+    >>> sorted(seen.ids), sorted(seen.personal)
+    (['13912345678'], ['李娜'])
+    """
+    seen = RawValues()
+    token = _RECORDING.set(seen)
+    try:
+        yield seen
+    finally:
+        _RECORDING.reset(token)
+
+
+class KeyFileWarning(UserWarning):
+    """The key file can be read by other users of the computer."""
+
+
+def _repeated_block(key: str, size: int = REPEATED_BLOCK) -> bool:
+    seen = set()
+    for i in range(len(key) - size + 1):
+        block = key[i:i + size]
+        if block in seen:
+            return True
+        seen.add(block)
+    return False
+
+
+def check_key_strength(key: str | bytes) -> None:
+    """Refuse a key that is obviously guessable.
+
+    The rule (documented in ``docs/privacy.md``): a key must have
+
+    1. at least :data:`MIN_KEY_LENGTH` (32) characters;
+    2. at least :data:`MIN_DISTINCT_CHARACTERS` (8) different characters;
+    3. no block of :data:`REPEATED_BLOCK` (8) characters that occurs twice
+       (so no repeated pattern such as ``"ab" * 16`` or ``"0123456789abcdef" * 4``);
+    4. an estimated strength of at least :data:`MIN_ESTIMATED_BITS` (80) bits,
+       estimated as length x the Shannon entropy of the key's own characters.
+
+    ``secrets.token_hex(32)`` (64 random hex digits, about 240 bits by this
+    estimate) always passes; the rule only catches keys a person typed or
+    patterned, it cannot prove a key random (a sentence may pass).
+
+    Raises
+    ------
+    WorkbookInputError
+        Naming the rule that failed, never the key.
+
+    Examples
+    --------
+    >>> check_key_strength("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    >>> check_key_strength("a" * 32)
+    Traceback (most recent call last):
+    ...
+    workbook.errors.WorkbookInputError: The pseudonymisation key is too weak: it has only 1 different character(s) (at least 8 needed). ...
+    """
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+    n = len(text)
+    problem = problem_zh = None
+    if n < MIN_KEY_LENGTH:
+        problem = f"it has {n} characters; use at least {MIN_KEY_LENGTH}"
+        problem_zh = f"只有 {n} 个字符，至少需要 {MIN_KEY_LENGTH} 个"
+    elif len(set(text)) < MIN_DISTINCT_CHARACTERS:
+        problem = (f"it has only {len(set(text))} different character(s) (at least "
+                   f"{MIN_DISTINCT_CHARACTERS} needed)")
+        problem_zh = f"只有 {len(set(text))} 种不同字符（至少需要 {MIN_DISTINCT_CHARACTERS} 种）"
+    elif _repeated_block(text):
+        problem = f"a block of {REPEATED_BLOCK} characters occurs twice (a repeated pattern)"
+        problem_zh = f"有一段 {REPEATED_BLOCK} 个字符重复出现（是重复的模式）"
+    else:
+        bits = -sum(c * math.log2(c / n) for c in Counter(text).values())
+        if bits < MIN_ESTIMATED_BITS:
+            problem = (f"its estimated strength is {bits:.0f} bits (at least "
+                       f"{MIN_ESTIMATED_BITS} needed): a few characters dominate")
+            problem_zh = f"估计强度只有 {bits:.0f} 位（至少需要 {MIN_ESTIMATED_BITS} 位）：少数字符占了大部分"
+    if problem:
+        raise WorkbookInputError(
+            f"The pseudonymisation key is too weak: {problem}. {_HOW_TO}",
+            message_zh=f"化名密钥太弱：{problem_zh}。{_HOW_TO_ZH}",
+        )
 
 
 def _git_root(path: Path) -> Path | None:
@@ -60,10 +185,22 @@ def _read_key_file(path: Path) -> bytes:
     if root is not None:
         raise WorkbookInputError(
             f"Refusing key file {str(path)!r}: it is inside the git working tree {str(root)!r} "
-            "and could be committed. Move it outside, e.g. to ~/.workbook_key."
+            "and could be committed. Move it outside, e.g. to ~/.workbook_key.",
+            message_zh=f"拒绝使用密钥文件 {str(path)!r}：它在 git 仓库 {str(root)!r} 里，可能被提交。"
+                       "请移到仓库之外，例如 ~/.workbook_key。",
         )
     if not path.is_file():
-        raise WorkbookInputError(f"Key file {str(path)!r} does not exist. {_HOW_TO}")
+        raise WorkbookInputError(f"Key file {str(path)!r} does not exist. {_HOW_TO}",
+                                 message_zh=f"密钥文件 {str(path)!r} 不存在。{_HOW_TO_ZH}")
+    mode = path.stat().st_mode
+    if os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
+        # Warn, not refuse: shared lab machines often have a permissive umask.
+        warnings.warn(
+            f"密钥文件 {str(path)!r} 其他用户也能读取，请执行 chmod 600 {str(path)!r}。\n"
+            f"Key file {str(path)!r} is readable by group or others (mode "
+            f"{stat.filemode(mode)}); run chmod 600 {str(path)!r}.",
+            KeyFileWarning, stacklevel=3,
+        )
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
@@ -133,8 +270,11 @@ def mask_pii(df: pd.DataFrame, columns: Sequence[str] | None = None, how: str = 
     if how == "drop":
         return df.drop(columns=columns)
     out = df.copy()
+    seen = _RECORDING.get()
     for col in columns:
         s = out[col].astype("str")
+        if seen is not None:
+            seen.personal.update(s.dropna().str.strip().unique().tolist())
         lower = str(col).lower()
         if "phone" in lower or "mobile" in lower:
             out[col] = _mask_phone(s)
@@ -151,11 +291,13 @@ class Pseudonymiser:
     Parameters
     ----------
     key : str or bytes, optional
-        The secret key (at least 32 characters, e.g. 64 hex digits).
+        The secret key, e.g. 64 random hex digits; weak keys are refused
+        (:func:`check_key_strength`).
     key_env : str, default "WORKBOOK_PSEUDO_KEY"
         Environment variable holding the key, used when ``key`` is not given.
     key_file : path, optional
-        File holding the key (refused if inside a git working tree).
+        File holding the key (refused if inside a git working tree; a
+        :class:`KeyFileWarning` if other users can read it).
     length : int, default 16
         Hex digits kept from the digest (16 = 64 bits: a collision among a
         million ids has probability about 3e-8; collisions are checked).
@@ -165,19 +307,21 @@ class Pseudonymiser:
     Attributes
     ----------
     key_id : str
-        A short fingerprint of the key (not the key) to record which key made
-        a pseudonymised data set.
+        8 hex digits of HMAC-SHA256(key, ``"workbook key_id v1"``): record it
+        to know which key made a pseudonymised data set.  Being keyed, it can
+        only be checked by someone holding the key (or guessing it, which the
+        strength rule makes hopeless), never recomputed from public data.
 
     Raises
     ------
     WorkbookInputError
-        No key found (the message says how to create one), key too short, key
+        No key found (the message says how to create one), weak key, key
         file inside a git repository.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> ps = Pseudonymiser(key="0123456789abcdef" * 4)
+    >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
     >>> ids = pd.Series(["001", "002", "001", None])
     >>> out = ps.pseudonymise_ids(ids)
     >>> out[0] == out[2], out[0] != out[1], out[0].startswith("M"), pd.isna(out[3])
@@ -197,20 +341,18 @@ class Pseudonymiser:
         if key is None:
             raise WorkbookInputError(
                 f"No pseudonymisation key: pass key_file=..., set {key_env}, or create "
-                f"~/.workbook_key. {_HOW_TO}"
+                f"~/.workbook_key. {_HOW_TO}",
+                message_zh=f"没有化名密钥（用来把会员号换成化名）。{_HOW_TO_ZH}",
             )
         key_bytes = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-        if len(key_bytes) < MIN_KEY_LENGTH:
-            raise WorkbookInputError(
-                f"The pseudonymisation key has {len(key_bytes)} characters; use at least "
-                f"{MIN_KEY_LENGTH} random characters. {_HOW_TO}"
-            )
+        check_key_strength(key_bytes)
         if not 8 <= int(length) <= 64:
             raise WorkbookInputError(f"length={length} must be between 8 and 64 hex digits.")
         self._key = key_bytes
         self.length = int(length)
         self.prefix = str(prefix)
-        self.key_id = hashlib.sha256(b"workbook-key-id:" + key_bytes).hexdigest()[:8]
+        # Keyed like the pseudonyms: the fingerprint says nothing the pseudonyms do not.
+        self.key_id = hmac.new(key_bytes, KEY_ID_LABEL, hashlib.sha256).hexdigest()[:8]
 
     @classmethod
     def from_env(cls, key_env: str = "WORKBOOK_PSEUDO_KEY", **kwargs) -> "Pseudonymiser":
@@ -219,6 +361,11 @@ class Pseudonymiser:
 
     def __repr__(self) -> str:  # never show the key
         return f"Pseudonymiser(key_id={self.key_id!r}, length={self.length}, prefix={self.prefix!r})"
+
+    def is_pseudonym(self, values: pd.Series) -> pd.Series:
+        """Which values already have the shape of this pseudonymiser's pseudonyms."""
+        text = pd.Series(values).astype("str")
+        return text.str.fullmatch(rf"{re.escape(self.prefix)}[0-9a-f]{{{self.length}}}").fillna(False)
 
     def _digest(self, value: str) -> str:
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[: self.length]
@@ -245,6 +392,9 @@ class Pseudonymiser:
         text = ids.astype("str").str.strip()
         text = text.where(ids.notna() & text.ne(""))
         codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        seen = _RECORDING.get()
+        if seen is not None:
+            seen.ids.update(uniques.tolist())
         hashed = np.array([self.prefix + self._digest(u) for u in uniques], dtype=object)
         if len(set(hashed)) != len(hashed):
             raise WorkbookInputError(
@@ -280,7 +430,7 @@ class Pseudonymiser:
         Examples
         --------
         >>> import pandas as pd
-        >>> ps = Pseudonymiser(key="k" * 32)
+        >>> ps = Pseudonymiser(key="b01d3668cbf4b25867c9c8bf81f2379d93c051cff624eafab9e057c7d6576024")
         >>> m = pd.DataFrame({"member_id": ["001"], "phone": ["13800131234"]})
         >>> out = ps.pseudonymise_frame(m)
         >>> out["phone"].iloc[0], out["member_id"].iloc[0] != "001"
@@ -307,3 +457,168 @@ def check_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
         raise WorkbookInputError(
             f"Raw ids remain after pseudonymisation at {format_rows(pseudonymised.index[leaked])}."
         )
+
+
+_ASCII_TOKEN = re.compile(r"[0-9A-Za-z_+@.\-]+")
+_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d[\d\- ]{5,}\d(?!\w|\.\d)")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s\"'`,;:()\[\]{}<>|]+")
+
+
+# Mainland mobile numbers (optionally +86, with blanks or dashes) and e-mail addresses.
+_MOBILE = re.compile(r"(?<![\d.])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?:\.0+)?(?![\d])")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def mask_contacts(text: str) -> tuple[str, int]:
+    """Mask anything shaped like a mainland mobile number or an e-mail address.
+
+    For messages built before the raw values are known (e.g. a file whose
+    first data row was taken for its header).  Returns ``(text, replacements)``.
+
+    Examples
+    --------
+    >>> mask_contacts("it has ['13912345678', '2024/03/01', 'lina@example.com', '100']")
+    ("it has ['***', '2024/03/01', '***', '100']", 2)
+    >>> mask_contacts("row 13912345678901 and 1.3912346e+10")[1]
+    0
+    """
+    text, n1 = _MOBILE.subn("***", text)
+    text, n2 = _EMAIL.subn("***", text)
+    return text, n1 + n2
+
+
+def _digits(value: str) -> str:
+    d = re.sub(r"\D", "", value)
+    return d[2:] if len(d) > 11 and d.startswith("86") else d
+
+
+class Redactor:
+    """Replace raw member ids and personal values in free text.
+
+    A safety net for text the package writes (messages, reports, notebook
+    outputs): raw ids become their pseudonym, names, phones and e-mails
+    ``***``.  Matching is exact and by token, so a raw id inside a longer
+    number is left alone; phones also match with other separators (``139-1234-
+    5678``) or a ``+86`` prefix; names of 2+ characters match inside Chinese text.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Raw member ids (as in the file and as normalised).  Ids shorter than
+        ``min_id_length`` are not redacted: short sequence numbers (``7``,
+        ``0012``) would clash with counts and years in the outputs.
+    personal : iterable of str
+        Names, phones, e-mails.
+    pseudonymiser : Pseudonymiser, optional
+        To show ids as pseudonyms; ``***`` without one.
+    min_id_length : int, default 5
+    contacts : bool, default False
+        Also apply :func:`mask_contacts` (for messages; not for tables of
+        results, where an 11-digit number may be an amount).
+
+    Examples
+    --------
+    >>> ps = Pseudonymiser(key="5be74e156155b74a3d8411ac3ad9e8c57d33b63a67f507caed37739a1454d789")
+    >>> r = Redactor(ids=["13912345678"], personal=["李娜", "lina@example.com", "Wang Lei",
+    ...                                            "186 1111 2222"], pseudonymiser=ps)
+    >>> text, n = r.redact("member '13912345678' (李娜会员, lina@example.com, 139-1234-5678) row 7")
+    >>> n, "13912345678" in text, "李娜" in text, text.endswith("row 7")
+    (4, False, False, True)
+    >>> r.redact("13912345678.0") == r.redact("13912345678")
+    True
+    >>> r.redact("Wang  Lei, tel. 186 1111 2222, +86 18611112222; 2024-03-01 12 345")
+    ('***, tel. ***, ***; 2024-03-01 12 345', 3)
+    """
+
+    def __init__(self, ids=(), personal=(), pseudonymiser: Pseudonymiser | None = None,
+                 min_id_length: int = 5, contacts: bool = False):
+        self.contacts = bool(contacts)
+        ids = {str(v).strip() for v in ids if v is not None and not pd.isna(v)}
+        ids = sorted(v for v in ids if len(v) >= min_id_length)
+        pseudo = (pseudonymiser.pseudonymise_ids(pd.Series(ids, dtype="str")).tolist()
+                  if pseudonymiser is not None and ids else ["***"] * len(ids))
+        self._ids = dict(zip(ids, pseudo))
+        personal = {str(v).strip() for v in personal if v is not None and not pd.isna(v)}
+        personal = {v for v in personal if len(v) >= 2}
+        self._ascii = {v for v in personal if v.isascii() and " " not in v}
+        # multi-word names ("Wang Lei"): matched as word sequences
+        self._phrases = {" ".join(v.split()) for v in personal
+                         if v.isascii() and " " in v.strip() and not _digits(v) == v.replace(" ", "")}
+        self._phrase_words = sorted({len(v.split()) for v in self._phrases if len(v.split()) <= 5})
+        self._digits = {d: "***" for d in map(_digits, personal) if len(d) >= 7}
+        for raw, pseudo_id in self._ids.items():
+            if len(_digits(raw)) >= 7 and _digits(raw) == raw:
+                self._digits[raw] = pseudo_id
+        self._names = {v for v in personal if not v.isascii()}
+        self._name_lengths = sorted({len(v) for v in self._names if len(v) <= 12}, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._ids or self._ascii or self._digits or self._names or self._phrases
+                    or self.contacts)
+
+    def _token(self, m: re.Match) -> str:
+        tok = m.group(0)
+        core = tok.strip(".-_+")
+        for cand in (core, re.sub(r"\.0+$", "", core)):  # a float export's trailing .0
+            if cand in self._ids:
+                self._n += 1
+                return tok.replace(core, self._ids[cand], 1)
+            if cand in self._ascii:
+                self._n += 1
+                return tok.replace(core, "***", 1)
+        d = _digits(core)
+        if len(d) >= 7 and d in self._digits:
+            self._n += 1
+            return self._digits[d]
+        return tok
+
+    def _run(self, m: re.Match) -> str:
+        run, out, i = m.group(0), [], 0
+        while i < len(run):
+            for n in self._name_lengths:
+                if run[i:i + n] in self._names:
+                    out.append("***")
+                    self._n += 1
+                    i += n
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def _digit_run(self, m: re.Match) -> str:
+        d = _digits(m.group(0))
+        if d in self._digits:
+            self._n += 1
+            return self._digits[d]
+        return m.group(0)
+
+    def _phrase_spans(self, text: str) -> list[tuple[int, int]]:
+        words = list(_WORD.finditer(text))
+        spans = []
+        for k in self._phrase_words:
+            for i in range(len(words) - k + 1):
+                if " ".join(w.group(0) for w in words[i:i + k]) in self._phrases:
+                    spans.append((words[i].start(), words[i + k - 1].end()))
+        return spans
+
+    def redact(self, text: str) -> tuple[str, int]:
+        """``(redacted text, number of replacements)``."""
+        self._n = 0
+        if not text or not self:
+            return text, 0
+        if self._phrases:
+            for start, end in sorted(self._phrase_spans(text), reverse=True):
+                if text[start:end] != "***":
+                    text = text[:start] + "***" + text[end:]
+                    self._n += 1
+        if self._digits:
+            text = _DIGIT_RUN.sub(self._digit_run, text)
+        text = _ASCII_TOKEN.sub(self._token, text)
+        if self._names:
+            text = _NON_ASCII_RUN.sub(self._run, text)
+        if self.contacts:
+            text, n = mask_contacts(text)
+            self._n += n
+        return text, self._n

@@ -53,13 +53,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
-    check_in_choices,
     format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
+    require_fitted,
     require_no_missing,
     require_numeric,
 )
@@ -115,10 +117,11 @@ def rfm_from_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def rfm_table(
     transactions: pd.DataFrame,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -165,7 +168,7 @@ def rfm_table(
     """
     summary = member_summary(
         transactions,
-        analysis_date,
+        analysis_date=analysis_date,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,
@@ -237,7 +240,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     ----------
     bins : int, default 5
         Number of score levels (scores run from 1 to ``bins``; higher is better).
-    recency_col, frequency_col, monetary_col : str
+    recency_col, frequency_col, amount_col : str
         Columns of the RFM table to score.
 
     Attributes
@@ -272,20 +275,20 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         *,
         recency_col: str = "recency_days",
         frequency_col: str = "frequency",
-        monetary_col: str = "monetary_total",
+        amount_col: str = "monetary_total",
     ):
         self.bins = bins
         self.recency_col = recency_col
         self.frequency_col = frequency_col
-        self.monetary_col = monetary_col
+        self.amount_col = amount_col
 
     def _columns(self) -> list[str]:
-        return [self.recency_col, self.frequency_col, self.monetary_col]
+        return [self.recency_col, self.frequency_col, self.amount_col]
 
     def _signed(self, X: pd.DataFrame) -> list[np.ndarray]:
         r = -X[self.recency_col].to_numpy(dtype="float64")
         f = X[self.frequency_col].to_numpy(dtype="float64")
-        m = X[self.monetary_col].to_numpy(dtype="float64")
+        m = X[self.amount_col].to_numpy(dtype="float64")
         return [r, f, m]
 
     def fit(self, X: pd.DataFrame, y: object = None) -> RFMScorer:
@@ -343,8 +346,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             1..bins), ``rfm_code`` (categorical of strings such as ``"545"``;
             dash-separated when ``bins > 9``) and ``rfm_sum``.
         """
-        if not hasattr(self, "reference_"):
-            raise WorkbookInputError("This RFMScorer is not fitted yet; call fit(rfm) first.")
+        require_fitted(self, "reference_")
         _check_measures(X, self._columns(), "rfm")
         bins = int(self.bins)
         r, f, m = (
@@ -376,7 +378,7 @@ def score_by_thresholds(
     monetary: Sequence[float],
     recency_col: str = "recency_days",
     frequency_col: str = "frequency",
-    monetary_col: str = "monetary_total",
+    amount_col: str = "monetary_total",
 ) -> pd.DataFrame:
     """Score R, F and M with business thresholds chosen by the user.
 
@@ -395,7 +397,7 @@ def score_by_thresholds(
         RFM table.  Not modified.
     recency_days, frequency, monetary : sequence of float
         Strictly increasing thresholds.
-    recency_col, frequency_col, monetary_col : str
+    recency_col, frequency_col, amount_col : str
         Columns to score.
 
     Returns
@@ -413,13 +415,13 @@ def score_by_thresholds(
     >>> s[["r_score", "f_score", "m_score"]].to_numpy().tolist()
     [[5, 1, 1], [4, 2, 3], [1, 5, 5]]
     """
-    _check_measures(rfm, [recency_col, frequency_col, monetary_col], "rfm")
+    _check_measures(rfm, [recency_col, frequency_col, amount_col], "rfm")
     rt = _threshold_array(recency_days, "recency_days")
     ft = _threshold_array(frequency, "frequency")
     mt = _threshold_array(monetary, "monetary")
     r = len(rt) + 1 - np.searchsorted(rt, rfm[recency_col].to_numpy(dtype="float64"), side="left")
     f = 1 + np.searchsorted(ft, rfm[frequency_col].to_numpy(dtype="float64"), side="right")
-    m = 1 + np.searchsorted(mt, rfm[monetary_col].to_numpy(dtype="float64"), side="right")
+    m = 1 + np.searchsorted(mt, rfm[amount_col].to_numpy(dtype="float64"), side="right")
     return _attach_scores(
         rfm, r.astype("int64"), f.astype("int64"), m.astype("int64"), (len(rt) + 1, len(ft) + 1, len(mt) + 1)
     )
@@ -595,7 +597,7 @@ def segment_actions(scheme: str | None = None) -> pd.DataFrame:
     'R high 高, F low 低, M high 高'
     """
     if scheme is not None:
-        check_in_choices(scheme, SCHEMES, "scheme")
+        require_choice(scheme, SCHEMES, "scheme")
     table = pd.concat([_segment_table(s) for s in SCHEMES if scheme in (None, s)], ignore_index=True)
     return pd.DataFrame(
         {
@@ -637,7 +639,7 @@ def segment(
     basis: str = "values",
     recency_col: str = "recency_days",
     frequency_col: str = "frequency",
-    monetary_col: str = "monetary_total",
+    amount_col: str = "monetary_total",
 ) -> pd.DataFrame:
     """Name each member's RFM segment.
 
@@ -659,7 +661,7 @@ def segment(
     basis : {"values", "scores"}
         cn8 only: compare raw ``recency_days``/``frequency``/``monetary`` or
         the R/F/M scores with the reference.
-    recency_col, frequency_col, monetary_col : str
+    recency_col, frequency_col, amount_col : str
         cn8 with ``basis="values"``: columns compared with the reference.
 
     Returns
@@ -680,11 +682,11 @@ def segment(
     >>> segment(rfm, "cn8")["segment_zh"].tolist()
     ['重要价值客户', '一般挽留客户']
     """
-    check_in_choices(scheme, SCHEMES, "scheme")
+    require_choice(scheme, SCHEMES, "scheme")
     require_dataframe(scored, "scored")
     table = _segment_table(scheme)
     if scheme == "rfm11":
-        check_in_choices(fm, ["mean", "f"], "fm")
+        require_choice(fm, ["mean", "f"], "fm")
         require_columns(scored, SCORE_COLUMNS, "scored")
         max_scores = scored.attrs.get("rfm_max_scores")
         if max_scores is not None and tuple(max_scores) != (5, 5, 5):
@@ -701,10 +703,10 @@ def segment(
             grid[int(row["r_min"]) : int(row["r_max"]) + 1, int(row["fm_min"]) : int(row["fm_max"]) + 1] = i
         codes = grid[r, fm_score]
     else:
-        check_in_choices(reference, ["mean", "median"], "reference")
-        check_in_choices(basis, ["values", "scores"], "basis")
+        require_choice(reference, ["mean", "median"], "reference")
+        require_choice(basis, ["values", "scores"], "basis")
         if basis == "values":
-            cols, better = [recency_col, frequency_col, monetary_col], [-1, 1, 1]
+            cols, better = [recency_col, frequency_col, amount_col], [-1, 1, 1]
         else:
             cols, better = SCORE_COLUMNS, [1, 1, 1]
         _check_measures(scored, cols, "scored")

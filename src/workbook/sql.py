@@ -47,12 +47,14 @@ QUOTE_CHARS = {"duckdb": '"', "spark": "`"}
 
 # The transactions the aggregation sees: member transactions before the
 # analysis date, with canonical column names, amounts in whole cents and a
-# boolean return flag.  Shared by every query below.
+# boolean return flag (the rules of workbook.transactions: a return counts as
+# -abs(amount) whichever sign the export used).  Shared by every query below.
 _TX_CTE = """tx AS (
     SELECT
         $member AS member_id,
         CAST($ts AS TIMESTAMP) AS ts,
-        CAST(floor(CAST($amount AS DOUBLE) * CAST(100 AS DOUBLE) + CAST(0.5 AS DOUBLE)) AS BIGINT) AS cents,
+        CAST(floor(CAST(CASE WHEN $is_return THEN -abs(CAST($amount AS DOUBLE)) ELSE CAST($amount AS DOUBLE) END
+                        AS DOUBLE) * CAST(100 AS DOUBLE) + CAST(0.5 AS DOUBLE)) AS BIGINT) AS cents,
         $is_return AS is_return
     FROM $source
     WHERE $member IS NOT NULL

@@ -26,6 +26,7 @@ from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
+from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
@@ -151,11 +152,12 @@ def membership_durations(
     return out
 
 
+@renamed_arguments(positional=("analysis_date",))
 def activity_durations(
     transactions: pd.DataFrame,
     inactivity_days: int = 90,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -202,7 +204,7 @@ def activity_durations(
             or inactivity_days <= 0:
         raise WorkbookInputError(f"inactivity_days must be a positive whole number, got {inactivity_days!r}.")
     s = member_summary(
-        transactions, analysis_date, member_col=member_col, time_col=time_col,
+        transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
         amount_col=amount_col, return_col=return_col,
     )
     event = (s["recency_days"] >= inactivity_days).to_numpy()

@@ -16,16 +16,17 @@ historical transactions:
 ``simulate_policy``
     all of the above in one tidy table, fast enough for a slider callback;
 ``points_ledger``
-    earned, redeemed and expired points and the outstanding balance per member;
+    re-exported from :mod:`workbook.points` (earned, redeemed, expired points);
 ``suggest_thresholds``
     thresholds that put a target share of members into each tier.
 
 Definitions
 -----------
-* *Spend* is net spend: purchases minus returns (returns are rows whose
-  ``is_return`` is true; without that column, rows with a negative amount).
-  Walk-in sales (no member id) are ignored, as are transactions at or after the
-  analysis date.
+* *Spend* is net spend: purchases minus returns, with the rules of
+  :mod:`workbook.transactions` (returns are rows whose ``is_return`` is true,
+  without that column rows with a negative amount; a return always reduces
+  spend, ``-abs(amount)``, whichever sign the export used).  Walk-in sales (no
+  member id) are ignored, as are transactions at or after the analysis date.
 * At each *review date* ``r`` a member's *qualifying value* is the trailing spend
   (``basis="annual_spend"``, CNY) or the points earned (``basis="points"``,
   column ``points_earned``) in ``[r - qualification_months, r)``.  The member
@@ -48,14 +49,14 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.points import points_ledger  # re-exported: notebooks call tiers.points_ledger
+from workbook.transactions import purchases
 from workbook.validation import (
-    check_in_choices,
-    format_rows,
+    require_choice,
     require_columns,
     require_dataframe,
     require_datetime,
     require_numeric,
-    resolve_analysis_date,
 )
 
 __all__ = [
@@ -199,7 +200,7 @@ class TierPolicy:
         for name, g in zip(self.names, self.birthday_gift_cost, strict=True):
             if g < 0:
                 raise WorkbookInputError(f"TierPolicy.birthday_gift_cost must be >= 0; tier {name!r} has {g}.")
-        check_in_choices(self.basis, _BASES, "TierPolicy.basis")
+        require_choice(self.basis, _BASES, "TierPolicy.basis")
         if not (np.isfinite(self.points_per_yuan) and self.points_per_yuan >= 0):
             raise WorkbookInputError(f"TierPolicy.points_per_yuan must be >= 0, got {self.points_per_yuan}.")
         if not (np.isfinite(self.point_value_yuan) and self.point_value_yuan >= 0):
@@ -302,30 +303,13 @@ def _prepare_transactions(
     """Validate; keep member rows before the analysis date, sorted by time.
 
     Returns a frame with columns ``member_id``, ``ts``, ``amount`` (net: returns
-    negative) and the ``extra_numeric`` columns under their own names.
+    negative, the sign rule of :mod:`workbook.transactions`) and the
+    ``extra_numeric`` columns under their own names.
     """
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [member_col, time_col, amount_col, *extra_numeric], "transactions")
-    require_datetime(transactions, time_col, "transactions")
-    require_numeric(transactions, amount_col, "transactions")
-    for col in extra_numeric:
-        require_numeric(transactions, col, "transactions")
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    keep = transactions[member_col].notna().to_numpy() & (transactions[time_col] < date).to_numpy()
-    amount = transactions[amount_col].to_numpy(dtype="float64")[keep]
-    if return_col is not None and return_col in transactions.columns:
-        is_return = transactions[return_col].fillna(False).astype(bool).to_numpy()[keep]
-        # Returns reduce spend whichever sign the export uses for them.
-        amount = np.where(is_return, -np.abs(amount), amount)
-    tx = pd.DataFrame(
-        {
-            "member_id": transactions[member_col].to_numpy()[keep],
-            "ts": transactions[time_col].to_numpy()[keep],
-            "amount": amount,
-        }
-    )
-    for col in extra_numeric:
-        tx[col] = transactions[col].to_numpy(dtype="float64")[keep]
+    tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                         amount_col=amount_col, return_col=return_col, include_returns=True,
+                         numeric=extra_numeric)
+    tx = tx.drop(columns="is_return")
     tx = tx.sort_values("ts", kind="stable", ignore_index=True)
     return tx, date
 
@@ -1033,124 +1017,6 @@ def simulate_policy(
     out["incremental_margin"] = out["incremental_spend"] * margin_rate
     out["net_effect"] = out["incremental_margin"] - out["total_cost"]
     out.attrs.update(analysis_date=date, start=start, end=date, margin_rate=margin_rate)
-    return out
-
-
-# --------------------------------------------------------------------------- points
-
-
-def points_ledger(
-    transactions: pd.DataFrame,
-    *,
-    expiry_months: int = 24,
-    analysis_date: object | None = None,
-    member_col: str = "member_id",
-    time_col: str = "timestamp",
-    earned_col: str = "points_earned",
-    redeemed_col: str = "points_redeemed",
-    point_value_yuan: float = 0.01,
-) -> pd.DataFrame:
-    """Points earned, redeemed, expired and outstanding per member.
-
-    Points earned in a calendar month expire ``expiry_months`` months after the
-    end of that month (at the start of month ``m + expiry_months + 1``).
-    Redemptions use the oldest points first (FIFO), so the points expired up to
-    the expiry of month ``k`` are ``max over j <= k of (earned in months <= j -
-    redeemed before expiry of j)``, floored at 0.
-
-    Parameters
-    ----------
-    transactions : DataFrame
-        Tidy transactions with points columns.  Not modified.
-    expiry_months : int, default 24
-        Months after the month of earning before points expire.
-    analysis_date : date-like, optional
-        Balance date (default: midnight after the last transaction day).
-    earned_col, redeemed_col : str
-        Points earned and redeemed per transaction (non-negative; negative
-        earned points, e.g. clawed back on a return, reduce the month's earnings).
-    point_value_yuan : float
-        CNY value of one point, for ``balance_value``.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by member id: ``earned``, ``redeemed``, ``expired``,
-        ``balance`` (earned - redeemed - expired; negative when members redeem
-        points earned before the data starts), ``expiring_next_month``
-        (balance that expires within a month of the analysis date) and
-        ``balance_value`` (balance * point_value_yuan, CNY).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> tx = pd.DataFrame({
-    ...     "member_id": ["a", "a", "a"],
-    ...     "timestamp": pd.to_datetime(["2023-01-10", "2023-06-01", "2024-03-01"]),
-    ...     "points_earned": [100, 50, 0], "points_redeemed": [0, 30, 0]})
-    >>> led = points_ledger(tx, expiry_months=12, analysis_date="2024-07-01")
-    >>> led[["earned", "redeemed", "expired", "balance"]]  # doctest: +NORMALIZE_WHITESPACE
-               earned  redeemed  expired  balance
-    member_id
-    a           150.0      30.0    120.0      0.0
-    """
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [member_col, time_col, earned_col, redeemed_col], "transactions")
-    require_datetime(transactions, time_col, "transactions")
-    require_numeric(transactions, earned_col, "transactions")
-    require_numeric(transactions, redeemed_col, "transactions")
-    if not _is_whole(expiry_months, 0):
-        raise WorkbookInputError(f"expiry_months must be a whole number >= 0, got {expiry_months!r}.")
-    neg = transactions[redeemed_col] < 0
-    if neg.any():
-        raise WorkbookInputError(
-            f"Column {redeemed_col!r} of transactions has negative redeemed points at "
-            f"{format_rows(transactions.index[neg])}."
-        )
-    date = resolve_analysis_date(transactions[time_col], analysis_date)
-    keep = transactions[member_col].notna() & (transactions[time_col] < date)
-    tx = pd.DataFrame(
-        {
-            "member_id": transactions.loc[keep, member_col].to_numpy(),
-            "ts": transactions.loc[keep, time_col].to_numpy(),
-            "earned": transactions.loc[keep, earned_col].to_numpy(dtype="float64"),
-            "redeemed": transactions.loc[keep, redeemed_col].to_numpy(dtype="float64"),
-        }
-    )
-    members = pd.Index(np.sort(tx["member_id"].unique()), name="member_id")
-    month = tx["ts"].dt.to_period("M")
-    earn = (
-        tx.assign(month=month).groupby(["member_id", "month"], sort=True)["earned"].sum().reset_index()
-    )
-    earn = earn.loc[earn["earned"] != 0].copy()
-    earn["cum_earned"] = earn.groupby("member_id")["earned"].cumsum()
-    earn["expires"] = (earn["month"] + expiry_months + 1).dt.start_time
-    # Cumulative redemptions strictly before each expiry moment, per member.
-    red = tx.loc[tx["redeemed"] > 0, ["member_id", "ts", "redeemed"]].sort_values("ts", kind="stable")
-    red["cum_redeemed"] = red.groupby("member_id")["redeemed"].cumsum()
-    probe = earn.sort_values("expires", kind="stable")
-    probe = pd.merge_asof(
-        probe,
-        red[["member_id", "ts", "cum_redeemed"]].rename(columns={"ts": "expires"}),
-        on="expires",
-        by="member_id",
-        allow_exact_matches=False,
-    )
-    probe["cum_redeemed"] = probe["cum_redeemed"].fillna(0.0)
-    probe = probe.sort_values(["member_id", "month"], kind="stable")
-    probe["candidate"] = (probe["cum_earned"] - probe["cum_redeemed"]).clip(lower=0)
-    probe["expired_cum"] = probe.groupby("member_id")["candidate"].cummax()
-    next_month = date + pd.DateOffset(months=1)
-    done = probe.loc[probe["expires"] <= date].groupby("member_id")["expired_cum"].max()
-    soon = probe.loc[probe["expires"] <= next_month].groupby("member_id")["expired_cum"].max()
-    out = pd.DataFrame(index=members)
-    out["earned"] = tx.groupby("member_id")["earned"].sum().reindex(members).astype("float64")
-    out["redeemed"] = tx.groupby("member_id")["redeemed"].sum().reindex(members).astype("float64")
-    out["expired"] = done.reindex(members, fill_value=0.0).astype("float64")
-    out["balance"] = out["earned"] - out["redeemed"] - out["expired"]
-    out["expiring_next_month"] = soon.reindex(members, fill_value=0.0).astype("float64") - out["expired"]
-    out["balance_value"] = out["balance"] * point_value_yuan
-    out.attrs["analysis_date"] = date
     return out
 
 

@@ -11,8 +11,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils.validation import check_is_fitted
 
-from workbook.errors import WorkbookInputError
+from workbook.deprecation import renamed_arguments
+from workbook.errors import NotFittedError, WorkbookInputError
 
 #: How many offending row labels an error message lists before "...".
 MAX_ROWS_IN_MESSAGE = 5
@@ -109,8 +112,9 @@ def parse_date(value: object, name: str) -> pd.Timestamp:
     return ts
 
 
+@renamed_arguments(positional=("analysis_date", "name"))
 def resolve_analysis_date(
-    timestamps: pd.Series, analysis_date: object | None, name: str = "analysis_date"
+    timestamps: pd.Series, *, analysis_date: object | None = None, name: str = "analysis_date"
 ) -> pd.Timestamp:
     """Return the analysis date as a Timestamp.
 
@@ -132,8 +136,49 @@ def resolve_analysis_date(
     return ts
 
 
-def check_in_choices(value: object, choices: Iterable, name: str) -> None:
-    """Raise if ``value`` is not one of ``choices``."""
+def require_choice(value: object, choices: Iterable, name: str) -> None:
+    """Raise if ``value`` is not one of ``choices``.
+
+    Examples
+    --------
+    >>> require_choice("M", ["M", "W"], "freq")
+    >>> require_choice("Q", ["M", "W"], "freq")
+    Traceback (most recent call last):
+    ...
+    workbook.errors.WorkbookInputError: freq='Q' is not valid; choose one of ['M', 'W'].
+    """
     choices = list(choices)
     if value not in choices:
         raise WorkbookInputError(f"{name}={value!r} is not valid; choose one of {choices}.")
+
+
+def require_fitted(model: object, attributes: str | Sequence[str] | None = None, hint: str = "") -> None:
+    """Raise :class:`~workbook.errors.NotFittedError` if ``model`` is not fitted yet.
+
+    The one not-fitted check of the package: scikit-learn's
+    :func:`~sklearn.utils.validation.check_is_fitted` (fitted means the learned
+    ``attributes``, by default any attribute ending in ``_``, exist), with a
+    bilingual message.
+
+    Examples
+    --------
+    >>> from workbook.rfm import RFMScorer
+    >>> require_fitted(RFMScorer())
+    Traceback (most recent call last):
+    ...
+    workbook.errors.NotFittedError: This RFMScorer is not fitted yet; call fit(...) first.
+    """
+    try:
+        check_is_fitted(model, attributes)
+    except SklearnNotFittedError:
+        name = type(model).__name__
+        raise NotFittedError(
+            f"This {name} is not fitted yet; call fit(...) first{hint}.",
+            message_zh=f"{name} 还没有拟合：请先调用 fit(...)。",
+        ) from None
+
+
+#: Former name of :func:`require_choice` (``check_`` now means an exercise
+#: grader in :mod:`workbook.checks`).  Kept silently until io, privacy and
+#: plotting have switched; removed in the next release.
+check_in_choices = require_choice

@@ -28,9 +28,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import member_rows, member_summary
+from workbook.deprecation import renamed_arguments
+from workbook.aggregate import member_summary
 from workbook.clv._checks import check_time_unit
 from workbook.errors import WorkbookInputError
+from workbook.transactions import purchases
 from workbook.validation import resolve_analysis_date
 
 SUMMARY_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
@@ -45,8 +47,8 @@ def _daily_purchases(
     return_col: str | None,
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Purchase spend per member and calendar day (returns, walk-ins, future rows dropped)."""
-    tx, date = member_rows(transactions, member_col, time_col, amount_col, return_col, analysis_date)
-    buys = tx.loc[~tx["is_return"]]
+    buys, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                           amount_col=amount_col, return_col=return_col)
     daily = (
         buys.assign(day=buys["ts"].dt.normalize())
         .groupby(["member_id", "day"], sort=True)["amount"]
@@ -56,11 +58,12 @@ def _daily_purchases(
     return daily, date
 
 
+@renamed_arguments(positional=("analysis_date", "time_unit",))
 def bgnbd_summary(
     transactions: pd.DataFrame,
+    *,
     analysis_date: object | None = None,
     time_unit: str = "W",
-    *,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -104,7 +107,7 @@ def bgnbd_summary(
     unit_days = check_time_unit(time_unit)
     base = member_summary(
         transactions,
-        analysis_date,
+        analysis_date=analysis_date,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,
@@ -184,15 +187,15 @@ def calibration_holdout_split(
     unit_days = check_time_unit(time_unit)
     calibration = bgnbd_summary(
         transactions,
-        calibration_end,
-        time_unit,
+        analysis_date=calibration_end,
+        time_unit=time_unit,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,
         return_col=return_col,
     )
     cal_end = calibration.attrs["analysis_date"]
-    end = resolve_analysis_date(transactions[time_col], holdout_end, "holdout_end")
+    end = resolve_analysis_date(transactions[time_col], analysis_date=holdout_end, name="holdout_end")
     if end <= cal_end:
         raise WorkbookInputError(
             f"holdout_end {end} must be after calibration_end {cal_end}: the holdout period "

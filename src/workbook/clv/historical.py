@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
 from workbook.errors import WorkbookInputError
 
@@ -40,11 +41,12 @@ def _check_rate(value: float, name: str, low: float, high: float, high_open: boo
         )
 
 
+@renamed_arguments(positional=("analysis_date",))
 def historical_clv(
     transactions: pd.DataFrame,
     margin_rate: float,
-    analysis_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -89,7 +91,7 @@ def historical_clv(
     _check_rate(margin_rate, "margin_rate", 0.0, 1.0, high_open=False)
     base = member_summary(
         transactions,
-        analysis_date,
+        analysis_date=analysis_date,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,

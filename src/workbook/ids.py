@@ -1,0 +1,270 @@
+"""Member, store and card ids: the one place that normalises them.
+
+Ids are text.  A POS/CRM export damages them in a few typical ways, and this
+module repairs what can be repaired exactly and refuses the rest:
+
+* repaired: surrounding blanks, full-width digits and letters (``１２３`` ->
+  ``123``), Excel's text guards (``="00123"``, a leading ``'`` or tab), the
+  trailing ``.0`` of a number exported from a float cell (``15258218732.0``);
+* refused (the row gets a *reason*): scientific notation (``1.5258219e+10``:
+  digits are gone), a number with more than 15 significant digits read from a
+  float (Excel keeps 15), a number with a fractional part, and long digit ids
+  whose tail after the 15th digit is zeros far more often than chance allows
+  (``6222021234567890000``: a float cell exported as text);
+* walk-in placeholders (``散客``, ``非会员``, ``无``, ``-``, ``0``, empty, ...) become
+  missing ids: a walk-in sale has no member.
+
+No function here prints or returns a raw id in a message: :func:`mask_ids`
+gives the display form used in reports.
+
+Examples
+--------
+>>> import pandas as pd
+>>> ids, reasons, repairs = normalise_ids(pd.Series([" 0012", "１３９", "15258218732.0", "散客", "1.5e+10"]))
+>>> ids.tolist()
+['0012', '139', '15258218732', nan, nan]
+>>> reasons.notna().tolist()
+[False, False, False, False, True]
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros"]
+
+#: Placeholders that POS systems put in the member column of a walk-in sale.
+#: Compared after normalisation (full-width to half-width, blanks stripped,
+#: case folded).  With ``"0"`` in the list, ids made only of zeros (``0000``)
+#: count as walk-ins too.  Empty cells are always walk-ins.
+WALK_IN_VALUES: tuple[str, ...] = (
+    "散客", "非会员", "无", "无会员", "非会员顾客", "游客", "临时顾客", "零售", "普通顾客",
+    "-", "--", "—", "/", "0", "null", "none", "nan", "n/a", "na", "walk-in", "walkin", "guest",
+)
+
+# A float64 holds 15 significant decimal digits safely (Excel keeps exactly 15).
+MAX_FLOAT_DIGITS = 15
+
+_REASON_SCI = ("id in scientific notation: digits were lost when Excel or a float "
+               "converted it; format the column as text (文本) in the source system or Excel "
+               "and export again / 科学计数法的编号已丢失数字，请把该列设为文本格式后重新导出")
+_REASON_FLOAT = ("id read from a number with more than 15 significant digits: a float cannot "
+                 "hold it exactly; export the column as text / 超过 15 位的数字编号在数值格式下"
+                 "已丢失精度，请把该列设为文本格式后重新导出")
+_REASON_FRACTION = ("id is a number with a fractional part, not an id / 编号带小数，不是有效编号")
+_REASON_ZEROS = ("id longer than 15 digits ends in zeros after the 15th digit, as numbers "
+                 "exported from a float cell do (digits lost); export the column as text / "
+                 "超过 15 位的编号末尾被补成 0（数值格式丢失精度），请把该列设为文本格式后重新导出")
+
+
+class NormalisedIds(NamedTuple):
+    """What :func:`normalise_ids` returns (unpack as ``ids, reasons, repairs``).
+
+    Attributes
+    ----------
+    ids : Series of str
+        Normalised ids; missing for empty cells, walk-in placeholders and
+        refused ids.
+    reasons : Series of str
+        Why an id was refused (bilingual text), missing where it was accepted.
+    repairs : Series of str
+        What was repaired on the row (``"full-width"``, ``"text guard"``,
+        ``"float .0"``, ``"walk-in"``), missing where nothing changed.
+    """
+
+    ids: pd.Series
+    reasons: pd.Series
+    repairs: pd.Series
+
+
+def _numeric_ids(values: pd.Series):
+    """Ids from a numeric column (Excel number cells, Parquet): exact or refused."""
+    v = values.astype("float64").to_numpy()
+    present = np.isfinite(v)
+    frac = present & (np.mod(v, 1) != 0)
+    too_long = present & ~frac & (np.abs(v) >= 10.0 ** MAX_FLOAT_DIGITS)
+    if pd.api.types.is_integer_dtype(values.dtype):  # exact integers (Parquet int64)
+        too_long[:] = False
+        text = values.astype("str")
+    else:
+        ok = present & ~frac & ~too_long
+        text = pd.Series(np.full(len(v), None, dtype=object), index=values.index)
+        if ok.any():
+            text[ok] = pd.Series(v[ok]).astype("int64").astype("str").to_numpy()
+    reasons = np.full(len(v), None, dtype=object)
+    reasons[frac] = _REASON_FRACTION
+    reasons[too_long] = _REASON_FLOAT
+    ids = text.where(present & ~frac & ~too_long).astype("str")
+    return ids, pd.Series(reasons, index=values.index, dtype="str")
+
+
+def normalise_ids(values, walk_in_values=WALK_IN_VALUES) -> NormalisedIds:
+    """Normalise ids to exact text; refuse ids that cannot be recovered exactly.
+
+    Parameters
+    ----------
+    values : Series or array-like
+        The id column as read: text, or numbers (Excel number cells, Parquet).
+    walk_in_values : iterable of str, default :data:`WALK_IN_VALUES`
+        Placeholders meaning "no member" (matched after normalisation, case
+        folded).  Pass ``()`` for tables where every row must have an id.
+
+    Returns
+    -------
+    NormalisedIds
+        ``(ids, reasons, repairs)``, each a Series aligned with ``values``.
+        Walk-in rows are those with a missing id and no reason.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = normalise_ids(pd.Series(['="000123"', "非会员", "6.22848E+15", None]))
+    >>> res.ids.tolist(), res.repairs.tolist()
+    (['000123', nan, nan, nan], ['text guard', 'walk-in', nan, nan])
+    >>> print(res.reasons.iloc[2][:31])
+    id in scientific notation: digi
+    >>> normalise_ids(pd.Series([1.5258218732e10, 12.5])).ids.tolist()
+    ['15258218732', nan]
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values))
+    index = s.index
+    s = s.reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        ids, reasons = _numeric_ids(s)
+        repairs = pd.Series(np.full(len(s), None, dtype=object), dtype="str")
+        return NormalisedIds(*(x.set_axis(index) for x in (ids, reasons, repairs)))
+    # Work on the distinct values only (ids repeat), then broadcast with the codes;
+    # the costly repairs run only on the few values that are not plain letters/digits.
+    head = s.iloc[:10_000]
+    if len(s) > 50_000 and head.nunique() > 0.9 * len(head):
+        # (nearly) all distinct, e.g. receipt numbers: factorizing would not pay
+        codes = np.where(s.isna().to_numpy(), -1, np.arange(len(s)))
+        u = s
+    else:
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        u = pd.Series(uniq, dtype=s.dtype if pd.api.types.is_string_dtype(s) else "object")
+    if u.dtype == object and pd.api.types.infer_dtype(u, skipna=True) not in ("string", "empty"):
+        u = u.map(lambda v: v if isinstance(v, str) or v is None or v is np.nan
+                  else (repr(v) if isinstance(v, float) else str(v)))
+    t = u.astype("str").reset_index(drop=True)
+    plain = t.str.fullmatch(r"[0-9A-Za-z_]+", na=False).to_numpy()
+    fullwidth = np.zeros(len(t), dtype=bool)
+    guard = np.zeros(len(t), dtype=bool)
+    float_tail = np.zeros(len(t), dtype=bool)
+    too_long = np.zeros(len(t), dtype=bool)
+    if not plain.all():
+        o = t[~plain]
+        n = o.str.normalize("NFKC")
+        fullwidth[~plain] = n.ne(o).to_numpy()
+        n = n.str.replace("[\u200b\ufeff]", "", regex=True).str.strip()
+        guard[~plain] = n.str.fullmatch(r'="(.*)"|\'.+', na=False).to_numpy()
+        n = n.str.replace(r'^="(.*)"$', r"\1", regex=True).str.replace(r"^'", "", regex=True)
+        n = n.str.strip()
+        tail = n.str.fullmatch(r"\d+\.0+", na=False)
+        whole = n.str.replace(r"\.0+$", "", regex=True)
+        float_tail[~plain] = tail.to_numpy()
+        too_long[~plain] = (tail & whole.str.lstrip("0").str.len().gt(MAX_FLOAT_DIGITS)).to_numpy()
+        t[~plain] = n.where(~tail, whole).to_numpy()
+    sci = t.str.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+", na=False).to_numpy().copy()
+    walk = {str(w).strip() for w in walk_in_values}
+    walk |= {f(w) for w in walk for f in (str.lower, str.upper, str.title)}
+    is_walk = (t.isin(walk) | t.eq("")).to_numpy(dtype=bool, copy=True)
+    if walk and (~plain).any():  # other spellings (wAlK-iN) are rare: fold only non-plain text
+        is_walk[~plain] |= t[~plain].str.casefold().isin({w.casefold() for w in walk}).to_numpy()
+    if "0" in walk:
+        is_walk |= t.str.fullmatch(r"0+", na=False).to_numpy()
+    reason_u = np.full(len(t), None, dtype=object)
+    reason_u[sci] = _REASON_SCI
+    reason_u[too_long] = _REASON_FLOAT
+    # Digits lost to a float: tails of zeros after the 15th digit far above chance.
+    long_digits = t.str.fullmatch(r"\d{16,}", na=False).to_numpy() & ~sci & ~too_long
+    if long_digits.any():
+        u_counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        longs = t[long_digits]
+        lengths = longs.str.len().to_numpy()
+        zero_tail = longs.str.slice(MAX_FLOAT_DIGITS).str.fullmatch("0+", na=False).to_numpy()
+        weights = u_counts[long_digits]
+        expected = float((weights * 10.0 ** -(lengths - MAX_FLOAT_DIGITS)).sum())
+        observed = int(weights[zero_tail].sum())
+        if observed and _poisson_tail(observed, expected) < 1e-3:
+            reason_u[np.flatnonzero(long_digits)[zero_tail]] = _REASON_ZEROS
+    refused = pd.notna(reason_u)
+    repair_u = np.full(len(t), None, dtype=object)
+    repair_u[fullwidth & ~refused] = "full-width"
+    repair_u[guard & ~refused] = "text guard"
+    repair_u[float_tail & ~refused] = "float .0"
+    repair_u[is_walk & t.ne("").to_numpy() & ~refused] = "walk-in"
+
+    def spread(values_u):
+        # ExtensionArray.take with allow_fill: code -1 (a missing cell) becomes missing.
+        if isinstance(values_u, np.ndarray) and pd.isna(values_u).all():
+            values_u, take = pd.array([None], dtype="str"), np.full(len(codes), -1)
+        else:
+            take = codes
+        arr = values_u if isinstance(values_u, pd.api.extensions.ExtensionArray) \
+            else pd.array(values_u, dtype="str")
+        return pd.Series(arr.take(take, allow_fill=True), index=index)
+
+    return NormalisedIds(spread(t.where(~is_walk & ~refused).array), spread(reason_u),
+                         spread(repair_u))
+
+
+def _poisson_tail(k: int, mean: float) -> float:
+    """P(X >= k) for X ~ Poisson(mean)."""
+    from scipy.stats import poisson
+
+    return float(poisson.sf(k - 1, max(mean, 1e-300)))
+
+
+def mask_ids(values) -> pd.Series:
+    """Display form of ids for messages and reports: most characters hidden.
+
+    At most the first two and the last two characters stay visible, and only
+    when the id is long enough that at least half of it is hidden (``'13912345678'``
+    -> ``'13*******78'``); short ids become ``'*'`` repeated.  Missing stays missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> mask_ids(pd.Series(["13912345678", "0099", "a@b.cn", None])).tolist()
+    ['13*******78', '****', '******', nan]
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values))
+    text = s.astype("str")
+    stars = text.str.replace(r"(?s).", "*", regex=True)
+    middle = text.str[:2] + text.str[2:-2].str.replace(r"(?s).", "*", regex=True) + text.str[-2:]
+    return middle.where(text.str.len() >= 8, stars)
+
+
+def lost_leading_zeros(ids: pd.Series, known_ids) -> pd.Series:
+    """Which ids are unknown but match a known id once leading zeros are restored.
+
+    ``123`` in a transactions file and ``000123`` in the members file: the
+    export (or Excel) read the card number as a number.
+
+    Parameters
+    ----------
+    ids : Series of str
+        Ids to check (e.g. the transactions' member ids).
+    known_ids : iterable of str
+        The reference ids (e.g. the members file).
+
+    Returns
+    -------
+    Series of bool
+        True where the id is not in ``known_ids`` but equals a known id
+        without its leading zeros.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lost_leading_zeros(pd.Series(["123", "000123", "9"]), ["000123", "0456"]).tolist()
+    [True, False, False]
+    """
+    known = pd.Series(list(known_ids), dtype="str").dropna()
+    stripped = set(known[known.str.startswith("0")].str.lstrip("0"))
+    s = ids.astype("str")
+    return (s.notna() & ~s.isin(set(known)) & s.isin(stripped)).fillna(False).astype(bool)

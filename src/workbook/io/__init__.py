@@ -1,0 +1,77 @@
+"""Loading store exports (POS / CRM) into the workbook's data contract.
+
+An analyst's export rarely looks like the synthetic data: Chinese column names,
+GBK encoding, ``¥1,234.50`` amounts, a title row above the header, a few
+receipts exported twice.  This module turns such a file into the canonical
+tidy frames described in ``CONTRIBUTING.md`` and reports every problem it finds;
+it never drops a row silently.
+
+The pipeline of :func:`load_transactions` and :func:`load_members`
+
+1. **read** a CSV (encoding tried in the order UTF-8 with or without BOM, then
+   GB18030, the superset of GBK/GB2312; UTF-16 with a BOM is recognised; the
+   delimiter is sniffed among ``,`` ``;`` tab ``|``), an Excel ``.xlsx`` sheet or
+   a Parquet file.  Every value is read as text so card numbers keep their
+   leading zeros;
+2. **map** the user's column names to canonical ones with a mapping (a dict or
+   a YAML file, see :func:`read_mapping`); columns that are not mapped are left
+   out (they may hold personal data) and listed in the cleaning notes;
+3. **clean and convert**: ids to text, amounts without currency symbols,
+   units and thousands separators, dates with an explicit or inferred format
+   and time zone, yes/no flags, tiers and channels from Chinese labels.  Every
+   cleaning step is counted in the ``cleaning`` notes;
+4. **validate** with a pandera schema plus checks relative to the data
+   (duplicate ids, member ids missing from the members table, timestamps after
+   ``now``).  Problems form a *report* with one row per problem and columns
+   ``check``, ``column``, ``row``, ``value``, ``reason``;
+5. with ``errors="raise"`` (default) any problem raises
+   :class:`DataValidationError` (a :class:`~workbook.errors.WorkbookInputError`)
+   carrying the report; with ``errors="drop"`` the rows at fault are removed,
+   a :class:`DataQualityWarning` says how many and why, and the full report is
+   available with ``return_report=True``.
+
+Row numbers
+-----------
+``row`` in a report is the row number you see in Excel or a text editor: the
+header is row ``header_row`` (default 1) and the first data row is
+``header_row + 1``.  Blank lines count (they are skipped but numbered).  For
+Parquet files the first record is row 1.  For frames passed to
+:func:`validate_transactions` / :func:`validate_members`, ``row`` is the index
+label.
+
+Modules: :mod:`~workbook.io.read` (files to text tables),
+:mod:`~workbook.io.mapping` (column mappings), :mod:`~workbook.io.convert`
+(cleaning and typing), :mod:`~workbook.io.validate` (schema checks),
+:mod:`~workbook.io.report` (problem reports), :mod:`~workbook.io.load` (the
+loaders) and :mod:`~workbook.io.data` (:func:`load_workbook_data`, the notebooks'
+entry point).  Member, store and card ids are normalised by :mod:`workbook.ids`.
+"""
+
+from workbook.io.data import WorkbookData, load_workbook_data
+from workbook.io.load import load_members, load_store_traffic, load_transactions
+from workbook.io.mapping import (KNOWN_ALIASES, MEMBER_COLUMNS, TRAFFIC_COLUMNS,
+                                 TRANSACTION_COLUMNS, read_mapping, suggest_mapping)
+from workbook.io.report import (REPORT_COLUMNS, DataQualityWarning, DataValidationError,
+                                LoadResult, report_summary)
+from workbook.io.validate import validate_members, validate_transactions
+
+__all__ = [
+    "TRANSACTION_COLUMNS",
+    "KNOWN_ALIASES",
+    "MEMBER_COLUMNS",
+    "TRAFFIC_COLUMNS",
+    "REPORT_COLUMNS",
+    "DataValidationError",
+    "DataQualityWarning",
+    "LoadResult",
+    "WorkbookData",
+    "read_mapping",
+    "suggest_mapping",
+    "load_transactions",
+    "load_members",
+    "load_store_traffic",
+    "validate_transactions",
+    "validate_members",
+    "report_summary",
+    "load_workbook_data",
+]

@@ -1,0 +1,152 @@
+"""The notebooks' entry point: the synthetic data set or the user's pseudonymised export."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from workbook.errors import WorkbookInputError
+from workbook.io.load import load_members, load_store_traffic, load_transactions
+from workbook.io.mapping import is_sectioned
+from workbook.io.report import LoadResult
+
+@dataclass
+class WorkbookData:
+    """The data every notebook works on (see :func:`load_workbook_data`).
+
+    ``stores``, ``campaigns`` and ``truth`` exist only for the synthetic data
+    set and are ``None`` for user data; ``store_traffic`` is the synthetic
+    traffic or the user's door-counter file (``None`` when not given).  ``reports`` maps table
+    name to its :class:`LoadResult` for user data.
+    """
+
+    transactions: pd.DataFrame
+    members: pd.DataFrame | None = None
+    stores: pd.DataFrame | None = None
+    store_traffic: pd.DataFrame | None = None
+    campaigns: pd.DataFrame | None = None
+    truth: pd.DataFrame | None = None
+    source: str = "synthetic"
+    pseudonymised: bool = False
+    reports: dict[str, LoadResult] = field(default_factory=dict)
+
+
+
+def load_workbook_data(
+    data: str | Path | None = None,
+    mapping: Mapping | str | Path | None = None,
+    members: str | Path | None = None,
+    members_mapping: Mapping | str | Path | None = None,
+    *,
+    pseudonymise: bool | None = None,
+    errors: str = "raise",
+    now=None,
+    directory: str | Path | None = None,
+    traffic: str | Path | None = None,
+    traffic_mapping: Mapping | str | Path | None = None,
+):
+    """The data for a notebook: the synthetic data set, or the user's export.
+
+    Every notebook's ``parameters`` cell ends with
+    ``data = load_workbook_data(DATA_PATH, MAPPING_PATH, MEMBERS_PATH)``.
+
+    Parameters
+    ----------
+    data : path, optional
+        The user's transactions export.  ``None``: the default synthetic data
+        set (:func:`workbook.synth.load_dataset`).
+    mapping : dict or path to YAML, optional
+        Mapping for the transactions; a sectioned YAML (``transactions:``,
+        ``members:``) also serves the members file.
+    members : path, optional
+        The user's members export; when given, transactions of unknown
+        members are reported.
+    members_mapping : dict or path to YAML, optional
+        Mapping for the members file (default: the ``members:`` section of
+        ``mapping``).
+    pseudonymise : bool, optional
+        Replace member ids by keyed hashes and mask names/phones/emails
+        (:mod:`workbook.privacy`).  Default: ``True`` for user data (a key is
+        required, see ``docs/privacy.md``), ``False`` for synthetic data.
+    errors : {"raise", "drop"}
+        As in :func:`load_transactions`.
+    now : date-like, optional
+        Reference time for the future-date checks.
+    directory : path, optional
+        Directory of the synthetic data set (default location otherwise).
+    traffic : path, optional
+        The user's door-counter export (:func:`load_store_traffic`); becomes
+        ``.store_traffic``.  With synthetic data it replaces the generated
+        traffic.
+    traffic_mapping : dict or path to YAML, optional
+        Mapping for the traffic file (default: the ``store_traffic:`` section
+        of ``mapping``).
+
+    Returns
+    -------
+    WorkbookData
+        ``.transactions``, ``.members`` (``None`` if no members file),
+        ``.store_traffic`` (synthetic, or the ``traffic`` file), and for
+        synthetic data ``.stores``, ``.campaigns``, ``.truth``.
+    """
+    if traffic_mapping is None and mapping is not None and is_sectioned(mapping):
+        traffic_mapping = mapping
+
+    def _traffic():
+        res = load_store_traffic(traffic, traffic_mapping, errors=errors, now=now,
+                                 return_report=True)
+        return res.data, res
+
+    if data is None:
+        if members is not None:
+            raise WorkbookInputError(
+                "members= was given without data=: pass your transactions export too.",
+                message_zh="给了会员文件（members=）却没有给交易文件（data=）：请同时传入交易导出文件。")
+        from workbook.synth import load_dataset
+
+        ds = load_dataset(directory)
+        out = WorkbookData(**{k: getattr(ds, k, None) for k in
+                              ("transactions", "members", "stores", "store_traffic", "campaigns",
+                               "truth")}, source="synthetic")
+        if pseudonymise:
+            from workbook.privacy import Pseudonymiser
+
+            ps = Pseudonymiser.from_env()
+            out.transactions = ps.pseudonymise_frame(out.transactions, pii_columns=())
+            if out.members is not None:
+                out.members = ps.pseudonymise_frame(out.members)
+            out.pseudonymised = True
+        if traffic is not None:
+            out.store_traffic, out.reports["store_traffic"] = _traffic()
+            out.source = f"synthetic + {traffic}"
+        return out
+    pseudonymise = True if pseudonymise is None else pseudonymise
+    ps = None
+    if pseudonymise:  # fail before reading anything if there is no key
+        from workbook.privacy import Pseudonymiser
+
+        ps = Pseudonymiser.from_env()
+    reports = {}
+    mem = None
+    if members is not None:
+        if members_mapping is None and mapping is not None and is_sectioned(mapping):
+            members_mapping = mapping
+        mres = load_members(members, members_mapping, errors=errors, now=now,
+                            return_report=True, pseudonymiser=ps)
+        mem, reports["members"] = mres.data, mres
+    tres = load_transactions(data, mapping, errors=errors, now=now, members=mem,
+                             return_report=True, pseudonymiser=ps)
+    reports["transactions"] = tres
+    tx = tres.data
+    store_traffic = None
+    if traffic is not None:
+        store_traffic, reports["store_traffic"] = _traffic()
+    if ps is not None:
+        tx = ps.pseudonymise_frame(tx, pii_columns=())
+        if mem is not None:
+            mem = ps.pseudonymise_frame(mem)
+    return WorkbookData(transactions=tx, members=mem, store_traffic=store_traffic,
+                        source=str(data), pseudonymised=bool(pseudonymise), reports=reports)

@@ -1,0 +1,110 @@
+"""workbook.ids: the one place that normalises member, store and card ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbook.ids import WALK_IN_VALUES, lost_leading_zeros, mask_ids, normalise_ids
+
+
+def norm(values, **kw):
+    return normalise_ids(pd.Series(values, dtype=object), **kw)
+
+
+@pytest.mark.parametrize("raw, expected, repair", [
+    (" 0012 ", "0012", None),
+    ("\u3000０１２３\u3000", "0123", "full-width"),
+    ("15258218732.0", "15258218732", "float .0"),
+    ("15258218732.00", "15258218732", "float .0"),
+    ('="000123"', "000123", "text guard"),
+    ("'000123", "000123", "text guard"),
+    ("M-001", "M-001", None),
+    ("6222021234567890123", "6222021234567890123", None),
+    ("\ufeff0001", "0001", None),
+])
+def test_repairs(raw, expected, repair):
+    ids, reasons, repairs = norm([raw])
+    assert ids.iloc[0] == expected and pd.isna(reasons.iloc[0])
+    assert (pd.isna(repairs.iloc[0]) if repair is None else repairs.iloc[0] == repair)
+
+
+@pytest.mark.parametrize("raw, word", [
+    ("1.5258219e+10", "scientific"),
+    ("6.22848E+15", "scientific"),
+    ("1E10", "scientific"),
+    ("6222021234567890123.0", "more than 15 significant digits"),
+])
+def test_unrecoverable_ids_are_refused_with_a_bilingual_reason(raw, word):
+    ids, reasons, _ = norm([raw, "0001"])
+    assert pd.isna(ids.iloc[0]) and ids.iloc[1] == "0001"
+    assert word in reasons.iloc[0] and "文本" in reasons.iloc[0]
+    assert raw not in reasons.iloc[0]  # the reason never quotes the id
+
+
+def test_numeric_columns_exact_or_refused():
+    ids, reasons, _ = normalise_ids(pd.Series([15258218732.0, np.nan, 12.5, 6.222021234567891e18]))
+    assert ids.iloc[0] == "15258218732" and ids.iloc[1:].isna().all()
+    assert pd.isna(reasons.iloc[1])  # empty cell: a walk-in, not a problem
+    assert "fractional" in reasons.iloc[2] and "15 significant" in reasons.iloc[3]
+    # integer columns (Parquet int64) are exact at any length
+    ids, reasons, _ = normalise_ids(pd.Series([6222021234567890123, 42], dtype="int64"))
+    assert ids.tolist() == ["6222021234567890123", "42"] and reasons.isna().all()
+
+
+def test_zero_tails_refused_only_when_far_above_chance():
+    lost = ["6222021234567890000", "6222021234567880000"]
+    ids, reasons, _ = norm(lost + ["6222021234567890123"])
+    assert reasons.iloc[:2].str.contains("zeros").all() and pd.isna(reasons.iloc[2])
+    # one 16-digit card ending in 0 among genuine ones: chance, accepted
+    cards = [f"62220212345678{i:02d}" for i in range(10, 40)]
+    ids, reasons, _ = norm(cards)
+    assert reasons.isna().all() and ids.tolist() == cards
+
+
+def test_walk_in_placeholders_become_missing_without_reason():
+    raw = ["散客", "非会员", "无", "-", "0", "0000", "", None, "Walk-In", "NULL", "0001"]
+    ids, reasons, repairs = norm(raw)
+    assert ids.isna().tolist() == [True] * 10 + [False]
+    assert reasons.isna().all()
+    assert repairs.iloc[:7].eq("walk-in").sum() == 6  # the empty string is no placeholder text
+    # a table where every row needs an id: no placeholders
+    ids, _, _ = norm(["0", "散客"], walk_in_values=())
+    assert ids.tolist() == ["0", "散客"]
+    assert "散客" in WALK_IN_VALUES and "0" in WALK_IN_VALUES
+
+
+def test_mask_ids_hides_most_characters():
+    out = mask_ids(pd.Series(["13912345678", "6222021234567890123", "0099", "a@b.cn", None]))
+    assert out.iloc[0] == "13*******78" and out.iloc[1].startswith("62") and "*" * 15 in out.iloc[1]
+    assert out.iloc[2] == "****" and out.iloc[3] == "******" and pd.isna(out.iloc[4])
+
+
+def test_lost_leading_zeros():
+    out = lost_leading_zeros(pd.Series(["123", "000123", "4567", None, "89"]),
+                             ["000123", "004567", "0089x"])
+    assert out.tolist() == [True, False, True, False, False]
+
+
+def test_index_is_kept():
+    s = pd.Series(["1", "散客"], index=[10, 20])
+    ids, reasons, repairs = normalise_ids(s)
+    assert ids.index.tolist() == reasons.index.tolist() == repairs.index.tolist() == [10, 20]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789", min_size=1, max_size=15), min_size=1, max_size=20))
+def test_property_digit_ids_round_trip_through_text_and_float_exports(ids):
+    """Up to 15 digits: the id, its '.0' float export and its full-width form all agree."""
+    ids = [i for i in ids if i.strip("0")]  # all-zero ids are walk-in placeholders
+    if not ids:
+        return
+    plain = norm(ids).ids
+    assert plain.tolist() == ids
+    as_float = norm([str(int(i)) + ".0" for i in ids]).ids
+    assert as_float.tolist() == [str(int(i)) for i in ids]
+    wide = norm([i.translate(str.maketrans("0123456789", "０１２３４５６７８９")) for i in ids]).ids
+    assert wide.tolist() == ids
