@@ -33,7 +33,7 @@ def tier_sandbox(
     """Sliders for tier thresholds, discounts and the margin rate that re-run the simulation.
 
     Moving a slider re-runs :func:`workbook.tiers.simulate_policy` and redraws
-    the charts below the sliders.  Slider values that make no valid policy
+    the charts below the sliders (the output area stays empty until then).  Slider values that make no valid policy
     (e.g. a silver threshold above the gold one) show a short Chinese message
     in the widget instead of an error.
 
@@ -55,7 +55,8 @@ def tier_sandbox(
         Sliders and an output area, with these attributes:
 
         * ``run()`` re-runs the simulation with the slider values and returns
-          the result table (``None`` when the values make no valid policy);
+          the result table (``None`` when the values make no valid policy,
+          ``error`` then holds the reason); it draws nothing;
         * ``result``: the last result (or ``None``);
         * ``policy`` and ``margin_rate``: what the sliders currently say
           (``policy`` is ``None`` when invalid);
@@ -100,7 +101,9 @@ def tier_sandbox(
     margin = widgets.FloatSlider(value=margin_rate, min=0.05, max=0.9, step=0.01, description="毛利率 margin",
                                  continuous_update=False, style=style)
     out = widgets.Output()
-    box = widgets.VBox([widgets.HBox([widgets.VBox(thr), widgets.VBox(disc)]), margin, out])
+    hint = widgets.HTML("拖动滑块后，这里显示重算的图表和表格；运行下一格可与原方案并排比较。"
+                        "<br>(Move a slider to recompute here; run the next cell to compare with the original policy.)")
+    box = widgets.VBox([widgets.HBox([widgets.VBox(thr), widgets.VBox(disc)]), margin, hint, out])
     initial = [s.value for s in (*thr, *disc, margin)]
 
     def current_policy() -> TierPolicy:
@@ -109,40 +112,49 @@ def tier_sandbox(
             discounts=(start.discounts[0], *(s.value for s in disc)),
         )
 
-    def run(*_: object) -> pd.DataFrame | None:
-        if get_ipython() is not None:
-            out.clear_output(wait=True)
+    def compute() -> pd.DataFrame | None:
         box.margin_rate = margin.value
+        try:
+            box.policy = current_policy()
+        except ValueError as exc:  # e.g. thresholds not increasing while dragging
+            box.policy, box.result, box.error = None, None, exc
+            return None
+        box.error = None
+        box.result = simulate_policy(transactions, box.policy, margin.value, **simulate_kwargs)
+        return box.result
+
+    def show(*_: object) -> None:
+        # A slider moved (only happens with a live frontend): recompute, redraw inside the widget.
+        result = compute()
+        if get_ipython() is None:
+            return
+        out.clear_output(wait=True)
         with out:
-            try:
-                box.policy = current_policy()
-            except ValueError as exc:  # e.g. thresholds not increasing while dragging
+            if result is None:
+                exc = box.error
                 text = exc.bilingual() if isinstance(exc, WorkbookInputError) else str(exc)
                 display(widgets.HTML(
                     "<div style='background:#fff8e1;border-left:6px solid #f0ad00;padding:6px 10px'>"
                     "<b>这组滑块数值不构成有效的等级方案，请调整 (not a valid tier policy):</b><br>"
                     + "<br>".join(html.escape(line) for line in text.splitlines()) + "</div>"))
-                box.policy = None
-                box.result = None
-                return None
-            result = simulate_policy(transactions, box.policy, margin.value, **simulate_kwargs)
+                return
             fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.8), layout="constrained")
             plot_tier_distribution(result, ax=left)
             plot_benefit_cost(result, ax=right)
             display(fig)
             plt.close(fig)
             display(zh_table(result[_SANDBOX_COLUMNS].round(2).set_index("tier_label_zh")))
-        box.result = result
-        return result
 
     def changed() -> bool:
         return [s.value for s in (*thr, *disc, margin)] != initial
 
     for s in (*thr, *disc, margin):
-        s.observe(run, names="value")
+        s.observe(show, names="value")
     box.sliders = {"thresholds": thr, "discounts": disc, "margin_rate": margin}
-    box.run = run
+    box.run = compute
     box.changed = changed
-    box.result = None
-    run()
+    # Nothing is drawn into the output area until a slider moves: capturing output
+    # into an Output widget while a notebook is run headless (papermill, nbval) can
+    # hang the run (jupyter/nbclient#312); the cell after the sandbox shows the result.
+    compute()
     return box
