@@ -107,7 +107,7 @@ def test_channel_mix_by_month_and_window(members):
 
 
 def test_funnel_hand_computed(members, tx, traffic):
-    f = acquisition_funnel(members, tx, traffic, analysis_date=DATE)
+    f = acquisition_funnel(tx, members, traffic, analysis_date=DATE)
     # visitors from the first registration (2024-01-01) to 2024-06-30: 182 days x 30
     assert f["stage"].astype(str).tolist() == ["visitors", "registered", "first_purchase", "repeat_purchase"]
     assert f["count"].tolist() == [182 * 30, 6, 4, 1]
@@ -119,26 +119,26 @@ def test_funnel_hand_computed(members, tx, traffic):
 def test_funnel_within_days_and_by_channel(members, tx):
     # within 30 days: only members joined by 2024-06-01 (a-e); a has 2 purchases by day 30?
     # a: days 2.5 and 40.5 -> 1 within 30; b: day 30.5 -> none; d: day 0 -> 1.
-    f = acquisition_funnel(members, tx, within_days=30, by="acquisition_channel", analysis_date=DATE)
+    f = acquisition_funnel(tx, members, within_days=30, by="acquisition_channel", analysis_date=DATE)
     counts = f.pivot(index="acquisition_channel", columns="stage", values="count")
     assert counts.loc["app"].tolist() == [3, 1, 0]
     assert counts.loc["referral"].tolist() == [2, 1, 0]
     assert "store_walk_in" not in counts.index  # f joined less than 30 days before the date
     with pytest.raises(WorkbookInputError, match="within_days=30"):
-        acquisition_funnel(members, tx, within_days=30, end="2024-06-15", analysis_date=DATE)
+        acquisition_funnel(tx, members, within_days=30, end="2024-06-15", analysis_date=DATE)
 
 
 def test_funnel_by_store_has_visitors(members, tx, traffic):
-    f = acquisition_funnel(members, tx, traffic, by="home_store_id", analysis_date=DATE)
+    f = acquisition_funnel(tx, members, traffic, by="home_store_id", analysis_date=DATE)
     s1 = f[f["home_store_id"] == "S1"].set_index("stage")["count"]
     assert s1["visitors"] == 182 * 10 and s1["registered"] == 3 and s1["first_purchase"] == 3
     # a split funnel by channel has no visitors stage
-    g = acquisition_funnel(members, tx, traffic, by="acquisition_channel", analysis_date=DATE)
+    g = acquisition_funnel(tx, members, traffic, by="acquisition_channel", analysis_date=DATE)
     assert "visitors" not in set(g["stage"].astype(str))
 
 
 def test_first_purchase_durations(members, tx):
-    d = first_purchase_durations(members, tx, analysis_date=DATE).set_index("member_id")
+    d = first_purchase_durations(tx, members, analysis_date=DATE).set_index("member_id")
     assert d.loc["a", "days_to_first_purchase"] == pytest.approx(2.5)
     assert d.loc["b", "days_to_first_purchase"] == pytest.approx(30.5)
     assert d.loc["d", "days_to_first_purchase"] == 0.0  # bought before registering
@@ -149,7 +149,7 @@ def test_first_purchase_durations(members, tx):
 
 
 def test_first_purchase_conversion_censoring(members, tx):
-    d = first_purchase_durations(members, tx, analysis_date=DATE)
+    d = first_purchase_durations(tx, members, analysis_date=DATE)
     conv = first_purchase_conversion(d, (7, 31), by=None)
     # 7 days: all 6 observed >= 7 days (f: 11 days); a, d, f converted (f: day 5.5)
     # 31 days: f not observed; a, b, d converted out of 5
@@ -165,7 +165,7 @@ def test_first_purchase_conversion_censoring(members, tx):
 
 
 def test_durations_plug_into_km(members, tx):
-    d = first_purchase_durations(members, tx, analysis_date=DATE)
+    d = first_purchase_durations(tx, members, analysis_date=DATE)
     curves = km_curves(d, duration_col="duration_days", event_col="bought")
     # no censoring before day 11 (f): KM at day 7 = 1 - 3/6 (a, d, f)
     s7 = curves.loc[curves["time"] <= 7, "survival"].iloc[-1]
@@ -176,7 +176,7 @@ def test_durations_plug_into_km(members, tx):
 
 
 def test_channel_quality_hand_computed(members, tx):
-    q = channel_quality(members, tx, horizon_days=90, active_window_days=30, analysis_date=DATE)
+    q = channel_quality(tx, members, horizon_days=90, active_window_days=30, analysis_date=DATE)
     # eligible: joined by 2024-04-02 -> a, b, c, d, e
     assert q.loc["All", "members"] == 5
     app = q.loc["app"]
@@ -187,14 +187,14 @@ def test_channel_quality_hand_computed(members, tx):
     assert ref["buyer_rate"] == 0.5 and ref["retention_rate"] == 0.0 and ref["revenue"] == 200.0
     assert q.attrs["horizon_days"] == 90
     with pytest.raises(WorkbookInputError, match="No member registered"):
-        channel_quality(members, tx, horizon_days=400, analysis_date=DATE)
+        channel_quality(tx, members, horizon_days=400, analysis_date=DATE)
     with pytest.raises(WorkbookInputError, match="active_window_days"):
-        channel_quality(members, tx, horizon_days=30, active_window_days=60, analysis_date=DATE)
+        channel_quality(tx, members, horizon_days=30, active_window_days=60, analysis_date=DATE)
 
 
 def test_channel_economics(members, tx):
-    q = channel_quality(members, tx, horizon_days=90, active_window_days=30, analysis_date=DATE)
-    e = channel_economics(q, {"app": 20, "referral": 50}, margin=0.5)
+    q = channel_quality(tx, members, horizon_days=90, active_window_days=30, analysis_date=DATE)
+    e = channel_economics(q, {"app": 20, "referral": 50}, margin_rate=0.5)
     assert e.loc["app", "acquisition_cost"] == 60
     assert e.loc["app", "cost_per_buyer"] == 30
     assert e.loc["app", "cost_per_retained_member"] == 60
@@ -205,7 +205,7 @@ def test_channel_economics(members, tx):
     with pytest.raises(WorkbookInputError, match="referral"):
         channel_economics(q, {"app": 20})
     with pytest.raises(WorkbookInputError, match="margin"):
-        channel_economics(q, {"app": 20, "referral": 5}, margin=1.5)
+        channel_economics(q, {"app": 20, "referral": 5}, margin_rate=1.5)
     with pytest.raises(WorkbookInputError, match="non-negative"):
         channel_economics(q, {"app": -1, "referral": 5})
     ax = plot_channel_metric(e, "cost_per_buyer")
@@ -220,19 +220,19 @@ def test_input_errors(members, tx):
         channel_mix(members.drop(columns="acquisition_channel"))
     dup = pd.concat([members, members.iloc[[0]]], ignore_index=True)
     with pytest.raises(WorkbookInputError, match="not unique"):
-        first_purchase_durations(dup, tx)
+        first_purchase_durations(tx, dup)
     bad = members.assign(join_date=members["join_date"].astype(str))
     with pytest.raises(WorkbookInputError, match="join_date"):
-        channel_quality(bad, tx)
+        channel_quality(tx, bad)
     with pytest.raises(WorkbookInputError, match="amount"):
-        acquisition_funnel(members, tx.assign(amount="x"))
+        acquisition_funnel(tx.assign(amount="x"), members)
 
 
 def test_inputs_not_modified(members, tx, traffic):
     m0, t0, v0 = members.copy(), tx.copy(), traffic.copy()
-    acquisition_funnel(members, tx, traffic, analysis_date=DATE)
-    channel_quality(members, tx, horizon_days=90, analysis_date=DATE)
-    first_purchase_durations(members, tx)
+    acquisition_funnel(tx, members, traffic, analysis_date=DATE)
+    channel_quality(tx, members, horizon_days=90, analysis_date=DATE)
+    first_purchase_durations(tx, members)
     pd.testing.assert_frame_equal(members, m0)
     pd.testing.assert_frame_equal(tx, t0)
     pd.testing.assert_frame_equal(traffic, v0)
@@ -243,9 +243,9 @@ def test_plots(members, tx, traffic):
     assert len(ax.patches) == 3
     ax = plot_channel_mix(channel_mix(members, freq="M"))
     assert len(ax.patches) == 3 * 4  # 3 channels stacked over 4 registration months (zeros included)
-    f = acquisition_funnel(members, tx, traffic, analysis_date=DATE)
+    f = acquisition_funnel(tx, members, traffic, analysis_date=DATE)
     assert len(plot_funnel(f).patches) == 4
-    g = acquisition_funnel(members, tx, by="acquisition_channel", analysis_date=DATE)
+    g = acquisition_funnel(tx, members, by="acquisition_channel", analysis_date=DATE)
     with pytest.raises(WorkbookInputError, match="one group"):
         plot_funnel(g)
     plt.close("all")
@@ -282,13 +282,13 @@ def _data(draw):
 def test_funnel_and_conversion_properties(data):
     m, t = data
     date = "2025-06-01"
-    f = acquisition_funnel(m, t, analysis_date=date)
+    f = acquisition_funnel(t, m, analysis_date=date)
     counts = f["count"].to_numpy()
     assert counts[0] == len(m) and np.all(np.diff(counts) <= 0)  # a funnel only narrows
-    by = acquisition_funnel(m, t, by="acquisition_channel", analysis_date=date)
+    by = acquisition_funnel(t, m, by="acquisition_channel", analysis_date=date)
     totals = by.groupby("stage", observed=True)["count"].sum()
     np.testing.assert_array_equal(totals.to_numpy(), counts)  # channels add up to the whole
-    d = first_purchase_durations(m, t, analysis_date=date)
+    d = first_purchase_durations(t, m, analysis_date=date)
     conv = first_purchase_conversion(d, (7, 30, 90, 300), by=None)
     rates = conv["conversion_rate"].to_numpy()
     assert np.all((rates >= 0) & (rates <= 1))

@@ -36,7 +36,7 @@ def test_without_effects_keeps_members_and_assignment():
     assert cf.effects.retention_dropout_reduction == 0.0
     assert cf.effects.points_rate_lift == 0.0
     assert cf.effects.retention_treatment == sc.effects.retention_treatment
-    a, b = generate(sc, seed=3), generate(cf, seed=3)
+    a, b = generate(sc, random_state=3), generate(cf, random_state=3)
     pd.testing.assert_frame_equal(a.members.drop(columns="tier"), b.members.drop(columns="tier"))  # tier follows spend
     assert (a.truth["retention_treated"] == b.truth["retention_treated"]).all()
     assert a.truth["retention_treated"].any()
@@ -97,7 +97,7 @@ def test_repeat_purchase_panel_errors(shop):
 
 
 def test_repeat_purchases_never_exceed_purchases_on_synthetic_chain():
-    d = generate(Scenario.preset("retail_chain", n_members=600, n_stores=6), seed=2)
+    d = generate(Scenario.preset("retail_chain", n_members=600, n_stores=6), random_state=2)
     p = repeat_purchase_panel(d.transactions, d.stores)
     assert (p["n_repeat_purchases"] <= p["n_purchases"]).all()
     members = d.transactions["member_id"].notna() & ~d.transactions["is_return"]
@@ -222,7 +222,7 @@ def test_fee_memberships_duration_is_fees_times_cycle(n_fees):
 
 
 def test_fee_memberships_on_synthetic_gym_match_truth():
-    d = generate(Scenario.preset("gym", n_members=300), seed=5)
+    d = generate(Scenario.preset("gym", n_members=300), random_state=5)
     f = fee_memberships(d.transactions, 30)
     truth = d.truth.set_index("member_id").loc[f.index]
     once = ~f["reactivated"] & truth["reactivated_at"].isna()

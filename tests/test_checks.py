@@ -323,7 +323,7 @@ def lifecycle_data():
 
 def test_lifecycle_pass_and_wrong_stage(lifecycle_data):
     tx, members = lifecycle_data
-    stages = lifecycle_stages(tx, members, "2024-06-01")
+    stages = lifecycle_stages(tx, members, analysis_date="2024-06-01")
     assert stages["stage"].astype(str).tolist() == ["reactivated", "sleeping", "churned", "potential"]
     assert checks.check_lifecycle_stages(stages, tx, members, analysis_date="2024-06-01")
     wrong = stages.assign(stage=["reactivated", "churned", "churned", "potential"])
@@ -342,17 +342,17 @@ def test_lifecycle_forgetting_members_misses_potential(lifecycle_data):
 def test_lifecycle_custom_rules_are_used(lifecycle_data):
     tx, members = lifecycle_data
     rules = LifecycleRules(active_days=60, sleeping_days=90)
-    strict = lifecycle_stages(tx, members, "2024-06-01", rules)
+    strict = lifecycle_stages(tx, members, analysis_date="2024-06-01", rules=rules)
     assert strict.loc["b", "stage"] == "churned"  # 92 days since 2024-03-01 >= 90
     assert checks.check_lifecycle_stages(strict, tx, members, rules=rules, analysis_date="2024-06-01")
-    failed(checks.check_lifecycle_stages(lifecycle_stages(tx, members, "2024-06-01"), tx, members, rules=rules,
+    failed(checks.check_lifecycle_stages(lifecycle_stages(tx, members, analysis_date="2024-06-01"), tx, members, rules=rules,
                                          analysis_date="2024-06-01"), "你的是 sleeping")
 
 
 def test_stage_share_checks_the_shares_table_and_the_number(lifecycle_data):
     tx, members = lifecycle_data
     kw = {"stage": "sleeping", "analysis_date": "2024-06-01"}
-    shares = lifecycle_stages(tx, members, "2024-06-01")["stage"].value_counts(normalize=True)
+    shares = lifecycle_stages(tx, members, analysis_date="2024-06-01")["stage"].value_counts(normalize=True)
     assert checks.check_stage_share(0.25, tx, members, shares=shares, **kw)
     assert "请用小数" in failed(checks.check_stage_share(25.0, tx, members, shares=shares, **kw))
     assert "这是人数" in failed(checks.check_stage_share(1, tx, members, shares=shares, **kw))
@@ -516,7 +516,7 @@ def churn_split():
 
 
 def test_churn_evaluation(churn_split):
-    model = ChurnModel("logistic", seed=0).fit(churn_split.X_train, churn_split.y_train)
+    model = ChurnModel("logistic", random_state=0).fit(churn_split.X_train, churn_split.y_train)
     p_test = model.predict_proba(churn_split.X_test)
     right = churn_metrics(churn_split.y_test, p_test)
     assert checks.check_churn_evaluation(right, churn_split, p_test, model=model)
@@ -534,7 +534,7 @@ def test_churn_evaluation(churn_split):
 
 def test_best_model_needs_the_comparison_table(churn_split):
     comparison = pd.concat([
-        ChurnModel(k, seed=0).fit(churn_split.X_train, churn_split.y_train)
+        ChurnModel(k, random_state=0).fit(churn_split.X_train, churn_split.y_train)
         .evaluate(churn_split.X_test, churn_split.y_test) for k in ("logistic", "hgb")
     ])
     best = comparison["roc_auc"].idxmax()
@@ -546,7 +546,7 @@ def test_best_model_needs_the_comparison_table(churn_split):
     # The right name typed in alone, or with a table from other data, does not pass.
     not_answered(checks.check_best_model(best, churn_split), "comparison 还是 None")
     on_train = pd.concat([
-        ChurnModel(k, seed=0).fit(churn_split.X_train, churn_split.y_train)
+        ChurnModel(k, random_state=0).fit(churn_split.X_train, churn_split.y_train)
         .evaluate(churn_split.X_train, churn_split.y_train) for k in ("logistic", "hgb")
     ])
     failed(checks.check_best_model(best, churn_split, comparison=on_train), "roc_auc 不对")

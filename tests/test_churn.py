@@ -332,3 +332,27 @@ def test_select_for_retention_properties(data, budget, cost, save_rate):
     n_positive = int((p * v * save_rate - cost > 0).sum())
     assert len(chosen) == min(int(math.floor(budget / cost + 1e-9)), n_positive)
     assert sel["expected_net_gain"].is_monotonic_decreasing
+
+
+def test_model_follows_the_sklearn_estimator_contract(sim_split):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    from workbook.errors import NotFittedError
+
+    s = sim_split
+    model = ChurnModel("logistic", random_state=3, model_params={"C": 0.5})
+    assert model.get_params() == {"kind": "logistic", "random_state": 3, "n_threads": 1, "model_params": {"C": 0.5}}
+    twin = clone(model).set_params(random_state=3)
+    pd.testing.assert_series_equal(
+        model.fit(s.X_train, s.y_train).predict_proba(s.X_test),
+        twin.fit(s.X_train, s.y_train).predict_proba(s.X_test),
+    )
+    assert model.pipeline_.named_steps["model"].C == 0.5
+    fresh = clone(model)
+    assert not hasattr(fresh, "pipeline_")
+    with pytest.raises(NotFittedError) as excinfo:
+        fresh.predict_proba(s.X_test)
+    assert isinstance(excinfo.value, WorkbookInputError) and isinstance(excinfo.value, SklearnNotFittedError)
+    with pytest.raises(WorkbookInputError, match="model_params"):
+        ChurnModel(model_params=[("C", 1)]).fit(s.X_train, s.y_train)

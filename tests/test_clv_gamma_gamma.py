@@ -160,3 +160,46 @@ def test_analytic_gradient_matches_finite_differences():
         assert value == pytest.approx(-gamma_gamma_log_likelihood(np.exp(log_params), x, m).mean())
         numeric = approx_fprime(log_params, lambda p: f(p, x, m)[0], 1e-7)
         np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-7)
+
+
+def test_standard_errors_match_the_numerical_hessian_of_the_log_likelihood():
+    """Gamma-Gamma reports standard errors like BG/NBD, from the inverse Hessian at the optimum.
+
+    Checked against an independent computation: second differences of the
+    summed log-likelihood (``gamma_gamma_log_likelihood``) in the natural
+    parameters, inverted.
+    """
+    from statsmodels.tools.numdiff import approx_hess
+
+    from workbook.clv import GammaGammaModel, gamma_gamma_log_likelihood
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 8, 3000)
+    nu = rng.gamma(4.0, 1 / 15.0, 3000)
+    m = rng.gamma(6.0 * x, 1 / (x * nu))
+    summary = pd.DataFrame({"frequency": x, "monetary_value": m})
+    model = GammaGammaModel().fit(summary)
+    est = model.params_.to_numpy()
+    hess = approx_hess(est, lambda p: -gamma_gamma_log_likelihood(p, x, m).sum())
+    expected = np.sqrt(np.diag(np.linalg.inv(hess)))
+    np.testing.assert_allclose(model.standard_errors_.to_numpy(), expected, rtol=0.02)
+    table = model.summary()
+    assert list(table.index) == ["p", "q", "gamma"]
+    np.testing.assert_allclose(table["ci_upper"] - table["ci_lower"], 2 * 1.96 * table["standard_error"])
+    # The simulated truth (p=6, q=4, gamma=15) lies within about three standard errors.
+    z = (model.params_ - pd.Series({"p": 6.0, "q": 4.0, "gamma": 15.0})) / model.standard_errors_
+    assert (z.abs() < 3.5).all(), z
+
+
+def test_clv_models_share_the_estimator_contract():
+    from sklearn.base import clone
+
+    from workbook.clv import BetaGeoModel, GammaGammaModel
+    from workbook.errors import NotFittedError, WorkbookInputError
+
+    for model in (BetaGeoModel(time_unit="D"), GammaGammaModel()):
+        assert clone(model).get_params() == model.get_params()
+        with pytest.raises(NotFittedError, match="not fitted") as excinfo:
+            model.summary()
+        assert isinstance(excinfo.value, WorkbookInputError)
+        assert "params_" in str(excinfo.value)  # says how to use published estimates

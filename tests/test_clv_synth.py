@@ -27,7 +27,7 @@ def synthetic():
         gg_p=5.0, gg_q=3.5, gg_gamma=60.0,
     )
     assert scenario.is_pure_bgnbd
-    data = generate(scenario, seed=1)
+    data = generate(scenario, random_state=1)
     summary = bgnbd_summary(data.transactions, time_unit="W")
     return scenario, data, summary
 

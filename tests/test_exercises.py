@@ -244,12 +244,13 @@ WRONG_ANSWERS = {
     ],
     "06_churn_evaluation": [
         ("train_cutoff = \"2024-09-01\"", "HORIZON_DAYS"),
-        ("split = time_split(data.transactions, (\"2024-07-01\", TEST_CUTOFF), HORIZON_DAYS, data.members)\n"
-         "model = ChurnModel(\"hgb\", seed=SEED).fit(split.X_train, split.y_train)\n"
+        ("split = time_split(data.transactions, data.members, analysis_dates=(\"2024-07-01\", TEST_CUTOFF),\n"
+         "                   horizon_days=HORIZON_DAYS)\n"
+         "model = ChurnModel(\"hgb\", random_state=SEED).fit(split.X_train, split.y_train)\n"
          "p_test = model.predict_proba(split.X_test)\n"
          "metrics = churn_metrics(split.y_train, model.predict_proba(split.X_train))", "没见过的数据"),
         ("comparison = pd.concat([\n"
-         "    ChurnModel(kind, seed=SEED).fit(split.X_train, split.y_train).evaluate(split.X_test, split.y_test)\n"
+         "    ChurnModel(kind, random_state=SEED).fit(split.X_train, split.y_train).evaluate(split.X_test, split.y_test)\n"
          "    for kind in [\"logistic\", \"hgb\"]\n])\n"
          "best_model = comparison[\"roc_auc\"].idxmin()", "idxmax"),
     ],

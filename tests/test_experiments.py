@@ -229,7 +229,7 @@ def test_cuped_theta_pooled_within_arms():
 
 
 def test_cuped_reduces_variance_by_one_minus_rho_squared():
-    sim = simulate_campaign(4000, 0.1, 0.0, seed=11, pre_period_correlation=0.8, true_spend_lift=15.0)
+    sim = simulate_campaign(4000, 0.1, 0.0, random_state=11, pre_period_correlation=0.8, true_spend_lift=15.0)
     r_raw = mean_test(sim)
     r_adj = mean_test(sim, covariate="pre_spend")
     # Within-arm correlation of spend and pre_spend.
@@ -251,7 +251,7 @@ def test_cuped_reduces_variance_by_one_minus_rho_squared():
 def test_cuped_is_unbiased_over_repeated_experiments():
     diffs_raw, diffs_adj = [], []
     for seed in range(60):
-        sim = simulate_campaign(1000, 0.1, 0.0, seed=seed, true_spend_lift=20.0)
+        sim = simulate_campaign(1000, 0.1, 0.0, random_state=seed, true_spend_lift=20.0)
         diffs_raw.append(mean_test(sim).diff)
         diffs_adj.append(mean_test(sim, covariate="pre_spend").diff)
     diffs_raw, diffs_adj = np.array(diffs_raw), np.array(diffs_adj)
@@ -308,7 +308,7 @@ def test_campaign_roi_hand_computed():
     df = pd.DataFrame({"arm": ["control"] * 4 + ["treatment"] * 4,
                        "converted": [0, 1, 0, 0, 1, 1, 0, 0],
                        "spend": [0.0, 100.0, 0.0, 0.0, 120.0, 100.0, 0.0, 0.0]})
-    r = campaign_roi(df, coupon_cost=10, margin=0.5).iloc[0]
+    r = campaign_roi(df, coupon_cost=10, margin_rate=0.5).iloc[0]
     # Spend per member 25 vs 55 -> 30 * 4 treated = 120 CNY incremental revenue, 60 gross profit;
     # 2 coupons * 10 = 20 CNY cost; net 40; ROI 2; 1 incremental conversion.
     assert r["incremental_revenue"] == pytest.approx(120.0)
@@ -322,9 +322,9 @@ def test_campaign_roi_hand_computed():
     welch = mean_test(df)
     assert r["net_profit_ci_low"] == pytest.approx(welch.ci_low * 4 * 0.5 - 20)
     with pytest.raises(WorkbookInputError, match="margin"):
-        campaign_roi(df, coupon_cost=10, margin=40)
+        campaign_roi(df, coupon_cost=10, margin_rate=40)
     with pytest.raises(WorkbookInputError, match="coupon_cost"):
-        campaign_roi(df, coupon_cost=-1, margin=0.4)
+        campaign_roi(df, coupon_cost=-1, margin_rate=0.4)
 
 
 # ---------------------------------------------------------------- properties

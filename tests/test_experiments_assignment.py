@@ -24,19 +24,19 @@ def members(n, n_segments=3, seed=0):
 def test_assignment_is_deterministic_and_order_invariant():
     m = members(500)
     before = m.copy()
-    a = assign_arms(m, strata="segment", seed=7)
+    a = assign_arms(m, strata="segment", random_state=7)
     pd.testing.assert_frame_equal(m, before)
-    pd.testing.assert_frame_equal(a, assign_arms(m, strata="segment", seed=7))
-    assert not a["arm"].equals(assign_arms(m, strata="segment", seed=8)["arm"])
+    pd.testing.assert_frame_equal(a, assign_arms(m, strata="segment", random_state=7))
+    assert not a["arm"].equals(assign_arms(m, strata="segment", random_state=8)["arm"])
     shuffled = m.sample(frac=1.0, random_state=3)
-    b = assign_arms(shuffled, strata="segment", seed=7)
+    b = assign_arms(shuffled, strata="segment", random_state=7)
     assert b.index.equals(shuffled.index)  # same rows, caller's order
     pd.testing.assert_series_equal(b["arm"].sort_index(), a["arm"])
 
 
 def test_unequal_weights_and_three_arms():
     m = members(1003, n_segments=4)
-    out = assign_arms(m, arms=["hold", "sms", "coupon"], weights=[1, 2, 2], strata="segment", seed=1)
+    out = assign_arms(m, arms=["hold", "sms", "coupon"], weights=[1, 2, 2], strata="segment", random_state=1)
     counts = out.groupby(["segment", "arm"]).size().unstack()
     sizes = m.groupby("segment").size()
     for arm, w in {"hold": 0.2, "sms": 0.4, "coupon": 0.4}.items():
@@ -48,7 +48,7 @@ def test_missing_stratum_is_its_own_stratum_and_no_id_col():
     m = members(40).drop(columns="member_id")
     m["segment"] = m["segment"].astype(object)
     m.loc[:9, "segment"] = None
-    out = assign_arms(m, strata="segment", seed=0, id_col=None)
+    out = assign_arms(m, strata="segment", random_state=0, member_col=None)
     sizes = out[out["segment"].isna()]["arm"].value_counts()
     assert sizes.tolist() == [5, 5]
 
@@ -62,7 +62,7 @@ def test_missing_stratum_is_its_own_stratum_and_no_id_col():
 def test_every_member_once_and_balanced_within_strata(labels, n_arms, seed):
     m = pd.DataFrame({"member_id": [f"id{i}" for i in range(len(labels))], "segment": labels})
     arms = [f"arm{k}" for k in range(n_arms)]
-    out = assign_arms(m, arms=arms, strata="segment", seed=seed)
+    out = assign_arms(m, arms=arms, strata="segment", random_state=seed)
     assert len(out) == len(m) and out["member_id"].equals(m["member_id"])
     assert out["arm"].isin(arms).all() and out["arm"].notna().all()
     counts = out.groupby(["segment", "arm"]).size().unstack(fill_value=0).reindex(columns=arms, fill_value=0)
@@ -90,7 +90,7 @@ def test_balance_table_values():
 
 def test_stratified_assignment_balances_covariates():
     m = members(4000)
-    t = balance_table(assign_arms(m, strata="segment", seed=2), covariates=["spend", "segment"])
+    t = balance_table(assign_arms(m, strata="segment", random_state=2), covariates=["spend", "segment"])
     assert t.loc["n"].iloc[:2].tolist() == [2000, 2000]
     assert t.loc[["segment=s0", "segment=s1", "segment=s2"], "max_abs_smd"].max() < 0.005
     assert t["balanced"].all()

@@ -37,7 +37,7 @@ def sim():
     rng = np.random.default_rng(0)
     m = pd.DataFrame({"member_id": [f"m{i}" for i in range(3000)],
                       "segment": rng.choice(["重要价值", "流失风险", "新客"], 3000)})
-    return simulate_campaign(members=m, baseline_rate=0.1, true_lift=0.03, seed=2)
+    return simulate_campaign(members=m, baseline_rate=0.1, true_lift=0.03, random_state=2)
 
 
 def test_plot_ab_result_bars_are_rates_and_ax_is_used(sim):

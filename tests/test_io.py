@@ -41,12 +41,12 @@ FLAT = {"小票号": "transaction_id", "会员卡号": "member_id", "门店编�
 
 @pytest.fixture(scope="module")
 def members():
-    return load_members(GOOD / "members_utf8_bom.csv", MAPPING, now=NOW)
+    return load_members(GOOD / "members_utf8_bom.csv", MAPPING, analysis_date=NOW)
 
 
 @pytest.fixture(scope="module")
 def good():
-    return load_transactions(GOOD / "pos_export_gbk.csv", MAPPING, now=NOW, return_report=True)
+    return load_transactions(GOOD / "pos_export_gbk.csv", MAPPING, analysis_date=NOW, return_report=True)
 
 
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -88,7 +88,7 @@ def test_good_gbk_export_is_mapped_to_the_contract(good):
 
 def test_good_export_end_to_end_member_summary(good, members):
     """Hand-computed: 0001 buys 1280+320.5+99.5+60; 0003 buys 2000+300 and returns 500."""
-    tx = load_transactions(GOOD / "pos_export_gbk.csv", MAPPING, now=NOW, members=members)
+    tx = load_transactions(GOOD / "pos_export_gbk.csv", MAPPING, analysis_date=NOW, members=members)
     s = member_summary(tx)
     assert s.attrs["analysis_date"] == pd.Timestamp("2024-06-30")
     assert s.loc["0001", "monetary_total"] == pytest.approx(1760.0)
@@ -110,7 +110,7 @@ def test_good_members_file(members):
 
 
 def test_excel_export_equals_csv_export(good):
-    xl = load_transactions(GOOD / "pos_export.xlsx", MAPPING, now=NOW)
+    xl = load_transactions(GOOD / "pos_export.xlsx", MAPPING, analysis_date=NOW)
     pd.testing.assert_frame_equal(xl, good.data)
 
 
@@ -166,7 +166,7 @@ def test_bad_file_gives_its_specific_message(name, kwargs, match, members):
     if kwargs.get("members") == "fixture":
         kwargs["members"] = members
     with pytest.raises(WorkbookInputError, match=match):
-        load_transactions(BAD / name, mapping, now=NOW, **kwargs)
+        load_transactions(BAD / name, mapping, analysis_date=NOW, **kwargs)
 
 
 def test_bad_corpus_has_at_least_twelve_files_and_all_are_tested():
@@ -178,7 +178,7 @@ def test_bad_corpus_has_at_least_twelve_files_and_all_are_tested():
 
 def test_bad_members_file_reports_duplicates_and_unknown_tier():
     with pytest.raises(DataValidationError) as info:
-        load_members(BAD / "members_duplicates.csv", MAPPING, now=NOW)
+        load_members(BAD / "members_duplicates.csv", MAPPING, analysis_date=NOW)
     rep = info.value.report
     assert list(rep.columns) == REPORT_COLUMNS
     assert set(zip(rep["check"], rep["column"], rep["row"])) == {
@@ -190,7 +190,7 @@ def test_bad_members_file_reports_duplicates_and_unknown_tier():
 
 def test_validation_error_carries_report_and_rejected_rows():
     with pytest.raises(DataValidationError) as info:
-        load_transactions(BAD / "text_in_amount.csv", MAPPING, now=NOW)
+        load_transactions(BAD / "text_in_amount.csv", MAPPING, analysis_date=NOW)
     err = info.value
     assert err.report[["check", "row", "value"]].values.tolist() == [
         ["not_a_number", 5, "面议"], ["not_a_number", 6, "1.280,00"]]
@@ -200,7 +200,7 @@ def test_validation_error_carries_report_and_rejected_rows():
 
 
 def test_wrong_delimiter_is_detected_by_default(good):
-    res = load_transactions(BAD / "wrong_delimiter.csv", MAPPING, now=NOW, return_report=True)
+    res = load_transactions(BAD / "wrong_delimiter.csv", MAPPING, analysis_date=NOW, return_report=True)
     pd.testing.assert_frame_equal(res.data, good.data.iloc[:4])
     assert "detected delimiter ';'" in res.cleaning["action"].tolist()
 
@@ -209,7 +209,7 @@ def test_wrong_delimiter_is_detected_by_default(good):
                                               ("multirow_header.xlsx", 2),
                                               ("title_row.csv", 3)])
 def test_header_row_argument_reads_files_with_title_rows(name, header_row, good):
-    res = load_transactions(BAD / name, MAPPING, now=NOW, header_row=header_row,
+    res = load_transactions(BAD / name, MAPPING, analysis_date=NOW, header_row=header_row,
                             return_report=True)
     n = len(res.data)
     pd.testing.assert_frame_equal(res.data, good.data.iloc[:n])
@@ -221,7 +221,7 @@ def test_header_row_in_the_mapping_file(tmp_path, good):
     m.write_text(MAPPING.read_text(encoding="utf-8").replace(
         'date_format: "%Y/%m/%d %H:%M"', 'date_format: "%Y/%m/%d %H:%M"\n  header_row: 3'),
         encoding="utf-8")
-    df = load_transactions(BAD / "title_row.csv", m, now=NOW)
+    df = load_transactions(BAD / "title_row.csv", m, analysis_date=NOW)
     assert len(df) == 4
 
 
@@ -232,7 +232,7 @@ def test_header_row_in_the_mapping_file(tmp_path, good):
 
 def test_drop_returns_clean_rows_and_written_report(tmp_path):
     with pytest.warns(DataQualityWarning, match=r"dropped 2 of 5 transactions row\(s\).*not_a_number"):
-        res = load_transactions(BAD / "text_in_amount.csv", MAPPING, now=NOW, errors="drop",
+        res = load_transactions(BAD / "text_in_amount.csv", MAPPING, analysis_date=NOW, errors="drop",
                                 return_report=True)
     assert isinstance(res, LoadResult)
     df, report, rejected, cleaning = res
@@ -246,7 +246,7 @@ def test_drop_returns_clean_rows_and_written_report(tmp_path):
 
 def test_drop_without_report_still_warns():
     with pytest.warns(DataQualityWarning, match="duplicate_id"):
-        df = load_transactions(BAD / "duplicate_ids.csv", MAPPING, now=NOW, errors="drop")
+        df = load_transactions(BAD / "duplicate_ids.csv", MAPPING, analysis_date=NOW, errors="drop")
     assert df["transaction_id"].tolist() == ["S0001", "S0002", "S0003", "S0004", "S0005"]
 
 
@@ -255,10 +255,10 @@ def test_row_numbers_count_blank_lines_and_header_row(tmp_path):
                   "title\nid,card,time,paid\nT1,1,2024-01-01,5\n\nT2,2,2024-01-02,x\n")
     m = {"id": "transaction_id", "card": "member_id", "time": "timestamp", "paid": "amount"}
     with pytest.raises(DataValidationError, match=r"row 5 \(1 in total\)") as info:
-        load_transactions(p, m, now=NOW, header_row=2)
+        load_transactions(p, m, analysis_date=NOW, header_row=2)
     assert info.value.report["row"].tolist() == [5]  # line 4 is blank
     with pytest.warns(DataQualityWarning, match="dropped 1 of 2"):
-        res = load_transactions(p, m, now=NOW, header_row=2, errors="drop", return_report=True)
+        res = load_transactions(p, m, analysis_date=NOW, header_row=2, errors="drop", return_report=True)
     assert "skipped completely empty rows" in res.cleaning["action"].tolist()
     assert res.data["transaction_id"].tolist() == ["T1"]
 
@@ -274,7 +274,7 @@ SMALL_MAP = {"会员卡号": "member_id", "交易时间": "timestamp", "实付�
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_encodings_are_detected(tmp_path, encoding):
     text = SMALL.replace("￥1,234.50", '"￥1,234.50"')
-    df = load_transactions(write_csv(tmp_path / "s.csv", text, encoding), SMALL_MAP, now=NOW)
+    df = load_transactions(write_csv(tmp_path / "s.csv", text, encoding), SMALL_MAP, analysis_date=NOW)
     assert df["member_id"].tolist() == ["007", "008"]
     assert df["amount"].tolist() == [1234.5, 12.0]
 
@@ -293,14 +293,14 @@ def test_explicit_wrong_encoding_is_reported(tmp_path):
 def test_amount_cleaning(tmp_path, raw, value):
     p = write_csv(tmp_path / "a.csv", f'id,t,a,r\nX,2024-01-01,"{raw}",{"是" if value < 0 else "否"}\n')
     m = {"id": "member_id", "t": "timestamp", "a": "amount", "r": "is_return"}
-    assert load_transactions(p, m, now=NOW)["amount"].iloc[0] == pytest.approx(value)
+    assert load_transactions(p, m, analysis_date=NOW)["amount"].iloc[0] == pytest.approx(value)
 
 
 @pytest.mark.parametrize("raw", ["1.280,00", "12,34", "abc", "1,2,3", "12..5"])
 def test_ambiguous_or_text_amounts_are_reported_not_guessed(tmp_path, raw):
     p = write_csv(tmp_path / "a.csv", f'id,t,a\nX,2024-01-01,"{raw}"\n')
     with pytest.raises(DataValidationError, match="not_a_number") as info:
-        load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount"}, now=NOW)
+        load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount"}, analysis_date=NOW)
     assert info.value.report["value"].tolist() == [raw]
 
 
@@ -308,7 +308,7 @@ def test_integer_columns_reject_fractions(tmp_path):
     p = write_csv(tmp_path / "a.csv", "id,t,a,n\nX,2024-01-01,5,2\nY,2024-01-01,5,1.5\n")
     m = {"id": "member_id", "t": "timestamp", "a": "amount", "n": "items"}
     with pytest.raises(DataValidationError, match=r"not_an_integer in column 'items': row 3"):
-        load_transactions(p, m, now=NOW)
+        load_transactions(p, m, analysis_date=NOW)
 
 
 @pytest.mark.parametrize("text, fmt, expected", [
@@ -320,7 +320,7 @@ def test_integer_columns_reject_fractions(tmp_path):
 def test_date_formats(tmp_path, text, fmt, expected):
     p = write_csv(tmp_path / "d.csv", f"id,t,a\nX,{text},5\n")
     df = load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount"},
-                           date_format=fmt, now=NOW)
+                           date_format=fmt, analysis_date=NOW)
     assert df["timestamp"].iloc[0] == pd.Timestamp(expected)
 
 
@@ -329,24 +329,24 @@ def test_utc_offsets_need_a_timezone_and_are_converted(tmp_path):
                   "id,t,a\nX,2024-05-01T01:30:00Z,5\nY,2024-05-01T09:30:00+08:00,6\n")
     m = {"id": "member_id", "t": "timestamp", "a": "amount"}
     with pytest.raises(WorkbookInputError, match=r"UTC offset.*pass timezone='Asia/Shanghai'"):
-        load_transactions(p, m, now=NOW)
-    df = load_transactions(p, m, timezone="Asia/Shanghai", now=NOW)
+        load_transactions(p, m, analysis_date=NOW)
+    df = load_transactions(p, m, timezone="Asia/Shanghai", analysis_date=NOW)
     assert df["timestamp"].tolist() == [pd.Timestamp("2024-05-01 09:30")] * 2
     assert df["timestamp"].dt.tz is None
     with pytest.raises(WorkbookInputError, match="not a known time zone"):
-        load_transactions(p, m, timezone="China/Beijing", now=NOW)
+        load_transactions(p, m, timezone="China/Beijing", analysis_date=NOW)
 
 
 def test_mixing_offsets_and_local_times_is_reported(tmp_path):
     p = write_csv(tmp_path / "d.csv", "id,t,a\nX,2024-05-01T01:30:00Z,5\nY,2024-05-01 09:30,6\n")
     with pytest.raises(DataValidationError, match=r"mixed_time_zones.*row 3"):
         load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount"},
-                          timezone="Asia/Shanghai", now=NOW)
+                          timezone="Asia/Shanghai", analysis_date=NOW)
 
 
 def test_is_return_derived_from_negative_amounts_without_flag(tmp_path):
     p = write_csv(tmp_path / "r.csv", "id,t,a\nX,2024-01-01,5\nX,2024-01-02,-5\n")
-    res = load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount"}, now=NOW,
+    res = load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount"}, analysis_date=NOW,
                             return_report=True)
     assert res.data["is_return"].tolist() == [False, True]
     assert res.data["transaction_id"].tolist() == ["R2", "R3"]
@@ -355,13 +355,13 @@ def test_is_return_derived_from_negative_amounts_without_flag(tmp_path):
 
 def test_future_uses_now_argument(good):
     with pytest.raises(DataValidationError, match=r"future_timestamp.*row 13 \(1 in total\)"):
-        load_transactions(GOOD / "pos_export_gbk.csv", MAPPING, now="2024-06-25")
+        load_transactions(GOOD / "pos_export_gbk.csv", MAPPING, analysis_date="2024-06-25")
 
 
 def test_input_file_types(tmp_path, good):
     pq = tmp_path / "t.parquet"
     good.data.to_parquet(pq)
-    pd.testing.assert_frame_equal(load_transactions(pq, now=NOW), good.data, check_dtype=False)
+    pd.testing.assert_frame_equal(load_transactions(pq, analysis_date=NOW), good.data, check_dtype=False)
     for suffix, match in [(".xls", r"old-style \.xls"), (".json", "Unsupported file type")]:
         p = tmp_path / f"x{suffix}"
         p.write_text("x")
@@ -378,7 +378,7 @@ def test_input_file_types(tmp_path, good):
 def test_file_is_not_modified(tmp_path):
     p = write_csv(tmp_path / "s.csv", SMALL.replace("￥1,234.50", "5"))
     before = p.read_bytes()
-    load_transactions(p, SMALL_MAP, now=NOW)
+    load_transactions(p, SMALL_MAP, analysis_date=NOW)
     assert p.read_bytes() == before
 
 
@@ -453,7 +453,7 @@ def _tx(n=4):
 
 
 def test_validate_clean_frame_gives_empty_report():
-    rep = validate_transactions(_tx(), members=["a", "b"], now="2024-02-01")
+    rep = validate_transactions(_tx(), members=["a", "b"], analysis_date="2024-02-01")
     assert rep.empty and list(rep.columns) == REPORT_COLUMNS
 
 
@@ -462,7 +462,7 @@ def test_validate_reports_each_problem_with_row_label():
     tx.loc[11, "transaction_id"] = "t0"
     tx.loc[12, "amount"] = -3.0
     tx.loc[13, "timestamp"] = pd.Timestamp("2030-01-01")
-    rep = validate_transactions(tx, members=pd.DataFrame({"member_id": ["a"]}), now="2024-02-01")
+    rep = validate_transactions(tx, members=pd.DataFrame({"member_id": ["a"]}), analysis_date="2024-02-01")
     got = set(zip(rep["check"], rep["column"], rep["row"]))
     assert got == {("duplicate_id", "transaction_id", 11), ("orphan_member", "member_id", 11),
                    ("negative_amount", "amount", 12), ("future_timestamp", "timestamp", 13)}
@@ -472,7 +472,7 @@ def test_validate_reports_each_problem_with_row_label():
 
 def test_validate_negative_items_allowed_only_on_returns():
     tx = _tx().assign(items=[1, -2, 3, -1])  # row 3 is a flagged return, row 1 is not
-    rep = validate_transactions(tx, members=["a", "b"], now="2024-02-01")
+    rep = validate_transactions(tx, members=["a", "b"], analysis_date="2024-02-01")
     assert list(zip(rep["check"], rep["column"], rep["row"])) == [
         ("negative_value_not_return", "items", 1)]
     assert "not flagged as a return" in rep["reason"].iloc[0]
@@ -480,12 +480,12 @@ def test_validate_negative_items_allowed_only_on_returns():
 
 def test_validate_reports_wrong_dtype_and_missing_values():
     tx = _tx().assign(amount=["10", "20", "5", "-10"])
-    rep = validate_transactions(tx, now="2024-02-01")
+    rep = validate_transactions(tx, analysis_date="2024-02-01")
     assert rep.loc[0, "check"] == "dtype" and rep.loc[0, "column"] == "amount"
     assert pd.isna(rep.loc[0, "row"])
     tx = _tx()
     tx.loc[2, "timestamp"] = pd.NaT
-    rep = validate_transactions(tx, now="2024-02-01")
+    rep = validate_transactions(tx, analysis_date="2024-02-01")
     assert rep[["check", "column", "row"]].values.tolist() == [["missing_value", "timestamp", 2]]
 
 
@@ -501,7 +501,7 @@ def test_validate_input_errors():
 def test_validate_members():
     m = pd.DataFrame({"member_id": ["a", "b", "a"], "gender": ["F", "X", None],
                       "join_date": pd.to_datetime(["2024-01-01", "2031-01-01", "2024-01-02"])})
-    rep = validate_members(m, now="2024-06-01")
+    rep = validate_members(m, analysis_date="2024-06-01")
     assert set(zip(rep["check"], rep["row"])) == {("duplicate_id", 2), ("valid_gender", 1),
                                                   ("future_date", 1)}
 
@@ -535,7 +535,7 @@ def test_property_report_rows_are_exactly_the_faulty_rows(kinds):
         elif k == "walkin":
             tx.loc[i, "member_id"] = None
     before = tx.copy()
-    rep = validate_transactions(tx, members=["m1"], now="2025-01-01")
+    rep = validate_transactions(tx, members=["m1"], analysis_date="2025-01-01")
     assert set(rep["row"]) == expected
     pd.testing.assert_frame_equal(tx, before)  # input not modified
 
@@ -550,7 +550,7 @@ def test_property_amount_cleaning_round_trips(tmp_path_factory, value, fmt):
     p = tmp_path_factory.mktemp("amt") / "a.csv"
     write_csv(p, f'id,t,a,r\nX,2024-01-01,"{text}",{"是" if value < 0 else "否"}\n')
     df = load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount",
-                               "r": "is_return"}, now=NOW)
+                               "r": "is_return"}, analysis_date=NOW)
     assert df["amount"].iloc[0] == pytest.approx(float(value), abs=1e-9)
 
 
@@ -562,7 +562,7 @@ def test_property_amount_cleaning_round_trips(tmp_path_factory, value, fmt):
 def test_load_workbook_data_user_files(monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     d = load_workbook_data(GOOD / "pos_export_gbk.csv", MAPPING, GOOD / "members_utf8_bom.csv",
-                           now=NOW)
+                           analysis_date=NOW)
     assert d.pseudonymised and d.source.endswith("pos_export_gbk.csv")
     assert d.stores is None and set(d.reports) == {"transactions", "members"}
     tx, mem = d.transactions, d.members
@@ -580,7 +580,7 @@ def test_load_workbook_data_without_key_refuses(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(WorkbookInputError, match=r"No pseudonymisation key.*secrets\.token_hex"):
         load_workbook_data(GOOD / "pos_export_gbk.csv", MAPPING)
-    d = load_workbook_data(GOOD / "pos_export_gbk.csv", MAPPING, pseudonymise=False, now=NOW)
+    d = load_workbook_data(GOOD / "pos_export_gbk.csv", MAPPING, pseudonymise=False, analysis_date=NOW)
     assert d.transactions["member_id"].iloc[0] == "0001" and d.members is None
 
 
@@ -590,7 +590,7 @@ def test_load_workbook_data_flat_mapping_does_not_leak_into_members(monkeypatch)
                                                  r"\['member_id'\]|会员卡号"):
         # members file needs its own mapping when the transactions mapping is flat
         load_workbook_data(GOOD / "pos_export_gbk.csv", flat, BAD / "wrong_delimiter.csv",
-                           pseudonymise=False, now=NOW)
+                           pseudonymise=False, analysis_date=NOW)
 
 
 def test_load_workbook_data_synthetic_default():
@@ -607,14 +607,14 @@ def test_load_workbook_data_synthetic_default():
     sample = d.transactions.iloc[:5000]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rep = validate_transactions(sample, members=d.members, now=pd.Timestamp.max)
+        rep = validate_transactions(sample, members=d.members, analysis_date=pd.Timestamp.max)
     assert rep.empty, report_summary(rep).to_string()
 
 
 def test_empty_return_flag_is_read_from_amount_sign_and_noted(tmp_path):
     p = write_csv(tmp_path / "r.csv", "id,t,a,r\nX,2024-01-01,5,\nX,2024-01-02,-5,\nX,2024-01-03,7,否\n")
     res = load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount",
-                                "r": "is_return"}, now=NOW, return_report=True)
+                                "r": "is_return"}, analysis_date=NOW, return_report=True)
     assert res.data["is_return"].tolist() == [False, True, False]
     note = res.cleaning.loc[res.cleaning["column"] == "is_return"].iloc[0]
     assert note["count"] == 2 and "amount sign" in note["action"]
@@ -625,11 +625,11 @@ def test_unreadable_return_flag_is_reported(tmp_path):
     with pytest.raises(DataValidationError, match=r"unknown_value in column 'is_return': row 2.*"
                                                   r"'maybe' is not a yes/no value"):
         load_transactions(p, {"id": "member_id", "t": "timestamp", "a": "amount",
-                              "r": "is_return"}, now=NOW)
+                              "r": "is_return"}, analysis_date=NOW)
 
 
 def test_validate_without_flag_column_treats_negatives_as_returns():
-    assert validate_transactions(_tx().drop(columns="is_return"), now="2024-02-01").empty
+    assert validate_transactions(_tx().drop(columns="is_return"), analysis_date="2024-02-01").empty
 
 
 def test_excel_column_mixing_date_cells_and_text(tmp_path):
@@ -644,7 +644,7 @@ def test_excel_column_mixing_date_cells_and_text(tmp_path):
     ws.append([2, "2024/03/02 12:00", "￥88.50"])  # hand-typed text cell, number id
     p = tmp_path / "mixed.xlsx"
     wb.save(p)
-    df = load_transactions(p, SMALL_MAP, date_format="%Y/%m/%d %H:%M", now=NOW)
+    df = load_transactions(p, SMALL_MAP, date_format="%Y/%m/%d %H:%M", analysis_date=NOW)
     assert df["timestamp"].tolist() == [pd.Timestamp("2024-03-01 10:15"),
                                         pd.Timestamp("2024-03-02 12:00")]
     assert df["member_id"].tolist() == ["0001", "2"] and df["amount"].tolist() == [1280.0, 88.5]
@@ -682,7 +682,7 @@ def test_load_store_traffic_door_counter_export(tmp_path):
     p.write_text("门店编码,日期,进店人数\nS01,2024/03/01,120\nS01,2024/03/02,\"1,005\"\n"
                  "S02,2024/03/01,85\n", encoding="gb18030")
     df = load_store_traffic(p, {"门店编码": "store_id", "日期": "date", "进店人数": "visitors"},
-                            now="2024-06-01")
+                            analysis_date="2024-06-01")
     assert df["visitors"].tolist() == [120, 1005, 85]
     assert df["date"].tolist() == list(pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-01"]))
     assert df["store_id"].tolist() == ["S01", "S01", "S02"]
@@ -690,7 +690,7 @@ def test_load_store_traffic_door_counter_export(tmp_path):
     sectioned = {"transactions": {"会员卡号": "member_id"},
                  "store_traffic": {"columns": {"门店编码": "store_id", "日期": "date",
                                                "进店人数": "visitors"}}}
-    pd.testing.assert_frame_equal(load_store_traffic(p, sectioned, now="2024-06-01"), df)
+    pd.testing.assert_frame_equal(load_store_traffic(p, sectioned, analysis_date="2024-06-01"), df)
 
 
 def test_load_store_traffic_reports_bad_rows(tmp_path):
@@ -701,14 +701,14 @@ def test_load_store_traffic_reports_bad_rows(tmp_path):
                  "S02,2024-03-01,-3\nS02,2024-03-02 10:00,5\nS03,2024-03-01,很多\n",
                  encoding="utf-8")
     with pytest.raises(DataValidationError) as info:
-        load_store_traffic(p, now="2024-06-01")
+        load_store_traffic(p, analysis_date="2024-06-01")
     rep = info.value.report.set_index("row")
     assert rep.loc[3, "check"] == "duplicate_store_day" and "S01 2024-03-01" in rep.loc[3, "reason"]
     assert rep.loc[4, "check"] == "negative_value"
     assert rep.loc[5, "check"] == "not_a_day" and "hourly" in rep.loc[5, "reason"]
     assert rep.loc[6, "column"] == "visitors"
     with pytest.warns(DataQualityWarning, match="dropped 4 of 5 store_traffic"):
-        df = load_store_traffic(p, now="2024-06-01", errors="drop")
+        df = load_store_traffic(p, analysis_date="2024-06-01", errors="drop")
     assert df["visitors"].tolist() == [120]
     with pytest.raises(WorkbookInputError, match=r"missing required store_traffic column\(s\) \['visitors'\]"):
         q = tmp_path / "t2.csv"
@@ -727,8 +727,8 @@ def test_load_workbook_data_passes_traffic_through(tmp_path, monkeypatch):
     mapping.write_text((good / "mapping.yaml").read_text(encoding="utf-8")
                        + "store_traffic:\n  columns:\n    门店编码: store_id\n    日期: date\n"
                          "    进店人数: visitors\n", encoding="utf-8")
-    data = load_workbook_data(good / "pos_export_gbk.csv", mapping, traffic=t, now="2024-12-31")
+    data = load_workbook_data(good / "pos_export_gbk.csv", mapping, traffic=t, analysis_date="2024-12-31")
     assert data.store_traffic["visitors"].tolist() == [40]
     assert data.store_traffic["store_id"].tolist() == ["SH01"]  # store ids are not pseudonymised
     assert "store_traffic" in data.reports
-    assert load_workbook_data(good / "pos_export_gbk.csv", mapping, now="2024-12-31").store_traffic is None
+    assert load_workbook_data(good / "pos_export_gbk.csv", mapping, analysis_date="2024-12-31").store_traffic is None

@@ -53,12 +53,12 @@ def _load(d: Path, spec: dict, errors: str = "raise"):
         mapping = d / mapping
     kwargs = dict(spec["kwargs"])
     if spec["table"] == "members":
-        return load_members(d / spec["file"], mapping, now=NOW, errors=errors,
+        return load_members(d / spec["file"], mapping, analysis_date=NOW, errors=errors,
                             return_report=True, **kwargs)
     if spec.get("members_file"):
         kwargs["members"] = load_members(d / spec["members_file"], spec["members_mapping"],
-                                         now=NOW)
-    return load_transactions(d / spec["file"], mapping, now=NOW, errors=errors,
+                                         analysis_date=NOW)
+    return load_transactions(d / spec["file"], mapping, analysis_date=NOW, errors=errors,
                              return_report=True, **kwargs)
 
 
@@ -186,9 +186,9 @@ def test_pseudonymiser_shows_pseudonyms_in_the_report(built):
 
     ps = Pseudonymiser(key="5b0e7c2a9f41d836e0a7b3c95d2f18e4a6c0b7d39e52f1a8c4d06b7e3a9f25c1")  # random: weak keys are refused
     spec = _spec_of(built, "orphan_phone_member")
-    members = load_members(built / spec["members_file"], spec["members_mapping"], now=NOW)
+    members = load_members(built / spec["members_file"], spec["members_mapping"], analysis_date=NOW)
     with pytest.raises(DataValidationError) as info:
-        load_transactions(built / spec["file"], spec["mapping"], now=NOW, members=members,
+        load_transactions(built / spec["file"], spec["mapping"], analysis_date=NOW, members=members,
                           pseudonymiser=ps)
     values = info.value.report["value"]
     expected = ps.pseudonymise_ids(pd.Series([corpus.PHONES[5]])).iloc[0]

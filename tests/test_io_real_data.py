@@ -37,23 +37,23 @@ def csv(tmp_path: Path, text: str, name: str = "t.csv", encoding: str = "utf-8")
 def test_ambiguous_day_month_is_never_guessed(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,05/01/2025,1\nB,03/02/2025,2\nC,12/12/2025,3\n")
     with pytest.raises(WorkbookInputError) as info:
-        load_transactions(p, M, now=NOW)
+        load_transactions(p, M, analysis_date=NOW)
     text = info.value.bilingual()
     assert "day-first" in text and "dayfirst" in text and "date_format" in text
     assert "row 2: '05/01/2025'" in text and "第 2 行" in text
     assert "row 4" not in text.split("rows differ")[0]  # 12/12 reads the same both ways
-    day = load_transactions(p, M, now=NOW, dayfirst=True)["timestamp"]
-    month = load_transactions(p, M, now=NOW, dayfirst=False)["timestamp"]
+    day = load_transactions(p, M, analysis_date=NOW, dayfirst=True)["timestamp"]
+    month = load_transactions(p, M, analysis_date=NOW, dayfirst=False)["timestamp"]
     assert day.iloc[0] == pd.Timestamp("2025-01-05") and month.iloc[0] == pd.Timestamp("2025-05-01")
-    explicit = load_transactions(p, M, now=NOW, date_format="%d/%m/%Y")["timestamp"]
+    explicit = load_transactions(p, M, analysis_date=NOW, date_format="%d/%m/%Y")["timestamp"]
     assert explicit.tolist() == day.tolist()
-    via_mapping = load_transactions(p, {"columns": M, "dayfirst": True}, now=NOW)["timestamp"]
+    via_mapping = load_transactions(p, {"columns": M, "dayfirst": True}, analysis_date=NOW)["timestamp"]
     assert via_mapping.tolist() == day.tolist()
 
 
 def test_one_readable_order_is_used_and_noted(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,05/01/2025,1\nB,25/02/2025,2\n")
-    res = load_transactions(p, M, now=NOW, return_report=True)
+    res = load_transactions(p, M, analysis_date=NOW, return_report=True)
     assert res.data["timestamp"].tolist() == [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-02-25")]
     note = res.cleaning.loc[res.cleaning["column"] == "timestamp", "action"].iloc[0]
     assert "'%d/%m/%Y'" in note and "only the day-first reading parses every value" in note
@@ -61,7 +61,7 @@ def test_one_readable_order_is_used_and_noted(tmp_path):
 
 def test_same_reading_both_ways_is_not_ambiguous(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,01/01/2025,1\nB,02/02/2025,2\n")
-    assert load_transactions(p, M, now=NOW)["timestamp"].dt.day.tolist() == [1, 2]
+    assert load_transactions(p, M, analysis_date=NOW)["timestamp"].dt.day.tolist() == [1, 2]
 
 
 def test_excel_1900_calendar_and_its_leap_year_bug():
@@ -78,15 +78,15 @@ def test_excel_1900_calendar_and_its_leap_year_bug():
 
 def test_excel_serials_detected_in_csv_and_xlsx(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,45292.5,1\nB,45300,2\n")
-    res = load_transactions(p, M, now=NOW, return_report=True)
+    res = load_transactions(p, M, analysis_date=NOW, return_report=True)
     assert res.data["timestamp"].tolist() == [pd.Timestamp("2024-01-01 12:00"),
                                               pd.Timestamp("2024-01-09")]
     assert res.cleaning["action"].str.contains("Excel serial").any()
     small = csv(tmp_path, "id,t,a\nA,60,1\nB,61,2\n", "small.csv")
     with pytest.raises(DataValidationError, match="not_a_date"):  # not guessed: 2 digits
-        load_transactions(small, M, now=NOW)
+        load_transactions(small, M, analysis_date=NOW)
     with pytest.raises(DataValidationError, match=r"Excel day 60 is no real date"):
-        load_transactions(small, M, now=NOW, date_format="excel")
+        load_transactions(small, M, analysis_date=NOW, date_format="excel")
 
 
 def test_numbers_that_are_not_dates_in_xlsx(tmp_path):
@@ -98,21 +98,21 @@ def test_numbers_that_are_not_dates_in_xlsx(tmp_path):
     ws.append(["A", 12, 1])
     wb.save(tmp_path / "n.xlsx")
     with pytest.raises(WorkbookInputError, match="date_format: excel") as info:
-        load_transactions(tmp_path / "n.xlsx", M, now=NOW)
+        load_transactions(tmp_path / "n.xlsx", M, analysis_date=NOW)
     assert "Excel 的日期序列号" in info.value.bilingual()
 
 
 def test_implausible_dates(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,1999-12-31,1\nB,2024-01-01,2\n")
     with pytest.raises(DataValidationError, match=r"implausible_date in column 'timestamp': row 2"):
-        load_transactions(p, M, now=NOW)
+        load_transactions(p, M, analysis_date=NOW)
     m = csv(tmp_path, "id,birth,join\nA,1900-01-01,1900-01-01\nB,1910-05-01,2020-01-01\n"
                       "C,1990-05-01,2021-01-01\nD,2030-01-01,2021-01-01\n", "m.csv")
     mm = {"id": "member_id", "birth": "birth_date", "join": "join_date"}
     with pytest.raises(DataValidationError, match=r"future_date in column 'birth_date': row 5"):
-        load_members(m, mm, now=NOW)
+        load_members(m, mm, analysis_date=NOW)
     with pytest.warns(DataQualityWarning):
-        res = load_members(m, mm, now=NOW, errors="drop", return_report=True)
+        res = load_members(m, mm, analysis_date=NOW, errors="drop", return_report=True)
     assert res.data["birth_date"].isna().tolist() == [True, True, False]  # 1900, age 116
     assert res.data["join_date"].isna().tolist() == [True, False, False]
     assert res.cleaning["action"].str.contains("implausible").sum() == 2
@@ -151,15 +151,15 @@ def test_mapping_mistakes_are_explained(tmp_path, text, match):
 def test_duplicate_header_must_be_chosen(tmp_path):
     p = csv(tmp_path, "id,t,金额,金额\nA,2024-01-01,100,80\nB,2024-01-02,50,45\n")
     with pytest.raises(WorkbookInputError, match=r"2 columns named '金额' \(columns C \(#1\), D \(#2\)\)"):
-        load_transactions(p, {"id": "member_id", "t": "timestamp", "金额": "amount"}, now=NOW)
-    df = load_transactions(p, {"id": "member_id", "t": "timestamp", "金额#2": "amount"}, now=NOW)
+        load_transactions(p, {"id": "member_id", "t": "timestamp", "金额": "amount"}, analysis_date=NOW)
+    df = load_transactions(p, {"id": "member_id", "t": "timestamp", "金额#2": "amount"}, analysis_date=NOW)
     assert df["amount"].tolist() == [80.0, 45.0]
     both = load_transactions(p, {"id": "member_id", "t": "timestamp", "金额#2": "amount",
-                                 "金额#1": "discount"}, now=NOW)
+                                 "金额#1": "discount"}, analysis_date=NOW)
     assert both["discount"].tolist() == [100.0, 50.0]
     canon = csv(tmp_path, "member_id,timestamp,amount,amount\nA,2024-01-01,1,2\n", "c.csv")
     with pytest.raises(WorkbookInputError, match="amount#1 or amount#2"):
-        load_transactions(canon, now=NOW)
+        load_transactions(canon, analysis_date=NOW)
 
 
 # --------------------------------------------------------------------------
@@ -171,20 +171,20 @@ def test_walk_ins_counted_and_accounting_adds_up(tmp_path):
     p = csv(tmp_path, "id,t,a\n散客,2024-01-01,1\nA,2024-01-02,2\n,2024-01-03,3\n0,2024-01-04,x\n"
                       "B,2024-01-05,5\n\n-,2024-01-06,6\n")
     with pytest.warns(DataQualityWarning, match="dropped 1 of 6"):
-        res = load_transactions(p, M, now=NOW, errors="drop", return_report=True)
+        res = load_transactions(p, M, analysis_date=NOW, errors="drop", return_report=True)
     c = res.counts
     assert c == {"rows_read": 6, "blank_rows": 1, "exact_duplicates": 0, "kept": 5,
                  "rejected": 1, "walk_ins": 3, "member_rows": 2}
     assert c["rows_read"] == c["member_rows"] + c["walk_ins"] + c["rejected"]
     assert res.data["member_id"].isna().tolist() == [True, False, True, False, True]
     with pytest.raises(DataValidationError) as info:
-        load_transactions(p, M, now=NOW)
+        load_transactions(p, M, analysis_date=NOW)
     assert info.value.counts["rejected"] == 1 and info.value.counts["walk_ins"] == 3
 
 
 def test_walk_in_values_argument_overrides_the_default(tmp_path):
     p = csv(tmp_path, "id,t,a\n散客,2024-01-01,1\nGUEST,2024-01-02,2\n0,2024-01-03,3\n")
-    res = load_transactions(p, M, now=NOW, walk_in_values=["guest"], return_report=True)
+    res = load_transactions(p, M, analysis_date=NOW, walk_in_values=["guest"], return_report=True)
     assert res.data["member_id"].tolist()[0] == "散客" and pd.isna(res.data["member_id"].iloc[1])
     assert res.data["member_id"].iloc[2] == "0" and res.counts["walk_ins"] == 1
 
@@ -195,7 +195,7 @@ def test_exact_duplicates_keep_or_drop(tmp_path, choice, n_rows):
                       "A,2024-01-01 10:00,6\n")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = load_transactions(p, M, now=NOW, duplicates=choice, return_report=True)
+        res = load_transactions(p, M, analysis_date=NOW, duplicates=choice, return_report=True)
     # dropping is said out loud even when asked for; keeping is a cleaning note
     assert [issubclass(w.category, DataQualityWarning) for w in caught] == [True] * (choice == "drop")
     assert len(res.data) == n_rows and res.counts["exact_duplicates"] == 1
@@ -212,7 +212,7 @@ def test_exact_duplicates_keep_or_drop(tmp_path, choice, n_rows):
 def test_exact_duplicates_raise(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,2024-01-01 10:00,5\nA,2024-01-01 10:00,5\n")
     with pytest.raises(DataValidationError, match=r"exact_duplicate in column '': row 3"):
-        load_transactions(p, M, now=NOW, duplicates="raise")
+        load_transactions(p, M, analysis_date=NOW, duplicates="raise")
 
 
 # --------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_exact_duplicates_raise(tmp_path):
 def test_lost_leading_zeros_on_frames():
     tx = pd.DataFrame({"member_id": ["123", "000123", "77"],
                        "timestamp": pd.to_datetime(["2024-01-01"] * 3), "amount": [1.0, 2.0, 3.0]})
-    rep = validate_transactions(tx, members=["000123"], now=NOW)
+    rep = validate_transactions(tx, members=["000123"], analysis_date=NOW)
     assert rep[["check", "row"]].values.tolist() == [["lost_leading_zeros", 0],
                                                      ["orphan_member", 2]]
     assert "leading zeros" in rep["reason"].iloc[0]
@@ -233,9 +233,19 @@ def test_lost_leading_zeros_on_frames():
 def test_headerless_file_is_explained_without_quoting_phones(tmp_path):
     p = csv(tmp_path, "13912345678,2024-01-01 10:00,88\n15258218732,2024-01-02 10:00,12\n")
     with pytest.raises(WorkbookInputError, match="no header row") as info:
-        load_transactions(p, M, now=NOW)
+        load_transactions(p, M, analysis_date=NOW)
     assert "13912345678" not in info.value.bilingual()
     one = csv(tmp_path, "13912345678\n15258218732\n", "one.csv")
     with pytest.raises(WorkbookInputError) as info:
-        load_transactions(one, M, now=NOW)
+        load_transactions(one, M, analysis_date=NOW)
     assert "13912345678" not in info.value.bilingual() and "13*******78" in str(info.value)
+
+
+def test_store_traffic_dates_follow_the_same_rules(tmp_path):
+    from workbook.io import load_store_traffic
+
+    p = csv(tmp_path, "store_id,date,visitors\nS1,05/01/2025,10\nS1,06/01/2025,12\n")
+    with pytest.raises(WorkbookInputError, match="dayfirst"):
+        load_store_traffic(p, analysis_date=NOW)
+    df = load_store_traffic(p, analysis_date=NOW, dayfirst=True)
+    assert df["date"].tolist() == [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-01-06")]

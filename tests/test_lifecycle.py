@@ -95,7 +95,7 @@ def test_duckdb_engine_agrees(tx, members):
 
 
 def test_transitions_hand_computed(tx, members):
-    m = stage_transitions(tx, members, date_from="2024-03-01", date_to=DATE)
+    m = stage_transitions(tx, members, date_from="2024-03-01", analysis_date=DATE)
     # at 2024-03-01: A, B, C new (first purchase < 90 days ago); D, E registered, no purchase yet
     # (D's purchase is at noon on 03-01, after the analysis date): potential; F not yet registered.
     assert m.index.tolist() == ["not_present", *STAGES] and m.columns.tolist() == STAGES
@@ -106,10 +106,10 @@ def test_transitions_hand_computed(tx, members):
     for (a, b), n in expected.items():
         assert m.loc[a, b] == n
     assert m.to_numpy().sum() == 6
-    shares = stage_transitions(tx, members, date_from="2024-03-01", date_to=DATE, normalize="index")
+    shares = stage_transitions(tx, members, date_from="2024-03-01", analysis_date=DATE, normalize="index")
     assert shares.loc["new", ["active", "sleeping", "loyal"]].tolist() == pytest.approx([1 / 3] * 3)
     assert shares.loc["churned"].isna().all()  # nobody was churned on 2024-03-01
-    total = stage_transitions(tx, members, date_from="2024-03-01", date_to=DATE, normalize="all")
+    total = stage_transitions(tx, members, date_from="2024-03-01", analysis_date=DATE, normalize="all")
     assert total.to_numpy().sum() == pytest.approx(1.0)
 
 
@@ -124,11 +124,11 @@ def test_definitions_follow_rules():
 def test_plots(tx, members):
     from workbook.plotting.lifecycle import plot_stage_sizes, plot_stage_transitions
 
-    m = stage_transitions(tx, members, date_from="2024-03-01", date_to=DATE)
+    m = stage_transitions(tx, members, date_from="2024-03-01", analysis_date=DATE)
     ax = plot_stage_transitions(m)
     assert "沉睡 sleeping" in [t.get_text() for t in ax.get_xticklabels()]
     assert "3" not in [t.get_text() for t in ax.texts] and "1" in [t.get_text() for t in ax.texts]
-    ax2 = plot_stage_transitions(stage_transitions(tx, members, date_from="2024-03-01", date_to=DATE, normalize=True))
+    ax2 = plot_stage_transitions(stage_transitions(tx, members, date_from="2024-03-01", analysis_date=DATE, normalize=True))
     assert "33%" in [t.get_text() for t in ax2.texts]
     ax3 = plot_stage_sizes(lifecycle_stages(tx, members, analysis_date=DATE), language="en")
     assert [p.get_height() for p in ax3.patches] == [1, 1, 1, 1, 0, 2, 0]
@@ -159,7 +159,7 @@ def test_input_errors(tx, members):
     with pytest.raises(WorkbookInputError, match="must hold dates"):
         lifecycle_stages(tx, members.assign(join_date="2024-01-01"), analysis_date=DATE)
     with pytest.raises(WorkbookInputError, match="date_from .* must be before date_to"):
-        stage_transitions(tx, members, date_from=DATE, date_to="2024-03-01")
+        stage_transitions(tx, members, date_from=DATE, analysis_date="2024-03-01")
     with pytest.raises(WorkbookInputError, match="normalize"):
         stage_transitions(tx, members, date_from="2024-03-01", normalize="columns")
     with pytest.raises(WorkbookInputError, match="missing column.*amount"):

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbook.errors import WorkbookInputError
-from workbook.privacy import (KeyFileWarning, Pseudonymiser, check_key_strength,
-                              check_no_raw_ids, mask_pii)
+from workbook.privacy import (KeyFileWarning, Pseudonymiser, require_strong_key,
+                              require_no_raw_ids, mask_pii)
 
 # Fixed random keys (secrets.token_hex(32)): weak keys are refused.
 KEY = "62edfcbc5a3d8615e69b2ce60ede082450760932856e6ecbbff7ff94c760ed69"
@@ -90,7 +90,7 @@ def test_property_injective_and_consistent(ids):
     # same (stripped) id -> same pseudonym; different ids -> different pseudonyms
     assert out.groupby(key).nunique().eq(1).all()
     assert out.nunique() == key.nunique()
-    check_no_raw_ids(out, s)
+    require_no_raw_ids(out, s)
 
 
 def test_numbers_and_text_ids_agree():
@@ -170,9 +170,9 @@ def test_pseudonymise_frame_joins_and_copies():
         ps.pseudonymise_frame(tx, id_columns=("card",))
 
 
-def test_check_no_raw_ids_detects_leak():
+def test_require_no_raw_ids_detects_leak():
     with pytest.raises(WorkbookInputError, match=r"Raw ids remain .*row 1 \(1 in total\)"):
-        check_no_raw_ids(pd.Series(["Mabc", "0002"]), pd.Series(["0001", "0002"]))
+        require_no_raw_ids(pd.Series(["Mabc", "0002"]), pd.Series(["0001", "0002"]))
 
 
 @pytest.mark.parametrize("weak, rule", [
@@ -196,12 +196,12 @@ def test_weak_keys_are_refused_bilingually_without_echoing_the_key(weak, rule):
 
 def test_random_keys_pass_the_strength_rule():
     for _ in range(2000):
-        check_key_strength(secrets.token_hex(32))
+        require_strong_key(secrets.token_hex(32))
     for _ in range(2000):
-        check_key_strength(secrets.token_urlsafe(32))
+        require_strong_key(secrets.token_urlsafe(32))
     # a 128-bit hex key passes too (the estimate is not a proof of randomness)
     for _ in range(2000):
-        check_key_strength(secrets.token_hex(16))
+        require_strong_key(secrets.token_hex(16))
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")

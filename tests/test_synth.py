@@ -24,29 +24,29 @@ from workbook.synth import (
     generate,
     load_dataset,
 )
-from workbook.synth.schema import TABLES, check_frame, columns_of
+from workbook.synth.schema import TABLES, require_schema, columns_of
 
 END = pd.Timestamp("2025-01-01")  # midnight after the default period
 
 
 @pytest.fixture(scope="module")
 def retail() -> SyntheticData:
-    return generate(Scenario.preset("retail_chain", n_members=8000, n_stores=12), seed=11)
+    return generate(Scenario.preset("retail_chain", n_members=8000, n_stores=12), random_state=11)
 
 
 @pytest.fixture(scope="module")
 def ecommerce() -> SyntheticData:
-    return generate(Scenario.preset("ecommerce", n_members=8000), seed=5)
+    return generate(Scenario.preset("ecommerce", n_members=8000), random_state=5)
 
 
 @pytest.fixture(scope="module")
 def gym() -> SyntheticData:
-    return generate(Scenario.preset("gym", n_members=1500), seed=2)
+    return generate(Scenario.preset("gym", n_members=1500), random_state=2)
 
 
 @pytest.fixture(scope="module")
 def pure() -> SyntheticData:
-    return generate(Scenario.pure_bgnbd(n_members=12000, n_stores=3), seed=3)
+    return generate(Scenario.pure_bgnbd(n_members=12000, n_stores=3), random_state=3)
 
 
 def _purchases(data: SyntheticData) -> pd.DataFrame:
@@ -57,10 +57,10 @@ def _purchases(data: SyntheticData) -> pd.DataFrame:
 # ----------------------------------------------------------------- determinism
 def test_same_seed_same_frames():
     sc = Scenario.preset("retail_chain", n_members=600, n_stores=5)
-    a, b = generate(sc, seed=4), generate(sc, seed=4)
+    a, b = generate(sc, random_state=4), generate(sc, random_state=4)
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
-    c = generate(sc, seed=5)
+    c = generate(sc, random_state=5)
     assert not a.transactions["amount"].equals(c.transactions["amount"])
 
 
@@ -88,9 +88,9 @@ def test_schema_and_referential_integrity(fixture, request):
 
 
 def test_check_frame_names_the_column():
-    df = generate(Scenario.preset("gym", n_members=50), seed=0).stores.astype({"points_programme": "int64"})
+    df = generate(Scenario.preset("gym", n_members=50), random_state=0).stores.astype({"points_programme": "int64"})
     with pytest.raises(WorkbookInputError, match="'points_programme' of stores has dtype int64"):
-        check_frame(df, "stores")
+        require_schema(df, "stores")
 
 
 # ------------------------------------------------------- plausible distributions
@@ -113,7 +113,7 @@ def test_retail_distributions_plausible(retail):
 
 def test_default_size_gives_realistic_volume():
     # 20k members should give ~150-250k transactions over the two years
-    data = generate(Scenario.preset("retail_chain", n_members=20000), seed=7)
+    data = generate(Scenario.preset("retail_chain", n_members=20000), random_state=7)
     assert 150_000 < len(data.transactions) < 250_000
 
 
@@ -304,11 +304,11 @@ def test_daily_intensity_mean_one_and_peaks():
     assert (flat == 1).all()
     assert SPRING_FESTIVAL[2024] == "2024-02-10" and SPRING_FESTIVAL[2025] == "2025-01-29"
     with pytest.raises(WorkbookInputError, match="2031"):
-        generate(Scenario(start="2031-01-01", end="2031-12-31", n_members=10), seed=0)
+        generate(Scenario(start="2031-01-01", end="2031-12-31", n_members=10), random_state=0)
 
 
 def test_en_us_locale():
-    data = generate(Scenario.preset("ecommerce", n_members=300, locale="en_US"), seed=1)
+    data = generate(Scenario.preset("ecommerce", n_members=300, locale="en_US"), random_state=1)
     assert data.members["name"].str.contains(" ").all()
     assert data.members["email"].str.match(r"^[a-z.'\-]+\d+@").all()
     assert data.stores["city"].str.isascii().all()
@@ -343,10 +343,10 @@ def test_invalid_preset_seed_and_formats(tmp_path):
     with pytest.raises(WorkbookInputError, match="preset 'pub' is unknown"):
         Scenario.preset("pub")
     with pytest.raises(WorkbookInputError, match="seed=-1"):
-        generate(Scenario.preset("gym", n_members=10), seed=-1)
+        generate(Scenario.preset("gym", n_members=10), random_state=-1)
     with pytest.raises(ValueError):  # WorkbookInputError is a ValueError
         Scenario(n_members=0)
-    data = generate(Scenario.preset("gym", n_members=20), seed=0)
+    data = generate(Scenario.preset("gym", n_members=20), random_state=0)
     with pytest.raises(WorkbookInputError, match="formats"):
         data.save(tmp_path, formats=("xlsx",))
     with pytest.raises(WorkbookInputError, match="not found. Generate the data first"):
@@ -364,13 +364,13 @@ def test_scenario_roundtrip_and_replace():
 
 # ------------------------------------------------------------------ IO, CLI
 def test_save_and_load_roundtrip(tmp_path, monkeypatch):
-    data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), seed=9)
+    data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), random_state=9)
     out = data.save(tmp_path / "ds")
     for name in TABLES:
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
     monkeypatch.setenv("WORKBOOK_DATA_DIR", str(out))
     loaded = load_dataset()
-    assert loaded.scenario == data.scenario and loaded.seed == 9
+    assert loaded.scenario == data.scenario and loaded.random_state == 9
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(data, name))
     readme = (out / "README.md").read_text(encoding="utf-8")
@@ -388,7 +388,7 @@ def test_cli_generate(tmp_path, capsys):
                  "--out", str(out), "--formats", "parquet", "--quiet"])
     assert code == 0
     loaded = load_dataset(out)
-    expected = generate(Scenario.preset("gym", n_members=150), seed=3)
+    expected = generate(Scenario.preset("gym", n_members=150), random_state=3)
     pd.testing.assert_frame_equal(loaded.transactions, expected.transactions)
     assert not (out / "transactions.csv").exists()
     assert main(["generate", "--members", "-3", "--out", str(out)]) == 2
@@ -408,7 +408,7 @@ def test_cli_generate(tmp_path, capsys):
 def test_invariants_hold_for_any_small_scenario(preset, n_members, n_stores, seed, seasonality, reactivation):
     sc = Scenario.preset(preset, n_members=n_members, n_stores=n_stores, seasonality=seasonality,
                          reactivation=reactivation, start="2024-01-01", end="2024-06-30")
-    data = generate(sc, seed=seed)
+    data = generate(sc, random_state=seed)
     data.check()
     tx = data.transactions
     assert tx["timestamp"].between(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-07-01"), inclusive="left").all()
@@ -426,7 +426,7 @@ def test_presets_generate_without_warnings(preset):
     for seed in range(3):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # Pandas4Warning, RuntimeWarning (NaN in arithmetic), ...
-            data = generate(Scenario.preset(preset, n_members=400), seed=seed)
+            data = generate(Scenario.preset(preset, n_members=400), random_state=seed)
         assert len(data.transactions) > 0
 
 
@@ -434,7 +434,7 @@ def test_presets_generate_without_warnings(preset):
 def test_scenario_where_nobody_buys(preset):
     sc = Scenario.preset(preset, n_members=5)
     sc = sc.replace(never_buy_share=dict.fromkeys(sc.channel_mix, 1.0), walk_in_share=0.0)
-    data = generate(sc, seed=0)
+    data = generate(sc, random_state=0)
     data.check()
     assert len(data.members) == 5
     assert data.transactions["member_id"].notna().sum() == 0

@@ -128,7 +128,7 @@ def test_tier_summary_and_transitions(tx, policy):
     assert list(s["members"]) == [1, 1, 1, 0]  # s member, p silver, n gold
     assert list(s["trailing_spend"]) == pytest.approx([-1000.0, 0.0, 3000.0, 0.0])
     assert s["member_share"].sum() == pytest.approx(1.0)
-    first = tier_summary(t, policy, "2024-01-01")
+    first = tier_summary(t, policy, analysis_date="2024-01-01")
     assert list(first["members"]) == [0, 1, 0, 1]
     assert list(first["spend_share"]) == pytest.approx([0, 1200 / 8200, 0, 7000 / 8200])
     every = tier_summary(t, policy, all_reviews=True)
@@ -139,7 +139,7 @@ def test_tier_summary_and_transitions(tx, policy):
     shares = tier_transitions(t, policy, "2024-01-01", "2024-04-01", normalize=True)
     assert shares.loc["silver", "gold"] == 1.0 and shares.loc["platinum", "platinum"] == 1.0
     with pytest.raises(WorkbookInputError, match="not one of the review dates"):
-        tier_summary(t, policy, "2024-02-01")
+        tier_summary(t, policy, analysis_date="2024-02-01")
 
 
 def test_benefit_cost_by_hand(tx, policy):
@@ -416,7 +416,7 @@ def test_replays_synthetic_tier_column():
     if not (hasattr(synth, "generate") and hasattr(synth, "Scenario")):
         pytest.skip("workbook.synth does not export generate/Scenario yet")
     sc = synth.Scenario.preset("retail_chain", n_members=1500)
-    data = synth.generate(sc, seed=11)
+    data = synth.generate(sc, random_state=11)
     end = pd.Timestamp(sc.end) + pd.Timedelta(days=1)
     p = TierPolicy.default().replace(thresholds=(0, *sc.tier_thresholds_cny), max_demotion_steps=None)
     t = assign_tiers(data.transactions, p, [end], analysis_date=end).set_index("member_id")

@@ -223,3 +223,52 @@ def test_maintenance_on_a_twelve_row_export(tmp_path, monkeypatch):
                        output=tmp_path / "03.ipynb", timeout_seconds=300)
     text = _outputs_text(nbformat.read(out, as_version=4))
     assert "12 个月 nan%" in text
+
+
+def test_messy_phone_export_through_load_workbook_data(tmp_path, monkeypatch):
+    """The notebooks' entry point on an export whose member ids are phone numbers:
+    walk-ins, a float-exported id, an unrecoverable id, an unknown member.  With
+    errors="drop" the counts add up, the reports show pseudonyms (the same as in the
+    data) and no raw phone appears in any report, note or warning."""
+    import warnings
+
+    from workbook.io import load_workbook_data
+    from workbook.privacy import Pseudonymiser
+
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
+    phones = ["13912345678", "15258218732", "18600001111", "13700009999"]
+    tx = tmp_path / "pos.csv"
+    tx.write_text(
+        "小票号,会员卡号,交易时间,实付金额\n"
+        f"X1,{phones[0]},2024/03/01 10:00,100\n"
+        f"X2,{phones[1]}.0,2024/03/02 10:00,50\n"  # float export: repaired
+        "X3,散客,2024/03/03 10:00,20\n"  # walk-in placeholder
+        "X4,,2024/03/04 10:00,10\n"  # walk-in
+        "X5,1.3700010e+10,2024/03/05 10:00,30\n"  # digits lost: rejected
+        f"X6,{phones[3]},2024/03/06 10:00,40\n",  # not in the members file: rejected
+        encoding="gbk")
+    mem = tmp_path / "members.csv"
+    mem.write_text("会员卡号,手机号\n" + "".join(f"{p},{p}\n" for p in phones[:3]),
+                   encoding="utf-8-sig")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("transactions:\n  columns:\n    小票号: transaction_id\n    会员卡号: member_id\n"
+                       "    交易时间: timestamp\n    实付金额: amount\n"
+                       "members:\n  columns:\n    会员卡号: member_id\n    手机号: phone\n",
+                       encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_workbook_data(tx, mapping, mem, errors="drop", analysis_date="2024-12-31")
+    res = data.reports["transactions"]
+    c = res.counts
+    assert (c["rows_read"], c["member_rows"], c["walk_ins"], c["rejected"]) == (6, 2, 2, 2)
+    assert c["rows_read"] == c["member_rows"] + c["walk_ins"] + c["rejected"]
+    assert data.transactions["amount"].sum() == 180.0
+    ps = Pseudonymiser.from_env()
+    orphan = res.report.loc[res.report["check"] == "orphan_member", "value"].tolist()
+    assert orphan == ps.pseudonymise_ids(pd.Series([phones[3]])).tolist()
+    assert set(data.transactions["member_id"].dropna()) <= set(data.members["member_id"])
+    text = "\n".join([res.report.to_csv(), res.rejected.to_csv(), res.cleaning.to_csv(),
+                      data.reports["members"].cleaning.to_csv()]
+                     + [str(w.message) for w in caught])
+    assert "1.3700010e+10" not in text
+    assert not [p for p in phones if p in text]

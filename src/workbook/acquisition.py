@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.transactions import DAY, purchases
 from workbook.validation import (
@@ -130,6 +131,16 @@ def _members_frame(
                 f"Column {c!r} of members has missing values at {format_rows(members.index[members[c].isna()])}."
             )
     return members.loc[:, cols].copy()
+
+
+def _members_first(args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
+    """Recognise the old order ``f(members, transactions, ...)`` by the columns of the two tables."""
+    time_col, join_col = kwargs.get("time_col", "timestamp"), kwargs.get("join_col", "join_date")
+    if len(args) >= 2 and all(isinstance(a, pd.DataFrame) for a in args[:2]):
+        first, second = args[0], args[1]
+        if time_col not in first.columns and join_col in first.columns and time_col in second.columns:
+            return (second, first, *args[2:]), kwargs
+    return None
 
 
 def _member_transactions(
@@ -248,9 +259,10 @@ def _between(df: pd.DataFrame, col: str, start: object | None, end: object | Non
 
 
 # --------------------------------------------------------------------------- funnel
+@renamed_arguments(legacy_call=_members_first, legacy_hint="pass (transactions, members, ...)")
 def acquisition_funnel(
-    members: pd.DataFrame,
     transactions: pd.DataFrame,
+    members: pd.DataFrame,
     store_traffic: pd.DataFrame | None = None,
     *,
     start: object | None = None,
@@ -279,7 +291,7 @@ def acquisition_funnel(
 
     Parameters
     ----------
-    members, transactions : DataFrame
+    transactions, members : DataFrame
         Data contract tables (not modified).
     store_traffic : DataFrame, optional
         Door counts per store and day; without it the funnel starts at
@@ -316,7 +328,7 @@ def acquisition_funnel(
     ...                    "amount": [50.0, 20.0, 30.0, 10.0]})
     >>> traffic = pd.DataFrame({"store_id": "S1", "date": pd.date_range("2024-01-02", periods=30),
     ...                         "visitors": 10})
-    >>> acquisition_funnel(m, tx, traffic)[["stage", "count", "rate_from_previous"]]
+    >>> acquisition_funnel(tx, m, traffic)[["stage", "count", "rate_from_previous"]]
                  stage  count  rate_from_previous
     0         visitors    300                 NaN
     1       registered      4            0.013333
@@ -382,9 +394,10 @@ def acquisition_funnel(
 
 
 # --------------------------------------------------------------------------- first purchase
+@renamed_arguments(legacy_call=_members_first, legacy_hint="pass (transactions, members, ...)")
 def first_purchase_durations(
-    members: pd.DataFrame,
     transactions: pd.DataFrame,
+    members: pd.DataFrame,
     *,
     analysis_date: object | None = None,
     keep: Sequence[str] = ("acquisition_channel",),
@@ -404,7 +417,7 @@ def first_purchase_durations(
 
     Parameters
     ----------
-    members, transactions : DataFrame
+    transactions, members : DataFrame
         Data contract tables (not modified).
     analysis_date : date-like, optional
         Default: midnight after the last transaction day.  Members who
@@ -432,7 +445,7 @@ def first_purchase_durations(
     ...                   "join_date": pd.to_datetime(["2024-01-01", "2024-01-11"])})
     >>> tx = pd.DataFrame({"member_id": ["a", "a"], "amount": [10.0, 20.0],
     ...                    "timestamp": pd.to_datetime(["2024-01-04 12:00", "2024-01-20 00:00"])})
-    >>> d = first_purchase_durations(m, tx)
+    >>> d = first_purchase_durations(tx, m)
     >>> d[["member_id", "bought", "days_to_first_purchase", "duration_days"]]
       member_id  bought  days_to_first_purchase  duration_days
     0         a    True                     3.5            3.5
@@ -522,9 +535,10 @@ def first_purchase_conversion(
 
 
 # --------------------------------------------------------------------------- channel quality and cost
+@renamed_arguments(legacy_call=_members_first, legacy_hint="pass (transactions, members, ...)")
 def channel_quality(
-    members: pd.DataFrame,
     transactions: pd.DataFrame,
+    members: pd.DataFrame,
     *,
     horizon_days: float = 365,
     active_window_days: float = 90,
@@ -545,7 +559,7 @@ def channel_quality(
 
     Parameters
     ----------
-    members, transactions : DataFrame
+    transactions, members : DataFrame
         Data contract tables (not modified).
     horizon_days : float, default 365
         Length of the observation window after registration.
@@ -579,7 +593,7 @@ def channel_quality(
     ...                   "join_date": pd.to_datetime(["2024-01-01"] * 3)})
     >>> tx = pd.DataFrame({"member_id": ["a", "a", "c"], "amount": [100.0, 50.0, 80.0],
     ...                    "timestamp": pd.to_datetime(["2024-01-02", "2024-03-20", "2024-01-05"])})
-    >>> q = channel_quality(m, tx, horizon_days=90, active_window_days=30, analysis_date="2024-04-01")
+    >>> q = channel_quality(tx, m, horizon_days=90, active_window_days=30, analysis_date="2024-04-01")
     >>> q[["members", "buyer_rate", "repeat_rate", "retention_rate"]]  # doctest: +NORMALIZE_WHITESPACE
                          members  buyer_rate  repeat_rate  retention_rate
     acquisition_channel
@@ -641,11 +655,12 @@ def channel_quality(
     return out
 
 
+@renamed_arguments(margin="margin_rate")
 def channel_economics(
     quality: pd.DataFrame,
     cost_per_registration: Mapping[str, float],
     *,
-    margin: float = 0.4,
+    margin_rate: float = 0.4,
 ) -> pd.DataFrame:
     """Cost per acquired, buying and retained member by channel, against first-year gross profit.
 
@@ -657,7 +672,7 @@ def channel_economics(
     cost_per_registration : mapping
         CNY spent per registered member for every channel in ``quality``
         (media, staff bonus, sign-up gift...).  0 is allowed.
-    margin : float, default 0.4
+    margin_rate : float, default 0.4
         Gross margin on revenue, in (0, 1].
 
     Returns
@@ -668,7 +683,7 @@ def channel_economics(
         ``cost_per_registration``, ``acquisition_cost`` (total CNY),
         ``cost_per_buyer``, ``cost_per_repeat_buyer``,
         ``cost_per_retained_member`` (NaN when nobody reached the stage),
-        ``gross_profit_per_member`` (first-year revenue x margin),
+        ``gross_profit_per_member`` (first-year revenue x margin_rate),
         ``net_value_per_member`` (gross profit minus cost) and
         ``profit_to_cost`` (gross profit / cost; above 1 the channel pays back
         within the horizon; NaN for free channels).
@@ -679,7 +694,7 @@ def channel_economics(
     >>> q = pd.DataFrame({"members": [100, 50], "buyers": [80, 20], "repeat_buyers": [40, 5],
     ...                   "retained": [30, 2], "revenue": [20000.0, 3000.0]},
     ...                  index=pd.Index(["store_walk_in", "app"], name="acquisition_channel"))
-    >>> e = channel_economics(q, {"store_walk_in": 5, "app": 30}, margin=0.5)
+    >>> e = channel_economics(q, {"store_walk_in": 5, "app": 30}, margin_rate=0.5)
     >>> e[["cost_per_buyer", "cost_per_retained_member", "profit_to_cost"]]  # doctest: +NORMALIZE_WHITESPACE
                          cost_per_buyer  cost_per_retained_member  profit_to_cost
     acquisition_channel
@@ -689,9 +704,10 @@ def channel_economics(
     """
     require_dataframe(quality, "quality")
     require_columns(quality, ["members", "buyers", "repeat_buyers", "retained", "revenue"], "quality")
-    margin_f = float(margin) if isinstance(margin, (int, float)) and not isinstance(margin, bool) else np.nan
+    ok = isinstance(margin_rate, (int, float)) and not isinstance(margin_rate, bool)
+    margin_f = float(margin_rate) if ok else np.nan
     if not (0 < margin_f <= 1):
-        raise WorkbookInputError(f"margin={margin!r} must be a share in (0, 1], e.g. 0.4 for 40%.")
+        raise WorkbookInputError(f"margin_rate={margin_rate!r} must be a share in (0, 1], e.g. 0.4 for 40%.")
     if not isinstance(cost_per_registration, Mapping):
         raise WorkbookInputError(
             f"cost_per_registration must be a mapping {{channel: CNY}}, got {type(cost_per_registration).__name__}."

@@ -51,9 +51,8 @@ import pandas as pd
 
 from workbook import engines, sql
 from workbook.deprecation import renamed_arguments
-from workbook.errors import WorkbookInputError
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
-from workbook.validation import require_choice
+from workbook.validation import require_choice, require_whole
 
 SUMMARY_COLUMNS = [
     "first_purchase",
@@ -213,9 +212,7 @@ def member_summary(
     True
     """
     engine = engines.resolve_engine(transactions, engine)
-    if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days <= 0:
-        raise WorkbookInputError(f"window_days must be a positive whole number, got {window_days!r}.")
-    window_days = int(window_days)
+    window_days = require_whole(window_days, "window_days")
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                              amount_col=amount_col, return_col=return_col, include_returns=True)

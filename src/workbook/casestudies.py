@@ -23,13 +23,11 @@ notebook can check an estimate against it:
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
-from workbook.deprecation import renamed_arguments
 from workbook.causal import repurchase_rate_by_period
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.transactions import DAY, purchases
 from workbook.validation import (
@@ -38,6 +36,7 @@ from workbook.validation import (
     require_dataframe,
     require_datetime,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -52,14 +51,8 @@ __all__ = [
 
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise WorkbookInputError(f"{name} must be a positive whole number, got {value!r}.")
-    return int(value)
-
-
 def without_effects(scenario):
-    """The same scenario with every planted causal effect switched off.
+    """The same scenario with every planted causal effect switched off (:meth:`Scenario.without_effects`).
 
     Treatment assignment is kept (who is "treated" does not change), only the
     effect sizes become zero: ``points_rate_lift = 0`` and
@@ -83,12 +76,10 @@ def without_effects(scenario):
     >>> s.monthly_fee_cny == Scenario.preset("gym").monthly_fee_cny
     True
     """
-    from workbook.synth import Scenario
-
-    if not isinstance(scenario, Scenario):
+    # Duck-typed, so this module does not import the generator.
+    if not callable(getattr(scenario, "without_effects", None)):
         raise WorkbookInputError(f"scenario must be a workbook.synth.Scenario, got {type(scenario).__name__}.")
-    effects = dataclasses.replace(scenario.effects, points_rate_lift=0.0, retention_dropout_reduction=0.0)
-    return scenario.replace(effects=effects)
+    return scenario.without_effects()
 
 
 @renamed_arguments(positional=("analysis_date",))
@@ -348,8 +339,8 @@ def early_life_outcomes(
     a                  50.0                 2          50.0      True      True
     b                  80.0                 0           0.0     False      True
     """
-    horizon_days = _positive_int(horizon_days, "horizon_days")
-    active_from_days = _positive_int(active_from_days, "active_from_days")
+    horizon_days = require_whole(horizon_days, "horizon_days")
+    active_from_days = require_whole(active_from_days, "active_from_days")
     if active_from_days >= horizon_days:
         raise WorkbookInputError(
             f"active_from_days={active_from_days} must be smaller than horizon_days={horizon_days}."
@@ -554,9 +545,8 @@ def fee_memberships(
     a               2             60   True         True
     b               2             45  False        False
     """
-    cycle = _positive_int(billing_cycle_days, "billing_cycle_days")
-    if isinstance(grace_days, bool) or not isinstance(grace_days, (int, np.integer)) or grace_days < 0:
-        raise WorkbookInputError(f"grace_days must be a whole number >= 0, got {grace_days!r}.")
+    cycle = require_whole(billing_cycle_days, "billing_cycle_days")
+    require_whole(grace_days, "grace_days", minimum=0)
     rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                            amount_col=None, columns=[kind_col])
     is_fee = rows[kind_col] == fee_value
@@ -633,8 +623,8 @@ def expected_fee_revenue(
     """
     from workbook.survival import retention_at
 
-    horizon_days = _positive_int(horizon_days, "horizon_days")
-    cycle = _positive_int(billing_cycle_days, "billing_cycle_days")
+    horizon_days = require_whole(horizon_days, "horizon_days")
+    cycle = require_whole(billing_cycle_days, "billing_cycle_days")
     fee = float(monthly_fee_cny)
     if not np.isfinite(fee) or fee < 0:
         raise WorkbookInputError(f"monthly_fee_cny={monthly_fee_cny!r} must be a non-negative amount in CNY.")

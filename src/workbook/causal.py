@@ -33,6 +33,7 @@ from workbook.validation import (
     require_dataframe,
     require_datetime,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -400,10 +401,7 @@ def repurchase_rate_by_period(
     require_datetime(transactions, time_col, "transactions")
     require_numeric(transactions, amount_col, "transactions")
     require_choice(freq, list(PERIOD_FREQ), "freq")
-    if window_days is not None and (
-        isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days <= 0
-    ):
-        raise WorkbookInputError(f"window_days must be a positive whole number or None, got {window_days!r}.")
+    window_days = require_whole(window_days, "window_days", allow_none=True)
     rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                            amount_col=amount_col, return_col=return_col, columns=[unit_col])
     missing_unit = rows[unit_col].isna()

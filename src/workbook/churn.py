@@ -50,6 +50,7 @@ from workbook.validation import (
     require_datetime,
     require_fitted,
     require_numeric,
+    require_whole,
     resolve_analysis_date,
 )
 
@@ -70,12 +71,6 @@ FEATURE_WINDOWS_DAYS = (30, 90, 180)
 #: out on purpose: the data contract records the tier at the *end* of the data
 #: period, which would leak the future into features at an earlier cutoff.
 DEFAULT_CATEGORICAL_COLS = ("acquisition_channel", "gender")
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise WorkbookInputError(f"{name} must be a positive whole number of days, got {value!r}.")
-    return int(value)
 
 
 def _resolve_cutoff(transactions: pd.DataFrame, cutoff: object, time_col: str) -> pd.Timestamp:
@@ -162,9 +157,9 @@ def churn_labels(
     a                            1    False
     b                            0     True
     """
-    horizon_days = _positive_int(horizon_days, "horizon_days")
+    horizon_days = require_whole(horizon_days, "horizon_days", unit="days")
     if active_window_days is not None:
-        active_window_days = _positive_int(active_window_days, "active_window_days")
+        active_window_days = require_whole(active_window_days, "active_window_days", unit="days")
     cutoff_ts = _resolve_cutoff(transactions, analysis_date, time_col)
     end = cutoff_ts + horizon_days * DAY
     data_end = resolve_analysis_date(transactions[time_col], analysis_date=observed_until, name="observed_until")
@@ -233,7 +228,11 @@ def _member_attributes(
     return out
 
 
-@renamed_arguments(legacy_call=_date_first("analysis_date", ("members",)), cutoff="analysis_date")
+@renamed_arguments(
+    legacy_call=_date_first("analysis_date", ("members",)),
+    legacy_hint="pass churn_features(transactions, members, analysis_date=...)",
+    cutoff="analysis_date",
+)
 def churn_features(
     transactions: pd.DataFrame,
     members: pd.DataFrame | None = None,
@@ -305,7 +304,7 @@ def churn_features(
     b                  12.0            1.0            1.0      0.000000
     """
     if active_window_days is not None:
-        active_window_days = _positive_int(active_window_days, "active_window_days")
+        active_window_days = require_whole(active_window_days, "active_window_days", unit="days")
     cutoff_ts = _resolve_cutoff(transactions, analysis_date, time_col)
     summary = member_summary(
         transactions,
@@ -387,7 +386,11 @@ class ChurnSplit(NamedTuple):
     y_test: pd.Series
 
 
-@renamed_arguments(legacy_call=_date_first("analysis_dates", ("horizon_days", "members")), cutoffs="analysis_dates")
+@renamed_arguments(
+    legacy_call=_date_first("analysis_dates", ("horizon_days", "members")),
+    legacy_hint="pass time_split(transactions, members, analysis_dates=(train, test), horizon_days=...)",
+    cutoffs="analysis_dates",
+)
 def time_split(
     transactions: pd.DataFrame,
     members: pd.DataFrame | None = None,
@@ -450,7 +453,7 @@ def time_split(
         raise WorkbookInputError(
             f"analysis_dates must be a pair (train_cutoff, test_cutoff), got {cutoffs!r}."
         )
-    horizon_days = _positive_int(horizon_days, "horizon_days")
+    horizon_days = require_whole(horizon_days, "horizon_days", unit="days")
     train_cut = _resolve_cutoff(transactions, cutoffs[0], time_col)
     test_cut = _resolve_cutoff(transactions, cutoffs[1], time_col)
     if train_cut + horizon_days * DAY > test_cut:
@@ -499,7 +502,16 @@ def _check_scores(scores: object, name: str = "scores") -> np.ndarray:
     return p
 
 
-def _aligned(y_true: object, scores: object) -> tuple[np.ndarray, np.ndarray]:
+def aligned_labels_scores(y_true: object, scores: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validated 0/1 labels and scores as aligned arrays (same length, same index if Series).
+
+    Shared by the metrics here and the plots in :mod:`workbook.plotting.churn`.
+
+    Examples
+    --------
+    >>> aligned_labels_scores([0, 1], [0.2, 0.9])
+    (array([0, 1]), array([0.2, 0.9]))
+    """
     y = _check_binary(y_true, "y_true")
     p = _check_scores(scores)
     if len(y) != len(p):
@@ -542,7 +554,7 @@ def churn_metrics(y_true: object, scores: object, name: str = "model") -> pd.Dat
            roc_auc  base_rate
     model     0.75        0.5
     """
-    y, p = _aligned(y_true, scores)
+    y, p = aligned_labels_scores(y_true, scores)
     if np.unique(y).size < 2:
         raise WorkbookInputError(
             "y_true holds only one class; AUC and average precision need churned and "
@@ -744,8 +756,8 @@ def calibration_table(
     1            0.80            1.0  2
     """
     require_choice(strategy, ["quantile", "uniform"], "strategy")
-    n_bins = _positive_int(n_bins, "n_bins")
-    y, p = _aligned(y_true, scores)
+    n_bins = require_whole(n_bins, "n_bins")
+    y, p = aligned_labels_scores(y_true, scores)
     prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
     # Bin counts with the same edges and rule as calibration_curve.
     if strategy == "quantile":

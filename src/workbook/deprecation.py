@@ -33,6 +33,7 @@ def renamed_arguments(
     *,
     positional: Sequence[str] = (),
     legacy_call: Callable[[tuple, dict], tuple[tuple, dict] | None] | None = None,
+    legacy_hint: str = "see the function's signature",
     **renames: str,
 ) -> Callable[[Callable], Callable]:
     """Decorator: accept old keyword names and formerly positional arguments, with a FutureWarning.
@@ -47,6 +48,8 @@ def renamed_arguments(
         ``legacy_call(args, kwargs)`` returns the rewritten ``(args, kwargs)`` of
         an old-style call it recognises (e.g. swapped data arguments), else
         ``None``.  Used where the old call cannot be told apart by count alone.
+    legacy_hint : str
+        How to write such a call now, for the warning.
     **renames : str
         ``old_name="new_name"`` for renamed keywords.
 
@@ -80,7 +83,7 @@ def renamed_arguments(
                 rewritten = legacy_call(args, kwargs)
                 if rewritten is not None:
                     args, kwargs = rewritten
-                    _warn(func, "this argument order is deprecated; see the function's signature")
+                    _warn(func, f"this argument order is deprecated; {legacy_hint}")
             if len(args) > n_positional and positional:
                 extra = args[n_positional:]
                 if len(extra) > len(positional):

@@ -36,6 +36,7 @@ from workbook.validation import (
     require_datetime,
     require_no_missing,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -306,11 +307,7 @@ def store_kpis(
     require_no_missing(store_traffic, store_col, "store_traffic")
     if period is not None:
         require_choice(period, list(_PERIODS), "period")
-    window_ok = isinstance(repurchase_window_days, int | np.integer) and not isinstance(repurchase_window_days, bool)
-    if not (window_ok and repurchase_window_days >= 1):
-        raise WorkbookInputError(
-            f"repurchase_window_days must be a positive whole number of days, got {repurchase_window_days!r}."
-        )
+    require_whole(repurchase_window_days, "repurchase_window_days", unit="days")
     neg = store_traffic[visitors_col] < 0
     if neg.any():
         raise WorkbookInputError(

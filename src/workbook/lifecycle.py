@@ -30,9 +30,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY
 from workbook.validation import (
     format_rows,
     require_choice,
@@ -284,7 +285,7 @@ def stages_from_summary(
 
     rec = scatter(summary["recency_days"].to_numpy(dtype="float64"), np.nan)
     ten = scatter(summary["tenure_days"].to_numpy(dtype="float64"), np.nan)
-    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // pd.Timedelta(days=1)
+    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // DAY
     gap = scatter(gap_td.to_numpy(dtype="float64", na_value=np.nan), np.nan)
     n_all = scatter(summary["n_purchases"].to_numpy(dtype="float64"), 0.0).astype("int64")
     n_win = scatter(summary["n_purchases_window"].to_numpy(dtype="float64"), 0.0).astype("int64")
@@ -394,12 +395,13 @@ def lifecycle_stages(
     return stages_from_summary(summary, members, rules, member_col=member_col, join_col=join_col)
 
 
+@renamed_arguments(date_to="analysis_date")
 def stage_transitions(
     transactions: object,
     members: pd.DataFrame | None = None,
     *,
     date_from: object,
-    date_to: object | None = None,
+    analysis_date: object | None = None,
     rules: LifecycleRules | None = None,
     normalize: bool | str = False,
     member_col: str = "member_id",
@@ -409,7 +411,7 @@ def stage_transitions(
     join_col: str = "join_date",
     engine: str | None = None,
 ) -> pd.DataFrame:
-    """How many members moved from each stage at ``date_from`` to each stage at ``date_to``.
+    """How many members moved from each stage at ``date_from`` to each stage at ``analysis_date``.
 
     Parameters
     ----------
@@ -417,8 +419,9 @@ def stage_transitions(
         As in :func:`lifecycle_stages`.
     date_from : date-like
         The earlier analysis date.
-    date_to : date-like, optional
-        The later analysis date (default: midnight after the last transaction day).
+    analysis_date : date-like, optional
+        The later analysis date (default: midnight after the last transaction
+        day); formerly ``date_to``.
     normalize : {False, "index", "all"}
         ``False``: member counts; ``"index"`` (or ``True``): each row divided by
         its total (share of the stage-``date_from`` members who ended in each
@@ -430,7 +433,8 @@ def stage_transitions(
         Wide matrix: index ``stage_from`` (:data:`STAGES`, preceded by
         ``"not_present"`` for members who had neither registered nor bought
         by ``date_from``), columns ``stage_to`` (:data:`STAGES`); every stage
-        appears even when empty.  ``attrs`` hold ``date_from`` and ``date_to``.
+        appears even when empty.  ``attrs`` hold ``date_from`` and ``date_to``
+        (the analysis date).
 
     Examples
     --------
@@ -438,7 +442,7 @@ def stage_transitions(
     >>> tx = pd.DataFrame({"member_id": ["a", "b", "b"],
     ...     "timestamp": pd.to_datetime(["2024-01-10", "2024-01-15", "2024-05-20"]),
     ...     "amount": [10.0, 20.0, 5.0]})
-    >>> m = stage_transitions(tx, date_from="2024-02-01", date_to="2024-06-01")
+    >>> m = stage_transitions(tx, date_from="2024-02-01", analysis_date="2024-06-01")
     >>> int(m.loc["new", "sleeping"]), int(m.loc["new", "active"])
     (1, 1)
     """
@@ -453,7 +457,7 @@ def stage_transitions(
         join_col=join_col,
         engine=engine,
     )
-    after = lifecycle_stages(transactions, members, analysis_date=date_to, rules=rules, **kwargs)
+    after = lifecycle_stages(transactions, members, analysis_date=analysis_date, rules=rules, **kwargs)
     d_to = after.attrs["analysis_date"]
     try:
         d_from = pd.Timestamp(date_from)
@@ -462,7 +466,7 @@ def stage_transitions(
     if getattr(d_to, "tzinfo", None) is not None and d_from.tzinfo is None:
         d_from = d_from.tz_localize(d_to.tzinfo)
     if not d_from < d_to:
-        raise WorkbookInputError(f"date_from ({d_from}) must be before date_to ({d_to}).")
+        raise WorkbookInputError(f"date_from ({d_from}) must be before date_to = analysis_date ({d_to}).")
     before = lifecycle_stages(transactions, members, analysis_date=d_from, rules=rules, **kwargs)
     frm = before["stage"].astype("str").reindex(after.index).fillna(NOT_PRESENT)
     rows = pd.CategoricalDtype([NOT_PRESENT, *STAGES], ordered=True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbook.errors import WorkbookInputError
 from workbook.transactions import purchases
-from workbook.validation import format_rows
+from workbook.validation import format_rows, require_whole
 
 __all__ = ["points_ledger"]
 
@@ -75,9 +75,7 @@ def points_ledger(
     """
     rows, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                            amount_col=None, numeric=[earned_col, redeemed_col])
-    whole = isinstance(expiry_months, int | np.integer) and not isinstance(expiry_months, bool)
-    if not (whole and expiry_months >= 0):
-        raise WorkbookInputError(f"expiry_months must be a whole number >= 0, got {expiry_months!r}.")
+    require_whole(expiry_months, "expiry_months", minimum=0)
     neg = transactions[redeemed_col] < 0
     if neg.any():
         raise WorkbookInputError(

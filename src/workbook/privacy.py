@@ -36,16 +36,16 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices, format_rows
+from workbook.validation import require_choice, format_rows
 
-__all__ = ["Pseudonymiser", "Redactor", "recording_raw_values", "mask_contacts", "mask_pii", "check_key_strength", "KeyFileWarning",
+__all__ = ["Pseudonymiser", "Redactor", "recording_raw_values", "mask_contacts", "mask_pii", "require_strong_key", "KeyFileWarning",
            "DEFAULT_KEY_FILE", "PII_COLUMNS"]
 
 #: Default key file (outside any repository).
 DEFAULT_KEY_FILE = Path("~/.workbook_key")
 #: Columns treated as direct identifiers by default.
 PII_COLUMNS = ("name", "phone", "email")
-#: Key strength rule (see :func:`check_key_strength` and docs/privacy.md).
+#: Key strength rule (see :func:`require_strong_key` and docs/privacy.md).
 MIN_KEY_LENGTH = 32
 MIN_DISTINCT_CHARACTERS = 8
 MIN_ESTIMATED_BITS = 80
@@ -117,7 +117,7 @@ def _repeated_block(key: str, size: int = REPEATED_BLOCK) -> bool:
     return False
 
 
-def check_key_strength(key: str | bytes) -> None:
+def require_strong_key(key: str | bytes) -> None:
     """Refuse a key that is obviously guessable.
 
     The rule (documented in ``docs/privacy.md``): a key must have
@@ -140,8 +140,8 @@ def check_key_strength(key: str | bytes) -> None:
 
     Examples
     --------
-    >>> check_key_strength("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
-    >>> check_key_strength("a" * 32)
+    >>> require_strong_key("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    >>> require_strong_key("a" * 32)
     Traceback (most recent call last):
     ...
     workbook.errors.WorkbookInputError: The pseudonymisation key is too weak: it has only 1 different character(s) (at least 8 needed). ...
@@ -255,7 +255,7 @@ def mask_pii(df: pd.DataFrame, columns: Sequence[str] | None = None, how: str = 
     >>> mask_pii(df).iloc[0].tolist()
     ['张**', '138****1234', 'w***@example.com']
     """
-    check_in_choices(how, ["mask", "drop"], "how")
+    require_choice(how, ["mask", "drop"], "how")
     if not isinstance(df, pd.DataFrame):
         raise WorkbookInputError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
     if columns is None:
@@ -292,7 +292,7 @@ class Pseudonymiser:
     ----------
     key : str or bytes, optional
         The secret key, e.g. 64 random hex digits; weak keys are refused
-        (:func:`check_key_strength`).
+        (:func:`require_strong_key`).
     key_env : str, default "WORKBOOK_PSEUDO_KEY"
         Environment variable holding the key, used when ``key`` is not given.
     key_file : path, optional
@@ -345,7 +345,7 @@ class Pseudonymiser:
                 message_zh=f"没有化名密钥（用来把会员号换成化名）。{_HOW_TO_ZH}",
             )
         key_bytes = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-        check_key_strength(key_bytes)
+        require_strong_key(key_bytes)
         if not 8 <= int(length) <= 64:
             raise WorkbookInputError(f"length={length} must be between 8 and 64 hex digits.")
         self._key = key_bytes
@@ -450,7 +450,7 @@ class Pseudonymiser:
         return out
 
 
-def check_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
+def require_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
     """Raise if any original id survives in a pseudonymised column (a safety check)."""
     leaked = pseudonymised.isin(set(original.dropna().astype("str")))
     if leaked.any():

@@ -53,8 +53,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.validation import (
     format_rows,

@@ -615,9 +615,9 @@ def run_notebook(
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from workbook.validation import check_in_choices
+    from workbook.validation import require_choice
 
-    check_in_choices(errors, ["raise", "drop"], "errors")
+    require_choice(errors, ["raise", "drop"], "errors")
     nb_path = Path(notebook).expanduser()
     if not nb_path.is_file():
         raise WorkbookInputError(f"Notebook {str(notebook)!r} does not exist.",

@@ -26,15 +26,17 @@ from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.transactions import DAY, whole_days
 from workbook.validation import (
     format_rows,
     require_columns,
     require_dataframe,
     require_datetime,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -47,12 +49,7 @@ __all__ = [
     "retention_at",
 ]
 
-_DAY = pd.Timedelta(days=1)
 CURVE_COLUMNS = ["group", "time", "survival", "ci_lower", "ci_upper", "at_risk", "n_events"]
-
-
-def _whole_days(delta: pd.Series) -> pd.Series:
-    return (delta // _DAY).astype("int64")
 
 
 def membership_durations(
@@ -109,7 +106,7 @@ def membership_durations(
         )
     start, end = df[start_col], df[end_col]
     if at is None:
-        at_ts = max(start.max(), end.max() if end.notna().any() else start.max()).normalize() + _DAY
+        at_ts = max(start.max(), end.max() if end.notna().any() else start.max()).normalize() + DAY
     else:
         try:
             at_ts = pd.Timestamp(at)
@@ -146,7 +143,7 @@ def membership_durations(
     event = (observed & happened).to_numpy()
     stop = end.where(happened, at_ts)
     out = df.copy()
-    out["duration_days"] = _whole_days(stop - start).to_numpy()
+    out["duration_days"] = whole_days(stop - start).to_numpy()
     out["event"] = event
     out.attrs["at"] = at_ts
     return out
@@ -200,15 +197,13 @@ def activity_durations(
     a                     20   True
     b                     31  False
     """
-    if isinstance(inactivity_days, bool) or not isinstance(inactivity_days, (int, np.integer)) \
-            or inactivity_days <= 0:
-        raise WorkbookInputError(f"inactivity_days must be a positive whole number, got {inactivity_days!r}.")
+    require_whole(inactivity_days, "inactivity_days")
     s = member_summary(
         transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
         amount_col=amount_col, return_col=return_col,
     )
     event = (s["recency_days"] >= inactivity_days).to_numpy()
-    lifetime = _whole_days(s["last_purchase"] - s["first_purchase"])
+    lifetime = whole_days(s["last_purchase"] - s["first_purchase"])
     out = s[["first_purchase", "last_purchase"]].copy()
     out["duration_days"] = np.where(event, lifetime, s["tenure_days"]).astype("int64")
     out["event"] = event

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.points import points_ledger  # re-exported: notebooks call tiers.points_ledger
 from workbook.transactions import purchases
@@ -57,6 +58,7 @@ from workbook.validation import (
     require_dataframe,
     require_datetime,
     require_numeric,
+    require_whole,
 )
 
 __all__ = [
@@ -80,11 +82,6 @@ TIER_LABELS_ZH = ("普通会员", "银卡", "金卡", "白金卡")
 
 _BASES = ("annual_spend", "points")
 _COST_COLUMNS = ["discount_cost", "points_cost", "gift_cost", "total_cost"]
-
-
-def _is_whole(value: object, minimum: int) -> bool:
-    """True for an integer (not a bool) of at least ``minimum``."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= minimum
 
 
 def _as_tuple(values: object, field: str) -> tuple:
@@ -207,16 +204,8 @@ class TierPolicy:
             raise WorkbookInputError(f"TierPolicy.point_value_yuan must be >= 0, got {self.point_value_yuan}.")
         if not 0 <= self.redemption_rate <= 1:
             raise WorkbookInputError(f"TierPolicy.redemption_rate must be in [0, 1], got {self.redemption_rate}.")
-        if not _is_whole(self.qualification_months, 1):
-            raise WorkbookInputError(
-                "TierPolicy.qualification_months must be a positive whole number, "
-                f"got {self.qualification_months!r}."
-            )
-        m = self.max_demotion_steps
-        if m is not None and not _is_whole(m, 0):
-            raise WorkbookInputError(
-                f"TierPolicy.max_demotion_steps must be None or a whole number >= 0, got {m!r}."
-            )
+        require_whole(self.qualification_months, "TierPolicy.qualification_months")
+        require_whole(self.max_demotion_steps, "TierPolicy.max_demotion_steps", minimum=0, allow_none=True)
 
     @classmethod
     def default(cls) -> TierPolicy:
@@ -528,11 +517,12 @@ def _check_tiers(tiers: object, policy: TierPolicy | None = None) -> pd.DataFram
     return tiers
 
 
+@renamed_arguments(positional=("analysis_date",), review_date="analysis_date")
 def tier_summary(
     tiers: pd.DataFrame,
     policy: TierPolicy | None = None,
-    review_date: object | None = None,
     *,
+    analysis_date: object | None = None,
     all_reviews: bool = False,
 ) -> pd.DataFrame:
     """Members and trailing spend per tier at a review date.
@@ -543,8 +533,9 @@ def tier_summary(
         Output of :func:`assign_tiers`.
     policy : TierPolicy, optional
         The policy used (default: :meth:`TierPolicy.default`), for names and labels.
-    review_date : date-like, optional
-        Which review (default the last one).
+    analysis_date : date-like, optional
+        The review date to summarise (default the last one); formerly
+        ``review_date``.
     all_reviews : bool, default False
         One block of rows per review date instead.
 
@@ -575,13 +566,13 @@ def tier_summary(
     tiers = _check_tiers(tiers, policy)
     t = tiers
     if not all_reviews:
-        if review_date is None:
+        if analysis_date is None:
             r = t["review_date"].max()
         else:
-            r = pd.Timestamp(review_date)
+            r = pd.Timestamp(analysis_date)
             if not (t["review_date"] == r).any():
                 raise WorkbookInputError(
-                    f"review_date {r.date()} is not one of the review dates "
+                    f"analysis_date {r.date()} is not one of the review dates "
                     f"{sorted(t['review_date'].dt.date.astype(str).unique())}."
                 )
         t = t.loc[t["review_date"] == r]
@@ -843,7 +834,7 @@ def break_even(
     margin_rate: float,
     *,
     cost_col: str = "total_cost",
-    spend_col: str = "spend",
+    amount_col: str = "spend",
 ) -> pd.DataFrame:
     """Incremental spend needed to pay for the benefits: ``cost / margin_rate``.
 
@@ -853,7 +844,7 @@ def break_even(
         A cost table, e.g. from :func:`benefit_cost`.  Not modified.
     margin_rate : float
         Gross margin rate in (0, 1] earned on incremental spend (after benefits).
-    cost_col, spend_col : str
+    cost_col, amount_col : str
         Columns holding the cost and the current spend (CNY).
 
     Returns
@@ -870,9 +861,9 @@ def break_even(
     0  10000.0       600.0                        1500.0                   15.0
     """
     require_dataframe(cost, "cost")
-    require_columns(cost, [cost_col, spend_col], "cost")
+    require_columns(cost, [cost_col, amount_col], "cost")
     require_numeric(cost, cost_col, "cost")
-    require_numeric(cost, spend_col, "cost")
+    require_numeric(cost, amount_col, "cost")
     try:
         margin_rate = float(margin_rate)
     except (TypeError, ValueError) as exc:
@@ -883,7 +874,7 @@ def break_even(
         )
     out = cost.copy()
     out["break_even_incremental_spend"] = out[cost_col] / margin_rate
-    spend = out[spend_col].where(out[spend_col] > 0)
+    spend = out[amount_col].where(out[amount_col] > 0)
     out["break_even_uplift_pct"] = 100 * out["break_even_incremental_spend"] / spend
     return out
 
@@ -958,8 +949,7 @@ def simulate_policy(
     4     total        1  1300.0       64.68                        129.36
     """
     policy = _check_policy(policy if policy is not None else TierPolicy.default())
-    if not _is_whole(evaluation_months, 1):
-        raise WorkbookInputError(f"evaluation_months must be a positive whole number, got {evaluation_months!r}.")
+    require_whole(evaluation_months, "evaluation_months")
     uplift = np.zeros(policy.n_tiers)
     for name, u in (uplift_by_tier or {}).items():
         if name not in policy.names:

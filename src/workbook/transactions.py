@@ -14,8 +14,11 @@ the rules below are written once:
 * **analysis-date cut**: rows at or after the analysis date are ignored (they lie
   in the future of the analysis).  The default analysis date is midnight after
   the last transaction day.
-* **member ids** arrive normalised (text, trimmed, one spelling per member) from
-  :mod:`workbook.io`; they are used here as given.
+* **member ids** arrive normalised from :mod:`workbook.io` (which applies
+  :func:`workbook.ids.normalise_ids` when it loads a file) and are used as given;
+  ``purchases(..., normalise_ids=True)`` applies the same normalisation to a frame
+  that did not come through :mod:`workbook.io` (walk-in placeholders such as
+  ``散客`` become walk-ins; ids that cannot be recovered exactly are refused).
 
 The SQL engines (:mod:`workbook.sql`) apply the same rules in SQL text; the
 engines agree exactly with :func:`purchases` (``tests/test_engines.py``).
@@ -29,7 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbook.errors import WorkbookInputError
+from workbook.ids import normalise_ids as normalise_id_column
 from workbook.validation import (
+    format_rows,
     require_columns,
     require_dataframe,
     require_datetime,
@@ -95,7 +101,10 @@ class TransactionColumns:
 
 
 def return_flags(
-    transactions: pd.DataFrame, *, amount_col: str = "amount", return_col: str | None = "is_return"
+    transactions: pd.DataFrame,
+    *,
+    amount_col: str = TransactionColumns.amount_col,
+    return_col: str | None = TransactionColumns.return_col,
 ) -> np.ndarray:
     """The return rule: the ``return_col`` flag when the data has it, else a negative amount.
 
@@ -124,18 +133,22 @@ def signed_amounts(amount: pd.Series | np.ndarray, is_return: np.ndarray) -> np.
     return np.where(is_return, -np.abs(values), values)
 
 
+_COLUMNS = TransactionColumns()
+
+
 def purchases(
     transactions: pd.DataFrame,
     *,
     analysis_date: object | None = None,
-    member_col: str = "member_id",
-    time_col: str = "timestamp",
-    amount_col: str | None = "amount",
-    return_col: str | None = "is_return",
+    member_col: str = _COLUMNS.member_col,
+    time_col: str = _COLUMNS.time_col,
+    amount_col: str | None = _COLUMNS.amount_col,
+    return_col: str | None = _COLUMNS.return_col,
     include_returns: bool = False,
     include_walk_ins: bool = False,
     columns: Sequence[str] = (),
     numeric: Sequence[str] = (),
+    normalise_ids: bool = False,
     name: str = "transactions",
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Validated member purchases before the analysis date: the start of every analysis.
@@ -160,6 +173,9 @@ def purchases(
         Further columns to carry, under their own names (must exist).
     numeric : sequence of str
         Further numeric columns to validate and carry as float64.
+    normalise_ids : bool, default False
+        Normalise the member ids with :func:`workbook.ids.normalise_ids` first.
+        Not needed for data loaded with :mod:`workbook.io`, which already did.
     name : str
         Name of the table in error messages.
 
@@ -194,9 +210,20 @@ def purchases(
     for col in [*base[2:], *numeric]:
         require_numeric(transactions, col, name)
     date = resolve_analysis_date(transactions[time_col], analysis_date=analysis_date)
+    members = transactions[member_col]
+    if normalise_ids:
+        members, reasons, _ = normalise_id_column(members)
+        refused = reasons.notna().to_numpy()
+        if refused.any():
+            raise WorkbookInputError(
+                f"Column {member_col!r} of {name} has ids that cannot be recovered exactly at "
+                f"{format_rows(transactions.index[refused])}: {reasons[refused].iloc[0]}",
+                message_zh=f"{name} 的 {member_col!r} 列有无法准确恢复的会员编号"
+                f"（{int(refused.sum())} 行），请把该列设为文本格式后重新导出。",
+            )
     keep = (transactions[time_col] < date).to_numpy(dtype=bool, copy=True)
     if not include_walk_ins:
-        keep &= transactions[member_col].notna().to_numpy()
+        keep &= members.notna().to_numpy()
     if amount_col is None:
         is_return = np.zeros(len(transactions), dtype=bool)
         amount = np.full(len(transactions), np.nan)
@@ -207,7 +234,7 @@ def purchases(
             keep &= ~is_return
     out = pd.DataFrame(
         {
-            "member_id": transactions[member_col].to_numpy()[keep],
+            "member_id": members.to_numpy()[keep],
             "ts": transactions[time_col].to_numpy()[keep],
             "amount": amount[keep],
             "is_return": is_return[keep],

@@ -136,6 +136,30 @@ def resolve_analysis_date(
     return ts
 
 
+def require_whole(
+    value: object, name: str, minimum: int = 1, *, unit: str = "", allow_none: bool = False
+) -> int | None:
+    """Return ``value`` as an int if it is a whole number (not a bool) of at least ``minimum``.
+
+    Examples
+    --------
+    >>> require_whole(90, "horizon_days", unit="days")
+    90
+    >>> require_whole(0, "horizon_days", unit="days")
+    Traceback (most recent call last):
+    ...
+    workbook.errors.WorkbookInputError: horizon_days must be a positive whole number of days, got 0.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
+        of = f" of {unit}" if unit else ""
+        none = " or None" if allow_none else ""
+        raise WorkbookInputError(f"{name} must be {what}{of}{none}, got {value!r}.")
+    return int(value)
+
+
 def require_choice(value: object, choices: Iterable, name: str) -> None:
     """Raise if ``value`` is not one of ``choices``.
 

@@ -158,13 +158,13 @@ def check_best_model(
     comparison: object = None,
     kinds: Sequence[str] = ("logistic", "hgb"),
     metric: str = "roc_auc",
-    seed: int = 0,
+    random_state: int = 0,
     name: str = "best_model",
 ) -> str:
     """Check which :class:`workbook.churn.ChurnModel` kind scores best on the test set.
 
-    Each kind is fitted on ``split.X_train, split.y_train`` with ``seed`` and
-    evaluated on the test set.  ``comparison`` is the trainee's table of the
+    Each kind is fitted on ``split.X_train, split.y_train`` with ``random_state``
+    (the notebook's ``SEED``) and evaluated on the test set.  ``comparison`` is the trainee's table of the
     models' test metrics (one row per kind, indexed by kind, as
     ``pd.concat`` of ``ChurnModel.evaluate`` gives); its ``metric`` column is
     checked too, so typing a model name alone does not pass.
@@ -177,7 +177,7 @@ def check_best_model(
     >>> X = pd.DataFrame({"recency_days": rng.integers(0, 365, 400).astype(float)})
     >>> y = pd.Series((rng.random(400) < X["recency_days"] / 365).astype(int))
     >>> split = ChurnSplit(X[:200], y[:200], X[200:], y[200:])
-    >>> comparison = pd.concat([ChurnModel(k, seed=0).fit(split.X_train, split.y_train)
+    >>> comparison = pd.concat([ChurnModel(k, random_state=0).fit(split.X_train, split.y_train)
     ...     .evaluate(split.X_test, split.y_test) for k in ["logistic", "hgb"]])
     >>> check_best_model("logistic", split, comparison=comparison)
     ✓ 通过 (passed) · best_model: best_model = 'logistic'，比较表 comparison 也对
@@ -192,11 +192,11 @@ def check_best_model(
     if not isinstance(comparison, pd.DataFrame) or metric not in comparison.columns:
         raise ExerciseCheckError(
             f"comparison 应该是一张有 {metric} 列的表 (a table with a {metric} column)",
-            "comparison = pd.concat([ChurnModel(kind, seed=SEED).fit(...).evaluate(split.X_test, split.y_test) ...]).",
+            "comparison = pd.concat([ChurnModel(kind, random_state=SEED).fit(...).evaluate(split.X_test, split.y_test) ...]).",
         )
     scores = {}
     for k in kinds:
-        model = ChurnModel(k, seed=seed).fit(split.X_train, split.y_train)
+        model = ChurnModel(k, random_state=random_state).fit(split.X_train, split.y_train)
         scores[k] = float(model.evaluate(split.X_test, split.y_test)[metric].iloc[0])
     index = comparison.index.astype(str)
     for k in kinds:
@@ -209,7 +209,7 @@ def check_best_model(
         if not np.isclose(float(rows[metric].iloc[0]), scores[k], rtol=1e-6, atol=1e-9):
             raise ExerciseCheckError(
                 f"comparison 里 {k!r} 的 {metric} 不对 (wrong)",
-                "用同一个 split 训练 (split.X_train, split.y_train)、用 seed=SEED，并在测试集上评估 "
+                "用同一个 split 训练 (split.X_train, split.y_train)、用 random_state=SEED，并在测试集上评估 "
                 "(evaluate(split.X_test, split.y_test)).",
             )
     higher_better = metric in ("roc_auc", "average_precision")

@@ -20,7 +20,8 @@ __all__ = ["check_lifecycle_stages", "check_stage_share"]
 def _stages(transactions, members, rules, analysis_date) -> pd.DataFrame:
     from workbook.lifecycle import LifecycleRules, lifecycle_stages
 
-    return lifecycle_stages(transactions, members, analysis_date, rules if rules is not None else LifecycleRules())
+    return lifecycle_stages(transactions, members, analysis_date=analysis_date,
+                            rules=rules if rules is not None else LifecycleRules())
 
 
 @exercise_check

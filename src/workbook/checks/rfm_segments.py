@@ -76,7 +76,7 @@ def check_rfm_scores(
 ) -> str:
     """Check an RFM table with quantile scores.
 
-    The reference is ``RFMScorer(bins).fit_transform(rfm_table(transactions, analysis_date))``
+    The reference is ``RFMScorer(bins).fit_transform(rfm_table(transactions, analysis_date=analysis_date))``
     (:mod:`workbook.rfm`); columns ``recency_days``, ``frequency``,
     ``monetary_total``, ``r_score``, ``f_score``, ``m_score`` are compared.
 
@@ -93,7 +93,7 @@ def check_rfm_scores(
     require_answer(answer, name, "先用 rfm_table 计算 R/F/M，再用 RFMScorer(bins=RFM_BINS).fit_transform 打分。")
     from workbook.rfm import RFMScorer, rfm_table
 
-    expected = RFMScorer(bins=bins).fit_transform(rfm_table(transactions, analysis_date))
+    expected = RFMScorer(bins=bins).fit_transform(rfm_table(transactions, analysis_date=analysis_date))
     cols = ["recency_days", "frequency", "monetary_total", "r_score", "f_score", "m_score"]
     return compare_frame(
         answer,

@@ -63,3 +63,23 @@ def fit_log_params(
         est = {k: float(f"{v:.4g}") for k, v in zip(param_names, np.exp(best.x))}
         raise ConvergenceError(f"{model} estimates ran off to a boundary ({est}): {boundary_hint}")
     return best
+
+
+def log_scale_standard_errors(log_params: np.ndarray, gradient: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Standard errors of ``exp(log_params)`` from the Hessian of the negative log-likelihood.
+
+    The Hessian is the central-difference Jacobian of ``gradient`` (the total
+    negative log-likelihood's gradient on the log scale); the delta method maps
+    the log-scale covariance back (``se = exp(theta) * sqrt(diag(H^-1))``).  NaN
+    where the Hessian is not invertible.
+    """
+    from statsmodels.tools.numdiff import approx_fprime
+
+    hess = approx_fprime(log_params, gradient, centered=True)
+    hess = (hess + hess.T) / 2
+    try:
+        cov_log = np.linalg.inv(hess)
+        with np.errstate(invalid="ignore"):
+            return np.exp(log_params) * np.sqrt(np.diag(cov_log))
+    except np.linalg.LinAlgError:
+        return np.full(len(log_params), np.nan)

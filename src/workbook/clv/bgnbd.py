@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
-from workbook.clv._checks import check_summary_time_unit, check_time_unit, rfm_arrays
 from workbook.clv._mle import fit_log_params
+from workbook.clv._validation import require_summary_time_unit, require_time_unit, rfm_arrays
+from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
@@ -110,7 +111,7 @@ def _negative_log_likelihood_and_gradient(
     return -float((C + lse).sum()) / n, -grad / n
 
 
-class BetaGeoModel:
+class BetaGeoModel(MaximumLikelihoodModel):
     """BG/NBD model of repeat purchases and dropout, fitted by maximum likelihood.
 
     Parameters
@@ -123,13 +124,9 @@ class BetaGeoModel:
     ----------
     params_ : pandas.Series
         Estimates of ``r``, ``alpha`` (in ``time_unit``), ``a`` and ``b``.
-    standard_errors_ : pandas.Series
-        Asymptotic standard errors from the inverse Hessian of the log-likelihood
-        (delta method from the log scale); NaN if the Hessian is not invertible.
-    log_likelihood_ : float
-        Maximised total log-likelihood.
-    n_members_ : int
-        Number of members used in the fit.
+    standard_errors_, log_likelihood_, n_members_
+        As in :class:`workbook.clv.base.MaximumLikelihoodModel` (``summary()``
+        tabulates estimates, standard errors and 95% intervals).
 
     Examples
     --------
@@ -143,6 +140,9 @@ class BetaGeoModel:
     >>> bool((model.probability_alive(summary) <= 1).all())
     True
     """
+
+    param_names = PARAM_NAMES
+    example_params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
     def __init__(self, time_unit: str = "W") -> None:
         self.time_unit = time_unit
@@ -180,8 +180,8 @@ class BetaGeoModel:
             If the optimiser does not converge or the estimates run off to a boundary
             (e.g. no member seems to drop out, so ``a`` and ``b`` grow without limit).
         """
-        check_time_unit(self.time_unit)
-        check_summary_time_unit(summary, self.time_unit)
+        require_time_unit(self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         if not (x > 0).any():
             raise WorkbookInputError(
@@ -213,54 +213,8 @@ class BetaGeoModel:
             "information on one part of the model (typically no visible dropout, so a and b "
             "grow without limit). Use a longer calibration period or more members.",
         )
-        self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
-        self.log_likelihood_ = -best.fun * n
-        self.n_members_ = n
-        self.standard_errors_ = self._standard_errors(best.x, lambda p: objective(p)[1] * n)
+        self._store_fit(best, n, objective)
         return self
-
-    @staticmethod
-    def _standard_errors(log_params: np.ndarray, gradient) -> pd.Series:
-        """Delta-method standard errors from the Hessian (central differences of the gradient)."""
-        from statsmodels.tools.numdiff import approx_fprime
-
-        hess = approx_fprime(log_params, gradient, centered=True)
-        hess = (hess + hess.T) / 2
-        try:
-            cov_log = np.linalg.inv(hess)
-            with np.errstate(invalid="ignore"):
-                se = np.exp(log_params) * np.sqrt(np.diag(cov_log))
-        except np.linalg.LinAlgError:
-            se = np.full(len(log_params), np.nan)
-        return pd.Series(se, index=list(PARAM_NAMES), name="standard_error")
-
-    def summary(self) -> pd.DataFrame:
-        """Table of estimates, standard errors and 95% confidence limits (normal approximation).
-
-        Returns
-        -------
-        DataFrame
-            Index ``r, alpha, a, b``; columns ``estimate``, ``standard_error``,
-            ``ci_lower``, ``ci_upper``.
-        """
-        self._check_fitted()
-        out = pd.concat([self.params_, self.standard_errors_], axis=1)
-        out["ci_lower"] = out["estimate"] - 1.96 * out["standard_error"]
-        out["ci_upper"] = out["estimate"] + 1.96 * out["standard_error"]
-        return out
-
-    # -------------------------------------------------------------- predictions
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise WorkbookInputError(
-                "This BetaGeoModel is not fitted yet: call .fit(summary) first, or set "
-                "params_ to known values, e.g. pd.Series({'r': 0.243, 'alpha': 4.414, "
-                "'a': 0.793, 'b': 2.426})."
-            )
-
-    def _params(self) -> tuple[float, float, float, float]:
-        self._check_fitted()
-        return tuple(float(self.params_[k]) for k in PARAM_NAMES)  # type: ignore[return-value]
 
     def _log_odds_dropped(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """log of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x) for x > 0, -inf for x = 0."""
@@ -294,7 +248,7 @@ class BetaGeoModel:
         Series
             Named ``probability_alive``, indexed like ``summary``.
         """
-        check_summary_time_unit(summary, self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
         p = expit(-self._log_odds_dropped(x, t_x, T))
         return pd.Series(p, index=summary.index, name="probability_alive")
@@ -334,15 +288,21 @@ class BetaGeoModel:
         >>> round(float(m.expected_purchases(39, one).iloc[0]), 3)
         1.226
         """
-        check_summary_time_unit(summary, self.time_unit)
+        require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
-        values = self._conditional_expectation(np.asarray(t, dtype="float64"), x, t_x, T)
+        values = self.conditional_expected_purchases(np.asarray(t, dtype="float64"), x, t_x, T)
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
-    def _conditional_expectation(
+    def conditional_expected_purchases(
         self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
     ) -> np.ndarray:
-        """Vectorised eq. 10; broadcasts ``t`` against the member arrays."""
+        """Expected purchases in the next ``t`` time units on raw arrays (eq. 10).
+
+        Vectorised; broadcasts ``t`` against the member arrays ``x`` (repeat
+        purchases), ``t_x`` (recency) and ``T`` (age).  :meth:`expected_purchases`
+        is the DataFrame version; :func:`workbook.clv.value.customer_lifetime_value`
+        uses this one for a whole grid of horizons at once.
+        """
         if np.any(t < 0):
             raise WorkbookInputError(f"The horizon t must not be negative, got {t}.")
         r, alpha, a, b = self._params()
@@ -433,19 +393,13 @@ class BetaGeoModel:
         if quantity == "probability_alive":
             values = expit(-self._log_odds_dropped(x, t_x, T_arr))
         else:
-            values = self._conditional_expectation(np.float64(t), x, t_x, T_arr)
+            values = self.conditional_expected_purchases(np.float64(t), x, t_x, T_arr)
         values = np.where((x == 0) & (t_x > 0), np.nan, values)
         return pd.DataFrame(
             values,
             index=pd.Index(freq.ravel().astype(int), name="frequency"),
             columns=pd.Index(rec.ravel(), name="recency"),
         )
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            est = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
-            return f"BetaGeoModel(time_unit={self.time_unit!r}; {est})"
-        return f"BetaGeoModel(time_unit={self.time_unit!r})"
 
 
 def calibration_vs_holdout(
@@ -495,10 +449,10 @@ def calibration_vs_holdout(
         require_numeric(split, col, "split")
     if max_frequency < 1:
         raise WorkbookInputError(f"max_frequency must be at least 1, got {max_frequency}.")
-    check_summary_time_unit(split, model.time_unit, "split")
+    require_summary_time_unit(split, model.time_unit, "split")
     x, t_x, T = rfm_arrays(split, frequency_col, recency_col, T_col, "split")
     duration = split[duration_col].to_numpy(dtype="float64")
-    predicted = model._conditional_expectation(duration, x, t_x, T)
+    predicted = model.conditional_expected_purchases(duration, x, t_x, T)
     group = np.minimum(x, max_frequency).astype(int)
     table = (
         pd.DataFrame(

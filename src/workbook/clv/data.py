@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
-from workbook.clv._checks import check_time_unit
+from workbook.clv._validation import require_time_unit
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.transactions import purchases
 from workbook.validation import resolve_analysis_date
@@ -104,7 +104,7 @@ def bgnbd_summary(
     a                  2      2.0  4.000000            35.0
     b                  0      0.0  2.714286             0.0
     """
-    unit_days = check_time_unit(time_unit)
+    unit_days = require_time_unit(time_unit)
     base = member_summary(
         transactions,
         analysis_date=analysis_date,
@@ -184,7 +184,7 @@ def calibration_holdout_split(
     a                  1                  1               4.0
     b                  0                  0               4.0
     """
-    unit_days = check_time_unit(time_unit)
+    unit_days = require_time_unit(time_unit)
     calibration = bgnbd_summary(
         transactions,
         analysis_date=calibration_end,

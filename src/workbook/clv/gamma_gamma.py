@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from workbook.clv._checks import require_nonnegative
 from workbook.clv._mle import fit_log_params
+from workbook.clv._validation import require_nonnegative
+from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 from workbook.validation import format_rows, require_columns, require_dataframe, require_numeric
 
@@ -91,32 +92,36 @@ def _negative_log_likelihood_and_gradient(
 
 
 def _spend_arrays(
-    summary: pd.DataFrame, frequency_col: str, monetary_col: str
+    summary: pd.DataFrame, frequency_col: str, amount_col: str
 ) -> tuple[np.ndarray, np.ndarray]:
     require_dataframe(summary, "summary")
-    require_columns(summary, [frequency_col, monetary_col], "summary")
-    for col in (frequency_col, monetary_col):
+    require_columns(summary, [frequency_col, amount_col], "summary")
+    for col in (frequency_col, amount_col):
         require_numeric(summary, col, "summary")
         require_nonnegative(summary, col, "summary")
     x = summary[frequency_col].to_numpy(dtype="float64")
-    m = summary[monetary_col].to_numpy(dtype="float64")
+    m = summary[amount_col].to_numpy(dtype="float64")
     bad = (x > 0) & (m <= 0)
     if bad.any():
         raise WorkbookInputError(
-            f"Column {monetary_col!r} must be positive for members with repeat purchases "
+            f"Column {amount_col!r} must be positive for members with repeat purchases "
             f"({frequency_col!r} > 0); zero at {format_rows(summary.index[bad])}. "
             "Drop zero-value purchases (e.g. free gifts) before building the summary."
         )
     return x, m
 
 
-class GammaGammaModel:
+class GammaGammaModel(MaximumLikelihoodModel):
     """Gamma-Gamma model of spend per purchase, fitted by maximum likelihood.
 
     Attributes
     ----------
     params_ : pandas.Series
         Estimates of ``p``, ``q`` and ``gamma`` (in the currency of the data).
+    standard_errors_ : pandas.Series
+        Asymptotic standard errors from the inverse numerical Hessian of the
+        log-likelihood (delta method from the log scale), as for BG/NBD;
+        :meth:`summary` adds 95% confidence limits.
     log_likelihood_ : float
         Maximised total log-likelihood.
     n_members_ : int
@@ -137,14 +142,20 @@ class GammaGammaModel:
     >>> spend = model.expected_average_spend(summary)
     >>> bool(spend.between(m.min(), m.max()).all())
     True
+    >>> table = model.summary()
+    >>> list(table.columns), bool((table["standard_error"] > 0).all())
+    (['estimate', 'standard_error', 'ci_lower', 'ci_upper'], True)
     """
+
+    param_names = PARAM_NAMES
+    example_params = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
     def fit(
         self,
         summary: pd.DataFrame,
         *,
         frequency_col: str = "frequency",
-        monetary_col: str = "monetary_value",
+        amount_col: str = "monetary_value",
     ) -> GammaGammaModel:
         """Estimate ``p, q, gamma`` from members with at least one repeat purchase.
 
@@ -154,7 +165,7 @@ class GammaGammaModel:
             One row per member with the number of repeat purchases and the average
             spend per repeat purchase (see :func:`workbook.clv.data.bgnbd_summary`).
             Rows with ``frequency == 0`` are ignored.
-        frequency_col, monetary_col : str
+        frequency_col, amount_col : str
             Column names.
 
         Returns
@@ -174,7 +185,7 @@ class GammaGammaModel:
         ConvergenceError
             If the optimiser does not converge or an estimate runs off to a boundary.
         """
-        x_all, m_all = _spend_arrays(summary, frequency_col, monetary_col)
+        x_all, m_all = _spend_arrays(summary, frequency_col, amount_col)
         keep = x_all > 0
         x, m = x_all[keep], m_all[keep]
         if len(x) < 10:
@@ -212,18 +223,8 @@ class GammaGammaModel:
             boundary_hint="the spend data do not "
             "identify the model (e.g. almost no variation in average spend between members).",
         )
-        self.params_ = pd.Series(np.exp(best.x), index=list(PARAM_NAMES), name="estimate")
-        self.log_likelihood_ = -best.fun * n
-        self.n_members_ = n
+        self._store_fit(best, n, objective)
         return self
-
-    def _params(self) -> tuple[float, float, float]:
-        if not hasattr(self, "params_"):
-            raise WorkbookInputError(
-                "This GammaGammaModel is not fitted yet: call .fit(summary) first, or set "
-                "params_ to known values, e.g. pd.Series({'p': 6.25, 'q': 3.74, 'gamma': 15.44})."
-            )
-        return tuple(float(self.params_[k]) for k in PARAM_NAMES)  # type: ignore[return-value]
 
     def population_mean_spend(self) -> float:
         """Mean spend per purchase across members, ``p gamma / (q - 1)`` (needs ``q > 1``)."""
@@ -240,7 +241,7 @@ class GammaGammaModel:
         summary: pd.DataFrame,
         *,
         frequency_col: str = "frequency",
-        monetary_col: str = "monetary_value",
+        amount_col: str = "monetary_value",
     ) -> pd.Series:
         """Expected spend per future purchase of each member.
 
@@ -261,15 +262,9 @@ class GammaGammaModel:
         >>> gg.expected_average_spend(s).round(2).tolist()
         [35.22, 24.66]
         """
-        x, m = _spend_arrays(summary, frequency_col, monetary_col)
+        x, m = _spend_arrays(summary, frequency_col, amount_col)
         p, q, gamma = self._params()
         self.population_mean_spend()  # raises if q <= 1
         m = np.where(x > 0, m, 0.0)
         value = p * (gamma + m * x) / (p * x + q - 1)
         return pd.Series(value, index=summary.index, name="expected_average_spend")
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            est = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
-            return f"GammaGammaModel({est})"
-        return "GammaGammaModel()"

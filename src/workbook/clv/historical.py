@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from workbook.deprecation import renamed_arguments
 from workbook.aggregate import member_summary
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 
 HISTORICAL_COLUMNS = [

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.clv._checks import TIME_UNIT_DAYS, check_summary_time_unit, rfm_arrays
+from workbook.clv._validation import TIME_UNIT_DAYS, require_summary_time_unit, rfm_arrays
 from workbook.clv.bgnbd import BetaGeoModel
 from workbook.clv.gamma_gamma import GammaGammaModel
 from workbook.errors import WorkbookInputError
@@ -43,7 +43,7 @@ def customer_lifetime_value(
     frequency_col: str = "frequency",
     recency_col: str = "recency",
     T_col: str = "T",
-    monetary_col: str = "monetary_value",
+    amount_col: str = "monetary_value",
 ) -> pd.DataFrame:
     """Expected discounted gross margin of each member over the next ``horizon_months``.
 
@@ -95,14 +95,14 @@ def customer_lifetime_value(
         raise WorkbookInputError(
             f"margin_rate must lie in [0, 1] (e.g. 0.35 for 35%), got {margin_rate!r}."
         )
-    check_summary_time_unit(summary, bgnbd.time_unit)
+    require_summary_time_unit(summary, bgnbd.time_unit)
     x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
     spend = gamma_gamma.expected_average_spend(
-        summary, frequency_col=frequency_col, monetary_col=monetary_col
+        summary, frequency_col=frequency_col, amount_col=amount_col
     ).to_numpy()
     months = np.arange(horizon_months + 1, dtype="float64")
     t = months * DAYS_PER_MONTH / TIME_UNIT_DAYS[bgnbd.time_unit]
-    cumulative = bgnbd._conditional_expectation(t[None, :], x[:, None], t_x[:, None], T[:, None])
+    cumulative = bgnbd.conditional_expected_purchases(t[None, :], x[:, None], t_x[:, None], T[:, None])
     per_month = np.diff(cumulative, axis=1)
     discount = (1.0 + annual_discount_rate) ** (-months[1:] / 12.0)
     out = pd.DataFrame(index=summary.index)

@@ -7,7 +7,7 @@ One concept per module, everything re-exported here:
 * :mod:`.power` — sample sizes, power and power curves.
 * :mod:`.assignment` — seeded, stratified :func:`assign_arms` and
   :func:`balance_table`.
-* :mod:`.cuped` — :func:`cuped` variance reduction and :func:`cuped_comparison`.
+* :mod:`.cuped` — :func:`cuped` variance reduction; :func:`cuped_comparison` (raw vs CUPED) is in :mod:`.tests`.
 * :mod:`.uplift` — :func:`uplift_by_segment` and :func:`campaign_roi`.
 * :mod:`.simulation` — :func:`simulate_campaign` with a known true effect and
   :func:`simulate_peeking` / :func:`false_positive_rate`.
@@ -16,7 +16,7 @@ Plots are in :mod:`workbook.plotting.experiments`.
 """
 
 from workbook.experiments.assignment import assign_arms, balance_table
-from workbook.experiments.cuped import cuped, cuped_comparison
+from workbook.experiments.cuped import cuped
 from workbook.experiments.power import (
     power_curve,
     power_means,
@@ -24,14 +24,11 @@ from workbook.experiments.power import (
     sample_size_means,
     sample_size_proportions,
 )
-from workbook.experiments.simulation import (
-    false_positive_rate,
-    simulate_campaign,
-    simulate_peeking,
-)
+from workbook.experiments.simulation import false_positive_rate, simulate_campaign, simulate_peeking
 from workbook.experiments.tests import (
     MeanTestResult,
     ProportionTestResult,
+    cuped_comparison,
     mean_test,
     proportion_test,
 )

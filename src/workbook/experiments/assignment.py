@@ -15,6 +15,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.validation import format_rows, require_columns, require_dataframe, require_no_missing
 
@@ -41,14 +42,15 @@ def _normalised_weights(arms: Sequence[Hashable], weights: Sequence[float] | Non
     return w / w.sum()
 
 
+@renamed_arguments(seed="random_state", id_col="member_col")
 def assign_arms(
     members: pd.DataFrame,
     arms: Sequence[Hashable] = ("control", "treatment"),
     weights: Sequence[float] | None = None,
     strata: str | Sequence[str] | None = None,
-    seed: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = 0,
     *,
-    id_col: str | None = "member_id",
+    member_col: str | None = "member_id",
     arm_col: str = "arm",
 ) -> pd.DataFrame:
     """Randomly assign members to arms, balanced within strata.
@@ -65,10 +67,10 @@ def assign_arms(
     strata : str or list of str, optional
         Column(s) to stratify on, e.g. ``"segment"``.  Missing values form a
         stratum of their own.
-    seed : int or numpy.random.Generator, default 0
-        Same seed and members -> same assignment.  With ``id_col`` the
+    random_state : int or numpy.random.Generator, default 0
+        Same random_state and members -> same assignment.  With ``member_col`` the
         assignment does not depend on the row order either.
-    id_col : str or None, default "member_id"
+    member_col : str or None, default "member_id"
         Unique member id column; ``None`` to use the row order.
     arm_col : str, default "arm"
         Name of the new column.
@@ -90,13 +92,13 @@ def assign_arms(
     >>> import pandas as pd
     >>> m = pd.DataFrame({"member_id": [f"m{i}" for i in range(8)],
     ...                   "segment": ["A"] * 4 + ["B"] * 4})
-    >>> out = assign_arms(m, strata="segment", seed=1)
+    >>> out = assign_arms(m, strata="segment", random_state=1)
     >>> out.groupby(["segment", "arm"]).size().tolist()
     [2, 2, 2, 2]
     """
     frame = require_dataframe(members, "members")
     strata_cols = _as_list(strata)
-    require_columns(frame, strata_cols + ([id_col] if id_col is not None else []), "members")
+    require_columns(frame, strata_cols + ([member_col] if member_col is not None else []), "members")
     if arm_col in frame.columns:
         raise WorkbookInputError(
             f"members already has a column {arm_col!r}; drop it or pass arm_col='...' "
@@ -104,19 +106,19 @@ def assign_arms(
         )
     arms = list(arms)
     cum_w = np.cumsum(_normalised_weights(arms, weights))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     n = len(frame)
 
-    if id_col is not None:
-        require_no_missing(frame, id_col, "members")
-        dup = frame[id_col].duplicated(keep=False).to_numpy()
+    if member_col is not None:
+        require_no_missing(frame, member_col, "members")
+        dup = frame[member_col].duplicated(keep=False).to_numpy()
         if dup.any():
             raise WorkbookInputError(
-                f"Column {id_col!r} of members has duplicated ids at "
-                f"{format_rows(frame.index[dup])}, e.g. {frame[id_col].iloc[np.flatnonzero(dup)[0]]!r}; "
+                f"Column {member_col!r} of members has duplicated ids at "
+                f"{format_rows(frame.index[dup])}, e.g. {frame[member_col].iloc[np.flatnonzero(dup)[0]]!r}; "
                 "each member must be assigned exactly once."
             )
-        order = frame[id_col].to_numpy().argsort(kind="stable")
+        order = frame[member_col].to_numpy().argsort(kind="stable")
     else:
         order = np.arange(n)
     key = np.empty(n)

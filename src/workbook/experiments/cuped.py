@@ -10,6 +10,9 @@ Because ``x`` was measured before randomisation it is independent of the arm,
 so the expected treatment-control difference is unchanged while the variance
 shrinks by the factor ``1 - corr(y, x)**2``: the same experiment detects
 smaller effects, or the same effect with fewer members.
+
+The side-by-side :func:`~workbook.experiments.tests.cuped_comparison` (raw vs
+adjusted test) lives with the tests it runs.
 """
 
 from __future__ import annotations
@@ -17,15 +20,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import frame_with, numeric_values
+from workbook.experiments._validation import frame_with, numeric_values
 from workbook.validation import require_no_missing
 
 
-def _cuped_values(
+def cuped_values(
     y: np.ndarray, x: np.ndarray, groups: np.ndarray | None, covariate: str
 ) -> tuple[np.ndarray, float]:
-    """Adjusted values and theta; theta is pooled over arms (within-arm slope)."""
+    """CUPED-adjusted outcome values and theta; theta is pooled over arms (within-arm slope).
+
+    The arithmetic shared by :func:`cuped` and
+    :func:`workbook.experiments.tests.mean_test`; ``covariate`` names ``x`` in
+    error messages.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, theta = cuped_values(np.array([2.0, 4.0, 6.5]), np.array([1.0, 2.0, 3.0]), None, "pre")
+    >>> round(theta, 2), y.round(2).tolist()
+    (2.25, [4.25, 4.0, 4.25])
+    """
     if groups is None:
         xc, yc = x - x.mean(), y - y.mean()
     else:
@@ -44,21 +60,22 @@ def _cuped_values(
     return y - theta * (x - x.mean()), theta
 
 
+@renamed_arguments(value_col="outcome_col")
 def cuped(
     df: pd.DataFrame,
-    value_col: str = "spend",
+    outcome_col: str = "spend",
     pre_col: str = "pre_spend",
     group_col: str | None = None,
     *,
     suffix: str = "_cuped",
 ) -> pd.DataFrame:
-    """Add a CUPED-adjusted copy of ``value_col``.
+    """Add a CUPED-adjusted copy of ``outcome_col``.
 
     Parameters
     ----------
     df : DataFrame
         One row per member.  Not modified.
-    value_col : str, default "spend"
+    outcome_col : str, default "spend"
         Outcome measured during the experiment.
     pre_col : str, default "pre_spend"
         The same metric measured before the experiment started (must not be
@@ -68,7 +85,7 @@ def cuped(
         (so a treatment effect on the outcome does not leak into theta);
         otherwise it is computed over all rows.
     suffix : str, default "_cuped"
-        The new column is ``value_col + suffix``.
+        The new column is ``outcome_col + suffix``.
 
     Returns
     -------
@@ -86,17 +103,17 @@ def cuped(
     >>> out["spend_cuped"].tolist(), out.attrs["cuped_theta"]
     ([6.0, 6.0, 6.0, 6.0], 2.0)
     """
-    cols = [value_col, pre_col] + ([group_col] if group_col is not None else [])
+    cols = [outcome_col, pre_col] + ([group_col] if group_col is not None else [])
     frame = frame_with(df, cols)
-    y = numeric_values(frame, value_col)
+    y = numeric_values(frame, outcome_col)
     x = numeric_values(frame, pre_col)
     groups = None
     if group_col is not None:
         require_no_missing(frame, group_col)
         groups = frame[group_col].to_numpy()
-    adjusted, theta = _cuped_values(y, x, groups, pre_col)
+    adjusted, theta = cuped_values(y, x, groups, pre_col)
     out = frame.copy()
-    out[value_col + suffix] = adjusted
+    out[outcome_col + suffix] = adjusted
     out.attrs["cuped_theta"] = theta
     out.attrs["cuped_variance_ratio"] = _within_var(adjusted, groups) / _within_var(y, groups)
     return out
@@ -110,63 +127,3 @@ def _within_var(y: np.ndarray, groups: np.ndarray | None) -> float:
     counts = np.bincount(codes, minlength=n_groups)
     resid = y - (np.bincount(codes, weights=y, minlength=n_groups) / counts)[codes]
     return float(resid @ resid / max(len(y) - n_groups, 1))
-
-
-def cuped_comparison(
-    df: pd.DataFrame,
-    group_col: str = "arm",
-    value_col: str = "spend",
-    pre_col: str = "pre_spend",
-    *,
-    control: object = "control",
-    treatment: object = "treatment",
-    alpha: float = 0.05,
-    alternative: str = "two-sided",
-) -> pd.DataFrame:
-    """The same experiment analysed without and with CUPED, side by side.
-
-    Parameters
-    ----------
-    df : DataFrame
-        One row per member with arm, outcome and pre-period column.
-    group_col, value_col, pre_col : str
-        Column names.
-    control, treatment, alpha, alternative
-        As in :func:`workbook.experiments.mean_test`.
-
-    Returns
-    -------
-    DataFrame
-        Index ``["raw", "cuped"]``; columns ``diff``, ``ci_low``, ``ci_high``,
-        ``ci_width``, ``p_value``, ``variance_ratio`` (1 for raw) and
-        ``theta``.  ``ci_width`` shrinks by about ``sqrt(variance_ratio)``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"arm": ["control", "treatment"] * 4,
-    ...                    "pre_spend": [1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0],
-    ...                    "spend": [2.1, 3.0, 3.9, 5.1, 6.0, 7.0, 8.1, 8.9]})
-    >>> t = cuped_comparison(df)
-    >>> bool(t.loc["cuped", "ci_width"] < t.loc["raw", "ci_width"])
-    True
-    """
-    from workbook.experiments.tests import mean_test
-
-    kw = dict(control=control, treatment=treatment, alpha=alpha, alternative=alternative)
-    raw = mean_test(df, group_col, value_col, **kw)
-    adj = mean_test(df, group_col, value_col, covariate=pre_col, **kw)
-    rows = []
-    for r in (raw, adj):
-        rows.append(
-            {
-                "diff": r.diff,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-                "ci_width": r.ci_high - r.ci_low,
-                "p_value": r.p_value,
-                "variance_ratio": 1.0 if r.covariate is None else r.variance_ratio,
-                "theta": r.theta,
-            }
-        )
-    return pd.DataFrame(rows, index=pd.Index(["raw", "cuped"], name="analysis"))

@@ -18,11 +18,11 @@ from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import check_alternative, check_positive, check_probability
+from workbook.experiments._validation import require_alternative, require_positive, require_probability
 
 
 def _target_rate(baseline_rate: float, mde: float, relative: bool) -> float:
-    p0 = check_probability(baseline_rate, "baseline_rate")
+    p0 = require_probability(baseline_rate, "baseline_rate")
     try:
         mde = float(mde)
     except (TypeError, ValueError) as exc:
@@ -40,8 +40,8 @@ def _target_rate(baseline_rate: float, mde: float, relative: bool) -> float:
 
 
 def _common(alpha: float, alternative: str, ratio: float) -> tuple[float, float]:
-    check_alternative(alternative)
-    return check_probability(alpha, "alpha"), check_positive(ratio, "ratio")
+    require_alternative(alternative)
+    return require_probability(alpha, "alpha"), require_positive(ratio, "ratio")
 
 
 def _signed_effect(effect: float, alternative: str) -> float:
@@ -57,7 +57,7 @@ def _signed_effect(effect: float, alternative: str) -> float:
 
 
 def _solve_n(solver, effect: float, alpha: float, power: float, ratio: float, alternative: str) -> int:
-    power = check_probability(power, "power")
+    power = require_probability(power, "power")
     if power <= alpha:
         raise WorkbookInputError(f"power={power} must be larger than alpha={alpha}.")
     n = solver.solve_power(
@@ -144,7 +144,7 @@ def sample_size_means(
     1571
     """
     alpha, ratio = _common(alpha, alternative, ratio)
-    sd = check_positive(sd, "sd")
+    sd = require_positive(sd, "sd")
     if not np.isfinite(mde) or mde == 0:
         raise WorkbookInputError(f"mde={mde!r} must be a non-zero difference.")
     return _solve_n(TTestIndPower(), float(mde) / sd, alpha, power, ratio, alternative)
@@ -167,7 +167,7 @@ def power_proportions(
     0.8
     """
     alpha, ratio = _common(alpha, alternative, ratio)
-    n = check_positive(n_per_arm, "n_per_arm")
+    n = require_positive(n_per_arm, "n_per_arm")
     p1 = _target_rate(baseline_rate, mde, relative)
     h = _signed_effect(float(proportion_effectsize(p1, float(baseline_rate))), alternative)
     return float(NormalIndPower().power(h, n, alpha, ratio=ratio, alternative=alternative))
@@ -189,8 +189,8 @@ def power_means(
     0.8
     """
     alpha, ratio = _common(alpha, alternative, ratio)
-    n = check_positive(n_per_arm, "n_per_arm")
-    sd = check_positive(sd, "sd")
+    n = require_positive(n_per_arm, "n_per_arm")
+    sd = require_positive(sd, "sd")
     d = _signed_effect(float(mde) / sd, alternative)
     return float(TTestIndPower().power(d, n, alpha, ratio=ratio, alternative=alternative))
 
@@ -255,7 +255,7 @@ def power_curve(
         ]
     else:
         solver = TTestIndPower()
-        sd = check_positive(sd, "sd")
+        sd = require_positive(sd, "sd")
         if np.any(mdes == 0) or not np.all(np.isfinite(mdes)):
             raise WorkbookInputError(f"mde={mde!r} must hold non-zero, finite differences.")
         effects = [_signed_effect(m / sd, alternative) for m in mdes]

@@ -19,8 +19,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import check_positive, check_probability
+from workbook.experiments._validation import require_positive, require_probability
 from workbook.experiments.assignment import assign_arms
 from workbook.validation import require_columns, require_dataframe
 
@@ -55,11 +56,12 @@ def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
     return float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2))
 
 
+@renamed_arguments(seed="random_state", id_col="member_col")
 def simulate_campaign(
     n_members: int | None = None,
     baseline_rate: float | Mapping[Hashable, float] = 0.10,
     true_lift: float | Mapping[Hashable, float] = 0.02,
-    seed: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = 0,
     *,
     members: pd.DataFrame | None = None,
     segment_col: str | None = "segment",
@@ -69,7 +71,7 @@ def simulate_campaign(
     spend_mean: float = 200.0,
     spend_sd: float = 150.0,
     pre_period_correlation: float = 0.7,
-    id_col: str = "member_id",
+    member_col: str = "member_id",
 ) -> pd.DataFrame:
     """A synthetic two-arm campaign with a known true effect.
 
@@ -92,9 +94,9 @@ def simulate_campaign(
     true_lift : float or mapping
         Absolute lift of the conversion rate (0.02 = +2 percentage points);
         or ``{segment: lift}`` to plant segment-specific effects.
-    seed : int or numpy.random.Generator, default 0
+    random_state : int or numpy.random.Generator, default 0
     members : DataFrame, optional
-        Existing members (with ``id_col`` and optionally ``segment_col``);
+        Existing members (with ``member_col`` and optionally ``segment_col``);
         all their columns are kept.
     segment_col : str or None, default "segment"
         Segment column of ``members`` used for stratification and for the
@@ -109,7 +111,7 @@ def simulate_campaign(
         Mean and SD of spend per member (CNY) without treatment.
     pre_period_correlation : float in [0, 1], default 0.7
         Correlation between ``pre_spend`` and untreated ``spend``.
-    id_col : str, default "member_id"
+    member_col : str, default "member_id"
 
     Returns
     -------
@@ -121,7 +123,7 @@ def simulate_campaign(
 
     Examples
     --------
-    >>> sim = simulate_campaign(2000, baseline_rate=0.1, true_lift=0.05, seed=1)
+    >>> sim = simulate_campaign(2000, baseline_rate=0.1, true_lift=0.05, random_state=1)
     >>> sim.columns.tolist()
     ['member_id', 'arm', 'converted', 'spend', 'pre_spend']
     >>> sim["arm"].value_counts().tolist()
@@ -129,7 +131,7 @@ def simulate_campaign(
     >>> round(sim.attrs["truth"]["average_true_lift"], 6)
     0.05
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     arms = list(arms)
     if len(arms) != 2:
         raise WorkbookInputError(f"arms={arms!r} must be a pair (control, treatment).")
@@ -137,10 +139,10 @@ def simulate_campaign(
         n = 10_000 if n_members is None else int(n_members)
         if n < 2:
             raise WorkbookInputError(f"n_members={n_members!r} must be at least 2.")
-        frame = pd.DataFrame({id_col: [f"M{i:07d}" for i in range(1, n + 1)]})
+        frame = pd.DataFrame({member_col: [f"M{i:07d}" for i in range(1, n + 1)]})
     else:
         frame = require_dataframe(members, "members")
-        require_columns(frame, [id_col], "members")
+        require_columns(frame, [member_col], "members")
         if n_members is not None and int(n_members) != len(frame):
             raise WorkbookInputError(
                 f"n_members={n_members} but members has {len(frame)} rows; leave n_members out."
@@ -150,8 +152,8 @@ def simulate_campaign(
     segments = frame[segment_col] if has_segment else None
     base = _per_member(baseline_rate, segments, "baseline_rate")
     lift = _per_member(true_lift, segments, "true_lift")
-    spend_mean = check_positive(spend_mean, "spend_mean")
-    spend_sd = check_positive(spend_sd, "spend_sd")
+    spend_mean = require_positive(spend_mean, "spend_mean")
+    spend_sd = require_positive(spend_sd, "spend_sd")
     r = float(pre_period_correlation)
     if not 0.0 <= r <= 1.0:
         raise WorkbookInputError(
@@ -160,7 +162,7 @@ def simulate_campaign(
 
     out = assign_arms(
         frame, arms=arms, weights=weights, strata=segment_col if has_segment else None,
-        seed=rng, id_col=id_col,
+        random_state=rng, member_col=member_col,
     )
     treated = (out["arm"] == arms[1]).to_numpy()
     rate = np.broadcast_to(base, (n,)) + treated * np.broadcast_to(lift, (n,))
@@ -193,6 +195,7 @@ def simulate_campaign(
     return out
 
 
+@renamed_arguments(seed="random_state")
 def simulate_peeking(
     n_per_arm: int,
     baseline_rate: float,
@@ -200,7 +203,7 @@ def simulate_peeking(
     looks: int = 10,
     n_sims: int = 2000,
     alpha: float = 0.05,
-    seed: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """Repeat an experiment many times, testing after every batch of members.
 
@@ -224,7 +227,7 @@ def simulate_peeking(
     n_sims : int, default 2000
         Number of simulated experiments.
     alpha : float, default 0.05
-    seed : int or numpy.random.Generator, default 0
+    random_state : int or numpy.random.Generator, default 0
 
     Returns
     -------
@@ -239,18 +242,18 @@ def simulate_peeking(
 
     Examples
     --------
-    >>> sim = simulate_peeking(2000, 0.10, looks=10, n_sims=2000, seed=1)
+    >>> sim = simulate_peeking(2000, 0.10, looks=10, n_sims=2000, random_state=1)
     >>> sim.attrs["peeking_rate"] > 2 * sim.attrs["fixed_horizon_rate"]
     True
     """
-    rng = np.random.default_rng(seed)
-    p_c = check_probability(baseline_rate, "baseline_rate")
+    rng = np.random.default_rng(random_state)
+    p_c = require_probability(baseline_rate, "baseline_rate")
     p_t = p_c + float(true_lift)
     if not 0 <= p_t <= 1:
         raise WorkbookInputError(
             f"baseline_rate + true_lift = {p_t:.4g} is not a probability."
         )
-    alpha = check_probability(alpha, "alpha")
+    alpha = require_probability(alpha, "alpha")
     looks, n_per_arm, n_sims = int(looks), int(n_per_arm), int(n_sims)
     if looks < 1 or n_sims < 1:
         raise WorkbookInputError(f"looks={looks} and n_sims={n_sims} must be at least 1.")
@@ -293,13 +296,14 @@ def _pooled_z_significant(x_t: np.ndarray, x_c: np.ndarray, n: np.ndarray, alpha
     return np.where(se > 0, p < alpha, False)
 
 
+@renamed_arguments(seed="random_state")
 def false_positive_rate(
     n_per_arm: int,
     baseline_rate: float,
     looks: int = 10,
     n_sims: int = 2000,
     alpha: float = 0.05,
-    seed: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """False positive rate of a fixed-horizon test vs. stopping at the first significant look.
 
@@ -314,11 +318,11 @@ def false_positive_rate(
 
     Examples
     --------
-    >>> fpr = false_positive_rate(1000, 0.2, looks=5, n_sims=1000, seed=2)
+    >>> fpr = false_positive_rate(1000, 0.2, looks=5, n_sims=1000, random_state=2)
     >>> bool(fpr.loc["peeking", "false_positive_rate"] > fpr.loc["fixed_horizon", "false_positive_rate"])
     True
     """
-    sim = simulate_peeking(n_per_arm, baseline_rate, 0.0, looks, n_sims, alpha, seed)
+    sim = simulate_peeking(n_per_arm, baseline_rate, 0.0, looks, n_sims, alpha, random_state)
     rates = np.array([sim.attrs["fixed_horizon_rate"], sim.attrs["peeking_rate"]])
     counts = np.round(rates * sim.attrs["n_sims"])
     low, high = proportion_confint(counts, sim.attrs["n_sims"], alpha=0.05, method="wilson")

@@ -30,16 +30,18 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import (
+from workbook.experiments._validation import (
     binary_outcome,
-    check_alternative,
-    check_probability,
-    check_two_arms,
     frame_with,
     min_size,
     numeric_values,
+    require_alternative,
+    require_probability,
+    require_two_arms,
 )
+from workbook.experiments.cuped import cuped_values
 
 PROPORTION_METHODS = ("score", "wald", "agresti-caffo")
 
@@ -152,7 +154,7 @@ class MeanTestResult(_TestResult):
 
     control: object
     treatment: object
-    value_col: str
+    outcome_col: str
     n_control: int
     n_treatment: int
     mean_control: float
@@ -174,6 +176,11 @@ class MeanTestResult(_TestResult):
     theta: float = np.nan
     variance_ratio: float = np.nan
 
+    @property
+    def value_col(self) -> str:
+        """Former name of ``outcome_col`` (kept for one release)."""
+        return self.outcome_col
+
     def summary(self) -> str:
         """Plain-language result in Chinese and English."""
         level = 1 - self.alpha
@@ -186,12 +193,12 @@ class MeanTestResult(_TestResult):
                 "of the unadjusted one)"
             )
         return (
-            f"实验组（{self.treatment}）人均 {self.value_col} {self.mean_treatment:,.2f}，"
+            f"实验组（{self.treatment}）人均 {self.outcome_col} {self.mean_treatment:,.2f}，"
             f"对照组（{self.control}）{self.mean_control:,.2f}；差值 {self.diff:+,.2f}"
             f"（相对 {_fmt_pct(self.rel_diff)}），{level:.0%} 置信区间 "
             f"[{self.ci_low:+,.2f}, {self.ci_high:+,.2f}]，{_ALT_ZH[self.alternative]} "
             f"p = {self.p_value:.4f}，{verdict_zh}{cuped_zh}。\n"
-            f"Mean {self.value_col}: treatment arm {self.treatment!r} {self.mean_treatment:,.2f} "
+            f"Mean {self.outcome_col}: treatment arm {self.treatment!r} {self.mean_treatment:,.2f} "
             f"(n = {self.n_treatment}), control arm {self.control!r} {self.mean_control:,.2f} "
             f"(n = {self.n_control}). Difference {self.diff:+,.2f} ({_fmt_pct(self.rel_diff)} "
             f"relative), {level:.0%} CI [{self.ci_low:+,.2f}, {self.ci_high:+,.2f}], Welch "
@@ -199,10 +206,13 @@ class MeanTestResult(_TestResult):
         )
 
 
-def _two_prop(
+def proportion_stats(
     x_t: int, n_t: int, x_c: int, n_c: int, alpha: float, alternative: str, method: str
 ) -> dict:
     """statsmodels test + CIs for p_t - p_c (and p_t / p_c) on counts.
+
+    The arithmetic of :func:`proportion_test`, also used per segment by
+    :func:`workbook.experiments.uplift.uplift_by_segment`.
 
     ``method="score"``: score test at a zero difference (the classic pooled
     z-test) with the Newcombe hybrid score interval.  statsmodels' own score
@@ -313,13 +323,13 @@ def proportion_test(
     (2.306, 0.0211)
     """
     frame = frame_with(df, [group_col, outcome_col])
-    check_alternative(alternative)
-    alpha = check_probability(alpha, "alpha")
+    require_alternative(alternative)
+    alpha = require_probability(alpha, "alpha")
     if method not in PROPORTION_METHODS:
         raise WorkbookInputError(
             f"method={method!r} is not valid; choose one of {list(PROPORTION_METHODS)}."
         )
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = binary_outcome(frame, outcome_col)
     n_c, n_t = int(is_c.sum()), int(is_t.sum())
     for arm, n in ((control, n_c), (treatment, n_t)):
@@ -332,7 +342,7 @@ def proportion_test(
             "variation to test; check the outcome column or collect more data."
         )
     p_c, p_t = x_c / n_c, x_t / n_t
-    stats = _two_prop(x_t, n_t, x_c, n_c, alpha, alternative, method)
+    stats = proportion_stats(x_t, n_t, x_c, n_c, alpha, alternative, method)
     (c_lo, t_lo), (c_hi, t_hi) = proportion_confint(
         np.array([x_c, x_t]), np.array([n_c, n_t]), alpha=alpha, method="wilson"
     )
@@ -359,10 +369,11 @@ def proportion_test(
     )
 
 
+@renamed_arguments(value_col="outcome_col")
 def mean_test(
     df: pd.DataFrame,
     group_col: str = "arm",
-    value_col: str = "spend",
+    outcome_col: str = "spend",
     *,
     control: object = "control",
     treatment: object = "treatment",
@@ -376,7 +387,7 @@ def mean_test(
     ----------
     df : DataFrame
         One row per member.  Not modified.
-    group_col, value_col : str
+    group_col, outcome_col : str
         Arm column and the numeric outcome (e.g. spend in CNY).
     control, treatment : default "control", "treatment"
         Arm labels; ``group_col`` must hold exactly these two.
@@ -407,28 +418,26 @@ def mean_test(
     >>> round(r.ci_low, 3), round(r.ci_high, 3), round(r.p_value, 4)
     (1.766, 6.234, 0.0047)
     """
-    cols = [group_col, value_col] + ([covariate] if covariate is not None else [])
+    cols = [group_col, outcome_col] + ([covariate] if covariate is not None else [])
     frame = frame_with(df, cols)
-    check_alternative(alternative)
-    alpha = check_probability(alpha, "alpha")
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
-    y = numeric_values(frame, value_col)
+    require_alternative(alternative)
+    alpha = require_probability(alpha, "alpha")
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
+    y = numeric_values(frame, outcome_col)
     n_c, n_t = int(is_c.sum()), int(is_t.sum())
     for arm, n in ((control, n_c), (treatment, n_t)):
         min_size(n, 2, arm)
     theta = variance_ratio = np.nan
     if covariate is not None:
-        from workbook.experiments.cuped import _cuped_values  # local: avoids import cycle
-
         x = numeric_values(frame, covariate)
         y_raw = y
-        y, theta = _cuped_values(y, x, np.where(is_t, 1, 0), covariate)
+        y, theta = cuped_values(y, x, np.where(is_t, 1, 0), covariate)
         variance_ratio = _pooled_var(y, is_c, is_t) / _pooled_var(y_raw, is_c, is_t)
     yc, yt = y[is_c], y[is_t]
     sd_c, sd_t = float(np.std(yc, ddof=1)), float(np.std(yt, ddof=1))
     if sd_c == 0 and sd_t == 0:
         raise WorkbookInputError(
-            f"Column {value_col!r} is constant within each arm, so there is no variation "
+            f"Column {outcome_col!r} is constant within each arm, so there is no variation "
             "to test."
         )
     cm = CompareMeans(DescrStatsW(yt), DescrStatsW(yc))
@@ -444,7 +453,7 @@ def mean_test(
     return MeanTestResult(
         control=control,
         treatment=treatment,
-        value_col=value_col,
+        outcome_col=outcome_col,
         n_control=n_c,
         n_treatment=n_t,
         mean_control=m_c,
@@ -473,3 +482,62 @@ def _pooled_var(y: np.ndarray, is_c: np.ndarray, is_t: np.ndarray) -> float:
     yc, yt = y[is_c], y[is_t]
     ss = ((yc - yc.mean()) ** 2).sum() + ((yt - yt.mean()) ** 2).sum()
     return float(ss / (len(yc) + len(yt) - 2))
+
+
+@renamed_arguments(value_col="outcome_col")
+def cuped_comparison(
+    df: pd.DataFrame,
+    group_col: str = "arm",
+    outcome_col: str = "spend",
+    pre_col: str = "pre_spend",
+    *,
+    control: object = "control",
+    treatment: object = "treatment",
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+) -> pd.DataFrame:
+    """The same experiment analysed without and with CUPED, side by side.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per member with arm, outcome and pre-period column.
+    group_col, outcome_col, pre_col : str
+        Column names.
+    control, treatment, alpha, alternative
+        As in :func:`workbook.experiments.mean_test`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``["raw", "cuped"]``; columns ``diff``, ``ci_low``, ``ci_high``,
+        ``ci_width``, ``p_value``, ``variance_ratio`` (1 for raw) and
+        ``theta``.  ``ci_width`` shrinks by about ``sqrt(variance_ratio)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["control", "treatment"] * 4,
+    ...                    "pre_spend": [1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0],
+    ...                    "spend": [2.1, 3.0, 3.9, 5.1, 6.0, 7.0, 8.1, 8.9]})
+    >>> t = cuped_comparison(df)
+    >>> bool(t.loc["cuped", "ci_width"] < t.loc["raw", "ci_width"])
+    True
+    """
+    kw = dict(control=control, treatment=treatment, alpha=alpha, alternative=alternative)
+    raw = mean_test(df, group_col, outcome_col, **kw)
+    adj = mean_test(df, group_col, outcome_col, covariate=pre_col, **kw)
+    rows = []
+    for r in (raw, adj):
+        rows.append(
+            {
+                "diff": r.diff,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "ci_width": r.ci_high - r.ci_low,
+                "p_value": r.p_value,
+                "variance_ratio": 1.0 if r.covariate is None else r.variance_ratio,
+                "theta": r.theta,
+            }
+        )
+    return pd.DataFrame(rows, index=pd.Index(["raw", "cuped"], name="analysis"))

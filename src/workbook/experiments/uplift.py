@@ -12,17 +12,18 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.experiments._checks import (
+from workbook.experiments._validation import (
     binary_outcome,
-    check_positive,
-    check_probability,
-    check_two_arms,
     frame_with,
     min_size,
     numeric_values,
+    require_positive,
+    require_probability,
+    require_two_arms,
 )
-from workbook.experiments.tests import PROPORTION_METHODS, _two_prop, mean_test
+from workbook.experiments.tests import PROPORTION_METHODS, mean_test, proportion_stats
 from workbook.validation import require_no_missing
 
 #: Label of the all-segments row in :func:`uplift_by_segment`.
@@ -84,13 +85,13 @@ def uplift_by_segment(
     All             0.175           0.325    0.15
     """
     frame = frame_with(df, [segment_col, group_col, outcome_col])
-    alpha = check_probability(alpha, "alpha")
+    alpha = require_probability(alpha, "alpha")
     if method not in PROPORTION_METHODS:
         raise WorkbookInputError(
             f"method={method!r} is not valid; choose one of {list(PROPORTION_METHODS)}."
         )
     require_no_missing(frame, segment_col)
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = binary_outcome(frame, outcome_col)
     seg = frame[segment_col].to_numpy()
     arm = np.where(is_t, "t", "c")
@@ -118,7 +119,7 @@ def uplift_by_segment(
         if nc == 0 or nt == 0 or xc + xt in (0, nc + nt):
             stats.append((np.nan, np.nan, np.nan))
         else:
-            r = _two_prop(int(xt), int(nt), int(xc), int(nc), alpha, "two-sided", method)
+            r = proportion_stats(int(xt), int(nt), int(xc), int(nc), alpha, "two-sided", method)
             stats.append((r["ci_low"], r["ci_high"], r["p_value"]))
     table[["ci_low", "ci_high", "p_value"]] = np.array(stats, dtype="float64")
     seg_rows = table.index != TOTAL_LABEL if total else np.ones(len(table), dtype=bool)
@@ -132,14 +133,15 @@ def uplift_by_segment(
     return table.drop(columns=["x_c", "x_t"])
 
 
+@renamed_arguments(spend_col="amount_col", margin="margin_rate")
 def campaign_roi(
     df: pd.DataFrame,
     group_col: str = "arm",
     outcome_col: str = "converted",
-    spend_col: str = "spend",
+    amount_col: str = "spend",
     *,
     coupon_cost: float,
-    margin: float,
+    margin_rate: float,
     control: object = "control",
     treatment: object = "treatment",
     redeemed_col: str | None = None,
@@ -158,13 +160,13 @@ def campaign_roi(
     df : DataFrame
         One row per member with arm, 0/1 outcome and spend in the campaign
         window (0 for members who did not buy).  Not modified.
-    group_col, outcome_col, spend_col : str
+    group_col, outcome_col, amount_col : str
     coupon_cost : float
-        Cost per redeemed coupon in CNY.  If ``spend_col`` is already net of
+        Cost per redeemed coupon in CNY.  If ``amount_col`` is already net of
         the coupon discount (like the contract's ``amount``), give only the
         other costs here, or the discount is counted twice.
-    margin : float
-        Gross margin on incremental revenue, in (0, 1], e.g. 0.4.
+    margin_rate : float
+        Gross margin rate on incremental revenue, in (0, 1], e.g. 0.4.
     control, treatment : default "control", "treatment"
     redeemed_col : str, optional
         0/1 column of coupon redemptions; default: ``outcome_col`` (a
@@ -191,34 +193,34 @@ def campaign_roi(
     >>> df = pd.DataFrame({"arm": ["control"] * 4 + ["treatment"] * 4,
     ...                    "converted": [0, 1, 0, 0, 1, 1, 0, 0],
     ...                    "spend": [0.0, 100.0, 0.0, 0.0, 120.0, 100.0, 0.0, 0.0]})
-    >>> r = campaign_roi(df, coupon_cost=10, margin=0.5)
+    >>> r = campaign_roi(df, coupon_cost=10, margin_rate=0.5)
     >>> r[["incremental_revenue", "coupon_cost_total", "net_profit", "roi"]].round(2)
        incremental_revenue  coupon_cost_total  net_profit  roi
     0                120.0               20.0        40.0  2.0
     """
-    cols = [group_col, outcome_col, spend_col] + ([redeemed_col] if redeemed_col else [])
+    cols = [group_col, outcome_col, amount_col] + ([redeemed_col] if redeemed_col else [])
     frame = frame_with(df, cols)
     coupon_cost = float(coupon_cost)
     if not np.isfinite(coupon_cost) or coupon_cost < 0:
         raise WorkbookInputError(f"coupon_cost={coupon_cost!r} must be a non-negative amount in CNY.")
-    margin = check_positive(margin, "margin")
-    if margin > 1:
-        raise WorkbookInputError(f"margin={margin!r} must be a share in (0, 1], e.g. 0.4 for 40%.")
-    is_c, is_t = check_two_arms(frame, group_col, control, treatment)
+    margin_rate = require_positive(margin_rate, "margin_rate")
+    if margin_rate > 1:
+        raise WorkbookInputError(f"margin_rate={margin_rate!r} must be a share in (0, 1], e.g. 0.4 for 40%.")
+    is_c, is_t = require_two_arms(frame, group_col, control, treatment)
     y = binary_outcome(frame, outcome_col)
     redeemed = binary_outcome(frame, redeemed_col) if redeemed_col else y
-    numeric_values(frame, spend_col)
+    numeric_values(frame, amount_col)
     n_c, n_t = int(is_c.sum()), int(is_t.sum())
     for a, nn in ((control, n_c), (treatment, n_t)):
         min_size(nn, 2, a)
-    spend_test = mean_test(frame, group_col, spend_col, control=control, treatment=treatment, alpha=alpha)
+    spend_test = mean_test(frame, group_col, amount_col, control=control, treatment=treatment, alpha=alpha)
     p_c, p_t = y[is_c].mean(), y[is_t].mean()
     inc_rev = spend_test.diff * n_t
     inc_rev_lo, inc_rev_hi = spend_test.ci_low * n_t, spend_test.ci_high * n_t
     coupons = float(redeemed[is_t].sum())
     cost = coupons * coupon_cost
-    net = inc_rev * margin - cost
-    net_lo, net_hi = inc_rev_lo * margin - cost, inc_rev_hi * margin - cost
+    net = inc_rev * margin_rate - cost
+    net_lo, net_hi = inc_rev_lo * margin_rate - cost, inc_rev_hi * margin_rate - cost
     inc_conv = (p_t - p_c) * n_t
     roi = net / cost if cost > 0 else np.nan
     row = {
@@ -233,7 +235,7 @@ def campaign_roi(
         "incremental_revenue": inc_rev,
         "incremental_revenue_ci_low": inc_rev_lo,
         "incremental_revenue_ci_high": inc_rev_hi,
-        "incremental_gross_profit": inc_rev * margin,
+        "incremental_gross_profit": inc_rev * margin_rate,
         "coupons_redeemed": coupons,
         "coupon_cost_total": cost,
         "net_profit": net,

@@ -16,19 +16,27 @@ The pipeline of :func:`load_transactions` and :func:`load_members`
 2. **map** the user's column names to canonical ones with a mapping (a dict or
    a YAML file, see :func:`read_mapping`); columns that are not mapped are left
    out (they may hold personal data) and listed in the cleaning notes;
-3. **clean and convert**: ids to text, amounts without currency symbols,
-   units and thousands separators, dates with an explicit or inferred format
-   and time zone, yes/no flags, tiers and channels from Chinese labels.  Every
-   cleaning step is counted in the ``cleaning`` notes;
+3. **clean and convert**: ids to exact text (:mod:`workbook.ids`: full-width
+   digits, ``.0`` of float exports and Excel text guards repaired; scientific
+   notation and precision-lost ids refused; walk-in placeholders such as 散客
+   read as "no member"), amounts without currency symbols, units and thousands
+   separators, dates with an explicit format or the one format that reads the
+   whole column (day/month order is never guessed; Excel serial numbers are
+   understood), time zones, yes/no flags, tiers and channels from Chinese
+   labels.  Every cleaning step is counted in the ``cleaning`` notes;
 4. **validate** with a pandera schema plus checks relative to the data
-   (duplicate ids, member ids missing from the members table, timestamps after
-   ``now``).  Problems form a *report* with one row per problem and columns
-   ``check``, ``column``, ``row``, ``value``, ``reason``;
+   (duplicate ids, member ids missing from the members table or missing their
+   leading zeros, timestamps after ``now`` or implausibly early, exact
+   duplicate rows of files without receipt ids).  Problems form a *report*
+   with one row per problem and columns ``check``, ``column``, ``row``,
+   ``value``, ``reason``; ``value`` never holds a raw member id, name, phone or
+   e-mail (masked, or pseudonymised when a pseudonymiser is given);
 5. with ``errors="raise"`` (default) any problem raises
    :class:`DataValidationError` (a :class:`~workbook.errors.WorkbookInputError`)
    carrying the report; with ``errors="drop"`` the rows at fault are removed,
    a :class:`DataQualityWarning` says how many and why, and the full report is
-   available with ``return_report=True``.
+   available with ``return_report=True`` (with the row accounting in
+   :attr:`LoadResult.counts`).
 
 Row numbers
 -----------

@@ -210,8 +210,13 @@ def _ambiguity_error(column, rows, raw, dmy, mdy):
 
 def _parse_text_dates(raw, present, column, rows, notes, utc, dayfirst):
     """Pick the one format that reads the whole column; never guess day/month order."""
-    codes, uniq = pd.factorize(raw[present])
-    u = pd.Series(uniq, dtype="str")
+    values = raw[present].reset_index(drop=True)
+    head = values.iloc[:10_000]
+    if len(values) > 50_000 and head.nunique() > 0.9 * len(head):
+        codes, u = np.arange(len(values)), values  # timestamps to the second rarely repeat
+    else:
+        codes, uniq = pd.factorize(values)
+        u = pd.Series(uniq, dtype="str")
     formats = [(f, fam) for f, fam in DATE_FORMATS
                if not (dayfirst is True and fam == "mdy") and not (dayfirst is False and fam == "dmy")]
     guessed = guess_datetime_format(u.iloc[0])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.io.load import load_members, load_store_traffic, load_transactions
 from workbook.io.mapping import is_sectioned
@@ -35,6 +36,7 @@ class WorkbookData:
 
 
 
+@renamed_arguments(now="analysis_date")
 def load_workbook_data(
     data: str | Path | None = None,
     mapping: Mapping | str | Path | None = None,
@@ -43,7 +45,7 @@ def load_workbook_data(
     *,
     pseudonymise: bool | None = None,
     errors: str = "raise",
-    now=None,
+    analysis_date=None,
     directory: str | Path | None = None,
     traffic: str | Path | None = None,
     traffic_mapping: Mapping | str | Path | None = None,
@@ -73,7 +75,7 @@ def load_workbook_data(
         required, see ``docs/privacy.md``), ``False`` for synthetic data.
     errors : {"raise", "drop"}
         As in :func:`load_transactions`.
-    now : date-like, optional
+    analysis_date : date-like, optional
         Reference time for the future-date checks.
     directory : path, optional
         Directory of the synthetic data set (default location otherwise).
@@ -96,7 +98,7 @@ def load_workbook_data(
         traffic_mapping = mapping
 
     def _traffic():
-        res = load_store_traffic(traffic, traffic_mapping, errors=errors, now=now,
+        res = load_store_traffic(traffic, traffic_mapping, errors=errors, analysis_date=analysis_date,
                                  return_report=True)
         return res.data, res
 
@@ -134,10 +136,10 @@ def load_workbook_data(
     if members is not None:
         if members_mapping is None and mapping is not None and is_sectioned(mapping):
             members_mapping = mapping
-        mres = load_members(members, members_mapping, errors=errors, now=now,
+        mres = load_members(members, members_mapping, errors=errors, analysis_date=analysis_date,
                             return_report=True, pseudonymiser=ps)
         mem, reports["members"] = mres.data, mres
-    tres = load_transactions(data, mapping, errors=errors, now=now, members=mem,
+    tres = load_transactions(data, mapping, errors=errors, analysis_date=analysis_date, members=mem,
                              return_report=True, pseudonymiser=ps)
     reports["transactions"] = tres
     tx = tres.data

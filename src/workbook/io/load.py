@@ -10,19 +10,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices
 from workbook.io.convert import (CHANNEL, GENDER, GENDER_UNKNOWN, TIER, as_text, convert_bool,
                                  convert_choice, convert_datetime, convert_float, convert_id)
-from workbook.io.mapping import KNOWN_ALIASES, TABLES, read_mapping, suggest_mapping
+from workbook.io.mapping import KNOWN_ALIASES, TABLES, norm_name, read_mapping, suggest_mapping
 from workbook.ids import WALK_IN_VALUES, lost_leading_zeros, mask_ids
 from workbook.io.mapping import DUPLICATE_CHOICES
 from workbook.io.read import column_letter, header_hint, read_raw
 from workbook.io.report import (PERSONAL_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, Problems, add_problem, display_values, error_message,
                                 finish_report, note, report_summary)
-from workbook.validation import format_rows
-from workbook.io.validate import LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_now, schema_problems
+from workbook.validation import require_choice, format_rows
+from workbook.io.validate import (LOST_ZEROS_REASON, REASONS, known_member_ids, resolve_load_date,
+                                  schema_problems)
 
 #: Transactions before this are reported as implausible (``implausible_date``).
 EARLIEST_TRANSACTION = pd.Timestamp("2000-01-01")
@@ -30,18 +31,30 @@ EARLIEST_TRANSACTION = pd.Timestamp("2000-01-01")
 MAX_AGE_YEARS = 110
 
 
+def _looks_headerless(names: pd.Series) -> bool:
+    """Row 1 holds data, not column names: most 'names' are numbers, dates or e-mails."""
+    data_like = (names.str.fullmatch(r"[\d\s\-/:.,¥￥+]+|.+@.+", na=False)
+                 | names.str.contains(r"\d{6,}|@", regex=True, na=False))
+    return bool(data_like.sum() >= max(2, len(names) / 2))
+
+
 def safe_names(columns) -> list[str]:
-    """Column names for a message; a 'name' that looks like an id, phone or e-mail
-    (a file without a header row) is masked."""
+    """Column names for a message, without personal data.
+
+    A 'name' that looks like an id, phone or e-mail is masked.  When row 1 looks
+    like data (a file without a header row), every name that is not a known
+    export column name is masked too: it may be a member's name.
+    """
     names = pd.Series([str(c) for c in columns], dtype="str")
     personal = names.str.contains(r"\d{6,}|@", regex=True, na=False)
+    if _looks_headerless(names):
+        known = {norm_name(a) for aliases in KNOWN_ALIASES.values() for a in aliases} | set(KNOWN_ALIASES)
+        personal |= ~names.map(norm_name).isin(known)
     return names.where(~personal, mask_ids(names)).tolist()
 
 
 def _headerless_hint(columns) -> str:
-    names = pd.Series([str(c) for c in columns])
-    data_like = names.str.fullmatch(r"[\d\s\-/:.,¥￥+]+|.+@.+", na=False)
-    if data_like.sum() >= max(2, len(names) / 2):
+    if _looks_headerless(pd.Series([str(c) for c in columns], dtype="str")):
         return (" Row 1 looks like data, not column names: the file seems to have no header "
                 "row; add one (e.g. 会员卡号,交易时间,实付金额) and load it again.")
     return ""
@@ -112,10 +125,10 @@ def _lost_zeros(clean, rows, problems, members):
     return lost
 
 
-def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding, sep,
+def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date, encoding, sep,
           sheet_name, header_row, members, return_report, keep_extra, dayfirst=None,
           walk_in_values=None, duplicates=None, pseudonymiser=None):
-    check_in_choices(errors, ["raise", "drop"], "errors")
+    require_choice(errors, ["raise", "drop"], "errors")
     spec = read_mapping(mapping, table)
     opts = {"date_format": date_format, "timezone": timezone, "encoding": encoding, "sep": sep,
             "sheet_name": sheet_name, "header_row": header_row, "dayfirst": dayfirst,
@@ -125,7 +138,7 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
     for k in opts:
         if opts[k] is None:
             opts[k] = spec.get(k, defaults.get(k))
-    check_in_choices(opts["duplicates"], list(DUPLICATE_CHOICES), "duplicates")
+    require_choice(opts["duplicates"], list(DUPLICATE_CHOICES), "duplicates")
     columns = spec["columns"]
     canon, required = TABLES[table]
     path = Path(path)
@@ -276,7 +289,7 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
             add_problem(problems, "duplicate_store_day", "date", rows[dup], key[dup],
                         [REASONS["duplicate_store_day"]("date", k) for k in key[dup]])
     # validation
-    now_ts = resolve_now(now, opts["timezone"])
+    now_ts = resolve_load_date(analysis_date=analysis_date, timezone=opts["timezone"])
     _implausible_dates(table, clean, rows, problems, notes, now_ts)
     member_ids = known_member_ids(members)
     lost = _lost_zeros(clean, rows, problems, member_ids) if table == "transactions" else None
@@ -285,7 +298,7 @@ def _load(table, path, mapping, *, date_format, timezone, errors, now, encoding,
         typed["is_return"] = typed["is_return"].fillna(False).astype(bool)
     if lost is not None and lost.any():  # reported as lost zeros, not also as orphans
         typed.loc[lost, "member_id"] = np.nan
-    report = finish_report(problems + [schema_problems(table, typed, rows, now_ts, member_ids)],
+    report = finish_report(problems + [schema_problems(table, typed, rows, member_ids, analysis_date=now_ts)],
                            pseudonymiser)
     if "is_return" in typed.columns:
         clean["is_return"] = typed["is_return"]
@@ -335,6 +348,7 @@ def _accounting(table, keep, walk_in, n_rejected) -> dict:
     return out
 
 
+@renamed_arguments(now="analysis_date")
 def load_transactions(
     path: str | Path,
     mapping: Mapping | str | Path | None = None,
@@ -342,7 +356,7 @@ def load_transactions(
     date_format: str | None = None,
     timezone: str | None = None,
     errors: str = "raise",
-    now=None,
+    analysis_date=None,
     encoding: str | None = None,
     sep: str | None = None,
     sheet_name: str | int | None = None,
@@ -382,7 +396,7 @@ def load_transactions(
         ``"raise"``: any problem raises :class:`DataValidationError` with the
         report.  ``"drop"``: rows with problems are removed and a
         :class:`DataQualityWarning` says how many and why.
-    now : date-like, optional
+    analysis_date : date-like, optional
         Timestamps after it are reported as future (default: current time).
     encoding : str, optional
         Text encoding; default tries UTF-8 (with or without BOM) then GB18030.
@@ -448,19 +462,20 @@ def load_transactions(
     >>> _ = p.write_text("会员卡号,交易时间,实付金额\\n001,2024-03-01 10:00,\\"¥1,280.00\\"\\n"
     ...                  ",2024-03-01 11:00,35\\n", encoding="gb18030")
     >>> df = load_transactions(p, {"会员卡号": "member_id", "交易时间": "timestamp",
-    ...                            "实付金额": "amount"}, now="2024-06-01")
+    ...                            "实付金额": "amount"}, analysis_date="2024-06-01")
     >>> df[["member_id", "amount", "is_return"]]
       member_id  amount  is_return
     0       001  1280.0      False
     1       NaN    35.0      False
     """
     return _load("transactions", path, mapping, date_format=date_format, timezone=timezone,
-                 errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
+                 errors=errors, analysis_date=analysis_date, encoding=encoding, sep=sep, sheet_name=sheet_name,
                  header_row=header_row, members=members, return_report=return_report,
                  keep_extra=keep_extra, dayfirst=dayfirst, walk_in_values=walk_in_values,
                  duplicates=duplicates, pseudonymiser=pseudonymiser)
 
 
+@renamed_arguments(now="analysis_date")
 def load_members(
     path: str | Path,
     mapping: Mapping | str | Path | None = None,
@@ -468,7 +483,7 @@ def load_members(
     date_format: str | None = None,
     timezone: str | None = None,
     errors: str = "raise",
-    now=None,
+    analysis_date=None,
     encoding: str | None = None,
     sep: str | None = None,
     sheet_name: str | int | None = None,
@@ -499,23 +514,25 @@ def load_members(
     1       002      M  member
     """
     return _load("members", path, mapping, date_format=date_format, timezone=timezone,
-                 errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
+                 errors=errors, analysis_date=analysis_date, encoding=encoding, sep=sep, sheet_name=sheet_name,
                  header_row=header_row, members=None, return_report=return_report,
                  keep_extra=keep_extra, dayfirst=dayfirst, pseudonymiser=pseudonymiser)
 
 
+@renamed_arguments(now="analysis_date")
 def load_store_traffic(
     path: str | Path,
     mapping: Mapping | str | Path | None = None,
     *,
     date_format: str | None = None,
     errors: str = "raise",
-    now=None,
+    analysis_date=None,
     encoding: str | None = None,
     sep: str | None = None,
     sheet_name: str | int | None = None,
     header_row: int | None = None,
     return_report: bool = False,
+    dayfirst: bool | None = None,
 ):
     """Load a door-counter (客流计数器) export: visitors per store and day.
 
@@ -534,7 +551,7 @@ def load_store_traffic(
     mapping : dict or path to YAML, optional
         ``{your column: canonical name}`` for ``store_id``, ``date``,
         ``visitors``, or a sectioned mapping with a ``store_traffic:`` section.
-    date_format, errors, now, encoding, sep, sheet_name, header_row, return_report
+    date_format, errors, analysis_date, encoding, sep, sheet_name, header_row, return_report, dayfirst
         As in :func:`load_transactions`.
 
     Returns
@@ -557,13 +574,13 @@ def load_store_traffic(
     >>> _ = p.write_text("门店编码,日期,进店人数\\nS01,2024/03/01,120\\nS02,2024/03/01,85\\n",
     ...                  encoding="gb18030")
     >>> load_store_traffic(p, {"门店编码": "store_id", "日期": "date", "进店人数": "visitors"},
-    ...                    now="2024-06-01")
+    ...                    analysis_date="2024-06-01")
       store_id       date  visitors
     0      S01 2024-03-01       120
     1      S02 2024-03-01        85
     """
     return _load("store_traffic", path, mapping, date_format=date_format, timezone=None,
-                 errors=errors, now=now, encoding=encoding, sep=sep, sheet_name=sheet_name,
+                 errors=errors, analysis_date=analysis_date, encoding=encoding, sep=sep, sheet_name=sheet_name,
                  header_row=header_row, members=None, return_report=return_report,
-                 keep_extra=False)
+                 keep_extra=False, dayfirst=dayfirst)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices
+from workbook.validation import require_choice
 
 #: Canonical transaction columns and their kind (how they are parsed).
 TRANSACTION_COLUMNS: dict[str, str] = {
@@ -194,7 +194,7 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
     >>> read_mapping({"members": {"columns": {"卡号": "member_id"}}}, table="members")
     {'columns': {'卡号': 'member_id'}}
     """
-    check_in_choices(table, list(TABLES), "table")
+    require_choice(table, list(TABLES), "table")
     if mapping is None:
         return {"columns": {}}
     source = "mapping"
@@ -315,7 +315,7 @@ def suggest_mapping(columns, table: str = "transactions") -> dict[str, str]:
     >>> suggest_mapping(["会员卡号", "交易时间", "实付金额", "收银员"])
     {'会员卡号': 'member_id', '交易时间': 'timestamp', '实付金额': 'amount'}
     """
-    check_in_choices(table, list(TABLES), "table")
+    require_choice(table, list(TABLES), "table")
     if isinstance(columns, pd.DataFrame):
         columns = columns.columns
     canon = TABLES[table][0]

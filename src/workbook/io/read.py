@@ -317,7 +317,7 @@ def header_hint(preview: list | None, expected: set[str], header_row: int) -> st
     best = int(np.argmax(scores)) if scores else 0
     if scores and scores[best] > current:
         above = [c for c in preview[best - 1] if c] if best > 0 else []
-        title = f" (the rows above look like a title or merged header cells, e.g. {above[0]!r})" if above else ""
+        title = f" (the rows above look like a title or merged header cells, e.g. {_masked(str(above[0]))!r})" if above else ""
         return (
             f" Row {best + 1} looks like the header row: it has {scores[best]} of the expected "
             f"column names{title}; pass header_row={best + 1}."

@@ -7,12 +7,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.ids import lost_leading_zeros
-from workbook.io.convert import as_text
+from workbook.io.convert import as_text, resolve_tz
 from workbook.io.mapping import TABLES
 from workbook.io.report import PERSONAL_COLUMNS, REPORT_COLUMNS, finish_report
-from workbook.io.convert import resolve_tz
 
 with warnings.catch_warnings():  # pandera imports pyspark, which warns about pandas 3
     warnings.simplefilter("ignore", FutureWarning)
@@ -23,7 +23,7 @@ REASONS = {
     "not_nullable": lambda col, v: f"missing {col}",
     "duplicate_id": lambda col, v: f"duplicate {col} {v!r} (an earlier row has the same id)",
     "orphan_member": lambda col, v: "member id not in the members table",
-    "future": lambda col, v: f"{v} is after now (the load time or the now= argument)",
+    "future": lambda col, v: f"{v} is after the analysis date (the load time, or the analysis_date= argument)",
     "negative_amount": lambda col, v: f"negative amount {v} on a row not flagged as a return",
     "negative_value": lambda col, v: f"negative {col} {v}",
     "negative_value_not_return": lambda col, v: f"negative {col} {v} on a row not flagged as a return",
@@ -42,15 +42,15 @@ LOST_ZEROS_REASON = (
     "（被当成数字导出），请把该列设为文本格式后重新导出")
 
 
-def resolve_now(now, timezone=None) -> pd.Timestamp:
-    if now is None:
+def resolve_load_date(*, analysis_date=None, timezone=None) -> pd.Timestamp:
+    if analysis_date is None:
         tz = resolve_tz(timezone)
         return pd.Timestamp.now(tz=tz).tz_localize(None) if tz else pd.Timestamp.now()
     try:
-        ts = pd.Timestamp(now)
+        ts = pd.Timestamp(analysis_date)
     except (TypeError, ValueError) as exc:
-        raise WorkbookInputError(f"now={now!r} is not a date.",
-                                 message_zh=f"now={now!r} 不是日期。") from exc
+        raise WorkbookInputError(f"analysis_date={analysis_date!r} is not a date.",
+                                 message_zh=f"analysis_date={analysis_date!r} 不是日期。") from exc
     return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
@@ -73,10 +73,10 @@ def known_member_ids(members) -> pd.Series | None:
     return as_text(pd.Series(list(members))).dropna()
 
 
-def _schema(table: str, frame: pd.DataFrame, now: pd.Timestamp, member_ids) -> pa.DataFrameSchema:
+def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member_ids) -> pa.DataFrameSchema:
     C, K = pa.Column, pa.Check
     not_dup = K(lambda s: ~s.duplicated(keep="first") | s.isna(), name="duplicate_id")
-    future = K(lambda s: s.isna() | (s <= now), name="future")
+    future = K(lambda s: s.isna() | (s <= analysis_date), name="future")
     nonneg = K(lambda s: s.isna() | (s >= 0), name="negative_value")
     if table == "transactions":
         if "is_return" in frame.columns:
@@ -132,7 +132,7 @@ def _schema(table: str, frame: pd.DataFrame, now: pd.Timestamp, member_ids) -> p
     return pa.DataFrameSchema(cols, strict=False)
 
 
-def schema_problems(table, frame, rows, now, member_ids) -> pd.DataFrame:
+def schema_problems(table, frame, rows, member_ids, *, analysis_date) -> pd.DataFrame:
     """Run the pandera schema lazily; failure cases -> report rows."""
     required = TABLES[table][1]
     missing = [c for c in required if c not in frame.columns]
@@ -141,7 +141,7 @@ def schema_problems(table, frame, rows, now, member_ids) -> pd.DataFrame:
             f"{table} is missing required column(s) {missing}; it has {list(frame.columns)}.",
             message_zh=f"{table} 缺少必需列 {missing}。"
         )
-    schema = _schema(table, frame, now, member_ids)
+    schema = _schema(table, frame, analysis_date, member_ids)
     try:
         with warnings.catch_warnings():  # pandera may import pyspark lazily (pandas 3 warning)
             warnings.simplefilter("ignore", FutureWarning)
@@ -176,12 +176,13 @@ def schema_problems(table, frame, rows, now, member_ids) -> pd.DataFrame:
 
 
 
-def _validate_frame(table, df, members, now, timezone=None):
+def _validate_frame(table, df, members, analysis_date, timezone=None):
     from workbook.validation import require_dataframe
 
     require_dataframe(df, table)
     known = known_member_ids(members)
-    report = schema_problems(table, df, df.index.to_numpy(), resolve_now(now, timezone), known)
+    report = schema_problems(table, df, df.index.to_numpy(), known,
+                            analysis_date=resolve_load_date(analysis_date=analysis_date, timezone=timezone))
     orphan = report["check"].eq("orphan_member")
     if orphan.any():  # 123 here, 000123 in the members table: say so
         ids = df.loc[report.loc[orphan, "row"], "member_id"].reset_index(drop=True)
@@ -192,7 +193,8 @@ def _validate_frame(table, df, members, now, timezone=None):
     return finish_report([report])
 
 
-def validate_transactions(df: pd.DataFrame, members=None, now=None) -> pd.DataFrame:
+@renamed_arguments(positional=("analysis_date",), now="analysis_date")
+def validate_transactions(df: pd.DataFrame, members=None, *, analysis_date=None) -> pd.DataFrame:
     """Check an already-loaded transactions frame against the data contract.
 
     Parameters
@@ -202,7 +204,7 @@ def validate_transactions(df: pd.DataFrame, members=None, now=None) -> pd.DataFr
     members : DataFrame or list of ids, optional
         When given, member ids in ``df`` missing from it are reported
         (walk-in rows with no member id are fine).
-    now : date-like, optional
+    analysis_date : date-like, optional
         Timestamps after it are reported (default: the current time).
 
     Returns
@@ -217,16 +219,17 @@ def validate_transactions(df: pd.DataFrame, members=None, now=None) -> pd.DataFr
     >>> tx = pd.DataFrame({"transaction_id": ["t1", "t1"], "member_id": ["a", "b"],
     ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]),
     ...                    "amount": [10.0, -5.0], "is_return": [False, False]})
-    >>> validate_transactions(tx, members=["a"], now="2024-06-01")[["check", "row"]]
+    >>> validate_transactions(tx, members=["a"], analysis_date="2024-06-01")[["check", "row"]]
                  check  row
     0     duplicate_id    1
     1    orphan_member    1
     2  negative_amount    1
     """
-    return _validate_frame("transactions", df, members, now)
+    return _validate_frame("transactions", df, members, analysis_date)
 
 
-def validate_members(df: pd.DataFrame, now=None) -> pd.DataFrame:
+@renamed_arguments(positional=("analysis_date",), now="analysis_date")
+def validate_members(df: pd.DataFrame, *, analysis_date=None) -> pd.DataFrame:
     """Check an already-loaded members frame (unique ids, no future dates, codes).
 
     Examples
@@ -236,5 +239,5 @@ def validate_members(df: pd.DataFrame, now=None) -> pd.DataFrame:
     >>> validate_members(m)["check"].tolist()
     ['duplicate_id', 'valid_tier']
     """
-    return _validate_frame("members", df, None, now)
+    return _validate_frame("members", df, None, analysis_date)
 

@@ -16,7 +16,7 @@ from matplotlib.ticker import StrMethodFormatter
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
-from workbook.churn import _aligned
+from workbook.churn import aligned_labels_scores as _aligned
 from workbook.errors import WorkbookInputError
 from workbook.validation import require_columns, require_dataframe
 

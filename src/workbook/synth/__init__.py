@@ -1,7 +1,7 @@
 """Synthetic membership data with ground truth.
 
 >>> from workbook.synth import Scenario, generate, load_dataset
->>> data = generate(Scenario.preset("gym", n_members=200), seed=3)
+>>> data = generate(Scenario.preset("gym", n_members=200), random_state=3)
 >>> sorted(data.transactions["kind"].unique())
 ['fee', 'visit']
 
@@ -9,12 +9,12 @@ See :mod:`workbook.synth.generator` for the latent model and
 :mod:`workbook.synth.scenario` for every parameter.
 """
 
-from workbook.synth.data import SyntheticData
+from workbook.synth.data import SyntheticData, load_dataset
 from workbook.synth.generator import generate
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity
-from workbook.synth.io import default_data_dir, load_dataset, save_dataset
+from workbook.synth.io import default_data_dir, save_dataset
 from workbook.synth.scenario import ACQUISITION_CHANNELS, PRESETS, TIERS, Effects, Scenario
-from workbook.synth.schema import COLUMNS, check_frame
+from workbook.synth.schema import COLUMNS, require_schema
 
 __all__ = [
     "ACQUISITION_CHANNELS",
@@ -25,7 +25,7 @@ __all__ = [
     "Effects",
     "Scenario",
     "SyntheticData",
-    "check_frame",
+    "require_schema",
     "daily_intensity",
     "default_data_dir",
     "generate",

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     formats = tuple(f.strip() for f in str(args.formats).split(",") if f.strip())
     t0 = time.perf_counter()
-    data = generate(scenario, seed=args.seed, progress=None if not args.quiet else False)
+    data = generate(scenario, random_state=args.seed, progress=None if not args.quiet else False)
     out = data.save(args.out, formats=formats)
     if not args.quiet:
         print(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.synth.io import default_data_dir, save_dataset
 from workbook.synth.scenario import Scenario
-from workbook.synth.schema import TABLES, check_frame
+from workbook.synth.schema import TABLES, require_schema, coerce_frame
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SyntheticData:
     """A generated data set: the observable tables, the ground truth and the scenario.
 
@@ -24,8 +26,8 @@ class SyntheticData:
         One row per member with the latent parameters of the generator.
     scenario : Scenario
         The configuration used.
-    seed : int or None
-        The seed used (``None`` if unknown).
+    random_state : int or None
+        The seed used (``None`` if unknown); ``seed`` is its former name.
     """
 
     members: pd.DataFrame
@@ -35,7 +37,12 @@ class SyntheticData:
     campaigns: pd.DataFrame
     truth: pd.DataFrame
     scenario: Scenario
-    seed: int | None = None
+    random_state: int | None = None
+
+    @property
+    def seed(self) -> int | None:
+        """Former name of ``random_state`` (kept for one release)."""
+        return self.random_state
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The six tables by name, in the order of :data:`workbook.synth.schema.TABLES`."""
@@ -50,7 +57,7 @@ class SyntheticData:
             Naming the table and column at fault.
         """
         for name, df in self.tables().items():
-            check_frame(df, name)
+            require_schema(df, name)
         stores = set(self.stores["store_id"])
         members = set(self.members["member_id"])
         tx = self.transactions
@@ -76,17 +83,58 @@ class SyntheticData:
 
         See :func:`workbook.synth.io.save_dataset`.
         """
-        from workbook.synth.io import save_dataset
-
         return save_dataset(self, out_dir, formats=formats)
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> SyntheticData:
-        """Read a saved data set; see :func:`workbook.synth.io.load_dataset`."""
-        from workbook.synth.io import load_dataset
-
+        """Read a saved data set; see :func:`load_dataset`."""
         return load_dataset(directory)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables().items())
-        return f"SyntheticData(scenario={self.scenario.name!r}, seed={self.seed}, {sizes})"
+        return f"SyntheticData(scenario={self.scenario.name!r}, random_state={self.random_state}, {sizes})"
+
+
+def load_dataset(directory: str | Path | None = None) -> SyntheticData:
+    """Read a data set written by :func:`workbook.synth.io.save_dataset` (Parquet), with the contract's dtypes.
+
+    Parameters
+    ----------
+    directory : path, optional
+        Folder; default :func:`default_data_dir` (``$WORKBOOK_DATA_DIR`` or the
+        repository's ``datasets/``).
+
+    Returns
+    -------
+    SyntheticData
+
+    Raises
+    ------
+    WorkbookInputError
+        If a file is missing (the message says how to generate it).
+
+    Examples
+    --------
+    >>> from workbook.synth import load_dataset
+    >>> data = load_dataset()  # doctest: +SKIP
+    >>> data.transactions.head()  # doctest: +SKIP
+    """
+    folder = default_data_dir() if directory is None else Path(directory)
+    frames = {}
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        if not path.exists():
+            raise WorkbookInputError(
+                f"{path} not found. Generate the data first, e.g. "
+                f"`workbook generate --preset retail_chain --members 20000 --seed 7 --out {folder}` "
+                "(or `make data`)."
+            )
+        frames[name] = coerce_frame(pd.read_parquet(path), name)
+    meta_path = folder / "scenario.json"
+    seed = None
+    scenario = Scenario.preset("retail_chain")
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        seed = meta.get("seed")
+        scenario = Scenario.from_dict(meta["scenario"])
+    return SyntheticData(**frames, scenario=scenario, random_state=seed)

@@ -40,11 +40,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.synth.data import SyntheticData
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
-from workbook.synth.schema import check_frame, coerce_frame
+from workbook.synth.schema import require_schema, coerce_frame
 
 _US_PER_DAY = 86_400_000_000
 _SIZES = np.array(["small", "medium", "large"])
@@ -215,15 +216,19 @@ def _simulate_lives(
 
 
 # --------------------------------------------------------------------------- main
-def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | None = None) -> SyntheticData:
+@renamed_arguments(seed="random_state")
+def generate(
+    scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None
+) -> SyntheticData:
     """Generate a synthetic membership data set with its ground truth.
 
     Parameters
     ----------
     scenario : Scenario, optional
         Configuration; default ``Scenario.preset("retail_chain")``.
-    seed : int, default 0
-        Seed of all randomness: the same ``(scenario, seed)`` gives identical frames.
+    random_state : int, default 0
+        Seed of all randomness: the same ``(scenario, random_state)`` gives
+        identical frames (``seed=`` is the former name).
     progress : bool, optional
         Show a tqdm progress bar; default: only for 200,000 members or more.
 
@@ -236,7 +241,7 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
     Examples
     --------
     >>> from workbook.synth import Scenario, generate
-    >>> data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), seed=1)
+    >>> data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), random_state=1)
     >>> data.transactions.columns[:4].tolist()
     ['transaction_id', 'member_id', 'store_id', 'timestamp']
     >>> bool(data.transactions["member_id"].dropna().isin(data.members["member_id"]).all())
@@ -245,8 +250,9 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
     sc = Scenario.preset("retail_chain") if scenario is None else scenario
     if not isinstance(sc, Scenario):
         raise WorkbookInputError(f"scenario must be a Scenario, got {type(sc).__name__}.")
+    seed = random_state
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise WorkbookInputError(f"seed={seed!r} must be a non-negative integer.")
+        raise WorkbookInputError(f"random_state must be a non-negative integer seed, got seed={seed!r}.")
     if progress is None:
         progress = sc.n_members >= 200_000
     for year in {sc.start.year, sc.end.year}:
@@ -570,10 +576,10 @@ def generate(scenario: Scenario | None = None, seed: int = 0, progress: bool | N
         campaigns=coerce_frame(campaigns_df, "campaigns"),
         truth=truth,
         scenario=sc,
-        seed=int(seed),
+        random_state=int(seed),
     )
     for name, df in data.tables().items():
-        check_frame(df, name)
+        require_schema(df, name)
     return data
 
 

@@ -401,6 +401,23 @@ class Scenario:
             and self.business == "retail"
         )
 
+    def without_effects(self) -> Scenario:
+        """The same scenario with every planted causal effect switched off.
+
+        Treatment assignment is kept (who is "treated" does not change), only
+        the effect sizes become zero: ``points_rate_lift = 0`` and
+        ``retention_dropout_reduction = 0``.  Generated with the same seed it is
+        a parallel world without the intervention.
+
+        Examples
+        --------
+        >>> s = Scenario.preset("gym").without_effects()
+        >>> s.effects.retention_treatment, s.effects.retention_dropout_reduction
+        ('coach_follow_up', 0.0)
+        """
+        effects = dataclasses.replace(self.effects, points_rate_lift=0.0, retention_dropout_reduction=0.0)
+        return self.replace(effects=effects)
+
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)

@@ -1,6 +1,6 @@
 """The one column-spec table of the synthetic data set.
 
-:data:`COLUMNS` drives the dtype checks (:func:`check_frame`), the dtype
+:data:`COLUMNS` drives the dtype checks (:func:`require_schema`), the dtype
 restoration when loading (:func:`coerce_frame`) and the data dictionary
 written to ``datasets/README.md`` (:func:`data_dictionary_markdown`), so the
 documentation and the code cannot disagree.
@@ -142,13 +142,13 @@ def _dtype_ok(series: pd.Series, dtype: str) -> bool:
     return str(series.dtype) == dtype
 
 
-def check_frame(df: pd.DataFrame, table: str) -> None:
+def require_schema(df: pd.DataFrame, table: str) -> None:
     """Raise :class:`WorkbookInputError` unless ``df`` has exactly the spec's columns and dtypes.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> check_frame(pd.DataFrame({"store_id": ["S01"]}), "stores")
+    >>> require_schema(pd.DataFrame({"store_id": ["S01"]}), "stores")
     Traceback (most recent call last):
     ...
     workbook.errors.WorkbookInputError: stores has columns ['store_id'], expected ['store_id', 'city', 'size', 'points_programme'].

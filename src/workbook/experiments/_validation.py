@@ -25,7 +25,7 @@ from workbook.validation import (
 ALTERNATIVES = ("two-sided", "larger", "smaller")
 
 
-def check_alternative(alternative: str) -> None:
+def require_alternative(alternative: str) -> None:
     """Raise unless ``alternative`` is one of :data:`ALTERNATIVES`."""
     if alternative not in ALTERNATIVES:
         raise WorkbookInputError(
@@ -34,7 +34,7 @@ def check_alternative(alternative: str) -> None:
         )
 
 
-def check_probability(value: object, name: str, *, open_interval: bool = True) -> float:
+def require_probability(value: object, name: str, *, open_interval: bool = True) -> float:
     """Return ``value`` as float, raising unless it lies in (0, 1) (or [0, 1])."""
     try:
         x = float(value)  # type: ignore[arg-type]
@@ -49,7 +49,7 @@ def check_probability(value: object, name: str, *, open_interval: bool = True) -
     return x
 
 
-def check_positive(value: object, name: str) -> float:
+def require_positive(value: object, name: str) -> float:
     """Return ``value`` as float, raising unless it is finite and > 0."""
     try:
         x = float(value)  # type: ignore[arg-type]
@@ -60,7 +60,7 @@ def check_positive(value: object, name: str) -> float:
     return x
 
 
-def check_two_arms(
+def require_two_arms(
     df: pd.DataFrame, group_col: str, control: object, treatment: object, name: str = "data"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check that ``group_col`` holds exactly ``control`` and ``treatment``.

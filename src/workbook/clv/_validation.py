@@ -12,7 +12,7 @@ from workbook.validation import format_rows, require_columns, require_dataframe,
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0}
 
 
-def check_time_unit(time_unit: str) -> float:
+def require_time_unit(time_unit: str) -> float:
     """Return the length of ``time_unit`` in days, raising on an unknown unit."""
     if time_unit not in TIME_UNIT_DAYS:
         raise WorkbookInputError(
@@ -22,7 +22,7 @@ def check_time_unit(time_unit: str) -> float:
     return TIME_UNIT_DAYS[time_unit]
 
 
-def check_summary_time_unit(summary: pd.DataFrame, time_unit: str, name: str = "summary") -> None:
+def require_summary_time_unit(summary: pd.DataFrame, time_unit: str, name: str = "summary") -> None:
     """Raise if ``summary`` was built (by ``bgnbd_summary``) in another time unit."""
     built = summary.attrs.get("time_unit")
     if built is not None and built != time_unit:
