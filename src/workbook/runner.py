@@ -177,7 +177,10 @@ def parameter_names(nb: nbformat.NotebookNode) -> list[str] | None:
 
 
 def _refuses_user_data(nb: nbformat.NotebookNode) -> str | None:
-    """The message of an ``assert DATA_PATH is None, "..."`` in a code cell, if any."""
+    """Why a notebook refuses user data: metadata ``workbook.own_data_only`` or an ``assert DATA_PATH is None``."""
+    reason = nb.metadata.get("workbook", {}).get("own_data_only")
+    if reason:
+        return str(reason).rstrip("。. ")
     for cell in nb.cells:
         if cell.cell_type != "code" or "DATA_PATH" not in cell.source:
             continue
