@@ -171,7 +171,7 @@ def test_durations_plug_into_km(members, tx):
     s7 = curves.loc[curves["time"] <= 7, "survival"].iloc[-1]
     assert s7 == pytest.approx(0.5)
     ax = plot_first_purchase_curves(curves)
-    assert ax.get_ylim()[1] == pytest.approx(1.02)
+    assert ax.get_ylim()[1] == pytest.approx(1.06)  # room above 100% for sign-up buyers
     plt.close("all")
 
 

@@ -64,7 +64,7 @@ def test_every_command_in_the_guide_works_as_written(root):
     commands = list(dict.fromkeys(guide_commands(GUIDES[0])))
     checked = {
         ".venv/bin/workbook exercises build --check": 0,
-        ".venv/bin/workbook exercises grade exercises/solutions/*.ipynb --csv grades.csv": 0,
+        ".venv/bin/workbook exercises grade exercises/solutions/*.ipynb --shared-kernel --csv grades.csv": 0,
         ".venv/bin/workbook exercises grade submissions/*.ipynb --csv grades.csv": 1,
         ".venv/bin/workbook generate --preset retail_chain --members 20000 --seed 7 --out datasets/": 0,
     }

@@ -72,7 +72,11 @@ def test_plot_uplift_by_segment_points(sim):
     ax = plot_uplift_by_segment(table)
     offsets = ax.collections[-1].get_offsets()
     np.testing.assert_allclose(np.asarray(offsets)[:, 0], table["uplift"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == [str(s) for s in table.index]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert [t.split()[-1] for t in ticks] == [str(s) for s in table.index]  # the code stays readable
+    assert ticks[-1] == "全部 All"  # and comes after its Chinese label
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend and all("区间" in t for t in legend)  # the point colours are explained
 
 
 def test_plot_peeking_lines():

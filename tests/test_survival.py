@@ -68,7 +68,7 @@ def test_km_extends_to_last_follow_up_and_groups():
     np.testing.assert_allclose(r.loc["yes"], [1, 1, 1, 1])
     ax = plot_km(c)
     assert len(ax.get_lines()) == 2
-    assert ax.get_legend().get_title().get_text() == "follow_up"
+    assert ax.get_legend().get_title().get_text() == "教练回访"  # Chinese label of the group column
     plt.close("all")
 
 

@@ -24,7 +24,7 @@ from workbook.synth import (
     generate,
     load_dataset,
 )
-from workbook.synth.schema import TABLES, require_schema, columns_of
+from workbook.synth.schema import MEANINGS_ZH, TABLES, columns_of, require_schema
 
 END = pd.Timestamp("2025-01-01")  # midnight after the default period
 
@@ -375,7 +375,7 @@ def test_save_and_load_roundtrip(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(data, name))
     readme = (out / "README.md").read_text(encoding="utf-8")
     for col in COLUMNS:
-        assert f"| `{col.name}` | {col.dtype} |" in readme
+        assert f"| `{col.name}` | {MEANINGS_ZH[(col.table, col.name)]} | {col.dtype} |" in readme  # Chinese first
     csv = pd.read_csv(out / "members.csv", encoding="utf-8")
     assert csv["name"].tolist() == data.members["name"].tolist()  # Chinese names survive UTF-8 CSV
 

@@ -383,7 +383,8 @@ def test_tier_plots_and_sandbox(tx, policy):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from workbook.plotting.tiers import plot_benefit_cost, plot_tier_distribution, tier_sandbox
+    from workbook.plotting.tiers import plot_benefit_cost, plot_tier_distribution
+    from workbook.widgets import tier_sandbox
 
     r = simulate_policy(tx, policy, 0.5, review_dates=REVIEWS, analysis_date="2024-10-01")
     ax = plot_tier_distribution(r)

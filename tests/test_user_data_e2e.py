@@ -173,8 +173,8 @@ def _outputs_text(nb: nbformat.NotebookNode) -> str:
 TEACHING = sorted(p.name for p in NOTEBOOKS.glob("0[0-8]_*.ipynb"))
 CASES = sorted(p.name for p in NOTEBOOKS.glob("1[0-9]_*.ipynb")) + sorted(
     p.name for p in NOTEBOOKS.glob("09_*.ipynb"))
-# Per-notebook extra parameters: skip the optional Spark demo (JVM start-up) to stay fast.
-EXTRA = {"06_cohorts_and_clv.ipynb": {"RUN_SPARK": False}}
+# Per-notebook extra parameters (none today: the Spark demo moved to notebooks/analyst/A1_scale.ipynb).
+EXTRA: dict[str, dict] = {}
 
 
 def test_every_notebook_is_covered():

@@ -607,7 +607,9 @@ def channel_quality(
     active = _check_days(active_window_days, "active_window_days")
     if active > horizon:
         raise WorkbookInputError(
-            f"active_window_days={active_window_days} must not exceed horizon_days={horizon_days}."
+            f"active_window_days={active_window_days} must not exceed horizon_days={horizon_days}.",
+            message_zh=f"ACTIVE_WINDOW_DAYS（留存窗口，现在 {active_window_days} 天）不能大于 HORIZON_DAYS"
+            f"（观察天数，现在 {horizon_days} 天）：请取 1–{horizon_days} 之间的值。",
         )
     mem = _members_frame(members, member_col, join_col, extra=[by])
     tx, date = _member_transactions(transactions, member_col, time_col, amount_col, return_col, analysis_date)
@@ -707,7 +709,8 @@ def channel_economics(
     ok = isinstance(margin_rate, (int, float)) and not isinstance(margin_rate, bool)
     margin_f = float(margin_rate) if ok else np.nan
     if not (0 < margin_f <= 1):
-        raise WorkbookInputError(f"margin_rate={margin_rate!r} must be a share in (0, 1], e.g. 0.4 for 40%.")
+        raise WorkbookInputError(f"margin_rate={margin_rate!r} must be a share in (0, 1], e.g. 0.4 for 40%.",
+                                 message_zh=f"MARGIN（毛利率）必须在 0 到 1 之间（不含 0），例如 0.4 表示 40%；现在是 {margin_rate!r}。")
     if not isinstance(cost_per_registration, Mapping):
         raise WorkbookInputError(
             f"cost_per_registration must be a mapping {{channel: CNY}}, got {type(cost_per_registration).__name__}."

@@ -80,7 +80,8 @@ def birthday_members(
             raise WorkbookInputError("Give month=1..12 or analysis_date= (its month is used).")
         month = date.month
     if isinstance(month, bool) or not isinstance(month, (int, np.integer)) or not 1 <= month <= 12:
-        raise WorkbookInputError(f"month={month!r} must be a whole number from 1 to 12.")
+        raise WorkbookInputError(f"month={month!r} must be a whole number from 1 to 12.",
+                                 message_zh=f"生日月份 month（笔记本参数 BIRTHDAY_MONTH）必须是 1 到 12 的整数，现在是 {month!r}。")
     birth = members[birth_col]
     out = members.loc[birth.dt.month == month].copy()
     b = out[birth_col]

@@ -523,7 +523,8 @@ def grade(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``workbook exercises build [--dir D] [--check]`` and ``workbook exercises grade NB... [--csv F]``."""
+    """``workbook exercises build [--dir D] [--check]`` and
+    ``workbook exercises grade NB... [--csv F] [--timeout S] [--shared-kernel]``."""
     sub = parser.add_subparsers(dest="exercises_command", required=True)
     b = sub.add_parser("build", help="build student/ and solutions/ from source/")
     b.add_argument("--dir", default=None, help="exercises folder (default: the repository's exercises/)")
@@ -533,6 +534,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("notebooks", nargs="+", help="notebooks to grade")
     g.add_argument("--csv", default=None, help="also write the report to this CSV file")
     g.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    g.add_argument("--shared-kernel", action="store_true",
+                   help="run all notebooks in one kernel (faster; for the instructor versions, not trainees' work)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -551,7 +554,7 @@ def run(args: argparse.Namespace) -> int:
         for path in build(root):
             print(f"wrote {path}")
         return 0
-    report = grade(args.notebooks, timeout=args.timeout)
+    report = grade(args.notebooks, timeout=args.timeout, shared_kernel=args.shared_kernel)
     shown = report.assign(message=report["message"].str.replace("\n", " / ", regex=False))
     with pd.option_context("display.max_colwidth", 160, "display.width", 250):
         print(shown.to_string(index=False))

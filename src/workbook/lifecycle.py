@@ -114,12 +114,15 @@ class LifecycleRules:
         for name, value in asdict(self).items():
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise WorkbookInputError(
-                    f"LifecycleRules: {name} must be a positive whole number, got {value!r}."
+                    f"LifecycleRules: {name} must be a positive whole number, got {value!r}.",
+                    message_zh=f"{name}（笔记本参数 {name.upper()}）必须是正整数天数，现在是 {value!r}。",
                 )
         if self.active_days >= self.sleeping_days:
             raise WorkbookInputError(
                 f"LifecycleRules: active_days ({self.active_days}) must be smaller than "
-                f"sleeping_days ({self.sleeping_days})."
+                f"sleeping_days ({self.sleeping_days}).",
+                message_zh=f"ACTIVE_DAYS（活跃天数，现在 {self.active_days}）必须小于 SLEEPING_DAYS"
+                f"（流失天数，现在 {self.sleeping_days}）：例如 ACTIVE_DAYS 在 30–{self.sleeping_days - 1} 之间。",
             )
         if self.reactivation_gap_days < self.active_days:
             raise WorkbookInputError(

@@ -306,7 +306,8 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             The fitted scorer.
         """
         if isinstance(self.bins, bool) or not isinstance(self.bins, (int, np.integer)) or self.bins < 2:
-            raise WorkbookInputError(f"bins must be an integer of at least 2, got {self.bins!r}.")
+            raise WorkbookInputError(f"bins must be an integer of at least 2, got {self.bins!r}.",
+                                     message_zh=f"分档数 bins（笔记本参数 RFM_BINS）必须是不小于 2 的整数，例如 3 或 5；现在是 {self.bins!r}。")
         _check_measures(X, self._columns(), "rfm")
         self.reference_ = []
         for values in self._signed(X):

@@ -67,6 +67,7 @@ import contextlib
 import datetime as _dt
 import logging
 import os
+import subprocess
 import sys
 import warnings
 from collections.abc import Mapping
@@ -176,7 +177,10 @@ def parameter_names(nb: nbformat.NotebookNode) -> list[str] | None:
 
 
 def _refuses_user_data(nb: nbformat.NotebookNode) -> str | None:
-    """The message of an ``assert DATA_PATH is None, "..."`` in a code cell, if any."""
+    """Why a notebook refuses user data: metadata ``workbook.own_data_only`` or an ``assert DATA_PATH is None``."""
+    reason = nb.metadata.get("workbook", {}).get("own_data_only")
+    if reason:
+        return str(reason).rstrip("。. ")
     for cell in nb.cells:
         if cell.cell_type != "code" or "DATA_PATH" not in cell.source:
             continue
@@ -534,6 +538,22 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _quiet_kernel_manager():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        """A kernel whose own log stream is silenced: cell outputs still arrive
+        through Jupyter's messages, but the kernel's log lines (a transport
+        warning, the KeyboardInterrupt traceback it logs when a run is stopped
+        with Ctrl-C) no longer reach the user's terminal."""
+
+        async def start_kernel(self, **kw):
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super().start_kernel(**kw)
+
+    return QuietKernelManager
+
+
 def run_notebook(
     notebook: str | Path,
     data: str | Path | None = None,
@@ -709,7 +729,7 @@ def run_notebook(
             pm.execute_notebook(
                 str(nb_path), str(work), parameters=params, kernel_name=kernel_name,
                 cwd=str(nb_path.resolve().parent), progress_bar=progress_bar,
-                execution_timeout=timeout_seconds,
+                execution_timeout=timeout_seconds, kernel_manager_class=_quiet_kernel_manager(),
             )
     except PapermillExecutionError as exc:
         stop("error")

@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.acquisition import FUNNEL_STAGES, TOTAL_LABEL, channel_label
 from workbook.errors import WorkbookInputError
+from workbook.plotting.style import axes as _axes
 from workbook.validation import require_columns, require_dataframe
 
 __all__ = [
@@ -45,10 +46,6 @@ METRIC_LABELS = {
 }
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
 
 
 def _pct(v: float, _: object = None) -> str:
@@ -262,8 +259,14 @@ def plot_channel_metric(
     return ax
 
 
-def plot_first_purchase_curves(curves: pd.DataFrame, ax: Axes | None = None, *, max_days: float | None = 90) -> Axes:
+def plot_first_purchase_curves(curves: pd.DataFrame, ax: Axes | None = None, *, max_days: float | None = 90,
+                               **kwargs) -> Axes:
     """Share of new members who have made their first purchase by day ``t``, one line per group.
+
+    Each curve is drawn to the right edge of the chart.  Groups that buy at
+    sign-up (100 % on day 0, e.g. walk-in registrations at the till) are
+    drawn dashed along the top and marked "注册即首购" in the legend, so they
+    do not vanish into the frame.
 
     Parameters
     ----------
@@ -275,6 +278,8 @@ def plot_first_purchase_curves(curves: pd.DataFrame, ax: Axes | None = None, *, 
     ax : matplotlib Axes, optional
     max_days : float or None, default 90
         Right end of the x-axis.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.step`.
 
     Returns
     -------
@@ -283,23 +288,39 @@ def plot_first_purchase_curves(curves: pd.DataFrame, ax: Axes | None = None, *, 
     Examples
     --------
     >>> import pandas as pd
-    >>> c = pd.DataFrame({"group": ["app"] * 3, "time": [0.0, 5.0, 30.0], "survival": [1.0, 0.5, 0.2]})
-    >>> len(plot_first_purchase_curves(c).lines)
-    1
+    >>> c = pd.DataFrame({"group": ["app"] * 3 + ["store_walk_in"] * 2, "time": [0.0, 5.0, 30.0, 0.0, 0.01],
+    ...                   "survival": [1.0, 0.5, 0.2, 1.0, 0.0]})
+    >>> ax = plot_first_purchase_curves(c)
+    >>> [line.get_label() for line in ax.lines]
+    ['App app', '门店现场 store_walk_in（注册即首购 100%）']
+    >>> ax.lines[1].get_xdata().tolist()  # drawn across the chart, not a single point
+    [0.0, 0.01, 90.0]
     """
     require_dataframe(curves, "curves")
     require_columns(curves, ["group", "time", "survival"], "curves")
     ax = _axes(ax, (9, 4.5))
+    right = max_days if max_days is not None else float(curves["time"].max())
+    n_at_top = 0
     for g, c in curves.groupby("group", sort=True):
         c = c.sort_values("time")
-        ax.step(c["time"].to_numpy(dtype=float), 1 - c["survival"].to_numpy(dtype=float), where="post",
-                label=channel_label(g))
+        t = c["time"].to_numpy(dtype=float)
+        share = 1 - c["survival"].to_numpy(dtype=float)
+        if t[-1] < right:  # carry the last value to the right edge
+            t, share = np.append(t, right), np.append(share, share[-1])
+        label = channel_label(g)
+        style = dict(kwargs)
+        if share[t <= 1].max() >= 0.995:  # everyone bought on the day of sign-up
+            label += "（注册即首购 100%）"
+            # interleaved dashes, so several groups along the 100% line all stay visible
+            style = {"linestyle": (6 * n_at_top, (6, 6)), "linewidth": 2.5, **kwargs}
+            n_at_top += 1
+        ax.step(t, share, where="post", label=label, **style)
     if max_days is not None:
         ax.set_xlim(0, max_days)
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.06)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(_pct))
     ax.set_xlabel("注册后天数 days since registration")
     ax.set_ylabel("已首购比例 share with first purchase")
     ax.set_title("注册后多久首次购买？ Time to first purchase")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="lower right")
     return ax

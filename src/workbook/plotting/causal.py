@@ -1,16 +1,14 @@
 """Treated vs control over time, for difference-in-differences; returns a matplotlib Axes.
 
-Labels are bilingual (Chinese / English); importing :mod:`workbook.plotting`
-first sets a font that renders the Chinese.
+Labels are Chinese first; ``ax=`` and ``**kwargs`` as in seaborn.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
+from workbook.plotting.style import axes
 from workbook.validation import require_columns, require_dataframe
 
 __all__ = ["plot_did"]
@@ -20,17 +18,18 @@ _TREAT_COLOR = "#d62728"
 
 
 def plot_did(
-    means_by_period: pd.DataFrame,
+    data: pd.DataFrame,
     change_date: object | None = None,
     ax: Axes | None = None,
     counterfactual: bool = True,
     ylabel: str = "复购率 repurchase rate",
+    **kwargs: object,
 ) -> Axes:
     """Treated and control means per period with the change date marked.
 
     Parameters
     ----------
-    means_by_period : DataFrame
+    data : DataFrame
         From :func:`workbook.causal.parallel_trends_table`: index = period,
         columns ``control`` and ``treated``.
     change_date : date-like, optional
@@ -41,6 +40,8 @@ def plot_did(
         distance between it and the treated line after the change is the DiD
         effect.
     ylabel : str
+    **kwargs
+        Passed to the two :meth:`matplotlib.axes.Axes.plot` lines (e.g. ``marker=``).
 
     Returns
     -------
@@ -55,13 +56,13 @@ def plot_did(
     >>> len(ax.get_lines())
     4
     """
-    require_dataframe(means_by_period, "means_by_period")
-    require_columns(means_by_period, ["control", "treated"], "means_by_period")
-    t = means_by_period.sort_index()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    ax.plot(t.index, t["control"], marker="o", color=_CONTROL_COLOR, label="对照组 control")
-    ax.plot(t.index, t["treated"], marker="o", color=_TREAT_COLOR, label="实验组 treated")
+    require_dataframe(data, "data")
+    require_columns(data, ["control", "treated"], "data")
+    t = data.sort_index()
+    ax = axes(ax, (8, 4.5))
+    line_kw = {"marker": "o", **kwargs}
+    ax.plot(t.index, t["control"], color=_CONTROL_COLOR, label="对照组 control", **line_kw)
+    ax.plot(t.index, t["treated"], color=_TREAT_COLOR, label="实验组 treated", **line_kw)
     if change_date is not None:
         change = pd.Timestamp(change_date)
         pre, post = t.index < change, t.index >= change

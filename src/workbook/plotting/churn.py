@@ -18,15 +18,12 @@ from sklearn.metrics import auc, average_precision_score, precision_recall_curve
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.churn import aligned_labels_scores as _aligned
 from workbook.errors import WorkbookInputError
+from workbook.plotting.style import axes as _axes
 from workbook.validation import require_columns, require_dataframe
 
 __all__ = ["plot_budget_curve", "plot_calibration", "plot_precision_recall", "plot_roc", "plot_roc_pr"]
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
 
 
 def _score_sets(scores: object) -> dict:
@@ -60,7 +57,7 @@ def plot_roc(y_true: object, scores: object, ax: Axes | None = None) -> Axes:
     >>> ax.get_legend().get_texts()[0].get_text()
     'model (AUC 0.75)'
     """
-    ax = _axes(ax)
+    ax = _axes(ax, (5, 4))
     for name, s in _score_sets(scores).items():
         y, p = _aligned(y_true, s)
         fpr, tpr, _ = roc_curve(y, p)
@@ -78,13 +75,15 @@ def plot_roc(y_true: object, scores: object, ax: Axes | None = None) -> Axes:
 def plot_precision_recall(y_true: object, scores: object, ax: Axes | None = None) -> Axes:
     """Precision-recall curve(s) with average precision; the dashed line is the base rate.
 
+    The legend sits below the axes so it never covers the curves.
+
     Examples
     --------
     >>> ax = plot_precision_recall([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     >>> ax.get_legend().get_texts()[0].get_text()
     'model (AP 0.83)'
     """
-    ax = _axes(ax)
+    ax = _axes(ax, (5, 4))
     base = None
     for name, s in _score_sets(scores).items():
         y, p = _aligned(y_true, s)
@@ -98,7 +97,8 @@ def plot_precision_recall(y_true: object, scores: object, ax: Axes | None = None
     ax.set_title("精确率-召回率 precision-recall")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
-    ax.legend(loc="upper right")
+    # Below the axes: good models hug the top right, where a legend inside would cover them.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize="small", frameon=False)
     return ax
 
 
@@ -122,7 +122,7 @@ def plot_roc_pr(y_true: object, scores: object, axes: object | None = None) -> n
     2
     """
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        _, axes = plt.subplots(1, 2, figsize=(10, 5.5), layout="constrained")
     axes = np.asarray(axes, dtype=object).ravel()
     if axes.size != 2:
         raise WorkbookInputError(f"axes must be a pair of Axes, got {axes.size}.")
@@ -147,7 +147,7 @@ def plot_calibration(table: pd.DataFrame, ax: Axes | None = None, label: str = "
     """
     require_dataframe(table, "table")
     require_columns(table, ["mean_predicted", "observed_rate", "n"], "table")
-    ax = _axes(ax)
+    ax = _axes(ax, (5, 4))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="完美校准 perfect")
     sizes = 20 + 180 * table["n"].to_numpy() / max(table["n"].max(), 1)
     ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", linewidth=1.5, label=label)

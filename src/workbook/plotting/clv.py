@@ -6,13 +6,13 @@ a font that renders the Chinese.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.clv.bgnbd import BetaGeoModel, calibration_vs_holdout
+from workbook.plotting.style import axes
 
 __all__ = [
     "plot_calibration_purchases",
@@ -23,25 +23,20 @@ __all__ = [
 _UNIT_LABEL = {"W": "周 weeks", "D": "天 days"}
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (6, 5)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
-def _heatmap(grid: pd.DataFrame, ax: Axes, cbar_label: str, vmin=None, vmax=None) -> Axes:
+def _heatmap(grid: pd.DataFrame, ax: Axes, cbar_label: str, vmin=None, vmax=None, **kwargs) -> Axes:
     rec = grid.columns.to_numpy(dtype="float64")
     freq = grid.index.to_numpy()
     image = ax.imshow(
         np.ma.masked_invalid(grid.to_numpy()),
         origin="lower",
         aspect="auto",
-        cmap="viridis",
         extent=(rec[0], rec[-1], freq[0] - 0.5, freq[-1] + 0.5),
         vmin=vmin,
         vmax=vmax,
+        **{"cmap": "viridis", **kwargs},
     )
     ax.figure.colorbar(image, ax=ax, label=cbar_label)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # purchase counts are whole numbers
     ax.grid(False)
     return ax
 
@@ -54,6 +49,7 @@ def plot_frequency_recency_matrix(
     max_frequency: int = 30,
     n_recency: int = 40,
     ax: Axes | None = None,
+    **kwargs: object,
 ) -> Axes:
     """Heat map of expected purchases in the next ``t`` by frequency and recency (BG/NBD).
 
@@ -68,6 +64,8 @@ def plot_frequency_recency_matrix(
     max_frequency, n_recency : int
         Grid size (see :meth:`BetaGeoModel.frequency_recency_grid`).
     ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap=``).
 
     Returns
     -------
@@ -82,13 +80,14 @@ def plot_frequency_recency_matrix(
     >>> ax.get_ylabel()
     '重复购买次数 frequency (repeat purchases)'
     """
-    ax = _axes(ax)
+    ax = axes(ax, (6.5, 5))
     grid = model.frequency_recency_grid(T, t=t, max_frequency=max_frequency, n_recency=n_recency)
     unit = _UNIT_LABEL.get(model.time_unit, model.time_unit)
-    _heatmap(grid, ax, f"预计购买次数 expected purchases (next {t:g} {unit.split()[-1]})")
+    _heatmap(grid, ax, f"未来 {t:g} {unit.split()[0]}预计购买次数 expected purchases", **kwargs)
     ax.set_xlabel(f"最近一次购买距首购 recency ({unit})")
     ax.set_ylabel("重复购买次数 frequency (repeat purchases)")
-    ax.set_title(f"预计未来购买 Expected purchases, members aged {T:g} {unit.split()[-1]}")
+    ax.set_title(f"会龄 {T:g} {unit.split()[0]}的会员：预计未来购买\nExpected purchases, members aged {T:g} {unit.split()[-1]}",
+                 fontsize=11)
     return ax
 
 
@@ -99,6 +98,7 @@ def plot_probability_alive_matrix(
     max_frequency: int = 30,
     n_recency: int = 40,
     ax: Axes | None = None,
+    **kwargs: object,
 ) -> Axes:
     """Heat map of P(alive) by frequency and recency for members of age ``T`` (BG/NBD).
 
@@ -114,12 +114,12 @@ def plot_probability_alive_matrix(
     >>> ax.get_title()
     '仍活跃概率 P(alive), members aged 39 weeks'
     """
-    ax = _axes(ax)
+    ax = axes(ax, (6.5, 5))
     grid = model.frequency_recency_grid(
         T, max_frequency=max_frequency, n_recency=n_recency, quantity="probability_alive"
     )
     unit = _UNIT_LABEL.get(model.time_unit, model.time_unit)
-    _heatmap(grid, ax, "仍活跃概率 P(alive)", vmin=0.0, vmax=1.0)
+    _heatmap(grid, ax, "仍活跃概率 P(alive)", vmin=0.0, vmax=1.0, **kwargs)
     ax.set_xlabel(f"最近一次购买距首购 recency ({unit})")
     ax.set_ylabel("重复购买次数 frequency (repeat purchases)")
     ax.set_title(f"仍活跃概率 P(alive), members aged {T:g} {unit.split()[-1]}")
@@ -132,6 +132,7 @@ def plot_calibration_purchases(
     *,
     max_frequency: int = 7,
     ax: Axes | None = None,
+    **kwargs: object,
 ) -> Axes:
     """Predicted vs actual holdout purchases per member, by calibration-period frequency.
 
@@ -144,6 +145,8 @@ def plot_calibration_purchases(
     max_frequency : int, default 7
         Frequencies at or above this are pooled ("7+").
     ax : matplotlib Axes, optional
+    **kwargs
+        Passed to both :meth:`matplotlib.axes.Axes.plot` calls (e.g. ``linewidth=``).
 
     Returns
     -------
@@ -161,17 +164,16 @@ def plot_calibration_purchases(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['0', '1', '2+']
     """
-    ax = _axes(ax, figsize=(6, 4))
+    ax = axes(ax, (6.5, 4.2))
     table = calibration_vs_holdout(model, split, max_frequency=max_frequency)
     labels = [str(i) for i in table.index[:-1]] + [f"{table.index[-1]}+"]
     pos = np.arange(len(table))
-    ax.plot(pos, table["actual_holdout"], marker="o", label="实际 actual")
-    ax.plot(
-        pos, table["predicted_holdout"], marker="s", linestyle="--", label="模型预测 BG/NBD predicted"
-    )
+    ax.plot(pos, table["actual_holdout"], marker="o", label="实际 actual", **kwargs)
+    ax.plot(pos, table["predicted_holdout"], marker="s", linestyle="--", label="模型预测 BG/NBD predicted",
+            **kwargs)
     ax.set_xticks(pos, labels)
-    ax.set_xlabel("校准期重复购买次数 calibration-period repeat purchases")
-    ax.set_ylabel("验证期人均购买次数 holdout purchases per member")
+    ax.set_xlabel("校准期回购次数 calibration-period repeat purchases")
+    ax.set_ylabel("留出期人均购买次数\nholdout purchases per member")
     ax.set_title("模型检验 Calibration vs holdout")
     ax.legend()
     return ax

@@ -15,16 +15,19 @@ from matplotlib.ticker import PercentFormatter
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.errors import WorkbookInputError
 from workbook.experiments.tests import MeanTestResult, ProportionTestResult
+from workbook.plotting.style import axes as _axes
 from workbook.validation import require_columns, require_dataframe
 
 _CONTROL_COLOR = "#8c8c8c"
 _TREAT_COLOR = "#d62728"
+_NEGATIVE_COLOR = "#1f77b4"
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+def _bilingual(zh: str, code: object) -> str:
+    """"忠诚客户 loyal": the Chinese label, then the code (just the code when no label is known)."""
+    return str(code) if zh == str(code) else f"{zh} {code}"
+
+
 
 
 def plot_ab_result(result: ProportionTestResult | MeanTestResult, ax: Axes | None = None) -> Axes:
@@ -49,14 +52,16 @@ def plot_ab_result(result: ProportionTestResult | MeanTestResult, ax: Axes | Non
     ...                    "converted": [1] * 10 + [0] * 90 + [1] * 20 + [0] * 80})
     >>> ax = plot_ab_result(proportion_test(df))
     >>> [t.get_text() for t in ax.get_xticklabels()]
-    ['control', 'treatment']
+    ['对照组 control', '实验组 treatment']
     """
     if not isinstance(result, (ProportionTestResult, MeanTestResult)):
         raise WorkbookInputError(
             f"result must come from proportion_test or mean_test, got {type(result).__name__}."
         )
-    ax = _axes(ax)
-    labels = [str(result.control), str(result.treatment)]
+    ax = _axes(ax, (6, 4))
+    from workbook.labels import zh_label
+
+    labels = [_bilingual(zh_label(a), a) for a in (result.control, result.treatment)]
     if isinstance(result, ProportionTestResult):
         values = np.array([result.rate_control, result.rate_treatment])
         low = np.array([result.rate_control_ci_low, result.rate_treatment_ci_low])
@@ -110,7 +115,7 @@ def plot_power_curve(curve: pd.DataFrame, ax: Axes | None = None, *, target_powe
     """
     require_dataframe(curve, "curve")
     require_columns(curve, ["mde", "n_per_arm", "power"], "curve")
-    ax = _axes(ax)
+    ax = _axes(ax, (6, 4))
     for mde, g in curve.groupby("mde", sort=True):
         ax.plot(g["n_per_arm"], g["power"], label=f"MDE {mde:g}")
     ax.axhline(target_power, color="black", linestyle="--", linewidth=1)
@@ -123,8 +128,13 @@ def plot_power_curve(curve: pd.DataFrame, ax: Axes | None = None, *, target_powe
     return ax
 
 
-def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None, **kwargs) -> Axes:
     """Uplift per segment with its confidence interval (horizontal).
+
+    A point is red when the whole interval lies above zero (the offer helped),
+    blue when it lies below zero, grey when the interval includes zero (no
+    clear effect); the legend says so.  Segment codes are shown in Chinese
+    (:func:`workbook.labels.zh_label`).
 
     Parameters
     ----------
@@ -132,6 +142,8 @@ def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
         From :func:`workbook.experiments.uplift_by_segment` (index: segment;
         columns ``uplift``, ``ci_low``, ``ci_high``).
     ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter` (e.g. ``s=80``).
 
     Returns
     -------
@@ -141,30 +153,46 @@ def plot_uplift_by_segment(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     --------
     >>> import pandas as pd
     >>> from workbook.experiments import uplift_by_segment
-    >>> df = pd.DataFrame({"segment": ["A"] * 40 + ["B"] * 40,
+    >>> df = pd.DataFrame({"segment": ["loyal"] * 40 + ["lost"] * 40,
     ...                    "arm": (["control"] * 20 + ["treatment"] * 20) * 2,
     ...                    "converted": ([1] * 2 + [0] * 18 + [1] * 8 + [0] * 12) * 2})
     >>> ax = plot_uplift_by_segment(uplift_by_segment(df))
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['A', 'B', 'All']
+    ['已流失客户 lost', '忠诚客户 loyal', '全部 All']
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][0]
+    '显著提升（区间在 0 以上） CI above 0'
     """
+    from matplotlib.lines import Line2D
+
+    from workbook.labels import zh_label
+    from workbook.rfm import SEGMENTS
+
     require_dataframe(table, "table")
     require_columns(table, ["uplift", "ci_low", "ci_high"], "table")
-    ax = _axes(ax, (7, 0.5 * len(table) + 1.5))
+    ax = _axes(ax, (7.5, 0.5 * len(table) + 1.8))
     y = np.arange(len(table))[::-1]
     u = table["uplift"].to_numpy(dtype="float64")
     lo = table["ci_low"].to_numpy(dtype="float64")
     hi = table["ci_high"].to_numpy(dtype="float64")
-    colors = np.where(lo > 0, _TREAT_COLOR, np.where(hi < 0, "#1f77b4", _CONTROL_COLOR))
+    colors = np.where(lo > 0, _TREAT_COLOR, np.where(hi < 0, _NEGATIVE_COLOR, _CONTROL_COLOR))
     ax.errorbar(u, y, xerr=[np.nan_to_num(u - lo), np.nan_to_num(hi - u)], fmt="none",
                 ecolor="black", capsize=4, linewidth=1)
-    ax.scatter(u, y, c=list(colors), s=50, zorder=3)
+    ax.scatter(u, y, c=list(colors), zorder=3, **{"s": 50, **kwargs})
     ax.axvline(0, color="black", linewidth=1)
-    ax.set_yticks(y, [str(s) for s in table.index])
+    # RFM segment names ("忠诚客户") over lifecycle stage names ("忠诚") when the rows are segments
+    names = dict(zip(SEGMENTS["segment"], SEGMENTS["name_zh"])) if table.index.name == "segment" else None
+    ax.set_yticks(y, [_bilingual(zh_label(s, names), s) for s in table.index])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("提升（实验组 - 对照组）uplift, treatment - control")
-    ax.set_ylabel(str(table.index.name or "segment"))
+    name = str(table.index.name or "segment")
+    ax.set_ylabel(_bilingual(zh_label(name), name))
     ax.set_title("分群提升与置信区间 uplift by segment (CI)")
+    shown = [(_TREAT_COLOR, "显著提升（区间在 0 以上） CI above 0"),
+             (_CONTROL_COLOR, "不确定（区间包含 0） CI includes 0"),
+             (_NEGATIVE_COLOR, "显著下降（区间在 0 以下） CI below 0")]
+    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=t) for c, t in shown if c in colors]
+    ax.legend(handles=handles, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / len(y)),
+              ncols=1, frameon=False)
     return ax
 
 
@@ -190,7 +218,7 @@ def plot_peeking(sim: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """
     require_dataframe(sim, "sim")
     require_columns(sim, ["n_per_arm", "reject_rate_this_look", "reject_rate_any_look"], "sim")
-    ax = _axes(ax)
+    ax = _axes(ax, (6, 4))
     ax.plot(sim["n_per_arm"], sim["reject_rate_any_look"], marker="o", color=_TREAT_COLOR,
             label="偷看：任一次显著即停 peeking (stop at first significant look)")
     ax.plot(sim["n_per_arm"], sim["reject_rate_this_look"], marker="s", color=_CONTROL_COLOR,

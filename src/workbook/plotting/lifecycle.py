@@ -12,15 +12,12 @@ from matplotlib.axes import Axes
 
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.lifecycle import STAGES, stage_label
-from workbook.validation import check_in_choices, require_columns, require_dataframe
+from workbook.plotting.style import axes as _axes
+from workbook.validation import require_choice, require_columns, require_dataframe
 
 __all__ = ["plot_stage_sizes", "plot_stage_transitions"]
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_stage_transitions(
@@ -49,13 +46,13 @@ def plot_stage_transitions(
     >>> tx = pd.DataFrame({"member_id": ["a", "b", "b"],
     ...     "timestamp": pd.to_datetime(["2024-01-10", "2024-01-15", "2024-05-20"]),
     ...     "amount": [10.0, 20.0, 5.0]})
-    >>> m = stage_transitions(tx, date_from="2024-02-01", date_to="2024-06-01")
+    >>> m = stage_transitions(tx, date_from="2024-02-01", analysis_date="2024-06-01")
     >>> ax = plot_stage_transitions(m)
     >>> ax.get_ylabel()
     '起始阶段 stage at 2024-02-01'
     """
     require_dataframe(matrix, "matrix")
-    check_in_choices(language, ["both", "zh", "en"], "language")
+    require_choice(language, ["both", "zh", "en"], "language")
     values = matrix.astype(float)
     if "normalize" in matrix.attrs:
         is_share = matrix.attrs["normalize"] is not False
@@ -109,7 +106,7 @@ def plot_stage_sizes(stages: pd.DataFrame, ax: Axes | None = None, *, language: 
     """
     require_dataframe(stages, "stages")
     require_columns(stages, ["stage"], "stages")
-    check_in_choices(language, ["both", "zh", "en"], "language")
+    require_choice(language, ["both", "zh", "en"], "language")
     counts = stages["stage"].astype(str).value_counts().reindex(STAGES, fill_value=0)
     ax = _axes(ax, (8, 4))
     ax.bar([stage_label(s, language) for s in STAGES], counts.to_numpy())

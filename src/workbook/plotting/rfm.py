@@ -14,15 +14,15 @@ from matplotlib.axes import Axes
 
 import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.errors import WorkbookInputError
-from workbook.validation import check_in_choices, require_columns, require_dataframe, require_numeric
+from workbook.labels import zh_label
+from workbook.plotting.style import axes as _axes
+from workbook.validation import require_choice, require_columns, require_dataframe, require_numeric
 
 __all__ = ["plot_rf_heatmap", "plot_segments"]
 
+_AGG_ZH = {"mean": "平均", "median": "中位", "sum": "合计"}
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+
 
 
 def _segment_labels(summary: pd.DataFrame, label: str) -> list[str]:
@@ -69,7 +69,7 @@ def plot_segments(summary: pd.DataFrame, ax: Axes | None = None, *, label: str =
     """
     require_dataframe(summary, "summary")
     require_columns(summary, ["member_share", "revenue_share"], "summary")
-    check_in_choices(label, ["both", "zh", "en", "code"], "label")
+    require_choice(label, ["both", "zh", "en", "code"], "label")
     ax = _axes(ax, (8, max(3.0, 0.45 * len(summary) + 1)))
     y = np.arange(len(summary))
     h = 0.4
@@ -126,7 +126,7 @@ def plot_rf_heatmap(
     require_dataframe(scored, "scored")
     require_columns(scored, ["r_score", "f_score", value_col], "scored")
     require_numeric(scored, value_col, "scored")
-    check_in_choices(agg, ["mean", "median", "sum", "count"], "agg")
+    require_choice(agg, ["mean", "median", "sum", "count"], "agg")
     max_score = int(max(scored["r_score"].max(), scored["f_score"].max()))
     if max_score < 1:
         raise WorkbookInputError("r_score and f_score must be scores of at least 1.")
@@ -140,7 +140,7 @@ def plot_rf_heatmap(
         annot=annot,
         fmt=",.0f",
         cmap="YlOrRd",
-        cbar_kws={"label": f"{agg} {value_col}"},
+        cbar_kws={"label": "会员数 count" if agg == "count" else f"{_AGG_ZH[agg]}{zh_label(value_col)}"},
     )
     ax.set_xlabel("F 分（频次） F score")
     ax.set_ylabel("R 分（最近购买） R score")

@@ -1,24 +1,22 @@
-"""Tier design charts and the live-session sandbox.
+"""Tier design charts: members and spend per tier, and the cost of the benefits.
 
-``plot_tier_distribution`` shows members and spend per tier, ``plot_benefit_cost``
-the cost of each benefit per tier, and ``tier_sandbox`` wires both to ipywidgets
-sliders for live sessions (notebooks checked by nbval call
-:func:`workbook.tiers.simulate_policy` and the plots directly instead).
-Every plot returns a matplotlib Axes and accepts ``ax=``.
+Every plot returns a matplotlib Axes, accepts ``ax=`` and passes ``**kwargs``
+on to :meth:`matplotlib.axes.Axes.bar`.  The live-session sliders that redraw
+them are a widget, not a plot: :func:`workbook.widgets.tier_sandbox`.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
-from workbook.tiers import TierPolicy, simulate_policy
+from workbook.plotting.style import axes
 from workbook.validation import require_columns, require_dataframe
 
-__all__ = ["plot_tier_distribution", "plot_benefit_cost", "tier_sandbox"]
+__all__ = ["plot_tier_distribution", "plot_benefit_cost"]
 
 
 def _tier_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -32,16 +30,27 @@ def _labels(df: pd.DataFrame) -> list[str]:
     return df["tier"].astype(str).tolist()
 
 
-def plot_tier_distribution(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_tier_distribution(data: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None,
+                           **kwargs: object) -> Axes:
     """Share of members and share of spend per tier, side by side.
+
+    The two tables this accepts count spend differently, and the default title
+    says which: :func:`workbook.tiers.tier_summary` gives each member's past
+    12 months of spend under the tier they hold at the review date;
+    :func:`workbook.tiers.simulate_policy` gives each purchase of the cost
+    window under the tier held when it was made.  So the spend shares differ.
 
     Parameters
     ----------
-    summary : DataFrame
+    data : DataFrame
         :func:`workbook.tiers.tier_summary` (one review) or
         :func:`workbook.tiers.simulate_policy`: columns ``tier``, ``members``,
         ``member_share`` and ``spend_share``.
     ax : matplotlib Axes, optional
+    title : str, optional
+        Default: a title naming how spend is counted (see above).
+    **kwargs
+        Passed to both :meth:`matplotlib.axes.Axes.bar` calls.
 
     Returns
     -------
@@ -55,25 +64,40 @@ def plot_tier_distribution(summary: pd.DataFrame, ax: Axes | None = None) -> Axe
     >>> len(plot_tier_distribution(s).patches)
     4
     """
-    require_dataframe(summary, "summary")
-    require_columns(summary, ["tier", "members", "member_share", "spend_share"], "summary")
+    summary = data
+    require_dataframe(summary, "data")
+    require_columns(summary, ["tier", "members", "member_share", "spend_share"], "data")
     part = _tier_rows(summary)
     if "review_date" in part.columns and part["review_date"].nunique() > 1:
         part = part.loc[part["review_date"] == part["review_date"].max()]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+    ax = axes(ax, (7.5, 4.5))
     x = np.arange(len(part))
     w = 0.4
-    bars = ax.bar(x - w / 2, part["member_share"].to_numpy(dtype=float), width=w, label="会员占比 members")
-    ax.bar(x + w / 2, part["spend_share"].to_numpy(dtype=float), width=w, label="消费占比 spend")
+    bars = ax.bar(x - w / 2, part["member_share"].to_numpy(dtype=float), width=w,
+                  label="会员占比 share of members（柱上数字为人数 members）", **kwargs)
+    spend = ax.bar(x + w / 2, part["spend_share"].to_numpy(dtype=float), width=w,
+                   label="消费占比 share of spend", **kwargs)
     for rect, n in zip(bars, part["members"].to_numpy(), strict=True):
         ax.annotate(f"{int(n):,}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),
                     ha="center", va="bottom", fontsize=8)
+    for rect in spend:
+        ax.annotate(f"{rect.get_height():.0%}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),
+                    ha="center", va="bottom", fontsize=8, color="0.3")
     ax.set_xticks(x, _labels(part))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(0, 1.12 * max(1e-9, float(np.nanmax(part[["member_share", "spend_share"]].to_numpy(dtype=float),
+                                                       initial=0))))
     ax.set_ylabel("占比 share")
-    ax.set_title("各等级会员与消费占比 Members and spend per tier")
-    ax.legend(fontsize=8)
+    if title is None:
+        if "trailing_spend" in part.columns:
+            when = f"{pd.Timestamp(part['review_date'].iloc[0]):%Y-%m-%d} " if "review_date" in part.columns else ""
+            title = (f"{when}评审后各等级人数，及其近 12 个月消费\n"
+                     "members per tier at the last review and their past-12-month spend")
+        else:
+            title = ("人数：最近一次评审后；消费：每笔按消费时所持等级计\n"
+                     "members at the last review; spend by the tier held at purchase")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, loc="upper right")
     return ax
 
 
@@ -84,14 +108,21 @@ _COSTS = [
 ]
 
 
-def plot_benefit_cost(cost_table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_benefit_cost(data: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None,
+                      **kwargs: object) -> Axes:
     """Stacked cost of the benefits (discount, points, gifts) per tier, in CNY.
+
+    With a ``cost_pct_of_spend`` column the cost as a share of the tier's
+    spend is written above each bar (and explained in the legend).
 
     Parameters
     ----------
-    cost_table : DataFrame
+    data : DataFrame
         :func:`workbook.tiers.benefit_cost` or :func:`workbook.tiers.simulate_policy`.
     ax : matplotlib Axes, optional
+    title : str, optional
+    **kwargs
+        Passed to each :meth:`matplotlib.axes.Axes.bar` call.
 
     Returns
     -------
@@ -105,107 +136,29 @@ def plot_benefit_cost(cost_table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     >>> len(plot_benefit_cost(c).patches)
     6
     """
-    require_dataframe(cost_table, "cost_table")
-    require_columns(cost_table, ["tier", *[c for c, _ in _COSTS]], "cost_table")
+    cost_table = data
+    require_dataframe(cost_table, "data")
+    require_columns(cost_table, ["tier", *[c for c, _ in _COSTS]], "data")
     part = _tier_rows(cost_table)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+    ax = axes(ax, (7.5, 4.5))
     x = np.arange(len(part))
     bottom = np.zeros(len(part))
     for col, label in _COSTS:
         v = part[col].to_numpy(dtype=float)
-        ax.bar(x, v, bottom=bottom, label=label)
+        ax.bar(x, v, bottom=bottom, label=label, **kwargs)
         bottom += v
     if "cost_pct_of_spend" in part.columns:
         for xi, top, pct in zip(x, bottom, part["cost_pct_of_spend"].to_numpy(dtype=float), strict=True):
             if np.isfinite(pct):
                 ax.annotate(f"{pct:.1f}%", (xi, top), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, _labels(part))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_ylabel("成本 cost (CNY)")
-    ax.set_title("权益成本 Benefit cost per tier")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.45 * max(float(bottom.max(initial=0)), 1.0))  # room for the legend above the bars
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylabel("成本 cost（元 CNY）")
+    ax.set_title(title or "权益成本 Benefit cost per tier")
+    handles, labels = ax.get_legend_handles_labels()
+    if "cost_pct_of_spend" in part.columns:  # a legend line explaining the numbers above the bars
+        handles.append(Patch(color="none"))
+        labels.append("柱上 %：成本占该等级消费\ncost as % of the tier's spend")
+    ax.legend(handles, labels, fontsize=8, loc="upper left")
     return ax
-
-
-def tier_sandbox(
-    transactions: pd.DataFrame,
-    policy: TierPolicy | None = None,
-    margin_rate: float = 0.4,
-    **simulate_kwargs: object,
-):
-    """ipywidgets sliders for thresholds and discounts that re-run the simulation.
-
-    For live sessions only: the returned widget needs a running kernel to react.
-    Notebooks checked by nbval should call :func:`workbook.tiers.simulate_policy`
-    and the plots directly.
-
-    Parameters
-    ----------
-    transactions : DataFrame
-        Tidy transactions.
-    policy : TierPolicy, optional
-        Starting policy (default :meth:`TierPolicy.default`); sliders cover its
-        thresholds (above the base tier) and discounts.
-    margin_rate : float
-        Gross margin rate, also a slider.
-    **simulate_kwargs
-        Passed to :func:`workbook.tiers.simulate_policy`.
-
-    Returns
-    -------
-    ipywidgets.VBox
-        Sliders, an "apply" button and an output area.  ``box.run()`` re-runs the
-        simulation with the slider values and returns the result table (also
-        kept in ``box.result``).
-    """
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    policy = policy if policy is not None else TierPolicy.default()
-    top = max(policy.thresholds) * 2
-    thr = [
-        widgets.FloatSlider(value=t, min=0, max=top, step=max(top / 200, 1), description=f"{zh} 门槛",
-                            continuous_update=False, readout_format=",.0f")
-        for t, zh in zip(policy.thresholds[1:], policy.labels_zh[1:], strict=True)
-    ]
-    disc = [
-        widgets.FloatSlider(value=d, min=0.5, max=1.0, step=0.01, description=f"{zh} 折扣",
-                            continuous_update=False)
-        for d, zh in zip(policy.discounts[1:], policy.labels_zh[1:], strict=True)
-    ]
-    margin = widgets.FloatSlider(value=margin_rate, min=0.05, max=0.9, step=0.01, description="毛利率 margin",
-                                 continuous_update=False)
-    out = widgets.Output()
-    box = widgets.VBox([widgets.HBox([widgets.VBox(thr), widgets.VBox(disc)]), margin, out])
-
-    def run(*_: object) -> pd.DataFrame | None:
-        out.clear_output(wait=True)
-        with out:
-            try:
-                p = policy.replace(
-                    thresholds=(0.0, *(s.value for s in thr)),
-                    discounts=(policy.discounts[0], *(s.value for s in disc)),
-                )
-            except ValueError as exc:  # e.g. thresholds not increasing while dragging
-                display(widgets.HTML(f"<b>⚠</b> {exc}"))
-                box.result = None
-                return None
-            result = simulate_policy(transactions, p, margin.value, **simulate_kwargs)
-            fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-            plot_tier_distribution(result, ax=axes[0])
-            plot_benefit_cost(result, ax=axes[1])
-            display(fig)
-            plt.close(fig)
-            display(result[["tier", "tier_label_zh", "members", "spend", "total_cost",
-                            "cost_pct_of_spend", "break_even_uplift_pct"]].round(2))
-        box.result = result
-        return result
-
-    for s in (*thr, *disc, margin):
-        s.observe(run, names="value")
-    box.sliders = {"thresholds": thr, "discounts": disc, "margin_rate": margin}
-    box.run = run
-    box.result = None
-    run()
-    return box

@@ -72,7 +72,9 @@ churned members back; the planted case-study effects are listed in `scenario.jso
 |---|---|
 {sizes}
 
-## Data dictionary
+## 数据字典 (Data dictionary)
+
+每张表一节：先中文含义，后英文说明 (each table: Chinese meaning first, then the English one).
 
 {data_dictionary_markdown()}"""
 

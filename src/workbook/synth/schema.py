@@ -123,6 +123,70 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+#: Chinese table descriptions (shown first in notebooks and ``datasets/README.md``).
+TABLE_DESCRIPTIONS_ZH = {
+    "members": "会员表：每位注册会员一行（有些会员从未购买）。",
+    "transactions": "交易表：每张小票一行——会员购买、退货、非会员散客的销售（健身房场景还有到店签到和月费）。按时间排序。",
+    "stores": "门店表：每家实体门店一行（健身房场景为每家俱乐部）。",
+    "store_traffic": "客流表：门口计数器每店每天数到的进店人次（转化率 = 小票数 / 进店人次）。",
+    "campaigns": "活动日历：节日促销、唤醒活动、积分计划上线、实验。",
+    "truth": "生成器的\"真实答案\"，每位会员一行：分析师想要估计的隐藏参数。真实数据里没有这张表。",
+}
+
+#: Chinese meaning of every column, keyed by (table, column); same order as COLUMNS.
+MEANINGS_ZH = {
+    ("members", "member_id"): "会员号，例如 M0000001。",
+    ("members", "name"): "姓名（虚构）。",
+    ("members", "phone"): "手机号（虚构）。",
+    ("members", "email"): "电子邮箱（虚构）。",
+    ("members", "gender"): "性别：'F' 女 / 'M' 男。",
+    ("members", "birth_date"): "出生日期。",
+    ("members", "join_date"): "注册时间，早于第一次购买。",
+    ("members", "acquisition_channel"): "注册渠道：store_walk_in 门店现场、wechat_mini_program 微信小程序、app、"
+    "ecommerce 电商平台、referral 老带新、offline_event 线下活动。",
+    ("members", "home_store_id"): "注册所在门店（对应门店表 store_id）。",
+    ("members", "tier"): "期末会员等级，按近 12 个月净消费：member 普通 / silver 银卡 / gold 金卡 / platinum 白金卡。",
+    ("transactions", "transaction_id"): "小票号，按时间顺序，例如 T000000001。",
+    ("transactions", "member_id"): "会员号（对应会员表）；非会员散客为空。",
+    ("transactions", "store_id"): "门店（对应门店表）；线上订单记在会员的所属门店（履约门店）。",
+    ("transactions", "timestamp"): "交易时间，本地时间，不带时区。",
+    ("transactions", "amount"): "折后实付金额（元）；退货为负数；健身房签到为 0。",
+    ("transactions", "items"): "件数（退货为负数，健身房签到为 0）。",
+    ("transactions", "discount"): "优惠金额（元）：促销加积分抵扣（100 积分 = 1 元）。",
+    ("transactions", "points_earned"): "获得积分（退货时扣回为负数）。",
+    ("transactions", "points_redeemed"): "使用积分。",
+    ("transactions", "channel"): "渠道：'offline' 线下 / 'online' 线上。",
+    ("transactions", "is_return"): "是否退货：True 表示退回以前买的商品。",
+    ("transactions", "kind"): "类型：'purchase' 购买（零售、电商）；健身房为 'visit' 签到、'fee' 月费。",
+    ("stores", "store_id"): "门店编号，例如 S01。",
+    ("stores", "city"): "城市。",
+    ("stores", "size"): "门店规模：'small' 小 / 'medium' 中 / 'large' 大。",
+    ("stores", "points_programme"): "是否参加积分计划（零售连锁案例）。",
+    ("store_traffic", "store_id"): "门店（对应门店表）。",
+    ("store_traffic", "date"): "日期。",
+    ("store_traffic", "visitors"): "当天进店人次（门口计数器，不少于线下小票数）。",
+    ("campaigns", "campaign_id"): "活动编号，例如 C001。",
+    ("campaigns", "kind"): "活动类型：holiday_promo 节日促销、reactivation 唤醒、points_programme 积分计划、experiment 实验。",
+    ("campaigns", "name"): "活动名称，例如 double_11_2024。",
+    ("campaigns", "start"): "第一天（含）。",
+    ("campaigns", "end"): "最后一天（含）。",
+    ("campaigns", "target_segment"): "活动对象：all 全部、churned 已流失、programme_stores 积分门店、"
+    "randomised_new_members 随机分组的新会员。",
+    ("truth", "member_id"): "会员号（对应会员表）。",
+    ("truth", "purchase_rate_per_day"): "隐藏的每日购买率 λ（会员存活期间，全年平均；含门店系数，不含植入的效果）。",
+    ("truth", "dropout_prob"): "隐藏的每次复购后永久离开的概率（已含处理效果）。",
+    ("truth", "spend_mean"): "隐藏的每次消费平均金额（Gamma-Gamma：gg_p / nu）；健身房为月费。",
+    ("truth", "first_purchase_lag_days"): "注册到首购的天数；从未购买为空。",
+    ("truth", "first_purchase"): "首购时间；从未购买或在期间之后为空。",
+    ("truth", "churn_time"): "永久离开前最后一次购买的时间（之后再无交易）；期末仍存活或从未开始为空。",
+    ("truth", "alive_at_end"): "已首购且期末尚未离开。",
+    ("truth", "reactivated_at"): "被唤醒活动开始的最后一段\"新生命\"的第一次购买；从未被唤醒为空。",
+    ("truth", "n_purchases"): "期间内的购买次数（不含退货，含首购）。",
+    ("truth", "points_programme"): "所属门店参加了积分计划。",
+    ("truth", "retention_treated"): "被随机分到挽留处理组（推荐 / 教练回访）。",
+}
+
+
 def columns_of(table: str) -> list[Column]:
     """Column specs of one table, in order.
 
@@ -191,15 +255,47 @@ def coerce_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
 
 
+def data_dictionary(tables: tuple[str, ...] | list[str] = TABLES) -> pd.DataFrame:
+    """The data dictionary as a table, Chinese first: one row per column of ``tables``.
+
+    Examples
+    --------
+    >>> data_dictionary(["stores"]).loc["stores"].index[:2].tolist()
+    ['store_id', 'city']
+    >>> data_dictionary(["stores"]).columns.tolist()[:2]
+    ['含义 (meaning)', '类型 (type)']
+    """
+    rows = [
+        {"表 (table)": c.table, "列 (column)": c.name, "含义 (meaning)": MEANINGS_ZH.get((c.table, c.name), ""),
+         "类型 (type)": c.dtype, "单位 (unit)": c.unit or "-", "可为空 (may be missing)": "是" if c.nullable else "否",
+         "英文说明 (meaning in English)": c.meaning}
+        for t in tables for c in columns_of(t)
+    ]
+    return pd.DataFrame(rows).set_index(["表 (table)", "列 (column)"])
+
+
+def table_descriptions() -> pd.DataFrame:
+    """One row per table: what it holds, in Chinese and English.
+
+    Examples
+    --------
+    >>> table_descriptions().loc["stores", "说明"]
+    '门店表：每家实体门店一行（健身房场景为每家俱乐部）。'
+    """
+    return pd.DataFrame({"说明": TABLE_DESCRIPTIONS_ZH, "description": TABLE_DESCRIPTIONS}).rename_axis("表 table")
+
+
 def data_dictionary_markdown() -> str:
-    """The data dictionary (Markdown tables, one per table) generated from :data:`COLUMNS`."""
+    """The data dictionary (Markdown tables, one per table, Chinese first) generated from :data:`COLUMNS`."""
     lines: list[str] = []
     for table in TABLES:
-        lines += [f"### `{table}`", "", TABLE_DESCRIPTIONS[table], ""]
-        lines += ["| column | type | unit | may be missing | meaning |", "|---|---|---|---|---|"]
+        lines += [f"### `{table}`", "", TABLE_DESCRIPTIONS_ZH[table], "", TABLE_DESCRIPTIONS[table], ""]
+        lines += ["| 列 column | 含义 | 类型 type | 单位 unit | 可为空 may be missing | meaning |",
+                  "|---|---|---|---|---|---|"]
         for c in columns_of(table):
             lines.append(
-                f"| `{c.name}` | {c.dtype} | {c.unit or '-'} | {'yes' if c.nullable else 'no'} | {c.meaning} |"
+                f"| `{c.name}` | {MEANINGS_ZH.get((c.table, c.name), '')} | {c.dtype} | {c.unit or '-'} | "
+                f"{'是 yes' if c.nullable else '否 no'} | {c.meaning} |"
             )
         lines.append("")
     return "\n".join(lines)
