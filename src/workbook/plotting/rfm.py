@@ -91,6 +91,7 @@ def plot_rf_heatmap(
     value_col: str = "monetary_total",
     agg: str = "mean",
     annot: bool = True,
+    **kwargs,
 ) -> Axes:
     """Heatmap of average spend over the grid of R and F scores.
 
@@ -107,6 +108,8 @@ def plot_rf_heatmap(
         How cells aggregate ``value_col``.
     annot : bool, default True
         Write the values in the cells.
+    **kwargs
+        Passed to :func:`seaborn.heatmap` (e.g. ``cmap="Blues"``).
 
     Returns
     -------
@@ -139,8 +142,9 @@ def plot_rf_heatmap(
         ax=ax,
         annot=annot,
         fmt=",.0f",
-        cmap="YlOrRd",
+        cmap=kwargs.pop("cmap", "YlOrRd"),
         cbar_kws={"label": "会员数 count" if agg == "count" else f"{_AGG_ZH[agg]}{zh_label(value_col)}"},
+        **kwargs,
     )
     ax.set_xlabel("F 分（频次） F score")
     ax.set_ylabel("R 分（最近购买） R score")
