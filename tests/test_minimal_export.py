@@ -97,7 +97,7 @@ def test_notebook_runs_on_minimal_export(path, minimal_export, tmp_path, monkeyp
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "0")  # claims are about the default data
     monkeypatch.chdir(tmp_path)
-    params = {"RUN_SPARK": False} if path.stem.startswith("06_") else {}
+    params = {}  # 06's Spark demo (RUN_SPARK) moved to notebooks/analyst/A1_scale.ipynb
     try:
         out = run_notebook(path, data=minimal_export["data"], mapping=minimal_export["mapping"],
                            output=tmp_path / path.name, parameters=params, timeout_seconds=300)
