@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from workbook.errors import WorkbookInputError
-from workbook.runner import parameter_names, run_notebook
+from workbook.runner import run_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -97,9 +97,7 @@ def test_notebook_runs_on_minimal_export(path, minimal_export, tmp_path, monkeyp
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "0")  # claims are about the default data
     monkeypatch.chdir(tmp_path)
-    # skip an optional Spark demo (JVM start-up) where a notebook still has one
-    names = parameter_names(nbformat.read(path, as_version=4)) or []
-    params = {"RUN_SPARK": False} if "RUN_SPARK" in names else {}
+    params = {}  # 06's Spark demo (RUN_SPARK) moved to notebooks/analyst/A1_scale.ipynb
     try:
         out = run_notebook(path, data=minimal_export["data"], mapping=minimal_export["mapping"],
                            output=tmp_path / path.name, parameters=params, timeout_seconds=300)

@@ -256,7 +256,6 @@ LABELS_ZH: dict[str, str] = {
     "n_clusters": "门店聚类数",
     "points_programme": "试点积分",
     "n_buyers": "购买会员数",
-    "n_purchases": "购买次数",
     "n_repeat_purchases": "复购次数",
     "mean_before": "上线前均值",
     "mean_after": "上线后均值",

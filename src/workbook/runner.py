@@ -538,17 +538,22 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _quiet_kernel_manager():
+def _user_run_kernel_manager():
     from jupyter_client.manager import AsyncKernelManager
 
+    from workbook.notebook import STRICT_ENV
+
     class QuietKernelManager(AsyncKernelManager):
-        """A kernel whose own log stream is silenced: cell outputs still arrive
-        through Jupyter's messages, but the kernel's log lines (a transport
-        warning, the KeyboardInterrupt traceback it logs when a run is stopped
-        with Ctrl-C) no longer reach the user's terminal."""
+        """The kernel of a user's run: claims are lenient, and its own log stream is
+        silenced (cell outputs still arrive through Jupyter's messages, but the
+        kernel's log lines, such as the KeyboardInterrupt traceback it logs when
+        a run is stopped with Ctrl-C, no longer reach the user's terminal)."""
 
         async def start_kernel(self, **kw):
             kw.setdefault("stderr", subprocess.DEVNULL)
+            # A notebook's claims describe the default data: on the user's data they are
+            # notes to read, never errors (workbook.notebook.claim).
+            kw.setdefault("env", {**os.environ, STRICT_ENV: "0"})
             return await super().start_kernel(**kw)
 
     return QuietKernelManager
@@ -729,7 +734,7 @@ def run_notebook(
             pm.execute_notebook(
                 str(nb_path), str(work), parameters=params, kernel_name=kernel_name,
                 cwd=str(nb_path.resolve().parent), progress_bar=progress_bar,
-                execution_timeout=timeout_seconds, kernel_manager_class=_quiet_kernel_manager(),
+                execution_timeout=timeout_seconds, kernel_manager_class=_user_run_kernel_manager(),
             )
     except PapermillExecutionError as exc:
         stop("error")
