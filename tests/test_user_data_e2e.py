@@ -272,3 +272,45 @@ def test_messy_phone_export_through_load_workbook_data(tmp_path, monkeypatch):
                      + [str(w.message) for w in caught])
     assert "1.3700010e+10" not in text
     assert not [p for p in phones if p in text]
+
+
+@pytest.mark.slow
+def test_workbook_run_drop_on_a_teaching_notebook(export, tmp_path, monkeypatch, capsys):
+    """`workbook run --errors drop` on notebook 03 with a messy export whose ids are phones:
+    the rejected-rows file is written, kept + rejected + walk-ins = rows read, the counts
+    are shown at the top of the executed notebook, and no raw phone appears anywhere."""
+    from workbook.cli import main
+    from workbook.runner import rejected_path
+
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
+    monkeypatch.chdir(tmp_path)
+    d = export["dir"]
+    raw = pd.read_csv(d / "pos_export.csv", encoding="gb18030", dtype=str)
+    bad = raw.copy()
+    ids = bad.columns[bad.columns.str.contains("会员")][0]
+    amount = bad.columns[bad.columns.str.contains("金额")][0]
+    member_rows = np.flatnonzero(bad[ids].notna().to_numpy())
+    bad.iloc[member_rows[0], bad.columns.get_loc(amount)] = "abc"  # not a number
+    bad.iloc[member_rows[1], bad.columns.get_loc(ids)] = "1.3700010e+10"  # digits lost
+    bad.iloc[member_rows[2], bad.columns.get_loc(ids)] = "散客"  # walk-in placeholder
+    messy = tmp_path / "messy.csv"
+    bad.to_csv(messy, index=False, encoding="gb18030")
+    out = tmp_path / "runs" / "03.ipynb"
+    code = main(["run", str(NOTEBOOKS / "03_maintenance.ipynb"), "--data", str(messy),
+                 "--mapping", str(d / "mapping.yaml"), "--members", str(d / "members.csv"),
+                 "-o", str(out), "--errors", "drop"])
+    std = capsys.readouterr()
+    assert code == 0, std.err
+    rejected = pd.read_csv(rejected_path(out), encoding="utf-8-sig", dtype=str)
+    assert len(rejected.loc[rejected["table"] == "transactions", "row"].unique()) >= 2
+    nb = nbformat.read(out, as_version=4)
+    tx_counts = [c for c in nb.metadata["workbook"]["run"]["counts"] if c["table"] == "transactions"][0]
+    assert tx_counts["rows_read"] == len(raw)
+    assert tx_counts["kept"] + tx_counts["rejected"] + tx_counts["walk_ins"] == tx_counts["rows_read"]
+    assert tx_counts["rejected"] >= 2
+    first = nb.cells[0].source + "".join(str(o) for o in nb.cells[0].get("outputs", []))
+    assert "剔除" in first or "rejected" in first  # the run report comes first
+    text = "\n".join([std.out, std.err, rejected.to_csv(), _outputs_text(nb), first])
+    for kind, values in export["pii"].items():
+        leaked = [v for v in values if v in text]
+        assert not leaked, f"raw {kind} in the outputs, e.g. {leaked[:3]}"
