@@ -18,7 +18,7 @@ import pandas as pd
 __all__ = ["LABELS_ZH", "zh_label", "zh_labels", "zh_table"]
 
 #: Column name or code -> Chinese label.  RFM segments, lifecycle stages and
-#: tiers are added from the tables that define them (see :func:`_all_labels`).
+#: tiers and acquisition channels are added from the tables that define them (see :func:`_all_labels`).
 LABELS_ZH: dict[str, str] = {
     # ids and dates
     "member_id": "会员号",
@@ -48,13 +48,6 @@ LABELS_ZH: dict[str, str] = {
     "tenure_days": "入会天数",
     "cost": "成本（元）",
     "share": "占比",
-    # acquisition channels
-    "store_walk_in": "门店到店",
-    "wechat_mini_program": "微信小程序",
-    "app": "APP",
-    "ecommerce": "电商",
-    "referral": "老带新",
-    "offline_event": "线下活动",
     # notebooks 00-05
     "All": "全部",
     "control": "对照组",
@@ -306,6 +299,7 @@ LABELS_ZH: dict[str, str] = {
 @lru_cache(maxsize=1)
 def _all_labels() -> dict[str, str]:
     """LABELS_ZH plus the codes defined elsewhere, read from their one definition."""
+    from workbook.acquisition import CHANNEL_LABELS_ZH
     from workbook.lifecycle import STAGE_ZH_DTYPE, STAGES
     from workbook.rfm import SEGMENTS
     from workbook.tiers import TIER_LABELS_ZH, TIER_NAMES
@@ -313,6 +307,7 @@ def _all_labels() -> dict[str, str]:
     codes = dict(zip(SEGMENTS["segment"], SEGMENTS["name_zh"]))
     codes.update(zip(STAGES, STAGE_ZH_DTYPE.categories))  # lifecycle "new" (新客) over RFM "new"
     codes.update(zip(TIER_NAMES, TIER_LABELS_ZH))
+    codes.update(CHANNEL_LABELS_ZH)  # acquisition channels, as the acquisition charts name them
     return {**codes, **LABELS_ZH}
 
 
@@ -339,7 +334,7 @@ def zh_labels(codes: Iterable, labels: Mapping[str, str] | None = None) -> list[
     Examples
     --------
     >>> zh_labels(["wechat_mini_program", "app"])
-    ['微信小程序', 'APP']
+    ['微信小程序', 'App']
     """
     return [zh_label(c, labels) for c in codes]
 
