@@ -13,3 +13,12 @@ def _close_figures():
     """Close every figure a test or docstring example drew, so memory stays flat."""
     yield
     plt.close("all")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _workbook_theme():
+    """The chart theme the notebooks set with workbook.notebook.setup() (Chinese font):
+    importing workbook.plotting no longer sets it."""
+    from workbook.plotting import set_theme
+
+    set_theme()

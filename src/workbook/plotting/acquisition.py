@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.acquisition import FUNNEL_STAGES, TOTAL_LABEL, channel_label
 from workbook.errors import WorkbookInputError
 from workbook.plotting.style import axes as _axes

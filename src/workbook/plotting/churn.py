@@ -15,7 +15,6 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import StrMethodFormatter
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.churn import aligned_labels_scores as _aligned
 from workbook.errors import WorkbookInputError
 from workbook.plotting.style import axes as _axes

@@ -12,7 +12,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.errors import WorkbookInputError
 from workbook.experiments.tests import MeanTestResult, ProportionTestResult
 from workbook.plotting.style import axes as _axes

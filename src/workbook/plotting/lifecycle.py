@@ -10,7 +10,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.lifecycle import STAGES, stage_label
 from workbook.plotting.style import axes as _axes
 from workbook.validation import require_choice, require_columns, require_dataframe

@@ -12,7 +12,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-import workbook.plotting  # noqa: F401  (sets the CJK font and theme)
 from workbook.errors import WorkbookInputError
 from workbook.labels import zh_label
 from workbook.plotting.style import axes as _axes
