@@ -202,7 +202,7 @@ def test_plots_return_axes(tx):
     from workbook.plotting.rfm import plot_rf_heatmap, plot_segments
 
     scored = RFMScorer().fit_transform(rfm_table(tx, analysis_date=DATE))
-    ax = plot_segments(segment_summary(segment(scored)), label="zh")
+    ax = plot_segments(segment_summary(segment(scored)), language="zh")
     assert "冠军客户" in [t.get_text() for t in ax.get_yticklabels()]
     ax2 = plot_rf_heatmap(scored)
     # cell (R=4, F=4) holds member A's 230

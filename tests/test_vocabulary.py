@@ -45,17 +45,6 @@ LANGUAGE_VALUES = {"both", "zh", "en"}
 #: Modules where ``check_`` is the exercise-grader prefix.
 GRADER_MODULES = {"workbook.checks", "workbook.exercises"}
 
-#: Signatures owned by other work in progress (issue 12: io split, plotting in
-#: seaborn's manner, exercise checks).  Each entry must still be a violation:
-#: the test fails on a stale entry, so fixing one means deleting it here.
-PENDING = {
-    ("workbook.plotting.rfm.plot_segments", "'label' means zh/en/both -> language"),
-    ("workbook.plotting.rfm.plot_rf_heatmap", "'value_col' -> amount_col (money) or outcome_col (a metric)"),
-    # Silent alias of require_choice until io, privacy and plotting import the new name.
-    ("workbook.validation.check_in_choices", "check_ prefix outside the exercise graders"),
-}
-
-
 def _public_modules() -> list[str]:
     names = ["workbook"]
     for info in pkgutil.walk_packages(workbook.__path__, "workbook."):
@@ -114,14 +103,8 @@ def all_problems() -> set[tuple[str, str]]:
 
 
 def test_every_public_signature_speaks_the_vocabulary():
-    found = all_problems()
-    new = sorted(found - PENDING)
-    assert not new, "signatures off the vocabulary:\n" + "\n".join(f"{q}: {p}" for q, p in new)
-
-
-def test_pending_list_has_no_stale_entries():
-    stale = sorted(PENDING - all_problems())
-    assert not stale, f"fixed, so remove from PENDING: {stale}"
+    found = sorted(all_problems())
+    assert not found, "signatures off the vocabulary:\n" + "\n".join(f"{q}: {p}" for q, p in found)
 
 
 def test_the_vocabulary_check_can_fail():

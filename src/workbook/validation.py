@@ -200,9 +200,3 @@ def require_fitted(model: object, attributes: str | Sequence[str] | None = None,
             f"This {name} is not fitted yet; call fit(...) first{hint}.",
             message_zh=f"{name} 还没有拟合：请先调用 fit(...)。",
         ) from None
-
-
-#: Former name of :func:`require_choice` (``check_`` now means an exercise
-#: grader in :mod:`workbook.checks`).  Kept silently until io, privacy and
-#: plotting have switched; removed in the next release.
-check_in_choices = require_choice

@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.labels import zh_label
 from workbook.plotting.style import axes as _axes
@@ -24,20 +25,21 @@ _AGG_ZH = {"mean": "平均", "median": "中位", "sum": "合计"}
 
 
 
-def _segment_labels(summary: pd.DataFrame, label: str) -> list[str]:
+def _segment_labels(summary: pd.DataFrame, language: str) -> list[str]:
     codes = [str(s) for s in summary.index]
-    if label == "code":
+    if language == "code":
         return codes
     zh = summary["segment_zh"].astype(str).tolist() if "segment_zh" in summary else codes
     en = summary["segment_en"].astype(str).tolist() if "segment_en" in summary else codes
-    if label == "zh":
+    if language == "zh":
         return zh
-    if label == "en":
+    if language == "en":
         return en
     return [f"{z} {e}" for z, e in zip(zh, en, strict=True)]
 
 
-def plot_segments(summary: pd.DataFrame, ax: Axes | None = None, *, label: str = "both") -> Axes:
+@renamed_arguments(label="language")
+def plot_segments(summary: pd.DataFrame, ax: Axes | None = None, *, language: str = "both", **kwargs) -> Axes:
     """Share of members next to share of revenue for each segment.
 
     Segments whose revenue share is far above their member share are where
@@ -49,8 +51,10 @@ def plot_segments(summary: pd.DataFrame, ax: Axes | None = None, *, label: str =
         Output of :func:`workbook.rfm.segment_summary` (``member_share`` and
         ``revenue_share`` columns, one row per segment).
     ax : matplotlib Axes, optional
-    label : {"both", "zh", "en", "code"}
+    language : {"both", "zh", "en", "code"}
         Segment names on the axis.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.barh` (e.g. ``alpha=0.8``).
 
     Returns
     -------
@@ -68,13 +72,13 @@ def plot_segments(summary: pd.DataFrame, ax: Axes | None = None, *, label: str =
     """
     require_dataframe(summary, "summary")
     require_columns(summary, ["member_share", "revenue_share"], "summary")
-    require_choice(label, ["both", "zh", "en", "code"], "label")
+    require_choice(language, ["both", "zh", "en", "code"], "language")
     ax = _axes(ax, (8, max(3.0, 0.45 * len(summary) + 1)))
     y = np.arange(len(summary))
     h = 0.4
-    ax.barh(y - h / 2, summary["member_share"].to_numpy(dtype=float), height=h, label="会员占比 members")
-    ax.barh(y + h / 2, summary["revenue_share"].to_numpy(dtype=float), height=h, label="收入占比 revenue")
-    ax.set_yticks(y, _segment_labels(summary, label))
+    ax.barh(y - h / 2, summary["member_share"].to_numpy(dtype=float), height=h, label="会员占比 members", **kwargs)
+    ax.barh(y + h / 2, summary["revenue_share"].to_numpy(dtype=float), height=h, label="收入占比 revenue", **kwargs)
+    ax.set_yticks(y, _segment_labels(summary, language))
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("占比 share")
@@ -83,11 +87,12 @@ def plot_segments(summary: pd.DataFrame, ax: Axes | None = None, *, label: str =
     return ax
 
 
+@renamed_arguments(value_col="amount_col")
 def plot_rf_heatmap(
     scored: pd.DataFrame,
     ax: Axes | None = None,
     *,
-    value_col: str = "monetary_total",
+    amount_col: str = "monetary_total",
     agg: str = "mean",
     annot: bool = True,
     **kwargs,
@@ -97,14 +102,14 @@ def plot_rf_heatmap(
     Parameters
     ----------
     scored : DataFrame
-        A scored RFM table with ``r_score``, ``f_score`` and ``value_col``
+        A scored RFM table with ``r_score``, ``f_score`` and ``amount_col``
         (from :class:`workbook.rfm.RFMScorer` or
         :func:`workbook.rfm.score_by_thresholds`).
     ax : matplotlib Axes, optional
-    value_col : str, default "monetary_total"
-        Value averaged in each cell (e.g. ``"monetary_avg"`` for spend per purchase).
+    amount_col : str, default "monetary_total"
+        Money (CNY) averaged in each cell (e.g. ``"monetary_avg"`` for spend per purchase).
     agg : {"mean", "median", "sum", "count"}
-        How cells aggregate ``value_col``.
+        How cells aggregate ``amount_col``.
     annot : bool, default True
         Write the values in the cells.
     **kwargs
@@ -126,13 +131,13 @@ def plot_rf_heatmap(
     'F 分（频次） F score'
     """
     require_dataframe(scored, "scored")
-    require_columns(scored, ["r_score", "f_score", value_col], "scored")
-    require_numeric(scored, value_col, "scored")
+    require_columns(scored, ["r_score", "f_score", amount_col], "scored")
+    require_numeric(scored, amount_col, "scored")
     require_choice(agg, ["mean", "median", "sum", "count"], "agg")
     max_score = int(max(scored["r_score"].max(), scored["f_score"].max()))
     if max_score < 1:
         raise WorkbookInputError("r_score and f_score must be scores of at least 1.")
-    grid = scored.pivot_table(index="r_score", columns="f_score", values=value_col, aggfunc=agg)
+    grid = scored.pivot_table(index="r_score", columns="f_score", values=amount_col, aggfunc=agg)
     levels = range(max_score, 0, -1)
     grid = grid.reindex(index=levels, columns=range(1, max_score + 1)).astype(float)
     ax = _axes(ax, (6.5, 5))
@@ -142,7 +147,7 @@ def plot_rf_heatmap(
         annot=annot,
         fmt=",.0f",
         cmap=kwargs.pop("cmap", "YlOrRd"),
-        cbar_kws={"label": "会员数 count" if agg == "count" else f"{_AGG_ZH[agg]}{zh_label(value_col)}"},
+        cbar_kws={"label": "会员数 count" if agg == "count" else f"{_AGG_ZH[agg]}{zh_label(amount_col)}"},
         **kwargs,
     )
     ax.set_xlabel("F 分（频次） F score")
