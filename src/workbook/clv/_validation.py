@@ -63,24 +63,24 @@ def rfm_arrays(
     if not_int.any():
         raise WorkbookInputError(
             f"Column {frequency_col!r} of {name} must hold whole numbers of repeat purchases; "
-            f"fractional values at row position(s) {format_rows(np.flatnonzero(not_int) + 1)}."
+            f"fractional values at {format_rows(np.flatnonzero(not_int))} (positions counted from 0)."
         )
     # A tiny tolerance: recency and T are often rounded to 2 decimals (e.g. CDNOW).
     late = t_x > T + 1e-9
     if late.any():
         raise WorkbookInputError(
             f"Column {recency_col!r} (time from first to last purchase) exceeds {T_col!r} "
-            f"(time from first purchase to the analysis date) at row position(s) {format_rows(np.flatnonzero(late) + 1)}."
+            f"(time from first purchase to the analysis date) at {format_rows(np.flatnonzero(late))} (positions counted from 0)."
         )
     inconsistent = (x == 0) & (t_x > 0)
     if inconsistent.any():
         raise WorkbookInputError(
             f"Members with {frequency_col!r} 0 (no repeat purchase) must have {recency_col!r} 0; "
-            f"not so at row position(s) {format_rows(np.flatnonzero(inconsistent) + 1)}."
+            f"not so at {format_rows(np.flatnonzero(inconsistent))} (positions counted from 0)."
         )
     if (T <= 0).any():
         raise WorkbookInputError(
             f"Column {T_col!r} of {name} must be positive (time since the first purchase); "
-            f"zero at row position(s) {format_rows(np.flatnonzero(T <= 0) + 1)}."
+            f"zero at {format_rows(np.flatnonzero(T <= 0))} (positions counted from 0)."
         )
     return x, t_x, T

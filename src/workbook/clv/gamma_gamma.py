@@ -105,7 +105,7 @@ def _spend_arrays(
     if bad.any():
         raise WorkbookInputError(
             f"Column {amount_col!r} must be positive for members with repeat purchases "
-            f"({frequency_col!r} > 0); zero at row position(s) {format_rows(np.flatnonzero(bad) + 1)}. "
+            f"({frequency_col!r} > 0); zero at {format_rows(np.flatnonzero(bad))} (positions counted from 0). "
             "Drop zero-value purchases (e.g. free gifts) before building the summary."
         )
     return x, m
