@@ -275,3 +275,19 @@ def test_sklearn_contract(cdnow):
     model = ParetoNBDModel(time_unit="W")
     assert clone(model).get_params() == {"time_unit": "W"}
     assert not hasattr(clone(model), "params_")
+
+
+@pytest.mark.parametrize("model, params", [
+    (BetaGeoModel(), {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+    (ParetoNBDModel(), {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}),
+], ids=["bgnbd", "pareto_nbd"])
+def test_both_models_share_the_array_expectation_and_refuse_negative_horizons(model, params):
+    model.params_ = pd.Series(params)
+    one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    arrays = model.conditional_expected_purchases(np.float64(39), np.array([2.0]), np.array([30.43]),
+                                                  np.array([38.86]))
+    assert arrays[0] == pytest.approx(float(model.expected_purchases(39, one).iloc[0]))
+    with pytest.raises(WorkbookInputError, match="horizon t must not be negative"):
+        model.expected_purchases(-1, one)
+    with pytest.raises(WorkbookInputError, match="horizon t must not be negative"):
+        model.expected_purchases_population([-1, 2])

@@ -84,3 +84,10 @@ def rfm_arrays(
             f"zero at {format_rows(np.flatnonzero(T <= 0))} (positions counted from 0)."
         )
     return x, t_x, T
+
+
+def require_horizon(t: np.ndarray) -> None:
+    """A forecast horizon ``t`` (scalar or array, in the model's time unit) must not be negative."""
+    if np.any(t < 0):
+        raise WorkbookInputError(f"The horizon t must not be negative, got {t}.",
+                                 message_zh="预测期 t 不能为负数。")

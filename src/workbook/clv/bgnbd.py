@@ -25,7 +25,8 @@ import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
 from workbook.clv._mle import fit_log_params
-from workbook.clv._validation import require_summary_time_unit, require_time_unit, rfm_arrays
+from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
+                                      rfm_arrays)
 from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 
@@ -303,8 +304,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         is the DataFrame version; :func:`workbook.clv.value.customer_lifetime_value`
         uses this one for a whole grid of horizons at once.
         """
-        if np.any(t < 0):
-            raise WorkbookInputError(f"The horizon t must not be negative, got {t}.")
+        require_horizon(t)
         r, alpha, a, b = self._params()
         z = t / (alpha + T + t)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -341,8 +341,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         """
         r, alpha, a, b = self._params()
         t_arr = np.atleast_1d(np.asarray(t, dtype="float64"))
-        if np.any(t_arr < 0):
-            raise WorkbookInputError(f"The horizon t must not be negative, got {t}.")
+        require_horizon(t_arr)
         value = (a + b - 1) / (a - 1) * (
             1.0 - (alpha / (alpha + t_arr)) ** r * hyp2f1(r, b, a + b - 1, t_arr / (alpha + t_arr))
         )

@@ -34,7 +34,8 @@ import pandas as pd
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
 
 from workbook.clv._mle import fit_log_params
-from workbook.clv._validation import require_summary_time_unit, require_time_unit, rfm_arrays
+from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
+                                      rfm_arrays)
 from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 
@@ -452,13 +453,19 @@ class ParetoNBDModel(MaximumLikelihoodModel):
         """
         require_summary_time_unit(summary, self.time_unit)
         x, t_x, T = rfm_arrays(summary, frequency_col, recency_col, T_col)
-        values = self._conditional_expectation(np.asarray(t, dtype="float64"), x, t_x, T)
+        values = self.conditional_expected_purchases(np.asarray(t, dtype="float64"), x, t_x, T)
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
-    def _conditional_expectation(self, t, x, t_x, T) -> np.ndarray:
-        if np.any(t < 0):
-            raise WorkbookInputError(f"The horizon t must not be negative, got {t}.",
-                                     message_zh="预测期 t 不能为负数。")
+    def conditional_expected_purchases(
+        self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
+        """Expected purchases in the next ``t`` time units on raw arrays (eq. 19).
+
+        The same name and arguments as :meth:`BetaGeoModel.conditional_expected_purchases`
+        (broadcasts ``t`` against the member arrays); :meth:`expected_purchases` is the
+        DataFrame version.
+        """
+        require_horizon(t)
         r, alpha, s, beta = self._params()
         mean_alive = (r + x) * (beta + T) / (alpha + T) * self._rate_integral(s, beta + T, t)
         return mean_alive * self._probability_alive(x, t_x, T)
@@ -478,9 +485,7 @@ class ParetoNBDModel(MaximumLikelihoodModel):
         """
         r, alpha, s, beta = self._params()
         t_arr = np.atleast_1d(np.asarray(t, dtype="float64"))
-        if np.any(t_arr < 0):
-            raise WorkbookInputError(f"The horizon t must not be negative, got {t}.",
-                                     message_zh="预测期 t 不能为负数。")
+        require_horizon(t_arr)
         value = r * beta / alpha * self._rate_integral(s, np.float64(beta), t_arr)
         return pd.Series(value, index=pd.Index(t_arr, name="t"), name="expected_purchases")
 
