@@ -45,25 +45,26 @@ def _in_notebook() -> bool:
     return ip is not None and ip.__class__.__name__ == "ZMQInteractiveShell"
 
 
-def show_note(title: str, body: str, *, kind: str = "note") -> None:
-    """Display a short boxed note: HTML in Jupyter, plain text elsewhere.
+def show_note(title: str, body: str, *, kind: str = "note", metadata: dict | None = None) -> None:
+    """Display a short boxed note: HTML in Jupyter (with a plain-text copy), text elsewhere.
 
-    ``kind`` is ``"note"`` (amber box) or ``"error"`` (red box).
+    ``kind`` is ``"note"`` (amber box) or ``"error"`` (red box).  ``metadata`` is
+    attached to the output in Jupyter (exercise grading reads its outcome there).
     """
-    if _in_notebook():
-        from IPython.display import HTML, display
+    text = f"[{title}]\n{body}"
+    if not _in_notebook():
+        print(text)
+        return
+    from IPython.display import display
 
-        colour = {"note": ("#fff8e1", "#f0ad00"), "error": ("#fdecea", "#d93025")}[kind]
-        lines = "<br>".join(html.escape(line) for line in body.splitlines())
-        display(
-            HTML(
-                f'<div style="background:{colour[0]};border-left:6px solid {colour[1]};'
-                f'padding:8px 12px;margin:4px 0;line-height:1.5">'
-                f"<b>{html.escape(title)}</b><br>{lines}</div>"
-            )
-        )
-    else:
-        print(f"[{title}]\n{body}")
+    colour = {"note": ("#fff8e1", "#f0ad00"), "error": ("#fdecea", "#d93025")}[kind]
+    lines = "<br>".join(html.escape(line) for line in body.splitlines())
+    box = (
+        f'<div style="background:{colour[0]};border-left:6px solid {colour[1]};'
+        f'padding:8px 12px;margin:4px 0;line-height:1.5">'
+        f"<b>{html.escape(title)}</b><br>{lines}</div>"
+    )
+    display({"text/plain": text, "text/html": box}, raw=True, metadata=metadata or {})
 
 
 def claim(condition: object, zh: str, en: str = "", *, detail: str = "", strict: bool | None = None) -> bool:

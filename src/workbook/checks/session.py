@@ -7,7 +7,6 @@ above.  :func:`setup` shows that as a short note saying what to run, not a trace
 
 from __future__ import annotations
 
-import html
 import sys
 
 __all__ = ["setup"]
@@ -20,21 +19,15 @@ def _shell():
 
 def _show_not_defined(name: str) -> None:
     """A red note, with the outcome in the output metadata so grading reports ``error``."""
-    from IPython.display import display
-
     from workbook.checks.engine import METADATA_KEY
+    from workbook.notebook import show_note
 
     title = "先运行上面的格子 (run the cells above first)"
     body = (f"变量 {name} 还没有定义：如果它是上面的格子定义的，请先运行上面的格子（菜单 Run → Run All Above，"
             "或从头 Run All），再运行这一格；如果是你自己写的名字，检查拼写。",
             f"(name {name!r} is not defined: run the cells above first, or check the spelling.)")
-    text = f"[{title}]\n" + "\n".join(body)
-    box = (
-        '<div style="background:#fdecea;border-left:6px solid #d93025;padding:8px 12px;margin:4px 0;'
-        f'line-height:1.5"><b>{html.escape(title)}</b><br>{"<br>".join(html.escape(b) for b in body)}</div>'
-    )
     outcome = {"status": "error", "name": name, "message": body[0], "hint": title}
-    display({"text/plain": text, "text/html": box}, raw=True, metadata={METADATA_KEY: outcome})
+    show_note(title, "\n".join(body), kind="error", metadata={METADATA_KEY: outcome})
 
 
 def setup() -> None:
