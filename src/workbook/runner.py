@@ -745,6 +745,9 @@ def run_notebook(
                        f"{str(work)!r}（名字带 partial，结果不能用）。",
         ) from None
     except KeyboardInterrupt:
+        # The run is over: nbclient's orphaned asyncio tasks (a "Kernel died" reply wait)
+        # must not print their traceback on the user's terminal when they are collected.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         stop("interrupted")
         _say(f"运行被中断 (Ctrl-C)：未完成的笔记本保存为 {str(work)!r}（名字带 partial，结果不能用）。\n"
              f"Interrupted (Ctrl-C): the partly executed notebook is kept as {str(work)!r}; "
