@@ -9,7 +9,7 @@ Suggestions are machine-readable in each notebook's metadata::
 
 ``what_to_try`` has one entry per numbered item of the notebook's 动手试一试
 section, in order.  ``variations`` are further parameter changes a trainee
-might make.  Each parameter set is executed once with papermill, claims in
+might make.  Each parameter set is executed once (papermill's parameter injection, nbclient), claims in
 lenient mode (as a trainee runs it).  It must run to the end with no error and
 no warning on stderr; a variation with ``stops_with`` must instead stop with a
 friendly message (no Python traceback) that contains every listed text.
@@ -109,18 +109,75 @@ def test_no_bare_assert(path):
             assert not asserts, f"{path.name} cell {i}: bare assert on line {asserts[0].lineno}"
 
 
-def _execute(path: Path, params: dict, tmp_path: Path, monkeypatch):
-    import papermill as pm
+# Each notebook's runs share one kernel (a class-scoped fixture): starting a kernel and
+# importing pandas, matplotlib, scikit-learn and statsmodels is about half of a short run,
+# and CI has 20 minutes on 2 cores.  Before every run the user namespace is wiped
+# (%reset -f) and Python's warning filters and "already warned" registries are restored
+# to the fresh kernel's, so a warning shown in one run is shown again in the next.
+_SNAPSHOT = """
+import warnings as _w
+_w._workbook_fresh_filters = list(_w.filters)
+del _w
+"""
+_RESET = """%reset -f
+import sys as _s, warnings as _w
+_w.filters[:] = _w._workbook_fresh_filters
+_w._filters_mutated()
+for _m in list(_s.modules.values()):
+    if isinstance(getattr(_m, "__warningregistry__", None), dict):
+        _m.__warningregistry__.clear()
+del _s, _w, _m
+"""
 
-    monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "0")
-    out = tmp_path / path.name
+
+def _start(km) -> None:
+    import os
+
+    km.start_kernel(cwd=str(REPO / "notebooks"), env={**os.environ, "WORKBOOK_STRICT_CLAIMS": "0"})
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    kc.execute_interactive(_SNAPSHOT, timeout=60)
+    kc.stop_channels()
+
+
+@pytest.fixture(scope="class")
+def kernel():
+    """A python3 kernel in notebooks/ with claims in lenient mode (as a trainee runs it)."""
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    _start(km)
+    yield km
+    km.shutdown_kernel(now=True)
+
+
+def _execute(path: Path, params: dict, km):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.translators import translate_parameters
+
+    if not km.is_alive():  # an earlier run killed it: the next one starts afresh
+        _start(km)
+    nb = nbformat.read(path, as_version=4)
+    # As papermill does: the parameters go into a new cell right after the one tagged "parameters".
+    where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    injected = nbformat.v4.new_code_cell(translate_parameters("python3", "python", params, "Parameters"))
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(where + 1, injected)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_RESET))
+    client = NotebookClient(nb, km=km, timeout=600, kernel_name="python3")
     error = None
     try:
-        pm.execute_notebook(str(path), str(out), parameters=params, cwd=str(path.parent),
-                            progress_bar=False, kernel_name="python3")
-    except pm.PapermillExecutionError as exc:
+        client.execute()
+    except CellExecutionError as exc:
         error = exc
-    return nbformat.read(out, as_version=4), error
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
+    assert not nb.cells[0].get("outputs"), f"resetting the kernel printed {nb.cells[0].outputs}"
+    nb.cells.pop(0)
+    return nb, error
 
 
 def _outputs(nb) -> list:
@@ -137,8 +194,8 @@ def _make_class(path: Path):
     @pytest.mark.slow
     @pytest.mark.parametrize("params, stops_with", [(p, s) for _, p, s in runs],
                              ids=[name for name, _, _ in runs])
-    def test_runs(self, params, stops_with, tmp_path, monkeypatch):
-        nb, error = _execute(path, params, tmp_path, monkeypatch)
+    def test_runs(self, params, stops_with, kernel):
+        nb, error = _execute(path, params, kernel)
         outputs = _outputs(nb)
         shown = "\n".join(_text(o) for o in outputs)
         assert "Traceback" not in shown, f"{path.name} {params}: a traceback is shown"
