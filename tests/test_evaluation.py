@@ -84,7 +84,7 @@ def test_tracking_table_hand_computed(tiny_tx):
     assert table.loc[table["date"] == "2024-01-09", "actual"].item() == 0
     assert table.loc[table["date"] == "2024-01-10", "actual"].item() == 1
     assert table["actual"].iloc[-1] == 2
-    assert (table["period"] == "calibration").sum() == 14
+    assert (table["window"] == "calibration").sum() == 14
     # Predicted: a (first Jan 1), b (Jan 3), c (Jan 5) each contribute E[X(age)].
     ex = m.expected_purchases_population
     expected = sum(float(ex([max(21 - s, 0)]).iloc[0]) for s in (0, 2, 4))
@@ -261,9 +261,9 @@ def test_decile_table_hand_computed():
     p = np.arange(10) / 10  # decile 1 = the highest score = row 9
     t = evaluation.decile_table(y, p, n_groups=5)
     assert t["n_members"].tolist() == [2] * 5
-    np.testing.assert_allclose(t["mean_actual"], [1.0, 0.5, 0.5, 0.5, 0.0])
+    np.testing.assert_allclose(t["mean_outcome"], [1.0, 0.5, 0.5, 0.5, 0.0])
     np.testing.assert_allclose(t["lift"], [2.0, 1.0, 1.0, 1.0, 0.0])
-    np.testing.assert_allclose(t["mean_predicted"], [0.85, 0.65, 0.45, 0.25, 0.05])
+    np.testing.assert_allclose(t["mean_prediction"], [0.85, 0.65, 0.45, 0.25, 0.05])
     np.testing.assert_allclose(t["share_of_actual"], [0.4, 0.2, 0.2, 0.2, 0.0])
     assert t["decile_mape"].iloc[0] == pytest.approx(0.15)
     assert np.isnan(t["decile_mape"].iloc[-1])
@@ -273,7 +273,7 @@ def test_decile_table_aligns_series_and_rejects_bad_input():
     y = pd.Series([1.0, 0.0, 2.0], index=["a", "b", "c"])
     p = pd.Series([0.2, 0.9, 0.5], index=["c", "b", "a"])
     t = evaluation.decile_table(y, p, n_groups=3)
-    assert t["mean_actual"].tolist() == [0.0, 1.0, 2.0]  # b (0.9), a (0.5), c (0.2)
+    assert t["mean_outcome"].tolist() == [0.0, 1.0, 2.0]  # b (0.9), a (0.5), c (0.2)
     with pytest.raises(WorkbookInputError, match="finite"):
         evaluation.decile_table([1.0, np.nan], [0.1, 0.2], n_groups=2)
     with pytest.raises(WorkbookInputError, match="n_groups"):

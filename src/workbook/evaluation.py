@@ -121,7 +121,7 @@ def tracking_table(
     -------
     DataFrame
         Columns ``model``, ``date`` (end of the week/day, exclusive), ``t`` (time
-        units since the start), ``period`` (``"calibration"`` or ``"holdout"``),
+        units since the start), ``window`` (``"calibration"`` or ``"holdout"``),
         ``actual`` and ``predicted`` (cumulative repeat purchases).  ``attrs`` holds
         ``calibration_end``, ``holdout_end`` and ``time_unit``.
 
@@ -136,8 +136,8 @@ def tracking_table(
     ...                                                 "2024-01-20"]),
     ...                    "amount": [10.0, 20.0, 5.0, 8.0]})
     >>> table = tracking_table(m, tx, calibration_end="2024-01-15", holdout_end="2024-01-22")
-    >>> table[["t", "period", "actual"]]  # doctest: +NORMALIZE_WHITESPACE
-         t       period  actual
+    >>> table[["t", "window", "actual"]]  # doctest: +NORMALIZE_WHITESPACE
+         t       window  actual
     0  1.0  calibration       0
     1  2.0  calibration       1
     2  3.0      holdout       2
@@ -189,7 +189,7 @@ def tracking_table(
         predicted = (np.where(joined, ex, 0.0) * n_members[None, :]).sum(axis=1)
         rows.append(pd.DataFrame({
             "model": name, "date": taus, "t": np.arange(1, n_steps + 1, dtype="float64"),
-            "period": np.where(taus <= cal_end, "calibration", "holdout"),
+            "window": np.where(taus <= cal_end, "calibration", "holdout"),
             "actual": actual.astype("int64"), "predicted": predicted,
         }))
     out = pd.concat(rows, ignore_index=True)
@@ -504,19 +504,20 @@ def decile_table(actual: object, predicted: object, *, n_groups: int = 10) -> pd
     -------
     DataFrame
         Index ``decile`` (1 = highest predicted); columns ``n_members``,
-        ``mean_predicted``, ``mean_actual``, ``lift`` (``mean_actual`` over the
-        overall mean: 3 = three times the average), ``share_of_actual`` (share of the
-        total outcome) and ``decile_mape`` (``|mean_predicted - mean_actual| /
-        mean_actual``, as google/lifetime_value; NaN where ``mean_actual`` is 0).
+        ``mean_prediction``, ``mean_outcome`` (the actual outcome), ``lift``
+        (``mean_outcome`` over the overall mean: 3 = three times the average),
+        ``share_of_actual`` (share of the total outcome) and ``decile_mape``
+        (``|mean_prediction - mean_outcome| / mean_outcome``, as google/lifetime_value;
+        NaN where ``mean_outcome`` is 0).
 
     Examples
     --------
     >>> t = decile_table([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_groups=2)
-    >>> t[["n_members", "mean_actual", "lift"]]  # doctest: +NORMALIZE_WHITESPACE
-            n_members  mean_actual  lift
+    >>> t[["n_members", "mean_outcome", "lift"]]  # doctest: +NORMALIZE_WHITESPACE
+            n_members  mean_outcome  lift
     decile
-    1               2          1.0   2.0
-    2               2          0.0   0.0
+    1               2           1.0   2.0
+    2               2           0.0   0.0
     """
     y, p = _actual_predicted(actual, predicted)
     if int(n_groups) != n_groups or not 2 <= n_groups <= len(y):
@@ -526,12 +527,12 @@ def decile_table(actual: object, predicted: object, *, n_groups: int = 10) -> pd
     s, v = _tie_averaged(y, p)
     group = np.arange(len(y)) * n_groups // len(y) + 1
     frame = pd.DataFrame({"decile": group, "predicted": s, "actual": v})
-    out = frame.groupby("decile").agg(n_members=("actual", "size"), mean_predicted=("predicted", "mean"),
-                                      mean_actual=("actual", "mean"), total=("actual", "sum"))
+    out = frame.groupby("decile").agg(n_members=("actual", "size"), mean_prediction=("predicted", "mean"),
+                                      mean_outcome=("actual", "mean"), total=("actual", "sum"))
     overall = y.mean()
-    out["lift"] = out["mean_actual"] / overall if overall != 0 else np.nan
+    out["lift"] = out["mean_outcome"] / overall if overall != 0 else np.nan
     out["share_of_actual"] = out["total"] / y.sum() if y.sum() != 0 else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["decile_mape"] = np.where(out["mean_actual"] != 0,
-                                      (out["mean_predicted"] - out["mean_actual"]).abs() / out["mean_actual"], np.nan)
+        out["decile_mape"] = np.where(out["mean_outcome"] != 0,
+                                      (out["mean_prediction"] - out["mean_outcome"]).abs() / out["mean_outcome"], np.nan)
     return out.drop(columns="total")

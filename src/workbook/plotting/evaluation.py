@@ -66,7 +66,7 @@ def plot_tracking(
     --------
     >>> import pandas as pd
     >>> table = pd.DataFrame({"model": "BG/NBD", "date": pd.date_range("2024-01-07", periods=3, freq="7D"),
-    ...                       "period": ["calibration", "calibration", "holdout"],
+    ...                       "window": ["calibration", "calibration", "holdout"],
     ...                       "actual": [1, 3, 4], "predicted": [1.2, 2.8, 4.3]})
     >>> plot_tracking(data=table).get_ylabel()
     '累计重复购买次数 cumulative repeat purchases'
@@ -79,8 +79,8 @@ def plot_tracking(
     for i, (name, part) in enumerate(groups):
         ax.plot(part[x], part[predicted], linestyle="--", linewidth=1.8, color=f"C{i}",
                 label=_model_label(name), **kwargs)
-    if "period" in data.columns and (first["period"] == "holdout").any():
-        start = first.loc[first["period"] == "holdout", x].iloc[0]
+    if "window" in data.columns and (first["window"] == "holdout").any():
+        start = first.loc[first["window"] == "holdout", x].iloc[0]
         ax.axvspan(start, first[x].iloc[-1], color="0.9", zorder=0, label="留出期 holdout")
     ax.set_xlabel("日期 date" if x == "date" else x)
     ax.set_ylabel("累计重复购买次数 cumulative repeat purchases")
@@ -238,8 +238,8 @@ def plot_gain_curve(
 def plot_decile_lift(
     data: pd.DataFrame,
     *,
-    actual: str = "mean_actual",
-    predicted: str = "mean_predicted",
+    actual: str = "mean_outcome",
+    predicted: str = "mean_prediction",
     ylabel: str = "人均 mean per member",
     ax: Axes | None = None,
     **kwargs: object,
@@ -261,7 +261,7 @@ def plot_decile_lift(
     Examples
     --------
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"mean_actual": [3.0, 1.0], "mean_predicted": [2.5, 1.2],
+    >>> table = pd.DataFrame({"mean_outcome": [3.0, 1.0], "mean_prediction": [2.5, 1.2],
     ...                       "lift": [1.5, 0.5]}, index=pd.Index([1, 2], name="decile"))
     >>> plot_decile_lift(data=table).get_xlabel()
     '预测分组（1 = 预测最高的 10%）decile of the prediction'
