@@ -323,6 +323,11 @@ LABELS_ZH: dict[str, str] = {
     "bic": "BIC（越小越好）",
     "delta_aic": "与最佳模型的 AIC 差",
     "expected_members": "预计人数",
+    "true_value": "真实值",
+    "renewal_probability": "下次续费概率",
+    "residual_value_per_member": "人均剩余价值（元）",
+    "residual_value": "剩余价值合计（元）",
+    "n_active": "仍在的人数",
 }
 
 
