@@ -36,6 +36,18 @@ def _model_label(name: str | None) -> str:
     return f"模型预测 {name}" if name else "模型预测 model"
 
 
+def _actual_and_models(ax: Axes, data: pd.DataFrame, x: str, actual: str, predicted: str, hue: str | None,
+                       marker: tuple[str | None, str | None] = (None, None), **kwargs: object) -> pd.DataFrame:
+    """The actual line (black, once) and one dashed line per model; returns the first model's rows."""
+    groups = _models(data, hue)
+    first = groups[0][1]
+    ax.plot(first[x], first[actual], color="black", linewidth=2.2, marker=marker[0], label=_ACTUAL)
+    for i, (name, part) in enumerate(groups):
+        ax.plot(part[x], part[predicted], linestyle="--", linewidth=1.8, marker=marker[1], color=f"C{i}",
+                label=_model_label(name), **kwargs)
+    return first
+
+
 def plot_tracking(
     data: pd.DataFrame,
     *,
@@ -73,12 +85,7 @@ def plot_tracking(
     """
     require_columns(data, [x, actual, predicted], "data")
     ax = axes(ax, (8, 4.5))
-    groups = _models(data, hue)
-    first = groups[0][1]
-    ax.plot(first[x], first[actual], color="black", linewidth=2.2, label=_ACTUAL)
-    for i, (name, part) in enumerate(groups):
-        ax.plot(part[x], part[predicted], linestyle="--", linewidth=1.8, color=f"C{i}",
-                label=_model_label(name), **kwargs)
+    first = _actual_and_models(ax, data, x, actual, predicted, hue, **kwargs)
     if "window" in data.columns and (first["window"] == "holdout").any():
         start = first.loc[first["window"] == "holdout", x].iloc[0]
         ax.axvspan(start, first[x].iloc[-1], color="0.9", zorder=0, label="留出期 holdout")
@@ -122,16 +129,14 @@ def plot_conditional_expectation(
     """
     require_columns(data, [x, actual, predicted], "data")
     ax = axes(ax, (6.5, 4.2))
-    groups = _models(data, hue)
-    first = groups[0][1]
-    freq = first[x].to_numpy()
-    pos = np.arange(len(freq))
-    ax.plot(pos, first[actual], color="black", marker="o", linewidth=2.2, label=_ACTUAL)
-    for i, (name, part) in enumerate(groups):
-        ax.plot(pos, part[predicted], linestyle="--", marker="s", color=f"C{i}", label=_model_label(name), **kwargs)
-    ax.set_xticks(pos, [str(f) for f in freq[:-1]] + [f"{freq[-1]}+"])
+    # Frequencies at even spacing (the last one pools "or more").
+    positions = data.assign(**{x: data.groupby(hue, sort=False).cumcount() if hue in data.columns
+                               else np.arange(len(data))})
+    first = _actual_and_models(ax, positions, x, actual, predicted, hue, marker=("o", "s"), **kwargs)
+    freq = data[x].to_numpy()[:len(first)]
+    ax.set_xticks(first[x], [str(f) for f in freq[:-1]] + [f"{freq[-1]}+"])
     ax.set_xlabel("校准期重复购买次数 calibration-period repeat purchases")
-    ax.set_ylabel("留出期人均购买次数 holdout purchases per member")
+    ax.set_ylabel("留出期人均购买次数\nholdout purchases per member")
     ax.set_title("按过去购买次数分组：留出期实际 vs 预测\nHoldout purchases by past frequency", fontsize=11)
     ax.legend(loc="upper left")
     return ax
