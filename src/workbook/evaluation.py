@@ -37,12 +37,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from workbook.clv._validation import TIME_UNIT_DAYS, require_summary_time_unit, rfm_arrays
 from workbook.clv.bgnbd import calibration_vs_holdout
-from workbook.clv.data import _purchase_events, _require_grid
+from workbook.clv.data import purchase_events, time_unit_days
 from workbook.clv.purchase_counts import purchase_count_probabilities
 from workbook.errors import WorkbookInputError
-from workbook.validation import format_rows, require_columns, require_fitted, resolve_analysis_date
+from workbook.validation import (format_rows, require_columns, require_fitted, require_numeric,
+                                 resolve_analysis_date)
 
 __all__ = [
     "conditional_expectation_table",
@@ -75,7 +75,22 @@ def _models(model: object) -> dict[str, object]:
 
 
 def _require_split(split: pd.DataFrame) -> None:
-    require_columns(split, ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"], "split")
+    columns = ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"]
+    require_columns(split, columns, "split")
+    for col in columns:
+        require_numeric(split, col, "split")
+    if not (split["T"] > 0).all():
+        raise WorkbookInputError("Column 'T' of split must be positive (time since the first purchase).",
+                                 message_zh="split 的 T 列（首购至今的时间）必须大于 0。")
+
+
+def _require_same_unit(split: pd.DataFrame, model: object) -> None:
+    built = split.attrs.get("time_unit")
+    if built is not None and built != model.time_unit:
+        raise WorkbookInputError(
+            f"split has recency and T in time unit {built!r} but the model uses {model.time_unit!r}.",
+            message_zh="split 的时间单位（周/天）和模型的不一致。",
+        )
 
 
 # ---------------------------------------------------------------- tracking plot
@@ -143,13 +158,12 @@ def tracking_table(
     2  3.0      holdout       2
     """
     models = _models(model)
-    _require_grid(grid)
     units = {m.time_unit for m in models.values()}
     if len(units) > 1:
         raise WorkbookInputError(f"The models use different time units {sorted(units)}; use one.",
                                  message_zh="这些模型的时间单位不同（周/天），请统一。")
     time_unit = units.pop()
-    unit = pd.Timedelta(days=TIME_UNIT_DAYS[time_unit])
+    unit = pd.Timedelta(days=time_unit_days(time_unit))
     cols = dict(member_col=member_col, time_col=time_col, amount_col=amount_col, return_col=return_col)
     cal_end = resolve_analysis_date(transactions[time_col], analysis_date=calibration_end, name="calibration_end")
     end = resolve_analysis_date(transactions[time_col], analysis_date=holdout_end, name="holdout_end")
@@ -158,7 +172,7 @@ def tracking_table(
             f"holdout_end {end} must be after calibration_end {cal_end}.",
             message_zh="留出期结束日必须晚于校准期结束日。",
         )
-    events, _ = _purchase_events(transactions, end, grid, **cols)
+    events, _ = purchase_events(transactions, analysis_date=end, grid=grid, **cols)
     first = events.groupby("member_id", sort=False)["time"].transform("min")
     keep = (first < cal_end).to_numpy()
     events, first = events.loc[keep], first.loc[keep]
@@ -308,7 +322,7 @@ def purchase_count_histogram(
     actual = np.bincount(np.minimum(observed.astype("int64"), max_purchases), minlength=max_purchases + 1)
     parts = []
     for name, m in _models(model).items():
-        require_summary_time_unit(split, m.time_unit, "split")
+        _require_same_unit(split, m)
         if period == "holdout":
             durations = split["duration_holdout"].unique()
             if len(durations) != 1:
@@ -317,8 +331,8 @@ def purchase_count_histogram(
             probs = purchase_count_probabilities(m, float(durations[0]), split, max_purchases=max_purchases)
             expected = probs.to_numpy().sum(axis=0)
         else:
-            _, _, T = rfm_arrays(split, "frequency", "recency", "T", "split")
-            day = 1.0 / TIME_UNIT_DAYS[m.time_unit]
+            T = split["T"].to_numpy(dtype="float64")
+            day = 1.0 / time_unit_days(m.time_unit)
             ages, counts = np.unique(np.maximum(np.round(T / day), 1) * day, return_counts=True)
             # One new-member distribution per distinct age (at most a few hundred days).
             table = np.vstack([purchase_count_probabilities(m, a, max_purchases=max_purchases).to_numpy()[0]
@@ -365,9 +379,8 @@ def holdout_errors(model: object, split: pd.DataFrame) -> pd.DataFrame:
     duration = split["duration_holdout"].to_numpy(dtype="float64")
     rows = []
     for name, m in _models(model).items():
-        require_summary_time_unit(split, m.time_unit, "split")
-        x, t_x, T = rfm_arrays(split, "frequency", "recency", "T", "split")
-        predicted = m.conditional_expected_purchases(duration, x, t_x, T)
+        _require_same_unit(split, m)
+        predicted = m.expected_purchases(duration, split).to_numpy()
         err = predicted - actual
         total = actual.sum()
         rows.append({

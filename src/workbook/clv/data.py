@@ -60,21 +60,54 @@ def _require_grid(grid: str) -> None:
         )
 
 
-def _purchase_events(
+def time_unit_days(time_unit: str) -> float:
+    """Length of a CLV time unit in days (``"W"`` 7, ``"D"`` 1); raises on an unknown unit.
+
+    Examples
+    --------
+    >>> time_unit_days("W")
+    7.0
+    """
+    return require_time_unit(time_unit)
+
+
+def purchase_events(
     transactions: pd.DataFrame,
-    analysis_date: object | None,
-    grid: str,
-    member_col: str,
-    time_col: str,
-    amount_col: str,
-    return_col: str | None,
+    *,
+    analysis_date: object | None = None,
+    grid: str = "day",
+    member_col: str = "member_id",
+    time_col: str = "timestamp",
+    amount_col: str = "amount",
+    return_col: str | None = "is_return",
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Purchase events per member with their spend, sorted by member and time.
+    """Purchase events per member with their spend: what the BG/NBD summary counts.
 
     An event is a calendar day with a purchase (``grid="day"``) or a distinct purchase
     timestamp (``grid="continuous"``).  Returns, walk-ins and rows at or after the
-    analysis date are left out.  Columns ``member_id``, ``time`` and ``amount``.
+    analysis date are left out.
+
+    Returns
+    -------
+    (DataFrame, Timestamp)
+        Columns ``member_id``, ``time`` (the day, or the exact time) and ``amount``
+        (spend of the event), sorted by member and time; and the analysis date used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"member_id": ["a", "a", "a"],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00",
+    ...                                                 "2024-01-03 10:00"]),
+    ...                    "amount": [10.0, 5.0, 8.0]})
+    >>> purchase_events(tx)[0]  # doctest: +NORMALIZE_WHITESPACE
+      member_id       time  amount
+    0         a 2024-01-01    15.0
+    1         a 2024-01-03     8.0
+    >>> len(purchase_events(tx, grid="continuous")[0])
+    3
     """
+    _require_grid(grid)
     buys, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                            amount_col=amount_col, return_col=return_col)
     time = buys["ts"].dt.normalize() if grid == "day" else buys["ts"]
@@ -149,9 +182,8 @@ def bgnbd_summary(
     b                  0      0.0  19.0        0.000000
     """
     unit_days = require_time_unit(time_unit)
-    _require_grid(grid)
-    events, date = _purchase_events(transactions, analysis_date, grid, member_col, time_col, amount_col,
-                                    return_col)
+    events, date = purchase_events(transactions, analysis_date=analysis_date, grid=grid, member_col=member_col,
+                                   time_col=time_col, amount_col=amount_col, return_col=return_col)
     by_member = events.groupby("member_id", sort=True)
     first = by_member["time"].transform("min")
     unit = pd.Timedelta(days=unit_days)
@@ -242,7 +274,8 @@ def calibration_holdout_split(
             f"holdout_end {end} must be after calibration_end {cal_end}: the holdout period "
             "would be empty."
         )
-    events, _ = _purchase_events(transactions, end, grid, member_col, time_col, amount_col, return_col)
+    events, _ = purchase_events(transactions, analysis_date=end, grid=grid, member_col=member_col,
+                                time_col=time_col, amount_col=amount_col, return_col=return_col)
     hold = events.loc[events["time"] >= cal_end].groupby("member_id", sort=True)["amount"]
     out = calibration.copy()
     out["frequency_holdout"] = hold.size().reindex(out.index, fill_value=0).astype("int64")
