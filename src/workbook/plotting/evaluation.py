@@ -93,7 +93,8 @@ def plot_tracking(
     ax.set_ylabel("累计重复购买次数 cumulative repeat purchases")
     ax.set_title("模型能否跟上实际购买？Tracking cumulative repeat purchases", fontsize=11)
     ax.legend(loc="upper left")
-    ax.figure.autofmt_xdate() if x == "date" else None
+    if x == "date":
+        ax.figure.autofmt_xdate()
     return ax
 
 
