@@ -60,6 +60,37 @@ def test_summary_hand_computed(tx):
     assert s.attrs["analysis_date"] == pd.Timestamp("2024-01-29")
 
 
+def test_continuous_grid_hand_computed(tx):
+    s = bgnbd_summary(tx, analysis_date="2024-01-29", time_unit="D", grid="continuous")
+    # a: receipts Jan 1 09:00, Jan 8 10:00 and 18:00 (two purchases now), Jan 15 11:00.
+    assert s["frequency"].tolist() == [3, 0, 0]
+    np.testing.assert_allclose(s["recency"], [14 + 2 / 24, 0.0, 0.0])
+    # T from the first receipt's exact time to midnight of the analysis date.
+    np.testing.assert_allclose(s["T"], [27 + 15 / 24, 25 + 9 / 24, 8 + 16 / 24])
+    np.testing.assert_allclose(s["monetary_value"], [(10 + 20 + 40) / 3, 0.0, 0.0])
+    assert s.attrs["grid"] == "continuous"
+    # Receipts with the very same timestamp are one purchase.
+    doubled = pd.concat([tx, tx.iloc[[4]]], ignore_index=True)
+    again = bgnbd_summary(doubled, analysis_date="2024-01-29", time_unit="D", grid="continuous")
+    assert again.loc["a", "frequency"] == 3
+    assert again.loc["a", "monetary_value"] == pytest.approx((10 + 20 + 80) / 3)
+
+
+def test_continuous_holdout_split(tx):
+    split = calibration_holdout_split(tx, "2024-01-08 12:00", "2024-02-11", time_unit="D", grid="continuous")
+    # a: Jan 1 and Jan 8 10:00 in calibration; Jan 8 18:00 and Jan 15 in the holdout.
+    assert split.loc["a", "frequency"] == 1 and split.loc["a", "frequency_holdout"] == 2
+    assert split.loc["a", "monetary_value_holdout"] == 30.0
+    assert split.attrs["grid"] == "continuous"
+    assert split["duration_holdout"].iloc[0] == pytest.approx(33.5)
+
+
+def test_unknown_grid_is_refused(tx):
+    with pytest.raises(WorkbookInputError, match="grid='hour'") as info:
+        bgnbd_summary(tx, grid="hour")
+    assert "同一天" in info.value.bilingual()
+
+
 def test_summary_weeks_equal_days_over_seven(tx):
     days = bgnbd_summary(tx, analysis_date="2024-01-29", time_unit="D")
     weeks = bgnbd_summary(tx, analysis_date="2024-01-29", time_unit="W")

@@ -16,11 +16,21 @@ The BG/NBD and Gamma-Gamma models work on one row per member with
     purchase day is left out because its spend is often atypical); 0 when
     ``frequency`` is 0.
 
-Times are measured on a daily grid: purchase timestamps are truncated to their day,
-and ``T`` runs to the analysis date itself (by default midnight after the last
-transaction day), so a member whose first purchase is on the last day has ``T`` of one
-day.  (Hardie's CDNOW summary measures ``T`` to the *start* of the last day, i.e. one
-day less.)
+Times are measured on a daily grid by default (``grid="day"``): purchase timestamps
+are truncated to their day, and ``T`` runs to the analysis date itself (by default
+midnight after the last transaction day), so a member whose first purchase is on the last
+day has ``T`` of one day.  (Hardie's CDNOW summary measures ``T`` to the *start* of the
+last day, i.e. one day less.)
+
+``grid="continuous"`` keeps the exact timestamps: every purchase receipt is one purchase
+(receipts with the very same timestamp are one), and ``recency`` and ``T`` are measured
+between timestamps.  This is the time scale of the BG/NBD and Pareto/NBD models
+themselves and of the synthetic generator (:mod:`workbook.synth`), whose members buy in
+continuous time.  Compare estimates with the generator's true parameters on this grid:
+the daily grid merges a member's purchases made on one day, which at the default preset's
+purchase rates removes about 5% of repeat purchases and biases ``alpha`` upwards by about
+15% (pure BG/NBD data; 23% on the default data set, against 6% on the continuous grid).  For real shop data the daily grid stays the default, because several receipts
+on one day are usually one shopping trip (split payment, a forgotten item).
 """
 
 from __future__ import annotations
@@ -28,7 +38,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import member_summary
 from workbook.clv._validation import require_time_unit
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
@@ -37,25 +46,78 @@ from workbook.validation import resolve_analysis_date
 
 SUMMARY_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
 
+#: Accepted values of ``grid``: purchases merged per calendar day, or exact timestamps.
+GRIDS = ("day", "continuous")
 
-def _daily_purchases(
+
+def _require_grid(grid: str) -> None:
+    if grid not in GRIDS:
+        raise WorkbookInputError(
+            f"grid={grid!r} is not valid; choose 'day' (purchases on one day count once) or "
+            "'continuous' (exact timestamps).",
+            message_zh=f"grid={grid!r} 无效：请选 \"day\"（同一天的多次购买算一次）或 "
+                       "\"continuous\"（按精确时间）。",
+        )
+
+
+def time_unit_days(time_unit: str) -> float:
+    """Length of a CLV time unit in days (``"W"`` 7, ``"D"`` 1); raises on an unknown unit.
+
+    Examples
+    --------
+    >>> time_unit_days("W")
+    7.0
+    """
+    return require_time_unit(time_unit)
+
+
+def purchase_events(
     transactions: pd.DataFrame,
-    analysis_date: object | None,
-    member_col: str,
-    time_col: str,
-    amount_col: str,
-    return_col: str | None,
+    *,
+    analysis_date: object | None = None,
+    grid: str = "day",
+    member_col: str = "member_id",
+    time_col: str = "timestamp",
+    amount_col: str = "amount",
+    return_col: str | None = "is_return",
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Purchase spend per member and calendar day (returns, walk-ins, future rows dropped)."""
+    """Purchase events per member with their spend: what the BG/NBD summary counts.
+
+    An event is a calendar day with a purchase (``grid="day"``) or a distinct purchase
+    timestamp (``grid="continuous"``).  Returns, walk-ins and rows at or after the
+    analysis date are left out.
+
+    Returns
+    -------
+    (DataFrame, Timestamp)
+        Columns ``member_id``, ``time`` (the day, or the exact time) and ``amount``
+        (spend of the event), sorted by member and time; and the analysis date used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"member_id": ["a", "a", "a"],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00",
+    ...                                                 "2024-01-03 10:00"]),
+    ...                    "amount": [10.0, 5.0, 8.0]})
+    >>> purchase_events(tx)[0]  # doctest: +NORMALIZE_WHITESPACE
+      member_id       time  amount
+    0         a 2024-01-01    15.0
+    1         a 2024-01-03     8.0
+    >>> len(purchase_events(tx, grid="continuous")[0])
+    3
+    """
+    _require_grid(grid)
     buys, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                            amount_col=amount_col, return_col=return_col)
-    daily = (
-        buys.assign(day=buys["ts"].dt.normalize())
-        .groupby(["member_id", "day"], sort=True)["amount"]
+    time = buys["ts"].dt.normalize() if grid == "day" else buys["ts"]
+    events = (
+        buys.assign(time=time)
+        .groupby(["member_id", "time"], sort=True)["amount"]
         .sum()
         .reset_index()
     )
-    return daily, date
+    return events, date
 
 
 @renamed_arguments(positional=("analysis_date", "time_unit",))
@@ -64,6 +126,7 @@ def bgnbd_summary(
     *,
     analysis_date: object | None = None,
     time_unit: str = "W",
+    grid: str = "day",
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -80,6 +143,11 @@ def bgnbd_summary(
         transaction day.
     time_unit : {"W", "D"}, default "W"
         Unit of ``recency`` and ``T``: weeks or days.
+    grid : {"day", "continuous"}, default "day"
+        ``"day"``: a purchase is a calendar day with a purchase and times run between
+        days (real shop data); ``"continuous"``: every purchase receipt counts and times
+        run between exact timestamps (the models' own time scale, and the synthetic
+        generator's).  See the module docstring.
     member_col, time_col, amount_col, return_col : str
         Column names.
 
@@ -88,7 +156,7 @@ def bgnbd_summary(
     DataFrame
         Indexed by member id, columns ``frequency`` (int), ``recency``, ``T``,
         ``monetary_value`` (see the module docstring for definitions).  ``attrs`` holds
-        ``analysis_date`` and ``time_unit``.
+        ``analysis_date``, ``time_unit`` and ``grid``.
 
     Examples
     --------
@@ -103,31 +171,32 @@ def bgnbd_summary(
     member_id
     a                  2      2.0  4.000000            35.0
     b                  0      0.0  2.714286             0.0
+
+    On the continuous grid the two receipts of 8 January are two purchases:
+
+    >>> bgnbd_summary(tx, analysis_date="2024-01-29", time_unit="D", grid="continuous")
+    ... # doctest: +NORMALIZE_WHITESPACE
+               frequency  recency     T  monetary_value
+    member_id
+    a                  3     14.0  28.0       23.333333
+    b                  0      0.0  19.0        0.000000
     """
     unit_days = require_time_unit(time_unit)
-    base = member_summary(
-        transactions,
-        analysis_date=analysis_date,
-        member_col=member_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        return_col=return_col,
-    )
-    date = base.attrs["analysis_date"]
+    events, date = purchase_events(transactions, analysis_date=analysis_date, grid=grid, member_col=member_col,
+                                   time_col=time_col, amount_col=amount_col, return_col=return_col)
+    by_member = events.groupby("member_id", sort=True)
+    first = by_member["time"].transform("min")
     unit = pd.Timedelta(days=unit_days)
-    first_day = base["first_purchase"].dt.normalize()
-    out = pd.DataFrame(index=base.index)
-    out["frequency"] = (base["n_purchase_days"] - 1).astype("int64")
-    out["recency"] = ((base["last_purchase"].dt.normalize() - first_day) / unit).astype("float64")
-    out["T"] = ((date - first_day) / unit).astype("float64")
-
-    daily, _ = _daily_purchases(transactions, date, member_col, time_col, amount_col, return_col)
-    first = daily.groupby("member_id", sort=True)["day"].transform("min")
-    repeat = daily.loc[daily["day"] > first]
+    per_member = by_member.agg(n_events=("time", "size"), first=("time", "min"), last=("time", "max"))
+    out = pd.DataFrame(index=per_member.index)
+    out["frequency"] = (per_member["n_events"] - 1).astype("int64")
+    out["recency"] = ((per_member["last"] - per_member["first"]) / unit).astype("float64")
+    out["T"] = ((date - per_member["first"]) / unit).astype("float64")
+    repeat = events.loc[events["time"] > first]
     out["monetary_value"] = (
         repeat.groupby("member_id", sort=True)["amount"].mean().reindex(out.index, fill_value=0.0)
     )
-    out.attrs = {"analysis_date": date, "time_unit": time_unit}
+    out.attrs = {"analysis_date": date, "time_unit": time_unit, "grid": grid}
     return out[SUMMARY_COLUMNS]
 
 
@@ -137,6 +206,7 @@ def calibration_holdout_split(
     holdout_end: object | None = None,
     time_unit: str = "W",
     *,
+    grid: str = "day",
     member_col: str = "member_id",
     time_col: str = "timestamp",
     amount_col: str = "amount",
@@ -158,6 +228,8 @@ def calibration_holdout_split(
         transaction day.
     time_unit : {"W", "D"}, default "W"
         Unit of ``recency``, ``T`` and ``duration_holdout``.
+    grid : {"day", "continuous"}, default "day"
+        How purchases are counted in both periods (see :func:`bgnbd_summary`).
 
     Returns
     -------
@@ -165,8 +237,8 @@ def calibration_holdout_split(
         One row per member with a purchase in the calibration period (members first seen
         in the holdout period are left out), columns ``frequency``, ``recency``, ``T``,
         ``monetary_value`` (calibration period, see :func:`bgnbd_summary`),
-        ``frequency_holdout`` (purchase days in the holdout period),
-        ``monetary_value_holdout`` (average spend per holdout purchase day, 0 if none) and
+        ``frequency_holdout`` (purchases in the holdout period, on the same grid),
+        ``monetary_value_holdout`` (average spend per holdout purchase, 0 if none) and
         ``duration_holdout`` (length of the holdout period in ``time_unit``).
 
     Examples
@@ -189,6 +261,7 @@ def calibration_holdout_split(
         transactions,
         analysis_date=calibration_end,
         time_unit=time_unit,
+        grid=grid,
         member_col=member_col,
         time_col=time_col,
         amount_col=amount_col,
@@ -201,8 +274,9 @@ def calibration_holdout_split(
             f"holdout_end {end} must be after calibration_end {cal_end}: the holdout period "
             "would be empty."
         )
-    daily, _ = _daily_purchases(transactions, end, member_col, time_col, amount_col, return_col)
-    hold = daily.loc[daily["day"] >= cal_end].groupby("member_id", sort=True)["amount"]
+    events, _ = purchase_events(transactions, analysis_date=end, grid=grid, member_col=member_col,
+                                time_col=time_col, amount_col=amount_col, return_col=return_col)
+    hold = events.loc[events["time"] >= cal_end].groupby("member_id", sort=True)["amount"]
     out = calibration.copy()
     out["frequency_holdout"] = hold.size().reindex(out.index, fill_value=0).astype("int64")
     out["monetary_value_holdout"] = hold.mean().reindex(out.index, fill_value=0.0).astype("float64")
@@ -212,5 +286,6 @@ def calibration_holdout_split(
         "calibration_end": cal_end,
         "holdout_end": end,
         "time_unit": time_unit,
+        "grid": grid,
     }
     return out
