@@ -18,7 +18,7 @@ members (baby buyers also buy dairy): that is what a next-best-category
 recommendation learns from purchase history (:mod:`workbook.recommend`), and
 ``theta`` is the best any recommender could know (its upper bound).
 
-The draws use their own random stream ``np.random.default_rng([seed, 15_001])``,
+The draws use their own random stream ``np.random.default_rng([random_state, 15_001])``,
 so adding categories leaves every other generated column unchanged.
 """
 
@@ -138,7 +138,7 @@ def draw_from_rows(rng: np.random.Generator, theta: np.ndarray, row: np.ndarray)
 
 
 def transaction_categories(
-    seed: int,
+    random_state: int,
     business: str,
     n_members: int,
     member: np.ndarray,
@@ -150,7 +150,7 @@ def transaction_categories(
 
     Parameters
     ----------
-    seed : int
+    random_state : int
         The generator's seed; this function uses its own stream from it.
     business : {"retail", "gym"}
         Chooses the category vocabulary.
@@ -179,7 +179,7 @@ def transaction_categories(
     >>> codes.shape, int(codes[1]), theta.shape
     ((5,), -1, (2, 5))
     """
-    rng = np.random.default_rng([int(seed), STREAM])
+    rng = np.random.default_rng([int(random_state), STREAM])
     theta = member_preferences(rng, business, n_members)
     member = np.asarray(member, dtype=np.int64)
     codes = draw_from_rows(rng, theta, member)
