@@ -304,6 +304,8 @@ LABELS_ZH: dict[str, str] = {
     "popularity": "热门品类（基线）",
     "cooccurrence": "品类共现推荐",
     "true_preference": "真实偏好（上限）",
+    "hits": "命中人数",
+    "lift_vs_popularity": "比基线高出",
 }
 
 
