@@ -306,6 +306,11 @@ LABELS_ZH: dict[str, str] = {
     "true_preference": "真实偏好（上限）",
     "hits": "命中人数",
     "lift_vs_popularity": "比基线高出",
+    # layer playbook (05c)
+    "revenue_12m": "近12个月收入（元）",
+    "points_value": "积分余额（元）",
+    "contacted": "联系人数",
+    "cost_per_member": "单人成本（元）",
 }
 
 
