@@ -323,25 +323,28 @@ class NextBestCategory(BaseEstimator):
             sorted by member and rank.
         """
         k = require_whole(k, "k", minimum=1)
-        scores = self.score_categories(members)
-        values = scores.to_numpy()
-        n, n_cat = values.shape
-        filled = np.where(np.isnan(values), -np.inf, values)
-        # sort each row by score (descending), ties by popularity (column order)
-        tie = np.broadcast_to(np.arange(n_cat), (n, n_cat))
-        order = np.lexsort((tie, -filled), axis=1)[:, :k]
-        kk = order.shape[1]
-        picked = np.take_along_axis(values, order, axis=1)
-        keep = ~np.isnan(picked).ravel()
-        out = pd.DataFrame({
-            "member_id": np.repeat(scores.index.to_numpy(), kk),
-            "rank": np.tile(np.arange(1, kk + 1), n),
-            "category": np.asarray(self.categories_, dtype=object)[order.ravel()],
-            "score": picked.ravel(),
-        })[keep].reset_index(drop=True)
-        out["member_id"] = out["member_id"].astype("str")
-        out["category"] = out["category"].astype("str")
-        return out
+        return _top_k(self.score_categories(members), k)
+
+
+def _top_k(scores: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The ``k`` best columns of each row of ``scores`` as a long table (NaN = never recommended).
+
+    Rows are sorted by score, descending; ties go to the earlier column (``categories_``
+    is in popularity order), so the ranking is deterministic.
+    """
+    values = scores.to_numpy(dtype="float64")
+    n, n_cat = values.shape
+    filled = np.where(np.isnan(values), -np.inf, values)
+    order = np.lexsort((np.broadcast_to(np.arange(n_cat), (n, n_cat)), -filled), axis=1)[:, :k]
+    kk = order.shape[1]
+    picked = np.take_along_axis(values, order, axis=1)
+    out = pd.DataFrame({
+        "member_id": pd.array(np.repeat(scores.index.to_numpy(dtype=object), kk), dtype="str"),
+        "rank": np.tile(np.arange(1, kk + 1), n),
+        "category": pd.array(np.asarray(scores.columns, dtype=object)[order.ravel()], dtype="str"),
+        "score": picked.ravel(),
+    })
+    return out[~np.isnan(picked).ravel()].reset_index(drop=True)
 
 
 def hit_rate(recommendations: pd.DataFrame, bought: pd.DataFrame) -> pd.Series:
@@ -391,14 +394,7 @@ def _oracle(prefs: pd.DataFrame, history: pd.DataFrame, members: pd.Index, k: in
     if exclude_seen:
         seen = history.reindex(index=members, columns=categories, fill_value=0).to_numpy() > 0
         wide = wide.mask(seen)
-    values = wide.to_numpy(dtype="float64")
-    filled = np.where(np.isnan(values), -np.inf, values)
-    n, n_cat = values.shape
-    order = np.lexsort((np.broadcast_to(np.arange(n_cat), (n, n_cat)), -filled), axis=1)[:, :k]
-    picked = np.take_along_axis(values, order, axis=1)
-    out = pd.DataFrame({"member_id": np.repeat(members.to_numpy(), order.shape[1]),
-                        "category": np.asarray(categories, dtype=object)[order.ravel()]})
-    return out[~np.isnan(picked).ravel()]
+    return _top_k(wide, k)
 
 
 def holdout_hit_rate(
