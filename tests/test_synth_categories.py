@@ -96,3 +96,26 @@ def test_member_preferences_are_deterministic_and_mix_sums_to_one():
     # large population: average preference -> population mix
     big = member_preferences(np.random.default_rng(1), "retail", 40_000)
     assert np.allclose(big.mean(axis=0), population_mix("retail"), atol=0.01)
+
+
+# ------------------------------------------------------------ a user's export with a category column
+def test_loader_maps_a_category_column_and_the_recommender_uses_it(tmp_path):
+    from workbook.io import load_transactions, suggest_mapping, validate_transactions
+    from workbook.recommend import category_history
+
+    csv = tmp_path / "pos_gbk.csv"
+    csv.write_bytes(("会员卡号,交易时间,实付金额,品类\n"
+                     "0001,2024-01-02 10:00,35.5,生鲜\n"
+                     "0001,2024-01-09 18:30,12.0,零食\n"
+                     "0002,2024-01-03 09:15,88.0,生鲜\n"
+                     ",2024-01-03 11:00,5.0,\n").encode("gbk"))
+    assert suggest_mapping(["会员卡号", "交易时间", "实付金额", "品类"])["品类"] == "category"
+    mapping = {"会员卡号": "member_id", "交易时间": "timestamp", "实付金额": "amount", "品类": "category"}
+    tx = load_transactions(csv, mapping, analysis_date="2024-12-31")
+    assert tx["category"].tolist()[:3] == ["生鲜", "零食", "生鲜"] and pd.isna(tx["category"].iloc[3])
+    assert validate_transactions(tx, analysis_date="2024-12-31").empty
+    history = category_history(tx)
+    assert history.loc["0001"].to_dict() == {"生鲜": 1, "零食": 1}
+    # without the column the export still loads (the column is optional)
+    plain = load_transactions(csv, {k: v for k, v in mapping.items() if v != "category"}, analysis_date="2024-12-31")
+    assert "category" not in plain.columns
