@@ -133,4 +133,6 @@ def test_estimator_contract_and_errors(tx):
         holdout_hit_rate(tx, analysis_date="2024-06-01")
     with pytest.raises(WorkbookInputError):
         holdout_hit_rate(tx, analysis_date="2024-02-01", k=0)
+    with pytest.raises(WorkbookInputError, match="exclude_seen"):
+        holdout_hit_rate(tx, analysis_date="2024-02-01", exclude_seen="yes")
     assert NextBestCategory().fit(tx) is not None

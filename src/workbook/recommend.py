@@ -58,9 +58,6 @@ __all__ = [
 #: Recommenders of :class:`NextBestCategory`, in display order.
 METHODS = ("popularity", "cooccurrence")
 
-#: Columns of :meth:`NextBestCategory.recommend`.
-RECOMMENDATION_COLUMNS = ["member_id", "rank", "category", "score"]
-
 
 def _category_rows(transactions: pd.DataFrame, *, analysis_date: object | None, member_col: str,
                    time_col: str, amount_col: str | None, return_col: str | None,
@@ -251,9 +248,7 @@ class NextBestCategory(BaseEstimator):
         NextBestCategory
             ``self``.
         """
-        require_choice(self.method, list(METHODS), "method")
-        if not isinstance(self.exclude_seen, (bool, np.bool_)):
-            raise WorkbookInputError(f"exclude_seen must be True or False, got {self.exclude_seen!r}.")
+        self._check_params()
         history = category_history(
             transactions, analysis_date=analysis_date, member_col=self.member_col, time_col=self.time_col,
             amount_col=self.amount_col, return_col=self.return_col, category_col=self.category_col,
@@ -261,8 +256,14 @@ class NextBestCategory(BaseEstimator):
         date = resolve_analysis_date(transactions[self.time_col], analysis_date=analysis_date)
         return self._fit_history(history, date)
 
+    def _check_params(self) -> None:
+        require_choice(self.method, list(METHODS), "method")
+        if not isinstance(self.exclude_seen, (bool, np.bool_)):
+            raise WorkbookInputError(f"exclude_seen must be True or False, got {self.exclude_seen!r}.")
+
     def _fit_history(self, history: pd.DataFrame, analysis_date: pd.Timestamp) -> NextBestCategory:
         """Learn from a members x categories count table (shared by :func:`holdout_hit_rate`)."""
+        self._check_params()
         reach = (history > 0).mean(axis=0)
         # most popular first; ties by name (history columns are sorted by name, and the sort is stable)
         order = reach.sort_values(ascending=False, kind="stable").index.tolist()
