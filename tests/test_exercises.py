@@ -254,6 +254,16 @@ WRONG_ANSWERS = {
          "    for kind in [\"logistic\", \"hgb\"]\n])\n"
          "best_model = comparison[\"roc_auc\"].idxmin()", "idxmax"),
     ],
+    "09_next_best_category": [
+        ("history = (category_history(data.transactions, analysis_date=CUTOFF) > 0).astype(int)", "购买次数"),
+        ("history = category_history(data.transactions, analysis_date=CUTOFF)\n"
+         "bought = (history > 0).astype(int)\n"
+         "both = bought.T @ bought\n"
+         "conditional = both.div(pd.Series(np.diag(both), index=both.index), axis=1)", "行和列反了"),
+        ("hits = holdout_hit_rate(data.transactions, analysis_date=CUTOFF, horizon_days=HORIZON_DAYS, k=1)", "k=K"),
+        ("cross_sell = NextBestCategory().fit(data.transactions, analysis_date=CUTOFF).recommend(k=K)",
+         "exclude_seen=True"),
+    ],
 }
 
 #: Expected values a wrong answer's feedback must not reveal (the leak of issue 10: "应为 3835 人").

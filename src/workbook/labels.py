@@ -356,6 +356,24 @@ LABELS_ZH: dict[str, str] = {
     "residual_value_per_member": "人均剩余价值（元）",
     "residual_value": "剩余价值合计（元）",
     "n_active": "仍在的人数",
+    # product categories and recommendations (issue 15; category codes come from workbook.synth.categories)
+    "category": "品类",
+    "preference": "真实偏好",
+    "recommended": "推荐品类",
+    "rank": "推荐顺位",
+    "score": "推荐得分",
+    "hit_rate": "命中率",
+    "method": "方法",
+    "popularity": "热门品类（基线）",
+    "cooccurrence": "品类共现推荐",
+    "true_preference": "真实偏好（上限）",
+    "hits": "命中人数",
+    "lift_vs_popularity": "比基线高出",
+    # layer playbook (05c)
+    "revenue_12m": "近12个月收入（元）",
+    "points_value": "积分余额（元）",
+    "contacted": "联系人数",
+    "cost_per_member": "单人成本（元）",
 }
 
 
@@ -365,12 +383,14 @@ def _all_labels() -> dict[str, str]:
     from workbook.acquisition import CHANNEL_LABELS_ZH
     from workbook.lifecycle import STAGE_ZH_DTYPE, STAGES
     from workbook.rfm import SEGMENTS
+    from workbook.synth.categories import CATEGORY_LABELS_ZH
     from workbook.tiers import TIER_LABELS_ZH, TIER_NAMES
 
     codes = dict(zip(SEGMENTS["segment"], SEGMENTS["name_zh"]))
     codes.update(zip(STAGES, STAGE_ZH_DTYPE.categories))  # lifecycle "new" (新客) over RFM "new"
     codes.update(zip(TIER_NAMES, TIER_LABELS_ZH))
     codes.update(CHANNEL_LABELS_ZH)  # acquisition channels, as the acquisition charts name them
+    codes.update(CATEGORY_LABELS_ZH)  # product categories (issue 15)
     return {**codes, **LABELS_ZH}
 
 

@@ -21,7 +21,7 @@ Modules: :mod:`~workbook.checks.engine` (results, the decorator, generic
 module per exercise: :mod:`~workbook.checks.rfm_segments`,
 :mod:`~workbook.checks.lifecycle_stages`, :mod:`~workbook.checks.cohort_retention`,
 :mod:`~workbook.checks.ab_test_power`, :mod:`~workbook.checks.tier_budget`,
-:mod:`~workbook.checks.churn_evaluation`.
+:mod:`~workbook.checks.churn_evaluation`, :mod:`~workbook.checks.next_best_category`.
 """
 
 from workbook.checks.ab_test_power import check_ab_decision, check_ab_result, check_sample_size
@@ -38,6 +38,12 @@ from workbook.checks.engine import (
     exercise_check,
 )
 from workbook.checks.lifecycle_stages import check_lifecycle_stages, check_stage_share
+from workbook.checks.next_best_category import (  # exercise 9 (issue 15)
+    check_category_history,
+    check_conditional_probabilities,
+    check_holdout_hit_rate,
+    check_recommendations,
+)
 from workbook.checks.rfm_segments import check_rfm_scores, check_rfm_segments, check_top_segment
 from workbook.checks.session import setup
 from workbook.checks.tier_budget import check_tier_policy, check_tier_simulation
@@ -50,12 +56,16 @@ __all__ = [
     "check_ab_decision",
     "check_ab_result",
     "check_best_model",
+    "check_category_history",
     "check_choice",
     "check_churn_evaluation",
     "check_cohort_matrix",
+    "check_conditional_probabilities",
     "check_frame",
+    "check_holdout_hit_rate",
     "check_lifecycle_stages",
     "check_number",
+    "check_recommendations",
     "check_retention_matrix",
     "check_rfm_scores",
     "check_rfm_segments",

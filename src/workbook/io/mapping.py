@@ -27,6 +27,7 @@ TRANSACTION_COLUMNS: dict[str, str] = {
     "points_redeemed": "int",
     "channel": "channel",
     "is_return": "bool",
+    "category": "text",  # product category (optional; issue 15)
 }
 TRANSACTION_REQUIRED = ("member_id", "timestamp", "amount")
 
@@ -91,6 +92,8 @@ KNOWN_ALIASES: dict[str, tuple[str, ...]] = {
     "tier": ("会员等级", "等级", "卡类型", "卡等级"),
     "date": ("日期", "营业日期", "统计日期", "day"),
     "visitors": ("客流", "客流量", "进店人数", "进店客流", "进店数", "traffic", "footfall"),
+    "category": ("品类", "商品品类", "商品类别", "品类名称", "类别", "大类", "商品大类", "category_name",
+                 "product_category"),
 }
 
 _OPTION_KEYS = ("date_format", "dayfirst", "timezone", "header_row", "sheet_name", "sep",

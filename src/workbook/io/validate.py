@@ -107,6 +107,7 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
             "channel": C(str, K(lambda s: s.isna() | s.isin(["offline", "online"]),
                                 name="valid_channel"), nullable=True, required=False),
             "is_return": C(bool, nullable=False, required=False),
+            "category": C(str, nullable=True, required=False),  # any label the shop uses (issue 15)
         }
     elif table == "store_traffic":
         cols = {

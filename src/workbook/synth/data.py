@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +11,7 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.synth.io import default_data_dir, save_dataset
 from workbook.synth.scenario import Scenario
-from workbook.synth.schema import TABLES, require_schema, coerce_frame
+from workbook.synth.schema import TABLES, require_schema, coerce_frame, empty_frame
 
 
 @dataclass(kw_only=True)
@@ -24,6 +24,9 @@ class SyntheticData:
         What a real loyalty system would export (see ``datasets/README.md``).
     truth : DataFrame
         One row per member with the latent parameters of the generator.
+    category_preferences : DataFrame
+        True category preferences, one row per member and category
+        (:mod:`workbook.synth.categories`); empty if not generated.
     scenario : Scenario
         The configuration used.
     random_state : int or None
@@ -36,6 +39,7 @@ class SyntheticData:
     store_traffic: pd.DataFrame
     campaigns: pd.DataFrame
     truth: pd.DataFrame
+    category_preferences: pd.DataFrame = field(default_factory=lambda: empty_frame("category_preferences"))
     scenario: Scenario
     random_state: int | None = None
 
@@ -45,7 +49,7 @@ class SyntheticData:
         return self.random_state
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The six tables by name, in the order of :data:`workbook.synth.schema.TABLES`."""
+        """The tables by name, in the order of :data:`workbook.synth.schema.TABLES`."""
         return {name: getattr(self, name) for name in TABLES}
 
     def check(self) -> None:
@@ -67,6 +71,7 @@ class SyntheticData:
             ("members", "home_store_id", stores, "stores"),
             ("store_traffic", "store_id", stores, "stores"),
             ("truth", "member_id", members, "members"),
+            ("category_preferences", "member_id", members, "members"),
         ):
             values = getattr(self, table)[col].dropna()
             bad = ~values.isin(ref)

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.synth.data import SyntheticData
+from workbook.synth.categories import category_series, preferences_frame, transaction_categories
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
@@ -514,6 +515,9 @@ def generate(
         },
         copy=False,
     )
+    # product categories (issue 15): own random stream, so the columns above are unchanged
+    cat_codes, cat_theta = transaction_categories(seed, sc.business, n, pur_member, kind, src, n_walk)
+    transactions["category"] = category_series(sc.business, cat_codes[order])
     bar.update()
 
     # ------------------------------------------------------------ traffic, tiers
@@ -575,6 +579,7 @@ def generate(
         store_traffic=store_traffic,
         campaigns=coerce_frame(campaigns_df, "campaigns"),
         truth=truth,
+        category_preferences=preferences_frame(members["member_id"], cat_theta, sc.business),  # issue 15
         scenario=sc,
         random_state=int(seed),
     )

@@ -68,6 +68,16 @@ Gamma-Gamma model around the member's `truth.spend_mean`.  Reactivation campaign
 churned members back; the planted case-study effects are listed in `scenario.json` under
 `effects`.  The `truth` table is what a real data set never shows: use it to check estimates.
 
+Product categories (`transactions.category`, see `workbook.synth.categories`): every member
+has a hidden shopper type (retail: family cook, young parent, snacker, home care; gym:
+class-goer, lifter, swimmer) and their own category preferences drawn from a Dirichlet
+distribution around that type's mix (`category_preferences.preference`, summing to 1 per
+member).  Each purchase (gym: visit) falls in a category with these probabilities,
+independently of its amount; a return keeps its purchase's category, walk-in sales follow the
+population mix, gym fees have none.  The categories use their own random stream, so every
+other column is the same as without them.  `category_preferences` is the upper bound for a
+next-best-category recommendation (`workbook.recommend`).
+
 | table | rows |
 |---|---|
 {sizes}

@@ -28,6 +28,8 @@ class Column(NamedTuple):
 
 
 TABLES = ("members", "transactions", "stores", "store_traffic", "campaigns", "truth")
+# product categories (issue 15): the true category preferences, one row per member and category
+TABLES += ("category_preferences",)
 
 TABLE_DESCRIPTIONS = {
     "members": "One row per registered member (some never buy).",
@@ -38,6 +40,8 @@ TABLE_DESCRIPTIONS = {
     "campaigns": "Marketing calendar: holiday promotions, reactivation campaigns, programme launches, experiments.",
     "truth": "Ground truth of the generator, one row per member: the latent parameters an analyst tries to estimate. "
     "Not available in real data.",
+    "category_preferences": "Ground truth of the product categories: each member's true probability of buying in "
+    "each category (see workbook.synth.categories).  Not available in real data.",
 }
 
 _T = "datetime64[us]"
@@ -75,6 +79,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("transactions", "is_return", "bool", "", False, "True for a return of an earlier purchase."),
     Column("transactions", "kind", "str", "", False,
            "'purchase' (retail, e-commerce), 'visit' or 'fee' (gym: check-ins and monthly fees)."),
+    Column("transactions", "category", "str", "", True,
+           "Product category (retail: fresh, grain_oil, dairy, snacks, drinks, personal_care, home, baby; gym: "
+           "group_class, personal_training, gym_floor, swimming, yoga); a return keeps its purchase's category; "
+           "missing for gym fees."),
     # stores
     Column("stores", "store_id", "str", "", False, "Store identifier, e.g. S01."),
     Column("stores", "city", "str", "", False, "City."),
@@ -120,6 +128,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("truth", "points_programme", "bool", "", False, "Home store is in the points programme."),
     Column("truth", "retention_treated", "bool", "", False,
            "Randomly assigned to the retention treatment (recommendations / coach follow-up)."),
+    # category_preferences (issue 15)
+    Column("category_preferences", "member_id", "str", "", False, "Member (members.member_id)."),
+    Column("category_preferences", "category", "str", "", False, "Category code (as transactions.category)."),
+    Column("category_preferences", "preference", "float64", "probability", False,
+           "True probability that a purchase (gym: visit) of the member falls in this category "
+           "(Dirichlet around the member's hidden shopper type; sums to 1 per member, rounded to 4 decimals)."),
 )
 
 
@@ -131,6 +145,7 @@ TABLE_DESCRIPTIONS_ZH = {
     "store_traffic": "客流表：门口计数器每店每天数到的进店人次（转化率 = 小票数 / 进店人次）。",
     "campaigns": "活动日历：节日促销、唤醒活动、积分计划上线、实验。",
     "truth": "生成器的\"真实答案\"，每位会员一行：分析师想要估计的隐藏参数。真实数据里没有这张表。",
+    "category_preferences": "品类偏好的\"真实答案\"：每位会员在每个品类购买的真实概率（推荐的上限）。真实数据里没有这张表。",
 }
 
 #: Chinese meaning of every column, keyed by (table, column); same order as COLUMNS.
@@ -158,6 +173,9 @@ MEANINGS_ZH = {
     ("transactions", "channel"): "渠道：'offline' 线下 / 'online' 线上。",
     ("transactions", "is_return"): "是否退货：True 表示退回以前买的商品。",
     ("transactions", "kind"): "类型：'purchase' 购买（零售、电商）；健身房为 'visit' 签到、'fee' 月费。",
+    ("transactions", "category"): "商品品类：fresh 生鲜、grain_oil 粮油、dairy 乳品、snacks 零食、drinks 饮料、"
+    "personal_care 个护、home 家居、baby 母婴（健身房：group_class 团课、personal_training 私教、gym_floor 器械、"
+    "swimming 游泳、yoga 瑜伽）；退货沿用原购买的品类；健身房月费为空。",
     ("stores", "store_id"): "门店编号，例如 S01。",
     ("stores", "city"): "城市。",
     ("stores", "size"): "门店规模：'small' 小 / 'medium' 中 / 'large' 大。",
@@ -184,6 +202,10 @@ MEANINGS_ZH = {
     ("truth", "n_purchases"): "期间内的购买次数（不含退货，含首购）。",
     ("truth", "points_programme"): "所属门店参加了积分计划。",
     ("truth", "retention_treated"): "被随机分到挽留处理组（推荐 / 教练回访）。",
+    ("category_preferences", "member_id"): "会员号（对应会员表）。",
+    ("category_preferences", "category"): "品类代码（同交易表 category）。",
+    ("category_preferences", "preference"): "该会员一次购买（健身房：一次到店）落在这个品类的真实概率"
+    "（围绕隐藏购物类型的 Dirichlet 分布；每位会员合计为 1，保留 4 位小数）。",
 }
 
 
