@@ -113,10 +113,7 @@ def churn_budget_app(data=None):
     for w in controls.values():
         w.observe(recompute, names="value")
     upload = ExportUpload(set_data, extra_tables=("members",))
-    params = widgets.VBox([widgets.HTML("<b>参数 (parameters)</b>"), *controls.values()])
-    tabs = widgets.Accordion(children=[upload.widget], titles=("用你自己的数据 (use your own export)",))
-    tabs.selected_index = None
-    app = widgets.VBox([shell.header, shell.status, tabs, widgets.HBox([params, shell.output])])
-    app.shell, app.controls, app.upload, app.recompute = shell, controls, upload, recompute
+    app = shell.assemble(controls, upload)
+    app.recompute = recompute
     set_data(data if data is not None else load_workbook_data())
     return app

@@ -44,6 +44,18 @@ class AppShell:
         self.output = widgets.Output(layout={"border": "1px solid #ddd", "padding": "4px"})
         self.last_error: BaseException | None = None
 
+    def assemble(self, controls: dict, upload) -> "object":
+        """The app's page: title, data line, upload panel (folded), parameters (wrapping row), output."""
+        import ipywidgets as widgets
+
+        tabs = widgets.Accordion(children=[upload.widget], titles=("用你自己的数据 (use your own export)",))
+        tabs.selected_index = None
+        params = widgets.Box(list(controls.values()), layout={"flex_flow": "row wrap", "gap": "2px 24px"})
+        head = widgets.HTML("<b>参数 (parameters)：改一个，结果自动重算 (change one, results follow)</b>")
+        app = widgets.VBox([self.header, self.status, tabs, head, params, self.output])
+        app.shell, app.controls, app.upload = self, controls, upload
+        return app
+
     def set_status(self, text_zh: str) -> None:
         self.status.value = f"<div style='color:#2f6fb5;margin:4px 0'>{html.escape(text_zh)}</div>"
 
