@@ -38,7 +38,7 @@ def rfm_care_app(data=None):
     import ipywidgets as widgets
 
     shell = AppShell("RFM 关怀名单", "RFM care lists",
-                     "谁是最值钱的会员？每个分群该做什么？本月该给谁打电话、送生日礼？改左边的参数，结果自动重算。")
+                     "谁是最值钱的会员？每个分群该做什么？本月该给谁打电话、送生日礼？改下面的参数，结果自动重算。")
     state = {}
     style = {"description_width": "190px"}
     controls = {
@@ -55,6 +55,7 @@ def rfm_care_app(data=None):
     }
 
     def set_data(d) -> None:
+        state["quiet"] = True  # one recomputation at the end, not one per widget reset
         state["data"] = d
         rfm = rfm_table(d.transactions)
         state["rfm"], state["scored"] = rfm, RFMScorer(bins=5).fit_transform(rfm)
@@ -63,6 +64,7 @@ def rfm_care_app(data=None):
         shell.set_status(f"数据：{'课程合成数据 (synthetic)' if d.source == 'synthetic' else '你上传的导出 (your export)'}；"
                          f"{len(d.transactions):,} 笔交易，{len(rfm):,} 位买过东西的会员；分析日 {state['today'].date()}")
         update_care_options()
+        state["quiet"] = False
         recompute()
 
     def update_care_options(*_) -> None:
@@ -118,6 +120,8 @@ def rfm_care_app(data=None):
         return out
 
     def recompute(*_) -> bool:
+        if state.get("quiet"):
+            return True
         return shell.run(draw)
 
     controls["scheme"].observe(update_care_options, names="value")

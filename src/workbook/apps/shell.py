@@ -42,6 +42,7 @@ class AppShell:
             f"({html.escape(title_en)})</small></h2><p style='margin:2px 0 8px'>{intro_zh}</p>")
         self.status = widgets.HTML()
         self.output = widgets.Output(layout={"border": "1px solid #ddd", "padding": "4px"})
+        self.output.add_class("workbook-app-output")  # what tests/test_apps.py watches
         self.last_error: BaseException | None = None
 
     def assemble(self, controls: dict, upload) -> "object":

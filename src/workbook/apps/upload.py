@@ -10,13 +10,14 @@ temporary folder (mode 700) that only this app's kernel reads; the user's file i
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.io import load_workbook_data, report_summary
+from workbook.io import DataQualityWarning, load_workbook_data, report_summary
 from workbook.io.data import WorkbookData
 from workbook.io.load import safe_names
 from workbook.io.mapping import TABLES, norm_name, suggest_mapping
@@ -130,6 +131,7 @@ class ExportUpload:
                                           layout={"width": "260px"})
         self.load_button.on_click(lambda _: self.load())
         self.report = widgets.Output()
+        self.report.add_class("workbook-upload-report")
         self.last_error: WorkbookInputError | None = None
         help_html = widgets.HTML(
             "<p style='margin:2px 0'>上传收银/CRM 导出（CSV、Excel、Parquet；UTF-8 或 GBK）。下面按列名猜了对应关系，"
@@ -179,8 +181,10 @@ class ExportUpload:
             if "store_traffic" in self.inputs and self.inputs["store_traffic"].path is not None:
                 extra["traffic"] = self.inputs["store_traffic"].path
             try:
-                data = load_workbook_data(tx.path, mapping=mapping, errors=self.errors.value,
-                                          pseudonymise=True, **extra)
+                with warnings.catch_warnings():  # the rows dropped are reported below, not as a warning
+                    warnings.simplefilter("ignore", DataQualityWarning)
+                    data = load_workbook_data(tx.path, mapping=mapping, errors=self.errors.value,
+                                              pseudonymise=True, **extra)
             except WorkbookInputError as exc:
                 self._show_error(exc)
                 return None
