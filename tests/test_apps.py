@@ -47,7 +47,7 @@ UPDATE_TIMEOUT = 120  # s: one recomputation after a widget change
 CHANGES = {
     "03_rfm_care_lists": ("slider", "升级提醒差额", None),
     "05_churn_budget": ("slider", "预算", None),
-    "07_store_compass": ("select", "柱状图指标", "客单价 (atv)"),
+    "07_store_compass": ("select", "柱状图指标", "atv"),  # an option is "<Chinese label> (atv)"
     "08_tier_design": ("slider", "银卡 门槛", None),
 }
 ERROR_MARKERS = ("Traceback", "请调整参数或数据", "出了意外的问题", "There was an error when executing")
@@ -100,6 +100,8 @@ class Apps:
         from selenium.webdriver.chrome.service import Service
 
         opts = Options()
+        # Voila streams the page while it runs the app: don't block in get(), poll for the results instead
+        opts.page_load_strategy = "none"
         opts.binary_location = _which("chromium")
         for flag in CHROMIUM_FLAGS:
             opts.add_argument(flag)
@@ -206,8 +208,10 @@ class Apps:
             ActionChains(self.driver).send_keys(Keys.ARROW_RIGHT * 3).perform()
             return self.wait_for(f"slider {label} to move", lambda: (
                 lambda r: r if r != before else None)(box.find_element(By.CSS_SELECTOR, ".widget-readout").text), 30)
-        Select(box.find_element(By.CSS_SELECTOR, "select")).select_by_visible_text(option)
-        return option
+        select = Select(box.find_element(By.CSS_SELECTOR, "select"))
+        text = next(o.text for o in select.options if o.text.endswith(f"({option})"))
+        select.select_by_visible_text(text)
+        return text
 
 
 @pytest.fixture(scope="module")
@@ -306,8 +310,24 @@ def test_upload_of_a_messy_export_shows_the_api_messages_and_no_raw_ids(apps, tm
     apps.open_app("03_rfm_care_lists")
     panel = apps.driver.find_element(By.CSS_SELECTOR, ".jupyter-widget-Collapse-header, .lm-AccordionPanel-title, .p-Collapse-header")
     panel.click()
-    file_input = apps.wait_for("the upload button", lambda: apps.driver.find_elements(By.CSS_SELECTOR, "input[type=file]"), 30)[0]
-    apps.js("arguments[0].style.display = 'block';", file_input)  # the widget hides the native input behind its button
+    # The upload button opens a file input that is never in the page: put it there instead of
+    # opening the system dialog, then choose the file in it as a person would in the dialog.
+    apps.js(
+        """
+        const click = HTMLInputElement.prototype.click;
+        HTMLInputElement.prototype.click = function () {
+          if (this.type !== 'file') return click.call(this);
+          this.style.display = 'block';
+          this.classList.add('test-file-input');
+          document.body.appendChild(this);
+        };
+        """
+    )
+    button = apps.wait_for("the upload button", lambda: [
+        b for b in apps.driver.find_elements(By.CSS_SELECTOR, ".jupyter-widget-FileUpload, .widget-upload")
+        if b.is_displayed()], 30)[0]
+    button.click()
+    file_input = apps.wait_for("the file input", lambda: apps.driver.find_elements(By.CSS_SELECTOR, "input.test-file-input"), 10)[0]
     file_input.send_keys(str(export))
     apps.wait_for("the column mapping to be suggested",
                   lambda: "会员卡号" in apps.page_text() and "实付金额" in apps.page_text(), 60)

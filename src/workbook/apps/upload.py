@@ -21,6 +21,7 @@ from workbook.io import DataQualityWarning, load_workbook_data, report_summary
 from workbook.io.data import WorkbookData
 from workbook.io.load import safe_names
 from workbook.io.mapping import TABLES, norm_name, suggest_mapping
+from workbook.io.report import CHECK_ZH
 from workbook.io.read import read_raw
 from workbook.labels import zh_label
 from workbook.notebook import show_note
@@ -31,7 +32,7 @@ ACCEPT = ".csv,.txt,.tsv,.xlsx,.parquet"
 NOT_USED = "—"
 TABLE_ZH = {"transactions": "交易导出 (transactions)", "members": "会员表 (members)",
             "store_traffic": "客流计数 (store traffic)"}
-REPORT_LABELS = {"check": "检查 (check)", "column": "列 (column)", "count": "行数 (rows)",
+REPORT_LABELS = {"check": "检查 (check)", "problem": "问题 (problem)", "column": "列 (column)", "count": "行数 (rows)",
                  "rows": "行号 (row numbers)", "example": "例子 (example)"}
 
 
@@ -215,6 +216,8 @@ def _display_report(report: pd.DataFrame) -> None:
     """The report summary (one line per check and column), with Chinese headers."""
     from IPython.display import display
 
-    summary = report_summary(report).rename(columns=REPORT_LABELS)
+    summary = report_summary(report)
+    summary.insert(1, "problem", summary["check"].map(CHECK_ZH).fillna(summary["check"]))
+    summary = summary.rename(columns=REPORT_LABELS)
     display(_html(summary.to_html(index=False, escape=True)))
 
