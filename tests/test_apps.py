@@ -368,3 +368,20 @@ def test_upload_of_a_messy_export_shows_the_api_messages_and_no_raw_ids(apps, tm
     shown = [p for p in phones if p in text or f"{p[:3]} {p[3:7]} {p[7:]}" in text]
     assert not shown, f"raw phone numbers on the page: {len(shown)}; screenshot {apps.screenshot('upload-raw-ids')}"
     assert "张三" not in text  # the unmapped cashier column is never read
+
+
+def test_workbook_apps_options_and_friendly_errors(tmp_path, capsys):
+    """No browser: the server's Voilà options, the token rule, and the messages before it starts."""
+    from workbook.apps import APPS, _is_loopback, apps_dir, voila_argv
+    from workbook.cli import main
+
+    assert sorted(p.stem for p in apps_dir().glob("*.ipynb")) == sorted(APPS)
+    argv = voila_argv(apps_dir(), "0.0.0.0", 8866, "t0ken")
+    assert {"--no-browser", "--strip_sources=True", "--show_tracebacks=False", "--Voila.ip=0.0.0.0",
+            "--port=8866", "--token=t0ken"} <= set(argv)
+    assert "--Voila.token=" in voila_argv(apps_dir(), "127.0.0.1", 8866, None)
+    assert _is_loopback("127.0.0.1") and _is_loopback("localhost") and not _is_loopback("0.0.0.0")
+    assert main(["apps", "--dir", str(tmp_path)]) == 2  # no app notebooks there
+    assert "app notebooks" in capsys.readouterr().err
+    assert main(["apps", "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err
