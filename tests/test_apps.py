@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_browser import CHROMIUM_FLAGS, _free_port, _missing_browser_tools, _which
+from test_browser import CHROMIUM_FLAGS, Lab, _missing_browser_tools, _which
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,25 +53,22 @@ CHANGES = {
 ERROR_MARKERS = ("Traceback", "请调整参数或数据", "出了意外的问题", "There was an error when executing")
 
 
-class Apps:
-    """A ``workbook apps`` server and a Chromium session pointed at it."""
+class Apps(Lab):
+    """A ``workbook apps`` server and a Chromium session pointed at it.
+
+    JupyterLab's test session (tests/test_browser.py) with another server: the private HOME,
+    ``stop()``, ``wait_for()``, ``js()`` and screenshots are the same.
+    """
 
     def __init__(self, base: Path, shots: Path):
-        self.base, self.shots = base, shots
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.key = secrets.token_hex(32)
-        self.proc = None
-        self.driver = None
+        super().__init__(base, shots)
         self.log_path = base / "voila.log"
+        self.key = secrets.token_hex(32)
 
-    def env(self, home: str) -> dict:
-        env = dict(os.environ)
-        for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR",
-                    "WORKBOOK_STRICT_CLAIMS", "WORKBOOK_PSEUDO_KEY_FILE"):
-            env.pop(var, None)
-        env["HOME"] = str(self.base / home)
-        Path(env["HOME"]).mkdir(exist_ok=True)
+    def private_env(self, home: str) -> dict:
+        env = super().private_env(home)
+        for var in ("WORKBOOK_STRICT_CLAIMS", "WORKBOOK_PSEUDO_KEY_FILE"):
+            env.pop(var, None)  # the trainee's claims; the key below, not the developer's
         env["WORKBOOK_PSEUDO_KEY"] = self.key
         env["JUPYTER_RUNTIME_DIR"] = str(self.base / "jupyter-runtime")
         return env
@@ -79,12 +76,12 @@ class Apps:
     def start_server(self) -> None:
         cmd = [sys.executable, "-m", "workbook.cli", "apps", "--host", "127.0.0.1", "--port", str(self.port)]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
-        self.proc = subprocess.Popen(cmd, cwd=self.base, env=self.env("server-home"),
+        self.proc = subprocess.Popen(cmd, cwd=self.base, env=self.private_env("server-home"),
                                      stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"workbook apps exited with code {self.proc.returncode}:\n{self.log()}")
+                raise AssertionError(f"workbook apps exited with code {self.proc.returncode}:\n{self.server_log()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/", timeout=5) as r:
                     if r.status == 200:
@@ -92,7 +89,7 @@ class Apps:
             except OSError:
                 pass
             time.sleep(0.5)
-        raise AssertionError(f"workbook apps did not answer within {SERVER_START_TIMEOUT} s:\n{self.log()}")
+        raise AssertionError(f"workbook apps did not answer within {SERVER_START_TIMEOUT} s:\n{self.server_log()}")
 
     def start_browser(self) -> None:
         from selenium import webdriver
@@ -107,57 +104,9 @@ class Apps:
             opts.add_argument(flag)
         opts.add_argument(f"--user-data-dir={self.base / 'chromium-profile'}")
         service = Service(executable_path=_which("chromedriver"), log_output=str(self.base / "chromedriver.log"),
-                          env=self.env("chromium-home"))
+                          env=self.private_env("chromium-home"))
         self.driver = webdriver.Chrome(options=opts, service=service)
         self.driver.set_window_size(1600, 1000)
-        self.driver.set_page_load_timeout(PAGE_TIMEOUT)
-
-    def stop(self) -> None:
-        if self.driver is not None:
-            try:
-                self.driver.quit()
-            except Exception:  # noqa: BLE001 (best effort at teardown)
-                pass
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if getattr(self, "_log", None):
-            self._log.close()
-
-    def log(self, tail: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
-        except OSError:
-            return "(no log)"
-
-    # ---------------------------------------------------------------- page helpers
-    def js(self, script: str, *args):
-        return self.driver.execute_script(script, *args)
-
-    def screenshot(self, name: str) -> Path:
-        path = self.shots / f"app-{name}.png"
-        self.driver.save_screenshot(str(path))
-        return path
-
-    def wait_for(self, what: str, predicate, timeout: float, poll: float = 0.5):
-        deadline = time.monotonic() + timeout
-        last_exc = None
-        while time.monotonic() < deadline:
-            try:
-                value = predicate()
-                if value:
-                    return value
-            except Exception as exc:  # noqa: BLE001 (DOM mid-update: retry)
-                last_exc = exc
-            time.sleep(poll)
-        shot = self.screenshot(f"timeout-{re.sub(r'[^a-z0-9]+', '-', what.lower())[:40]}")
-        raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}"
-                             + (f" (last error: {last_exc!r})" if last_exc else "")
-                             + f"; screenshot {shot}\nserver log tail:\n{self.log(2000)}")
 
     def open_app(self, name: str) -> None:
         self.driver.get(f"{self.url}/voila/render/{name}.ipynb")

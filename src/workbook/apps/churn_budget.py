@@ -110,10 +110,6 @@ def churn_budget_app(data=None):
     def recompute(*_) -> bool:
         return shell.run(draw)
 
-    for w in controls.values():
-        w.observe(recompute, names="value")
-    upload = ExportUpload(set_data, extra_tables=("members",))
-    app = shell.assemble(controls, upload)
-    app.recompute = recompute
+    app = shell.assemble(controls, ExportUpload(set_data, extra_tables=("members",)), recompute)
     set_data(data if data is not None else load_workbook_data())
     return app

@@ -125,10 +125,6 @@ def rfm_care_app(data=None):
         return shell.run(draw)
 
     controls["scheme"].observe(update_care_options, names="value")
-    for w in controls.values():
-        w.observe(recompute, names="value")
-    upload = ExportUpload(set_data, extra_tables=("members",))
-    app = shell.assemble(controls, upload)
-    app.recompute = recompute
+    app = shell.assemble(controls, ExportUpload(set_data, extra_tables=("members",)), recompute)
     set_data(data if data is not None else load_workbook_data())
     return app

@@ -45,16 +45,23 @@ class AppShell:
         self.output.add_class("workbook-app-output")  # what tests/test_apps.py watches
         self.last_error: BaseException | None = None
 
-    def assemble(self, controls: dict, upload) -> "object":
-        """The app's page: title, data line, upload panel (folded), parameters (wrapping row), output."""
+    def assemble(self, controls: dict, upload, recompute: Callable[..., bool]) -> "object":
+        """The app's page: title, data line, upload panel (folded), parameters (wrapping row), output.
+
+        Every control calls ``recompute`` when its value changes; the page gets ``shell``,
+        ``controls``, ``upload`` and ``recompute`` attributes.
+        """
         import ipywidgets as widgets
+
+        for w in controls.values():
+            w.observe(recompute, names="value")
 
         tabs = widgets.Accordion(children=[upload.widget], titles=("用你自己的数据 (use your own export)",))
         tabs.selected_index = None
         params = widgets.Box(list(controls.values()), layout={"flex_flow": "row wrap", "gap": "2px 24px"})
         head = widgets.HTML("<b>参数 (parameters)：改一个，结果自动重算 (change one, results follow)</b>")
         app = widgets.VBox([self.header, self.status, tabs, head, params, self.output])
-        app.shell, app.controls, app.upload = self, controls, upload
+        app.shell, app.controls, app.upload, app.recompute = self, controls, upload, recompute
         return app
 
     def set_status(self, text_zh: str) -> None:

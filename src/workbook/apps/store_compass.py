@@ -104,14 +104,9 @@ def store_compass_app(data=None):
             return True
         return shell.run(draw)
 
-    for w in controls.values():
-        w.observe(recompute, names="value")
-
     def on_upload(d) -> None:
         shell.run(lambda: set_data(d))
 
-    upload = ExportUpload(on_upload, extra_tables=("store_traffic", "members"))
-    app = shell.assemble(controls, upload)
-    app.recompute = recompute
+    app = shell.assemble(controls, ExportUpload(on_upload, extra_tables=("store_traffic", "members")), recompute)
     on_upload(data if data is not None else load_workbook_data())
     return app
