@@ -17,12 +17,21 @@ DATA   := datasets/transactions.parquet
 # --durations=30: the slowest tests are listed in every run (the CI budget is 20 min on 2 cores).
 NOTEBOOKS := notebooks exercises/solutions
 PYTEST_WORKERS ?= 2
+# make book / make apps (for managers): each installs its extra into the same .venv the first time.
+BOOK_STAMP := $(VENV)/.stamp-book
+APPS_STAMP := $(VENV)/.stamp-apps
+BOOK_OUT   ?= build/book
+BOOK_JOBS  ?= 2
+APPS_HOST  ?= 127.0.0.1
+APPS_PORT  ?= 8866
 
-.PHONY: lab test setup setup-test data clean-venv help
+.PHONY: lab test book apps setup setup-test data clean-venv help
 
 help:
 	@echo "make lab   - set up (first time only) and open JupyterLab on the notebooks"
 	@echo "make test  - set up (first time only) and run pytest + nbval over notebooks and exercises"
+	@echo "make book  - build the course as a static HTML site (build/book/html/index.html; no server needed)"
+	@echo "make apps  - serve the code-free apps for managers (APPS_HOST=0.0.0.0 APPS_PORT=8866 for a classroom)"
 
 $(BIN)/python:
 	@echo "==> Set-up step 1/3: creating the virtual environment $(VENV) with $(PYTHON)"
@@ -71,6 +80,28 @@ lab: $(LAB_STAMP)
 test: $(TEST_STAMP)
 	@$(MAKE) --no-print-directory $(DATA)
 	WORKBOOK_STRICT_CLAIMS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=30 --nbval-lax --doctest-modules src/workbook tests $(NOTEBOOKS)
+
+$(BOOK_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> Installing the workbook with the book extra (Sphinx, MyST-NB, sphinx-book-theme, jieba) into $(VENV)"
+	$(PIP) install --progress-bar on -e '.[book]'
+	@touch $@
+
+$(APPS_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> Installing the workbook with the apps extra (Voila) into $(VENV)"
+	$(PIP) install --progress-bar on -e '.[apps]'
+	@touch $@
+
+# The course as a static site: every teaching notebook executed once (cached in $(BOOK_OUT)/executed),
+# code folded, course map, search, exercises (student copies), data dictionary, privacy page.
+book: $(BOOK_STAMP)
+	@$(MAKE) --no-print-directory $(DATA)
+	$(BIN)/python book/build.py --out $(BOOK_OUT) --jobs $(BOOK_JOBS)
+
+# The code-free apps (Voila): RFM care lists, churn budget, store compass, tier sandbox.
+apps: $(APPS_STAMP)
+	@$(MAKE) --no-print-directory $(DATA)
+	@if [ "$${CI:-}" = "true" ]; then echo "CI=true: not starting the apps server"; exit 0; fi; \
+	exec $(BIN)/workbook apps --host $(APPS_HOST) --port $(APPS_PORT)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -6,6 +6,7 @@ Sub-commands (each implemented in the module that owns the concept):
 * ``workbook run``: execute a notebook on the user's own data (``workbook.runner``).
 * ``workbook exercises build``: build student and instructor exercise notebooks
   (``workbook.exercises``).
+* ``workbook apps``: serve the code-free apps for managers with Voila (``workbook.apps``).
 """
 
 from __future__ import annotations
@@ -41,12 +42,20 @@ def _add_exercises(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_apps(sub: argparse._SubParsersAction) -> None:
+    from workbook.apps import add_arguments, run
+
+    p = sub.add_parser("apps", help="serve the code-free apps for managers (Voila)")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbook", description="Membership lifecycle workbook tools."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_generate, _add_run, _add_exercises):
+    for add in (_add_generate, _add_run, _add_exercises, _add_apps):
         add(sub)
     return parser
 

@@ -153,6 +153,7 @@ def tier_sandbox(
     box.sliders = {"thresholds": thr, "discounts": disc, "margin_rate": margin}
     box.run = compute
     box.changed = changed
+    box.show = show  # recompute and redraw now (an app draws its starting policy with it)
     # Nothing is drawn into the output area until a slider moves: capturing output
     # into an Output widget while a notebook is run headless (papermill, nbval) can
     # hang the run (jupyter/nbclient#312); the cell after the sandbox shows the result.
