@@ -93,10 +93,15 @@ def _execute(src: str, dest: str, key: str) -> tuple[str, float, str | None]:
     return path.name, time.monotonic() - start, None
 
 
-def execute_all(notebooks: list[Path], cache: Path, jobs: int) -> list[Path]:
-    """Executed copies of ``notebooks`` (cached by content), running at most ``jobs`` at once."""
+def execute_all(notebooks: list[Path], cache: Path, jobs: int, strict: bool = False) -> list[Path]:
+    """Executed copies of ``notebooks`` (cached by content), running at most ``jobs`` at once.
+
+    ``strict``: claims about the default data raise (``WORKBOOK_STRICT_CLAIMS=1``), so a
+    notebook whose claim fails stops the build; ``make test`` builds the book this way and
+    it is then the check that every teaching notebook runs (nbval keeps the exercises).
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    env_key = environment_digest()
+    env_key = environment_digest() + ("strict" if strict else "")
     todo, out = [], []
     for nb in notebooks:
         key = hashlib.sha256((env_key + hashlib.sha256(nb.read_bytes()).hexdigest()).encode()).hexdigest()
@@ -113,7 +118,10 @@ def execute_all(notebooks: list[Path], cache: Path, jobs: int) -> list[Path]:
         todo.append((str(nb), str(dest), key))
     if todo:
         # The book shows what a trainee sees: a claim that fails is a note, not an error.
-        os.environ.pop("WORKBOOK_STRICT_CLAIMS", None)
+        if strict:
+            os.environ["WORKBOOK_STRICT_CLAIMS"] = "1"
+        else:
+            os.environ.pop("WORKBOOK_STRICT_CLAIMS", None)
         print(f"==> Executing {len(todo)} notebook(s), {jobs} at a time", flush=True)
         failed = []
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -266,11 +274,11 @@ def check_offline(html: Path) -> list[str]:
     return bad
 
 
-def build(out: Path, jobs: int = 2) -> Path:
+def build(out: Path, jobs: int = 2, strict: bool = False) -> Path:
     """Execute (or reuse), assemble and render the book; return the path of ``index.html``."""
     out = out.resolve()
     t0 = time.monotonic()
-    executed = execute_all(teaching_notebooks(), out / "executed", jobs)
+    executed = execute_all(teaching_notebooks(), out / "executed", jobs, strict)
     t1 = time.monotonic()
     assemble(out / "src", executed, exercise_notebooks())
     html = out / "html"
@@ -291,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "book",
                         help="output folder (default build/book; the site is <out>/html)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
+    parser.add_argument("--strict", action="store_true",
+                        help="claims about the default data raise: a failing claim stops the build (tests)")
     args = parser.parse_args(argv)
-    index = build(args.out, args.jobs)
+    index = build(args.out, args.jobs, args.strict)
     print(f"==> Open {index} in a browser (no server needed; copy the whole html folder to hand it out).")
     return 0
 
