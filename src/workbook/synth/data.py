@@ -24,6 +24,11 @@ class SyntheticData:
         What a real loyalty system would export (see ``datasets/README.md``).
     truth : DataFrame
         One row per member with the latent parameters of the generator.
+    surveys : DataFrame or None
+        Answered member surveys (NPS, satisfaction, complaint tags); see
+        :mod:`workbook.synth.feedback`.
+    points_rules : dict or None
+        The points programme's earning, redemption and expiry rules.
     scenario : Scenario
         The configuration used.
     random_state : int or None
@@ -38,6 +43,9 @@ class SyntheticData:
     truth: pd.DataFrame
     scenario: Scenario
     random_state: int | None = None
+    # issue 15 (feedback): answered member surveys and the points rules; optional, not in TABLES
+    surveys: pd.DataFrame | None = None
+    points_rules: dict | None = None
 
     @property
     def seed(self) -> int | None:
@@ -137,4 +145,12 @@ def load_dataset(directory: str | Path | None = None) -> SyntheticData:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         seed = meta.get("seed")
         scenario = Scenario.from_dict(meta["scenario"])
-    return SyntheticData(**frames, scenario=scenario, random_state=seed)
+    data = SyntheticData(**frames, scenario=scenario, random_state=seed)
+    # issue 15 (feedback): optional surveys table and points rules (older data sets have neither)
+    if (folder / "surveys.parquet").exists():
+        from workbook.synth.feedback import coerce_surveys
+
+        data.surveys = coerce_surveys(pd.read_parquet(folder / "surveys.parquet"))
+    if meta_path.exists():
+        data.points_rules = meta.get("points_rules")
+    return data
