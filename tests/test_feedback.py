@@ -119,7 +119,7 @@ def test_surveys_are_deterministic_and_saved(small, tmp_path):
     from workbook.synth import load_dataset
     from workbook.synth.feedback import generate_surveys
 
-    args = (small.members, small.transactions, small.truth, small.scenario.end)
+    args = (small.transactions, small.members, small.truth, small.scenario.end)
     pd.testing.assert_frame_equal(generate_surveys(*args, 11), small.surveys)
     assert not generate_surveys(*args, 12)["nps"].equals(small.surveys["nps"])
 

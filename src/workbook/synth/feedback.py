@@ -86,8 +86,8 @@ def _standardised_logit(p: np.ndarray) -> np.ndarray:
 
 
 def generate_surveys(
-    members: pd.DataFrame,
     transactions: pd.DataFrame,
+    members: pd.DataFrame,
     truth: pd.DataFrame,
     end: pd.Timestamp,
     random_state: int,
@@ -96,7 +96,7 @@ def generate_surveys(
 
     Parameters
     ----------
-    members, transactions, truth : DataFrame
+    transactions, members, truth : DataFrame
         The generated tables (read only).
     end : Timestamp
         Last day of the period (answers after it are not in the data).
@@ -114,7 +114,7 @@ def generate_surveys(
     --------
     >>> from workbook.synth import Scenario, generate
     >>> d = generate(Scenario.preset("retail_chain", n_members=400, n_stores=4), random_state=3)
-    >>> s = generate_surveys(d.members, d.transactions, d.truth, d.scenario.end, 3)
+    >>> s = generate_surveys(d.transactions, d.members, d.truth, d.scenario.end, 3)
     >>> s.columns.tolist()
     ['survey_id', 'member_id', 'store_id', 'answered_at', 'nps', 'satisfaction', 'complaint_tags']
     >>> bool(s["nps"].between(0, 10).all())

@@ -583,7 +583,7 @@ def generate(
     # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
     from workbook.synth.feedback import generate_surveys, points_rules
 
-    data.surveys = generate_surveys(members, transactions, truth, sc.end, int(seed))
+    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed))
     data.points_rules = points_rules(sc)
     return data
 
