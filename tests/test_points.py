@@ -95,3 +95,13 @@ def test_bad_cost_is_refused_bilingually(tx):
     with pytest.raises(WorkbookInputError) as e:
         points.points_summary(tx, cost_per_point_yuan=-1)
     assert "每积分成本" in e.value.bilingual()
+
+
+def test_a_clawback_in_the_same_clearing_batch_reduces_what_expires():
+    # 300 earned in October, 100 clawed back by a November return: 200 are left to expire at the year end
+    tx = pd.DataFrame({"member_id": ["a", "a"], "timestamp": pd.to_datetime(["2024-10-05", "2024-11-05"]),
+                       "points_earned": [300, -100], "points_redeemed": [0, 0]})
+    before = points.points_summary(tx, expiry="year_end", analysis_date="2024-12-01")
+    assert before["outstanding"] == 200 and before["expiring_next_month"] == 200
+    after = points.points_summary(tx, expiry="year_end", analysis_date="2025-01-01")
+    assert after["expired"] == 200 and after["breakage_rate"] == 1.0

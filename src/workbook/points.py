@@ -141,6 +141,10 @@ def _expiry_probe(tx: pd.DataFrame, *, expiry: str, expiry_months: int, expiry_y
         years = earn["month"].dt.year + expiry_years + 1
         earn["expires"] = pd.to_datetime(pd.DataFrame({"year": years, "month": 1, "day": 1}))
     earn["expires"] = earn["expires"].astype("datetime64[us]")
+    # months that expire at the same moment (a year-end clearing) are one batch: a clawback in a
+    # later month of the batch reduces what expires with it
+    earn = earn.groupby(["member_id", "expires"], sort=False).agg(
+        month=("month", "last"), earned=("earned", "sum"), cum_earned=("cum_earned", "last")).reset_index()
     # Cumulative redemptions strictly before each expiry moment, per member.
     red = tx.loc[tx["redeemed"] > 0, ["member_id", "ts", "redeemed"]].sort_values("ts", kind="stable")
     red["cum_redeemed"] = red.groupby("member_id")["redeemed"].cumsum()

@@ -21,7 +21,7 @@ Modules: :mod:`~workbook.checks.engine` (results, the decorator, generic
 module per exercise: :mod:`~workbook.checks.rfm_segments`,
 :mod:`~workbook.checks.lifecycle_stages`, :mod:`~workbook.checks.cohort_retention`,
 :mod:`~workbook.checks.ab_test_power`, :mod:`~workbook.checks.tier_budget`,
-:mod:`~workbook.checks.churn_evaluation`.
+:mod:`~workbook.checks.churn_evaluation`, :mod:`~workbook.checks.points_liability`.
 """
 
 from workbook.checks.ab_test_power import check_ab_decision, check_ab_result, check_sample_size
@@ -38,6 +38,7 @@ from workbook.checks.engine import (
     exercise_check,
 )
 from workbook.checks.lifecycle_stages import check_lifecycle_stages, check_stage_share
+from workbook.checks.points_liability import check_breakage_rate, check_points_summary, check_rule_change
 from workbook.checks.rfm_segments import check_rfm_scores, check_rfm_segments, check_top_segment
 from workbook.checks.session import setup
 from workbook.checks.tier_budget import check_tier_policy, check_tier_simulation
@@ -49,6 +50,7 @@ __all__ = [
     "ExerciseCheckError",
     "check_ab_decision",
     "check_ab_result",
+    "check_breakage_rate",
     "check_best_model",
     "check_choice",
     "check_churn_evaluation",
@@ -56,9 +58,11 @@ __all__ = [
     "check_frame",
     "check_lifecycle_stages",
     "check_number",
+    "check_points_summary",
     "check_retention_matrix",
     "check_rfm_scores",
     "check_rfm_segments",
+    "check_rule_change",
     "check_sample_size",
     "check_stage_share",
     "check_tier_policy",
