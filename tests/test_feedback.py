@@ -57,6 +57,12 @@ def test_complaint_drivers_match_least_squares_by_hand():
     # NPS of the answers with "queue": 0 promoters, 3 detractors
     assert d.loc["queue", "nps_with"] == -100.0
     assert d.index[0] == "queue"  # most harmful first
+    # standard errors and intervals as statsmodels' OLS
+    import statsmodels.api as sm
+
+    fit = sm.OLS(s["nps"].to_numpy(float), X).fit()
+    assert d.loc["queue", "se"] == pytest.approx(fit.bse[1])
+    assert d.loc["price", "ci_low"] == pytest.approx(fit.conf_int(0.05)[2, 0])
 
 
 def test_member_feedback_uses_only_answers_before_the_cutoff():
@@ -79,6 +85,9 @@ def test_churn_by_feedback_wilson_interval():
     assert t.loc["detractor", "churn_rate"] == 0.4
     assert t.loc["detractor", "ci_low"] == pytest.approx(centre - half)
     assert t.loc["detractor", "ci_high"] == pytest.approx(centre + half)
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert t.loc["detractor", "ci_low"] == pytest.approx(proportion_confint(4, 10, method="wilson")[0])
     with pytest.raises(WorkbookInputError, match="No member"):
         fb.churn_by_feedback(fbk, lab.set_index(lab.index + 100))
 

@@ -187,8 +187,6 @@ def complaint_drivers(
     queue  3         5.0            9.0
     price  1         4.0            7.6
     """
-    import statsmodels.api as sm
-
     require_dataframe(surveys, "surveys")
     score = pd.to_numeric(surveys[score_col], errors="coerce") if score_col in surveys else None
     if score is None:
@@ -206,9 +204,13 @@ def complaint_drivers(
         raise WorkbookInputError(f"Column {tags_col!r} has no complaint tags: nothing to analyse.",
                                  message_zh=f"{tags_col!r} 列里没有任何投诉标签，无法分析。")
     y = score.to_numpy(dtype=float)
-    X = sm.add_constant(tags.to_numpy(dtype=float), has_constant="add")
-    fit = sm.OLS(y, X).fit()
-    ci = fit.conf_int(alpha=1 - confidence)[1:]
+    X = np.column_stack([np.ones(len(y)), tags.to_numpy(dtype=float)])
+    # ordinary least squares with classical standard errors (numpy: a few thousand rows, a handful of tags)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    dof = max(len(y) - X.shape[1], 1)
+    sigma2 = float(np.sum((y - X @ beta) ** 2)) / dof
+    bse = np.sqrt(np.diag(sigma2 * np.linalg.pinv(X.T @ X)))
+    t = stats.t.ppf(0.5 + confidence / 2, dof)
     is_nps = bool(((score >= 0) & (score <= 10) & (score % 1 == 0)).all())
     rows = {}
     for j, tag in enumerate(tags.columns):  # one row per tag (a handful)
@@ -220,8 +222,8 @@ def complaint_drivers(
             for name, sel in (("nps_with", on), ("nps_without", ~on)):
                 v = y[sel]
                 row[name] = 100 * (np.mean(v >= 9) - np.mean(v <= 6)) if len(v) else np.nan
-        row.update(effect=float(fit.params[j + 1]), se=float(fit.bse[j + 1]),
-                   ci_low=float(ci[j, 0]), ci_high=float(ci[j, 1]))
+        b, se = float(beta[j + 1]), float(bse[j + 1])
+        row.update(effect=b, se=se, ci_low=b - t * se, ci_high=b + t * se)
         rows[tag] = row
     out = pd.DataFrame.from_dict(rows, orient="index").sort_values("effect", kind="stable")
     out.index.name = "tag"
@@ -336,8 +338,6 @@ def churn_by_feedback(
     detractor        2        1         0.5
     promoter         2        0         0.0
     """
-    from statsmodels.stats.proportion import proportion_confint
-
     require_columns(feedback, [group_col], "feedback")
     require_columns(labels, [churn_col], "labels")
     both = feedback[[group_col]].join(labels[[churn_col]], how="inner")
@@ -350,8 +350,12 @@ def churn_by_feedback(
     g = both.groupby(group_col, observed=True)[churn_col]
     out = pd.DataFrame({"members": g.size(), "churned": g.sum().astype("int64")})
     out["churn_rate"] = out["churned"] / out["members"]
-    low, high = proportion_confint(out["churned"], out["members"], alpha=1 - confidence, method="wilson")
-    out["ci_low"], out["ci_high"] = np.asarray(low), np.asarray(high)
+    # Wilson score interval (Wilson 1927), as statsmodels' proportion_confint(method="wilson")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    n, p = out["members"].to_numpy(dtype=float), out["churn_rate"].to_numpy(dtype=float)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    out["ci_low"], out["ci_high"] = centre - half, centre + half
     return out
 
 

@@ -132,7 +132,7 @@ def generate_surveys(
     eligible &= (tx["kind"] != "fee").to_numpy()
     answered = eligible & (rng.random(len(tx)) < m["answer_prob"])
     rows = np.flatnonzero(answered)
-    lag_us = (rng.exponential(m["answer_lag_days"], len(rows)) * _US_PER_DAY).astype(np.int64)
+    lag_us = np.floor(rng.exponential(m["answer_lag_days"], len(rows)) * 86_400).astype(np.int64) * 1_000_000  # whole seconds
     at = tx["timestamp"].to_numpy()[rows].astype("datetime64[us]") + lag_us.astype("timedelta64[us]")
     limit = np.datetime64((pd.Timestamp(end) + pd.Timedelta(days=1)).to_datetime64(), "us")
     keep = at < limit
