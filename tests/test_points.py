@@ -105,3 +105,16 @@ def test_a_clawback_in_the_same_clearing_batch_reduces_what_expires():
     assert before["outstanding"] == 200 and before["expiring_next_month"] == 200
     after = points.points_summary(tx, expiry="year_end", analysis_date="2025-01-01")
     assert after["expired"] == 200 and after["breakage_rate"] == 1.0
+
+
+def test_infer_points_rules_by_hand():
+    tx = pd.DataFrame({"member_id": list("aaaab"),
+                       "timestamp": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04",
+                                                    "2024-05-05"]),
+                       "amount": [100.0, 200.0, 300.0, 50.0, 80.0], "discount": [0.0, 2.0, 5.0, 3.0, 0.0],
+                       "points_earned": [200, 400, 600, 100, 0], "points_redeemed": [0, 200, 300, 200, 0]})
+    r = points.infer_points_rules(tx)
+    assert r["earn_points_per_cny"] == pytest.approx(2.0)
+    # discount per redeemed point: 0.01, 0.01667 (a promotion on top), 0.015 -> median 0.015
+    assert r["point_value_yuan"] == pytest.approx(0.015)
+    assert r["redeem_unit_points"] == 100 and r["earning_share"] == 0.8 and r["redeeming_share"] == 0.6

@@ -15,7 +15,14 @@ from workbook.errors import WorkbookInputError
 from workbook.transactions import purchases
 from workbook.validation import format_rows, require_choice, require_whole
 
-__all__ = ["compare_expiry_rules", "points_inflation", "points_ledger", "points_summary", "points_timeline"]
+__all__ = [
+    "compare_expiry_rules",
+    "infer_points_rules",
+    "points_inflation",
+    "points_ledger",
+    "points_summary",
+    "points_timeline",
+]
 
 
 def points_ledger(
@@ -83,7 +90,7 @@ def points_ledger(
     a           150.0      30.0    120.0      0.0
     """
     tx, date = _points_rows(transactions, analysis_date, member_col, time_col, earned_col, redeemed_col)
-    probe = _expiry_probe(tx, expiry=expiry, expiry_months=expiry_months, expiry_years=expiry_years)
+    probe = _expiry_probe(_with_points(tx), expiry=expiry, expiry_months=expiry_months, expiry_years=expiry_years)
     members = pd.Index(np.sort(tx["member_id"].unique()), name="member_id")
     next_month = date + pd.DateOffset(months=1)
     done = probe.loc[probe["expires"] <= date].groupby("member_id")["expired_cum"].max()
@@ -119,6 +126,11 @@ def _points_rows(transactions, analysis_date, member_col, time_col, earned_col, 
         }
     )
     return tx, date
+
+
+def _with_points(tx: pd.DataFrame) -> pd.DataFrame:
+    """Only the rows that move points (most receipts of a partial programme move none)."""
+    return tx.loc[(tx["earned"] != 0) | (tx["redeemed"] != 0)].reset_index(drop=True)
 
 
 def _expiry_probe(tx: pd.DataFrame, *, expiry: str, expiry_months: int, expiry_years: int) -> pd.DataFrame:
@@ -225,6 +237,7 @@ def points_summary(
         raise WorkbookInputError(f"cost_per_point_yuan must be a non-negative number, got {cost_per_point_yuan!r}.",
                                  message_zh=f"每积分成本 cost_per_point_yuan 必须是非负数，现在是 {cost_per_point_yuan!r}。")
     tx, date = _points_rows(transactions, analysis_date, member_col, time_col, earned_col, redeemed_col)
+    tx = _with_points(tx)
     probe = _expiry_probe(tx, expiry=expiry, expiry_months=expiry_months, expiry_years=expiry_years)
     done = probe["expires"] <= date
     soon = probe["expires"] <= date + pd.DateOffset(months=1)
@@ -271,6 +284,7 @@ def points_timeline(
 ) -> pd.DataFrame:
     """Points earned, redeemed and expired per period, and the outstanding balance and liability at each period end.
 
+    Periods run from the first period with points earned or redeemed.
     Expiry moments are midnights at a month start; points expiring at midnight
     are counted in the period that ends there ("cleared at 24:00 on 31
     December" belongs to December), so ``outstanding`` is the balance after
@@ -310,10 +324,11 @@ def points_timeline(
     """
     require_choice(freq, ["M", "Q", "Y", "W"], "freq")
     tx, date = _points_rows(transactions, analysis_date, member_col, time_col, earned_col, redeemed_col)
-    probe = _expiry_probe(tx, expiry=expiry, expiry_months=expiry_months, expiry_years=expiry_years)
+    tx = _with_points(tx)
     if tx.empty:
-        raise WorkbookInputError("No member transactions before the analysis date: nothing to count.",
-                                 message_zh="分析日之前没有会员交易，无法统计积分。")
+        raise WorkbookInputError("No points earned or redeemed before the analysis date: nothing to count.",
+                                 message_zh="分析日之前没有任何积分的发放或兑换，无法统计积分。")
+    probe = _expiry_probe(tx, expiry=expiry, expiry_months=expiry_months, expiry_years=expiry_years)
     periods = pd.period_range(tx["ts"].min(), date - pd.Timedelta(microseconds=1), freq=freq)
     flows = tx.assign(period=tx["ts"].dt.to_period(freq)).groupby("period")[["earned", "redeemed"]].sum()
     done = probe.loc[probe["expires"] <= date]
@@ -460,3 +475,77 @@ def points_inflation(
     g["paid_rebate"] = g["redeemed"] * point_value_yuan / spend
     g["issue_to_redeem"] = g["earned"] / g["redeemed"].where(g["redeemed"] > 0)
     return g
+
+
+def infer_points_rules(
+    transactions: pd.DataFrame,
+    *,
+    analysis_date: object | None = None,
+    member_col: str = "member_id",
+    time_col: str = "timestamp",
+    amount_col: str = "amount",
+    discount_col: str = "discount",
+    earned_col: str = "points_earned",
+    redeemed_col: str = "points_redeemed",
+) -> pd.Series:
+    """Read the programme's earning and redemption rules back from the till data.
+
+    * earn rate: least-squares slope of points earned on the amount paid,
+      over member purchases that earned points (the intercept absorbs the
+      rounding down of points to whole numbers);
+    * point value: median of discount / points redeemed over purchases that
+      redeemed points (the discount also holds promotions, but most
+      redemptions come without one, so the median is the value of a point;
+      a regression slope would be pulled by promotions that coincide with
+      redemptions);
+    * redemption unit: greatest common divisor of the redeemed amounts.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Tidy transactions with amount, discount and points columns.  Not modified.
+
+    Returns
+    -------
+    Series
+        ``earn_points_per_cny``, ``point_value_yuan``, ``redeem_unit_points``,
+        ``earning_share`` (share of purchases that earned points),
+        ``redeeming_share`` (share that redeemed points).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"member_id": list("aaaa"),
+    ...                    "timestamp": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"]),
+    ...                    "amount": [100.4, 250.7, 80.2, 120.9], "discount": [0.0, 3.0, 1.0, 0.0],
+    ...                    "points_earned": [100, 250, 80, 120], "points_redeemed": [0, 300, 100, 0]})
+    >>> infer_points_rules(tx).round(3).tolist()
+    [0.998, 0.01, 100.0, 1.0, 0.5]
+    """
+    rows, _ = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
+                        amount_col=amount_col, numeric=[discount_col, earned_col, redeemed_col])
+    if rows.empty:
+        raise WorkbookInputError("No member purchases before the analysis date: no rules to read.",
+                                 message_zh="分析日之前没有会员购买记录，无法反推积分规则。")
+
+    def slope(x: np.ndarray, y: np.ndarray) -> float:
+        if len(x) < 2 or np.ptp(x) == 0:
+            return np.nan
+        X = np.column_stack([np.ones(len(x)), x])
+        return float(np.linalg.lstsq(X, y, rcond=None)[0][1])
+
+    earning = rows[earned_col] > 0
+    redeemed = rows[redeemed_col].to_numpy(dtype="int64")
+    nonzero = redeemed[redeemed > 0]
+    return pd.Series(
+        {
+            "earn_points_per_cny": slope(rows.loc[earning, amount_col].to_numpy(float),
+                                         rows.loc[earning, earned_col].to_numpy(float)),
+            "point_value_yuan": float(np.median(rows.loc[redeemed > 0, discount_col].to_numpy(float) / nonzero))
+            if len(nonzero) else np.nan,
+            "redeem_unit_points": float(np.gcd.reduce(nonzero)) if len(nonzero) else np.nan,
+            "earning_share": float(earning.mean()),
+            "redeeming_share": float((redeemed > 0).mean()),
+        },
+        dtype="float64",
+    )

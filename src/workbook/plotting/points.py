@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from workbook.plotting.style import axes as _axes
 from workbook.validation import require_columns, require_dataframe
 
-__all__ = ["plot_points_timeline"]
+__all__ = ["plot_points_inflation", "plot_points_timeline"]
 
 
 def plot_points_timeline(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
@@ -52,4 +52,44 @@ def plot_points_timeline(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 10_000:,.0f} 万"))
     ax.set_ylabel("积分 points（万分）")
     ax.legend(loc="upper left", fontsize=9)
+    return ax
+
+
+def plot_points_inflation(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Rebate promised (points issued x value / spend) against rebate paid out (points redeemed x value / spend).
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`workbook.points.points_inflation` (columns ``promised_rebate``, ``paid_rebate``).
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"promised_rebate": [0.01, 0.02], "paid_rebate": [0.002, 0.004]},
+    ...                  index=pd.period_range("2024-11", periods=2, freq="M"))
+    >>> plot_points_inflation(t).get_ylabel()
+    '占积分消费的比例 share of spend'
+    """
+    require_dataframe(data, "data")
+    require_columns(data, ["promised_rebate", "paid_rebate"], "data")
+    ax = _axes(ax, (9, 4))
+    x = np.arange(len(data))
+    ax.plot(x, data["promised_rebate"], marker="o", color="#2ca02c", label="发放的积分价值 promised rebate", **kwargs)
+    ax.plot(x, data["paid_rebate"], marker="s", color="#1f77b4", label="兑付的积分价值 paid rebate", **kwargs)
+    labels = [str(p) for p in data.index]
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    top = float(np.nanmax(data[["promised_rebate", "paid_rebate"]].to_numpy(dtype=float), initial=0.0))
+    ax.set_ylim(0, top * 1.3 if top > 0 else 0.01)
+    ax.set_ylabel("占积分消费的比例 share of spend")
+    ax.legend(loc="lower right", fontsize=9)
     return ax
