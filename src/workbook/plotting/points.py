@@ -13,6 +13,13 @@ from workbook.validation import require_columns, require_dataframe
 __all__ = ["plot_points_inflation", "plot_points_timeline"]
 
 
+def _period_ticks(ax: Axes, index: pd.Index) -> None:
+    """At most about twelve period labels under marks drawn at 0, 1, 2, ..."""
+    labels = [str(p) for p in index]
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(np.arange(len(labels))[::step], labels[::step], rotation=45, ha="right")
+
+
 def plot_points_timeline(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Points issued (up), redeemed and expired (down) per period, and the outstanding balance (line).
 
@@ -46,9 +53,7 @@ def plot_points_timeline(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs
     ax.bar(x, -data["expired"], bottom=-data["redeemed"], color="#d62728", alpha=0.8, label="清零 expired")
     ax.plot(x, data["outstanding"], color="black", marker="o", label="期末有效积分 outstanding", **kwargs)
     ax.axhline(0, color="grey", lw=1)
-    labels = [str(p) for p in data.index]
-    step = max(1, len(labels) // 12)
-    ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+    _period_ticks(ax, data.index)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 10_000:,.0f} 万"))
     ax.set_ylabel("积分 points（万分）")
     ax.legend(loc="upper left", fontsize=9)
@@ -84,9 +89,7 @@ def plot_points_inflation(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     x = np.arange(len(data))
     ax.plot(x, data["promised_rebate"], marker="o", color="#2ca02c", label="发放的积分价值 promised rebate", **kwargs)
     ax.plot(x, data["paid_rebate"], marker="s", color="#1f77b4", label="兑付的积分价值 paid rebate", **kwargs)
-    labels = [str(p) for p in data.index]
-    step = max(1, len(labels) // 12)
-    ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+    _period_ticks(ax, data.index)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     top = float(np.nanmax(data[["promised_rebate", "paid_rebate"]].to_numpy(dtype=float), initial=0.0))
     ax.set_ylim(0, top * 1.3 if top > 0 else 0.01)

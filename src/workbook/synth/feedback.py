@@ -204,13 +204,14 @@ def surveys_markdown(rules: dict | None) -> str:
                   f"积分计划自 {rules['launch']} 起在参加计划的门店实行：每消费 1 元得 "
                   f"{rules['earn_points_per_cny']:g} 分；满 {rules['redeem_unit_points']} 分可在收银台抵 "
                   f"{rules['redeem_unit_points'] * rules['point_value_yuan']:g} 元；积分年底清零："
-                  f"第 Y 年获得的积分在第 Y+{rules['expiry_years']} 年 12 月 31 日 24 点作废"
-                  "（`expiry = year_end`）。", "",
+                  + ("积分当年有效，每年 12 月 31 日 24 点清零当年获得的积分" if rules["expiry_years"] == 0 else
+                     f"第 Y 年获得的积分在第 Y+{rules['expiry_years']} 年 12 月 31 日 24 点作废")
+                  + f"（`expiry = year_end`，`expiry_years = {rules['expiry_years']}`）。", "",
                   f"Points programme from {rules['launch']} in programme stores: {rules['earn_points_per_cny']:g} "
                   f"point per yuan paid; redeemed in hundreds at the till, {rules['redeem_unit_points']} points = "
                   f"{rules['redeem_unit_points'] * rules['point_value_yuan']:g} yuan off (cost to the chain "
                   f"{rules['cost_per_point_yuan']:g} yuan per point); points earned in year Y expire at the end "
-                  f"of year Y+{rules['expiry_years']}. Redemptions in the data never use points after their "
+                  f"of year {'Y' if rules['expiry_years'] == 0 else 'Y+' + str(rules['expiry_years'])}. Redemptions in the data never use points after their "
                   "expiry, and do not react to the rule (no rush to redeem before the clearing): every point "
                   "unredeemed at the year end is breakage. Read the ledger with "
                   "`workbook.points.points_ledger(tx, expiry=\"year_end\", expiry_years=...)`.", ""]

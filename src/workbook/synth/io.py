@@ -85,8 +85,8 @@ def _feedback_readme(data: SyntheticData) -> str:
         return ""
     from workbook.synth.feedback import surveys_markdown
 
-    return f"\n(`surveys`: {len(data.surveys) if data.surveys is not None else 0:,} rows)\n\n" + surveys_markdown(
-        data.points_rules)
+    rows = f"\n`surveys`: {len(data.surveys):,} rows.\n\n" if data.surveys is not None else "\n"
+    return rows + surveys_markdown(data.points_rules)
 
 
 def save_dataset(data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
