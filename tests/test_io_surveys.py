@@ -95,3 +95,19 @@ def test_load_workbook_data_gives_surveys_for_synthetic_and_user_data(export, tm
         warnings.simplefilter("ignore")
         d2 = load_workbook_data(surveys=own, surveys_mapping=mapping, errors="drop", analysis_date="2024-06-01")
     assert d2.surveys["nps"].tolist() == [10, 6, 8] and d2.reports["surveys"].counts["rejected"] == 2
+
+
+def test_user_export_with_surveys_is_pseudonymised_consistently(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", "3f1c9a7e52b84d06a9e1c27f5b3d8046e2a71c95f0b64d38a1e97c25d4b06f13")
+    tx = tmp_path / "tx.csv"
+    tx.write_text("会员卡号,交易时间,实付金额\n13812345678,2024-03-01 10:00,50\n13900001111,2024-03-02 11:00,80\n",
+                  encoding="utf-8")
+    sv = tmp_path / "sv.csv"
+    sv.write_text("会员卡号,填写时间,推荐意愿\n13812345678,2024-03-02 09:00,9分\n13900001111,2024-03-03 09:00,3\n",
+                  encoding="utf-8")
+    mapping = {"transactions": {"会员卡号": "member_id", "交易时间": "timestamp", "实付金额": "amount"},
+               "surveys": {"会员卡号": "member_id", "填写时间": "answered_at", "推荐意愿": "nps"}}
+    d = load_workbook_data(tx, mapping, surveys=sv, analysis_date="2024-06-01")
+    assert d.pseudonymised and d.surveys["nps"].tolist() == [9, 3]
+    assert set(d.surveys["member_id"]) == set(d.transactions["member_id"])  # same key: the tables still join
+    assert not set(d.surveys["member_id"]) & {"13812345678", "13900001111"}
