@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-__all__ = ["LABELS_ZH", "zh_label", "zh_labels", "zh_table"]
+__all__ = ["LABELS_ZH", "zh_joined_labels", "zh_label", "zh_labels", "zh_table"]
 
 #: Column name or code -> Chinese label.  RFM segments, lifecycle stages and
 #: tiers and acquisition channels are added from the tables that define them (see :func:`_all_labels`).
@@ -383,6 +383,20 @@ def zh_labels(codes: Iterable, labels: Mapping[str, str] | None = None) -> list[
     ['微信小程序', 'App']
     """
     return [zh_label(c, labels) for c in codes]
+
+
+def zh_joined_labels(values: pd.Series, sep: str = ";", joiner: str = "、") -> pd.Series:
+    """Chinese labels of several codes joined in one cell (e.g. survey complaint tags ``"long_queue;price"``).
+
+    Examples
+    --------
+    >>> zh_joined_labels(pd.Series(["long_queue;price", None, "out_of_stock"])).tolist()
+    ['排队久、价格', nan, '缺货']
+    """
+    parts = values.astype("str").str.split(sep).explode().str.strip()
+    labelled = parts.map({code: zh_label(code) for code in parts.dropna().unique() if code})  # each distinct code once
+    joined = labelled.dropna().groupby(level=0).agg(joiner.join)
+    return joined.reindex(values.index).where(values.notna())
 
 
 def zh_table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, *, english: bool = True) -> pd.DataFrame:
