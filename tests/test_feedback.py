@@ -137,3 +137,12 @@ def test_surveys_are_deterministic_and_saved(small, tmp_path):
     pd.testing.assert_frame_equal(back.surveys, small.surveys)
     assert back.points_rules == small.points_rules
     assert "### `surveys`" in (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_check_refuses_surveys_of_unknown_members(small):
+    import dataclasses
+
+    broken = dataclasses.replace(small, surveys=small.surveys.assign(member_id="X"))
+    with pytest.raises(WorkbookInputError, match="surveys.member_id"):
+        broken.check()
+    small.check()

@@ -85,6 +85,12 @@ class SyntheticData:
                 )
         if not tx["transaction_id"].is_unique:
             raise WorkbookInputError("transactions.transaction_id is not unique.")
+        # issue 15 (feedback): the optional surveys table refers to members and stores too
+        if self.surveys is not None:
+            for col, ref, ref_name in (("member_id", members, "members"), ("store_id", stores, "stores")):
+                bad = ~self.surveys[col].isin(ref)
+                if bad.any():
+                    raise WorkbookInputError(f"surveys.{col} has {int(bad.sum())} value(s) not in {ref_name}.")
 
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write the tables, ``scenario.json`` and the data dictionary ``README.md``.
