@@ -174,7 +174,7 @@ def test_cli_build_and_check(tmp_path, capsys):
 
 
 SOURCES = sorted((EXERCISES / "source").glob("*.ipynb"))
-UNITS = ["rfm", "lifecycle", "cohort", "ab_test", "tier", "churn"]
+UNITS = ["rfm", "lifecycle", "cohort", "ab_test", "tier", "churn", "points"]
 
 
 def test_one_exercise_per_course_unit():
@@ -263,6 +263,17 @@ WRONG_ANSWERS = {
         ("hits = holdout_hit_rate(data.transactions, analysis_date=CUTOFF, horizon_days=HORIZON_DAYS, k=1)", "k=K"),
         ("cross_sell = NextBestCategory().fit(data.transactions, analysis_date=CUTOFF).recommend(k=K)",
          "exclude_seen=True"),
+    "08_points_liability": [
+        ("summary = points_summary(data.transactions, analysis_date=BALANCE_DATE, cost_per_point_yuan=COST_PER_POINT)",
+         "清零规则"),
+        ("year_end = points_summary(data.transactions, expiry=EXPIRY, expiry_years=EXPIRY_YEARS,\n"
+         "                          analysis_date=ANALYSIS_DATE, cost_per_point_yuan=COST_PER_POINT)\n"
+         "breakage_rate = year_end[\"expired\"] / year_end[\"redeemed\"]", "分母不是已兑换积分"),
+        ("rules_table = compare_expiry_rules(data.transactions, RULES, analysis_date=ANALYSIS_DATE,\n"
+         "                                   cost_per_point_yuan=COST_PER_POINT)\n"
+         "old, new = list(RULES)[:2]\n"
+         "extra_liability_yuan = rules_table.loc[new, \"outstanding\"] - rules_table.loc[old, \"outstanding\"]",
+         "积分数的差"),
     ],
 }
 

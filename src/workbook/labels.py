@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-__all__ = ["LABELS_ZH", "zh_label", "zh_labels", "zh_table"]
+__all__ = ["LABELS_ZH", "zh_joined_labels", "zh_label", "zh_labels", "zh_table"]
 
 #: Column name or code -> Chinese label.  RFM segments, lifecycle stages and
 #: tiers and acquisition channels are added from the tables that define them (see :func:`_all_labels`).
@@ -374,6 +374,52 @@ LABELS_ZH: dict[str, str] = {
     "points_value": "积分余额（元）",
     "contacted": "联系人数",
     "cost_per_member": "单人成本（元）",
+    # issue 15: member feedback (05b) and points economics (08b)
+    "survey_id": "问卷编号",
+    "answered_at": "填写时间",
+    "nps": "NPS",
+    "satisfaction": "满意度",
+    "complaint_tags": "投诉标签",
+    "nps_group": "NPS 分组",
+    "promoter": "推荐者（9-10 分）",
+    "passive": "被动者（7-8 分）",
+    "detractor": "贬损者（0-6 分）",
+    "promoter_share": "推荐者占比",
+    "passive_share": "被动者占比",
+    "detractor_share": "贬损者占比",
+    "se": "标准误",
+    "tag": "投诉标签",
+    "long_queue": "排队久",
+    "out_of_stock": "缺货",
+    "staff_attitude": "服务态度",
+    "price": "价格",
+    "points_hard_to_use": "积分难用",
+    "score_with": "有该投诉的平均分",
+    "score_without": "无该投诉的平均分",
+    "nps_with": "有该投诉的 NPS",
+    "nps_without": "无该投诉的 NPS",
+    "true_effect": "真实效果",
+    "n_surveys": "答卷数",
+    "last_nps": "最近一次 NPS 分",
+    "mean_nps": "平均 NPS 分",
+    "mean_satisfaction": "平均满意度",
+    "complaints": "投诉次数",
+    "churned": "流失人数",
+    "churn_rate": "流失率",
+    "true_dropout_prob": "真实流失概率（每次复购后）",
+    "auc": "AUC",
+    "auc_sd": "AUC 标准差",
+    "outstanding": "有效积分余额",
+    "negative_balance": "负余额（退货扣回）",
+    "liability_yuan": "积分负债（元）",
+    "matured_earned": "已到期批次的发放积分",
+    "breakage_rate": "沉淀率（未兑换即清零）",
+    "liability_net_of_breakage_yuan": "扣除沉淀后的预计成本（元）",
+    "expiring_next_month": "下月将清零积分",
+    "points_per_yuan": "每元发放积分",
+    "promised_rebate": "承诺返利率",
+    "paid_rebate": "实际兑付返利率",
+    "issue_to_redeem": "发放/兑换比",
 }
 
 
@@ -420,6 +466,20 @@ def zh_labels(codes: Iterable, labels: Mapping[str, str] | None = None) -> list[
     ['微信小程序', 'App']
     """
     return [zh_label(c, labels) for c in codes]
+
+
+def zh_joined_labels(values: pd.Series, sep: str = ";", joiner: str = "、") -> pd.Series:
+    """Chinese labels of several codes joined in one cell (e.g. survey complaint tags ``"long_queue;price"``).
+
+    Examples
+    --------
+    >>> zh_joined_labels(pd.Series(["long_queue;price", None, "out_of_stock"])).tolist()
+    ['排队久、价格', nan, '缺货']
+    """
+    parts = values.astype("str").str.split(sep).explode().str.strip()
+    labelled = parts.map({code: zh_label(code) for code in parts.dropna().unique() if code})  # each distinct code once
+    joined = labelled.dropna().groupby(level=0).agg(joiner.join)
+    return joined.reindex(values.index).where(values.notna())
 
 
 def zh_table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, *, english: bool = True) -> pd.DataFrame:

@@ -21,7 +21,8 @@ Modules: :mod:`~workbook.checks.engine` (results, the decorator, generic
 module per exercise: :mod:`~workbook.checks.rfm_segments`,
 :mod:`~workbook.checks.lifecycle_stages`, :mod:`~workbook.checks.cohort_retention`,
 :mod:`~workbook.checks.ab_test_power`, :mod:`~workbook.checks.tier_budget`,
-:mod:`~workbook.checks.churn_evaluation`, :mod:`~workbook.checks.next_best_category`.
+:mod:`~workbook.checks.churn_evaluation`, :mod:`~workbook.checks.points_liability`,
+:mod:`~workbook.checks.next_best_category`.
 """
 
 from workbook.checks.ab_test_power import check_ab_decision, check_ab_result, check_sample_size
@@ -44,6 +45,7 @@ from workbook.checks.next_best_category import (  # exercise 9 (issue 15)
     check_holdout_hit_rate,
     check_recommendations,
 )
+from workbook.checks.points_liability import check_breakage_rate, check_points_summary, check_rule_change
 from workbook.checks.rfm_segments import check_rfm_scores, check_rfm_segments, check_top_segment
 from workbook.checks.session import setup
 from workbook.checks.tier_budget import check_tier_policy, check_tier_simulation
@@ -55,6 +57,7 @@ __all__ = [
     "ExerciseCheckError",
     "check_ab_decision",
     "check_ab_result",
+    "check_breakage_rate",
     "check_best_model",
     "check_category_history",
     "check_choice",
@@ -66,9 +69,11 @@ __all__ = [
     "check_lifecycle_stages",
     "check_number",
     "check_recommendations",
+    "check_points_summary",
     "check_retention_matrix",
     "check_rfm_scores",
     "check_rfm_segments",
+    "check_rule_change",
     "check_sample_size",
     "check_stage_share",
     "check_tier_policy",

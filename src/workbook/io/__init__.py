@@ -56,12 +56,12 @@ entry point).  Member, store and card ids are normalised by :mod:`workbook.ids`.
 """
 
 from workbook.io.data import WorkbookData, load_workbook_data
-from workbook.io.load import load_members, load_store_traffic, load_transactions
+from workbook.io.load import load_members, load_store_traffic, load_surveys, load_transactions
 from workbook.io.mapping import (KNOWN_ALIASES, MEMBER_COLUMNS, TRAFFIC_COLUMNS,
                                  TRANSACTION_COLUMNS, read_mapping, suggest_mapping)
 from workbook.io.report import (REPORT_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, report_summary)
-from workbook.io.validate import validate_members, validate_transactions
+from workbook.io.validate import validate_members, validate_surveys, validate_transactions
 
 __all__ = [
     "TRANSACTION_COLUMNS",
@@ -78,6 +78,8 @@ __all__ = [
     "load_transactions",
     "load_members",
     "load_store_traffic",
+    "load_surveys",
+    "validate_surveys",
     "validate_transactions",
     "validate_members",
     "report_summary",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.io.load import load_members, load_store_traffic, load_transactions
+from workbook.io.load import load_members, load_store_traffic, load_surveys, load_transactions
 from workbook.io.mapping import is_sectioned
 from workbook.io.report import LoadResult
 
@@ -33,6 +33,9 @@ class WorkbookData:
     source: str = "synthetic"
     pseudonymised: bool = False
     reports: dict[str, LoadResult] = field(default_factory=dict)
+    # issue 15 (feedback): member surveys (synthetic, or the user's survey export) and the points rules
+    surveys: pd.DataFrame | None = None
+    points_rules: dict | None = None
 
 
 
@@ -49,6 +52,8 @@ def load_workbook_data(
     directory: str | Path | None = None,
     traffic: str | Path | None = None,
     traffic_mapping: Mapping | str | Path | None = None,
+    surveys: str | Path | None = None,
+    surveys_mapping: Mapping | str | Path | None = None,
 ):
     """The data for a notebook: the synthetic data set, or the user's export.
 
@@ -86,6 +91,12 @@ def load_workbook_data(
     traffic_mapping : dict or path to YAML, optional
         Mapping for the traffic file (default: the ``store_traffic:`` section
         of ``mapping``).
+    surveys : path, optional
+        The user's member-survey export (:func:`load_surveys`); becomes
+        ``.surveys``.  With synthetic data it replaces the generated surveys.
+    surveys_mapping : dict or path to YAML, optional
+        Mapping for the surveys file (default: the ``surveys:`` section of
+        ``mapping``).
 
     Returns
     -------
@@ -96,6 +107,15 @@ def load_workbook_data(
     """
     if traffic_mapping is None and mapping is not None and is_sectioned(mapping):
         traffic_mapping = mapping
+
+    if surveys_mapping is None and mapping is not None and is_sectioned(mapping):
+        surveys_mapping = mapping
+
+    def _surveys(members_table, ps=None):
+        res = load_surveys(surveys, surveys_mapping, errors=errors, analysis_date=analysis_date,
+                           members=members_table, return_report=True, pseudonymiser=ps)
+        frame = ps.pseudonymise_frame(res.data, pii_columns=()) if ps is not None else res.data
+        return frame, res
 
     def _traffic():
         res = load_store_traffic(traffic, traffic_mapping, errors=errors, analysis_date=analysis_date,
@@ -124,6 +144,13 @@ def load_workbook_data(
         if traffic is not None:
             out.store_traffic, out.reports["store_traffic"] = _traffic()
             out.source = f"synthetic + {traffic}"
+        out.surveys, out.points_rules = getattr(ds, "surveys", None), getattr(ds, "points_rules", None)
+        syn_ps = ps if pseudonymise else None
+        if surveys is not None:
+            out.surveys, out.reports["surveys"] = _surveys(ds.members, syn_ps)
+            out.source = f"{out.source} + {surveys}"
+        elif syn_ps is not None and out.surveys is not None:
+            out.surveys = syn_ps.pseudonymise_frame(out.surveys, pii_columns=())
         return out
     pseudonymise = True if pseudonymise is None else pseudonymise
     ps = None
@@ -146,9 +173,13 @@ def load_workbook_data(
     store_traffic = None
     if traffic is not None:
         store_traffic, reports["store_traffic"] = _traffic()
+    survey_frame = None
+    if surveys is not None:  # checked against the members file before its ids are pseudonymised
+        survey_frame, reports["surveys"] = _surveys(mem, ps)
     if ps is not None:
         tx = ps.pseudonymise_frame(tx, pii_columns=())
         if mem is not None:
             mem = ps.pseudonymise_frame(mem)
     return WorkbookData(transactions=tx, members=mem, store_traffic=store_traffic,
-                        source=str(data), pseudonymised=bool(pseudonymise), reports=reports)
+                        source=str(data), pseudonymised=bool(pseudonymise), reports=reports,
+                        surveys=survey_frame)

@@ -245,6 +245,10 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
                                       "gender")
         elif kind == "tier":
             out[col] = convert_choice(s, col, rows, problems, notes, TIER, label="tier")
+        elif kind == "score":  # issue 15: survey scores ("10分", "非常满意")
+            out[col] = _convert_score(s, col, rows, problems, notes)
+        elif kind == "tags":
+            out[col] = _convert_tags(s, col, notes)
     clean = pd.DataFrame(out)
     if keep_extra:
         for c in extra:
@@ -337,6 +341,45 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
     if return_report:
         return LoadResult(clean, report, rejected, cleaning, counts=counts)
     return clean
+
+
+#: Satisfaction answers written as words (five-point scale), read as 1-5.
+SATISFACTION_WORDS = {"非常满意": 5, "很满意": 5, "满意": 4, "比较满意": 4, "一般": 3, "还行": 3,
+                      "不满意": 2, "不太满意": 2, "非常不满意": 1, "很不满意": 1,
+                      "very satisfied": 5, "satisfied": 4, "neutral": 3, "dissatisfied": 2,
+                      "very dissatisfied": 1}
+
+
+def _convert_score(s, column, rows, problems, notes):
+    """Whole-number scores: a unit such as 分 / 星 / points removed, satisfaction words read as 1-5."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return convert_float(s, column, rows, problems, notes, integer=True)
+    raw = as_text(s).reset_index(drop=True)
+    key = raw.str.normalize("NFKC").str.strip().str.lower()
+    unit = key.str.fullmatch(r"[-+]?\d+(?:\.\d+)?\s*(?:分|星|points?|pts?)", na=False)
+    if unit.any():
+        i = unit.to_numpy().nonzero()[0][0]
+        note(notes, column, "removed the unit of scores (分 / 星 / points)", int(unit.sum()), repr(raw.iloc[i]))
+    text = key.str.replace(r"\s*(?:分|星|points?|pts?)$", "", regex=True)
+    if column == "satisfaction":
+        word = key.map(SATISFACTION_WORDS)
+        if word.notna().any():
+            i = word.notna().to_numpy().nonzero()[0][0]
+            note(notes, column, "read satisfaction words as 1-5 (非常满意 = 5 ... 非常不满意 = 1)",
+                 int(word.notna().sum()), f"{raw.iloc[i]!r} -> {int(word.iloc[i])}")
+            text = text.where(word.isna(), word.astype("str"))
+    return convert_float(text.astype("str").where(raw.notna(), np.nan), column, rows, problems, notes,
+                         integer=True)
+
+
+def _convert_tags(s, column, notes):
+    """Complaint tags as text joined by ';' (Chinese and English list separators unified)."""
+    raw = as_text(s).reset_index(drop=True)
+    norm = raw.str.replace(r"\s*[;；,，、/|]\s*", ";", regex=True).str.strip(";").str.strip()
+    changed = (norm != raw) & raw.notna()
+    if changed.any():
+        note(notes, column, "joined several tags with ';' (read 、，, / | as separators)", int(changed.sum()))
+    return norm.where(norm.ne(""), np.nan).astype("str")
 
 
 def _accounting(table, keep, walk_in, n_rejected) -> dict:
@@ -584,3 +627,74 @@ def load_store_traffic(
                  header_row=header_row, members=None, return_report=return_report,
                  keep_extra=False, dayfirst=dayfirst)
 
+
+
+def load_surveys(
+    path: str | Path,
+    mapping: Mapping | str | Path | None = None,
+    *,
+    date_format: str | None = None,
+    timezone: str | None = None,
+    errors: str = "raise",
+    analysis_date=None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet_name: str | int | None = None,
+    header_row: int | None = None,
+    members=None,
+    return_report: bool = False,
+    dayfirst: bool | None = None,
+    pseudonymiser=None,
+):
+    """Load a member-survey export (问卷 / NPS / 满意度) into the canonical surveys schema.
+
+    Same reading, mapping and ``errors`` behaviour as :func:`load_transactions`
+    (a sectioned mapping uses its ``surveys:`` section).  Columns:
+    ``member_id``, ``answered_at`` and ``nps`` are required; ``survey_id``,
+    ``store_id``, ``satisfaction`` and ``complaint_tags`` are optional.
+    Cleaning: a unit after a score is removed (``"10分"`` -> 10), satisfaction
+    words are read as 1-5 (非常满意 = 5, 满意 = 4, 一般 = 3, 不满意 = 2, 非常不满意
+    = 1), several complaint tags are joined by ``;`` (、，, / | read as
+    separators).  Checks: ``nps`` a whole number from 0 to 10 and present in
+    every row (a blank NPS is a problem, not a 0), ``satisfaction`` from 1 to
+    5, ``member_id`` present (and in ``members`` when given), answers not in the
+    future, ``survey_id`` unique.  Reports name the column, row and value;
+    member ids are masked.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.txt``/``.tsv``, ``.xlsx`` or ``.parquet`` file.
+    mapping : dict or path to YAML, optional
+        ``{your column: canonical name}`` or a sectioned mapping with ``surveys:``.
+    members : DataFrame or list of ids, optional
+        When given, answers of unknown members are reported.
+    date_format, timezone, errors, analysis_date, encoding, sep, sheet_name, header_row, return_report, dayfirst
+        As in :func:`load_transactions`.
+
+    Returns
+    -------
+    DataFrame or LoadResult
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "nps.csv"
+    >>> _ = p.write_text("会员卡号,填写时间,推荐意愿,满意度,投诉标签\\n"
+    ...                  "001,2024/03/01 10:00,10分,非常满意,\\n"
+    ...                  "002,2024/03/02 11:30,6,3,排队久、缺货\\n", encoding="gb18030")
+    >>> m = {"会员卡号": "member_id", "填写时间": "answered_at", "推荐意愿": "nps", "满意度": "satisfaction",
+    ...      "投诉标签": "complaint_tags"}
+    >>> load_surveys(p, m, analysis_date="2024-06-01")[["member_id", "nps", "satisfaction", "complaint_tags"]]  # doctest: +NORMALIZE_WHITESPACE
+      member_id  nps  satisfaction complaint_tags
+    0       001   10             5            NaN
+    1       002    6             3      排队久;缺货
+    """
+    res = _load("surveys", path, mapping, date_format=date_format, timezone=timezone,
+                errors=errors, analysis_date=analysis_date, encoding=encoding, sep=sep, sheet_name=sheet_name,
+                header_row=header_row, members=members, return_report=True,
+                keep_extra=False, dayfirst=dayfirst, pseudonymiser=pseudonymiser)
+    for col in ("nps", "satisfaction"):  # whole numbers once the rejected rows are gone
+        if col in res.data and res.data[col].notna().all():
+            res.data[col] = res.data[col].astype("int64")
+    return res if return_report else res.data

@@ -54,10 +54,23 @@ TRAFFIC_COLUMNS: dict[str, str] = {
 }
 TRAFFIC_REQUIRED = ("store_id", "date", "visitors")
 
+#: Canonical member-survey columns (issue 15): one row per answered survey.
+SURVEY_COLUMNS: dict[str, str] = {
+    "survey_id": "id",
+    "member_id": "id",
+    "store_id": "id",
+    "answered_at": "datetime",
+    "nps": "score",
+    "satisfaction": "score",
+    "complaint_tags": "tags",
+}
+SURVEY_REQUIRED = ("member_id", "answered_at", "nps")
+
 TABLES = {
     "transactions": (TRANSACTION_COLUMNS, TRANSACTION_REQUIRED),
     "members": (MEMBER_COLUMNS, MEMBER_REQUIRED),
     "store_traffic": (TRAFFIC_COLUMNS, TRAFFIC_REQUIRED),
+    "surveys": (SURVEY_COLUMNS, SURVEY_REQUIRED),
 }
 
 #: Columns of every problem report.
@@ -94,6 +107,11 @@ KNOWN_ALIASES: dict[str, tuple[str, ...]] = {
     "visitors": ("客流", "客流量", "进店人数", "进店客流", "进店数", "traffic", "footfall"),
     "category": ("品类", "商品品类", "商品类别", "品类名称", "类别", "大类", "商品大类", "category_name",
                  "product_category"),
+    "survey_id": ("问卷编号", "答卷编号", "问卷id", "答卷id", "response_id"),
+    "answered_at": ("填写时间", "提交时间", "答卷时间", "评价时间", "submitted_at"),
+    "nps": ("推荐意愿", "推荐分", "推荐度", "nps评分", "nps得分", "推荐指数"),
+    "satisfaction": ("满意度", "满意度评分", "总体满意度", "satisfaction_score", "csat"),
+    "complaint_tags": ("投诉标签", "投诉类型", "问题标签", "不满意原因", "complaints"),
 }
 
 _OPTION_KEYS = ("date_format", "dayfirst", "timezone", "header_row", "sheet_name", "sep",
@@ -175,7 +193,7 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         is loaded.  A column name that appears twice in the file is chosen by
         position: ``金额#1`` is the first column named 金额, ``金额#2`` the second.
         A key written twice in a YAML file is refused.
-    table : {"transactions", "members", "store_traffic"}
+    table : {"transactions", "members", "store_traffic", "surveys"}
         Which section to return.
 
     Returns

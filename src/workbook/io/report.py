@@ -200,6 +200,7 @@ CHECK_ZH = {
     "id_not_integer": "编号带小数", "implausible_date": "日期不合理",
     "exact_duplicate": "与前面某行完全相同", "duplicate_store_day": "同一门店同一天重复计数",
     "not_a_day": "日客流中出现了具体时刻", "dtype": "列类型不对",
+    "score_range": "评分超出范围（NPS 0-10，满意度 1-5）",
 }
 
 

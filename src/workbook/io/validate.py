@@ -30,6 +30,8 @@ REASONS = {
     "valid_channel": lambda col, v: f"{v!r} is not 'offline' or 'online'",
     "valid_gender": lambda col, v: f"{v!r} is not 'F' or 'M'",
     "valid_tier": lambda col, v: f"{v!r} is not a tier (member, silver, gold, platinum)",
+    "score_range": lambda col, v: f"{col} {v} is outside its scale ({'0-10' if col == 'nps' else '1-5'}) "
+                                  f"/ {col} 超出评分范围",
     "duplicate_store_day": lambda col, v: f"a second count for store and day {v} (an earlier "
                                           "row has the same store_id and date; sum hourly "
                                           "counts per day before loading)",
@@ -108,6 +110,18 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
                                 name="valid_channel"), nullable=True, required=False),
             "is_return": C(bool, nullable=False, required=False),
             "category": C(str, nullable=True, required=False),  # any label the shop uses (issue 15)
+        }
+    elif table == "surveys":  # issue 15: member surveys (NPS 0-10, satisfaction 1-5)
+        member_checks = [K(lambda s: s.isin(set(member_ids)), name="orphan_member")] if member_ids is not None else []
+        cols = {
+            "survey_id": C(str, not_dup, nullable=False, required=False),
+            "member_id": C(str, member_checks, nullable=False),
+            "store_id": C(str, nullable=True, required=False),
+            "answered_at": C(pa.DateTime, future, nullable=False),
+            "nps": C(int, K(lambda s: s.isna() | s.between(0, 10), name="score_range"), nullable=False),
+            "satisfaction": C(int, K(lambda s: s.isna() | s.between(1, 5), name="score_range"),
+                              nullable=True, required=False),
+            "complaint_tags": C(str, nullable=True, required=False),
         }
     elif table == "store_traffic":
         cols = {
@@ -242,3 +256,18 @@ def validate_members(df: pd.DataFrame, *, analysis_date=None) -> pd.DataFrame:
     """
     return _validate_frame("members", df, None, analysis_date)
 
+
+
+def validate_surveys(df: pd.DataFrame, members=None, *, analysis_date=None) -> pd.DataFrame:
+    """Check an already-loaded surveys frame (ids, no future answers, NPS 0-10, satisfaction 1-5).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"member_id": ["a", "b"], "answered_at": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                   "nps": [10, 12]})
+    >>> validate_surveys(s, analysis_date="2024-06-01")[["check", "column", "row"]]
+             check column  row
+    0  score_range    nps    1
+    """
+    return _validate_frame("surveys", df, members, analysis_date)

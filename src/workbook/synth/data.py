@@ -27,6 +27,11 @@ class SyntheticData:
     category_preferences : DataFrame
         True category preferences, one row per member and category
         (:mod:`workbook.synth.categories`); empty if not generated.
+    surveys : DataFrame or None
+        Answered member surveys (NPS, satisfaction, complaint tags); see
+        :mod:`workbook.synth.feedback`.
+    points_rules : dict or None
+        The points programme's earning, redemption and expiry rules.
     scenario : Scenario
         The configuration used.
     random_state : int or None
@@ -42,6 +47,9 @@ class SyntheticData:
     category_preferences: pd.DataFrame = field(default_factory=lambda: empty_frame("category_preferences"))
     scenario: Scenario
     random_state: int | None = None
+    # issue 15 (feedback): answered member surveys and the points rules; optional, not in TABLES
+    surveys: pd.DataFrame | None = None
+    points_rules: dict | None = None
 
     @property
     def seed(self) -> int | None:
@@ -82,6 +90,12 @@ class SyntheticData:
                 )
         if not tx["transaction_id"].is_unique:
             raise WorkbookInputError("transactions.transaction_id is not unique.")
+        # issue 15 (feedback): the optional surveys table refers to members and stores too
+        if self.surveys is not None:
+            for col, ref, ref_name in (("member_id", members, "members"), ("store_id", stores, "stores")):
+                bad = ~self.surveys[col].isin(ref)
+                if bad.any():
+                    raise WorkbookInputError(f"surveys.{col} has {int(bad.sum())} value(s) not in {ref_name}.")
 
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write the tables, ``scenario.json`` and the data dictionary ``README.md``.
@@ -142,4 +156,12 @@ def load_dataset(directory: str | Path | None = None) -> SyntheticData:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         seed = meta.get("seed")
         scenario = Scenario.from_dict(meta["scenario"])
-    return SyntheticData(**frames, scenario=scenario, random_state=seed)
+    data = SyntheticData(**frames, scenario=scenario, random_state=seed)
+    # issue 15 (feedback): optional surveys table and points rules (older data sets have neither)
+    if (folder / "surveys.parquet").exists():
+        from workbook.synth.feedback import coerce_surveys
+
+        data.surveys = coerce_surveys(pd.read_parquet(folder / "surveys.parquet"))
+    if meta_path.exists():
+        data.points_rules = meta.get("points_rules")
+    return data

@@ -585,6 +585,11 @@ def generate(
     )
     for name, df in data.tables().items():
         require_schema(df, name)
+    # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
+    from workbook.synth.feedback import generate_surveys, points_rules
+
+    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed))
+    data.points_rules = points_rules(sc)
     return data
 
 

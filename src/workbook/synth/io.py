@@ -86,7 +86,17 @@ next-best-category recommendation (`workbook.recommend`).
 
 每张表一节：先中文含义，后英文说明 (each table: Chinese meaning first, then the English one).
 
-{data_dictionary_markdown()}"""
+{data_dictionary_markdown()}{_feedback_readme(data)}"""
+
+
+def _feedback_readme(data: SyntheticData) -> str:
+    """issue 15 (feedback): the surveys table and points rules, when the data set has them."""
+    if data.surveys is None and data.points_rules is None:
+        return ""
+    from workbook.synth.feedback import surveys_markdown
+
+    rows = f"\n`surveys`: {len(data.surveys):,} rows.\n\n" if data.surveys is not None else "\n"
+    return rows + surveys_markdown(data.points_rules)
 
 
 def save_dataset(data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
@@ -119,6 +129,19 @@ def save_dataset(data: SyntheticData, out_dir: str | Path, formats: tuple[str, .
         if "csv" in formats:
             df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
     meta = {"seed": data.random_state, "scenario": data.scenario.to_dict()}
+    # issue 15 (feedback): surveys table, true survey model and points rules
+    if data.surveys is not None:
+        from workbook.synth.feedback import COMPLAINT_TAGS, SURVEY_MODEL
+
+        for fmt in formats:
+            path = out / f"surveys.{fmt}"
+            if fmt == "parquet":
+                data.surveys.to_parquet(path, index=False, compression="zstd")
+            else:
+                data.surveys.to_csv(path, index=False, encoding="utf-8")
+        meta["surveys"] = {**SURVEY_MODEL, "complaint_tags": COMPLAINT_TAGS}
+    if data.points_rules is not None:
+        meta["points_rules"] = data.points_rules
     (out / "scenario.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "README.md").write_text(_readme(data, formats), encoding="utf-8")
     return out
