@@ -65,21 +65,32 @@ def fit_log_params(
     return best
 
 
-def log_scale_standard_errors(log_params: np.ndarray, gradient: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Standard errors of ``exp(log_params)`` from the Hessian of the negative log-likelihood.
+def log_scale_covariance(
+    log_params: np.ndarray,
+    *,
+    gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+    value: Callable[[np.ndarray], float] | None = None,
+) -> np.ndarray:
+    """Covariance of the log-parameters: the inverse Hessian of the total negative log-likelihood.
 
-    The Hessian is the central-difference Jacobian of ``gradient`` (the total
-    negative log-likelihood's gradient on the log scale); the delta method maps
-    the log-scale covariance back (``se = exp(theta) * sqrt(diag(H^-1))``).  NaN
-    where the Hessian is not invertible.
+    With ``gradient`` (analytic, total over members) the Hessian is its
+    central-difference Jacobian; with ``value`` only, second differences of the
+    value (:func:`statsmodels.tools.numdiff.approx_hess3`).  All NaN where the
+    Hessian is not invertible or not positive definite (no interior optimum).
     """
-    from statsmodels.tools.numdiff import approx_fprime
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
-    hess = approx_fprime(log_params, gradient, centered=True)
+    if gradient is not None:
+        hess = approx_fprime(log_params, gradient, centered=True)
+    else:
+        hess = approx_hess3(log_params, value)
     hess = (hess + hess.T) / 2
+    nan = np.full((len(log_params), len(log_params)), np.nan)
+    if not np.isfinite(hess).all():
+        return nan
     try:
-        cov_log = np.linalg.inv(hess)
-        with np.errstate(invalid="ignore"):
-            return np.exp(log_params) * np.sqrt(np.diag(cov_log))
+        cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        return np.full(len(log_params), np.nan)
+        return nan
+    # A negative variance means no interior maximum: report "unknown", not a made-up number.
+    return cov if (np.diag(cov) > 0).all() else nan
