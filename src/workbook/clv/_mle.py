@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
 
 from workbook.errors import ConvergenceError
@@ -30,15 +31,16 @@ def fit_log_params(
     not_finite_hint: str,
     not_converged_hint: str,
     boundary_hint: str,
+    options: dict | None = None,
 ) -> OptimizeResult:
     """Minimise ``objective`` (value and gradient) from each start until one converges.
 
-    Returns the best result; raises :class:`ConvergenceError` with the model's
+    ``options`` overrides the L-BFGS-B options (tolerances).  Returns the best result; raises :class:`ConvergenceError` with the model's
     hint when no start gives a finite value, the best fit has not converged, or
     an estimate lies at the boundary.
     """
     bounds = [(-LOG_BOUND - 3, LOG_BOUND + 3)] * len(param_names)
-    options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000}
+    options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000, **(options or {})}
     results = []
     for start in starts:
         res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
@@ -94,3 +96,15 @@ def log_scale_covariance(
         return nan
     # A negative variance means no interior maximum: report "unknown", not a made-up number.
     return cov if (np.diag(cov) > 0).all() else nan
+
+
+def collapse_rows(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Identical rows of ``columns`` once, with their counts as weights.
+
+    Summaries built on a daily grid repeat the same ``(x, t_x, T)`` many times;
+    a hash group-by (not a sort) keeps this cheap for millions of members.
+    """
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+    counts = frame.groupby(list(frame.columns), sort=False).size()
+    unique = tuple(counts.index.get_level_values(i).to_numpy(dtype="float64") for i in range(len(columns)))
+    return unique, counts.to_numpy(dtype="float64")

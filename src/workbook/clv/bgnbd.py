@@ -24,13 +24,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
-from workbook.clv._mle import fit_log_params
+from workbook.clv._mle import collapse_rows, fit_log_params
 from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
                                       rfm_arrays)
 from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Inner product without BLAS threads (which stall on a busy machine)."""
+    return float(np.einsum("i,i->", u, v))
 
 #: Log-parameters beyond this size mean the optimiser ran off to a boundary of the model.
 
@@ -81,35 +86,48 @@ def bgnbd_log_likelihood(
 
 
 def _negative_log_likelihood_and_gradient(
-    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood and its gradient with respect to the log-parameters.
 
     Writing the per-member log-likelihood as ``C + log(exp(A) + exp(B))`` (``C`` the
     gamma/beta terms, ``A`` the still-active and ``B`` the dropped-out branch), the
     gradient is ``dC + w_A dA + w_B dB`` with ``w`` the softmax weights of the branches.
+    ``C`` depends on ``x`` only, so it and its digamma derivatives are computed once per
+    purchase count (``x`` is whole) and weighted by the members with that count; only
+    the branch terms are per row.  ``weights`` counts the members of each row.
     """
     r, alpha, a, b = np.exp(log_params)
+    w = np.ones(len(x)) if weights is None else weights
+    # Per purchase count k = 0 .. max(x): total weight and the x-only terms.
+    counts = np.bincount(x.astype("int64"), weights=w)
+    k = np.arange(len(counts), dtype="float64")
+    total = counts.sum()
+    C = _dot(counts, gammaln(r + k) + betaln(a, b + k)) + total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+    dC_r = _dot(counts, digamma(r + k)) + total * (np.log(alpha) - digamma(r))
+    dC_alpha = total * r / alpha
+    dC_a = -_dot(counts, digamma(a + b + k)) + total * digamma(a + b)
+    dC_b = _dot(counts, digamma(b + k) - digamma(a + b + k)) + total * (digamma(a + b) - digamma(b))
+    # Branches: members without repeat purchases have only the active one.
     repeat = x > 0
     log_a_T = np.log(alpha + T)
-    log_a_tx = np.log(alpha + t_x)
-    A = -(r + x) * log_a_T
-    b_x1 = np.where(repeat, b + x - 1, 1.0)
-    B = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_a_tx, -np.inf)
-    lse = np.logaddexp(A, B)
-    C = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    w_A = np.exp(A - lse)
-    w_B = 1.0 - w_A
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_A * log_a_T - w_B * log_a_tx
-    d_alpha = r / alpha - w_A * (r + x) / (alpha + T) - w_B * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w_B / a
-    d_b = (
-        digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)
-        - w_B / b_x1
-    )
-    n = len(x)
-    grad = np.array([d_r.sum(), d_alpha.sum(), d_a.sum(), d_b.sum()]) * np.array([r, alpha, a, b])
-    return -float((C + lse).sum()) / n, -grad / n
+    r_x = r + x
+    lse = -r_x * log_a_T
+    w_B = np.zeros(len(x))
+    xr, b_x1 = x[repeat], b + x[repeat] - 1
+    log_a_tx = np.log(alpha + t_x[repeat])
+    B = np.log(a) - np.log(b_x1) - r_x[repeat] * log_a_tx
+    lse_r = np.logaddexp(lse[repeat], B)
+    w_B[repeat] = np.exp(B - lse_r)
+    lse[repeat] = lse_r
+    w_A = 1.0 - w_B
+    wr = w[repeat] * w_B[repeat]
+    d_r = dC_r - _dot(w, w_A * log_a_T) - _dot(wr, log_a_tx)
+    d_alpha = dC_alpha - _dot(w, w_A * r_x / (alpha + T)) - _dot(wr, (r + xr) / (alpha + t_x[repeat]))
+    d_a = dC_a + wr.sum() / a
+    d_b = dC_b - _dot(wr, 1.0 / b_x1)
+    grad = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
+    return -float(C + _dot(w, lse)) / total, -grad / total
 
 
 class BetaGeoModel(MaximumLikelihoodModel):
@@ -190,10 +208,12 @@ class BetaGeoModel(MaximumLikelihoodModel):
                 "BG/NBD model cannot be estimated. Use a longer observation period."
             )
         n = len(x)
+        # Members sharing (x, t_x, T) -- common on a daily grid -- are evaluated once.
+        (ux, utx, uT), weights = collapse_rows(x, t_x, T)
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             with np.errstate(all="ignore"):
-                return _negative_log_likelihood_and_gradient(log_params, x, t_x, T)
+                return _negative_log_likelihood_and_gradient(log_params, ux, utx, uT, weights)
 
         # Starting points: two matching the mean purchase rate and a neutral one.
         rate = max(float(x.sum() / T.sum()), 1e-6)
