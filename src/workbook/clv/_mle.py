@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
+from threadpoolctl import threadpool_limits
 
 from workbook.errors import ConvergenceError
 
@@ -20,6 +21,20 @@ from workbook.errors import ConvergenceError
 LOG_BOUND = 12.0
 #: Largest absolute gradient (per member) accepted as converged.
 GRADIENT_TOLERANCE = 1e-5
+
+
+def _minimize_from(objective, starts, bounds, options) -> list[OptimizeResult]:
+    """L-BFGS-B from each start until one converges; the finite results."""
+    results = []
+    for start in starts:
+        res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        if not np.isfinite(res.fun):
+            continue
+        res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
+        results.append(res)
+        if res.gradient_norm <= GRADIENT_TOLERANCE:
+            break  # the other starts are fallbacks
+    return results
 
 
 def fit_log_params(
@@ -35,21 +50,17 @@ def fit_log_params(
 ) -> OptimizeResult:
     """Minimise ``objective`` (value and gradient) from each start until one converges.
 
-    ``options`` overrides the L-BFGS-B options (tolerances).  Returns the best result; raises :class:`ConvergenceError` with the model's
-    hint when no start gives a finite value, the best fit has not converged, or
-    an estimate lies at the boundary.
+    ``options`` overrides the L-BFGS-B options (tolerances).  Returns the best
+    result; raises :class:`ConvergenceError` with the model's hint when no start
+    gives a finite value, the best fit has not converged, or an estimate lies at
+    the boundary.
     """
     bounds = [(-LOG_BOUND - 3, LOG_BOUND + 3)] * len(param_names)
     options = {"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000, **(options or {})}
-    results = []
-    for start in starts:
-        res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
-        if not np.isfinite(res.fun):
-            continue
-        res.gradient_norm = float(np.max(np.abs(objective(res.x)[1])))
-        results.append(res)
-        if res.gradient_norm <= GRADIENT_TOLERANCE:
-            break  # the other starts are fallbacks
+    # One BLAS thread: L-BFGS-B's small matrix products gain nothing from threads and
+    # stall for milliseconds per step when the cores are busy (7x slower on a loaded machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        results = _minimize_from(objective, starts, bounds, options)
     if not results:
         raise ConvergenceError(
             f"{model} fit failed: the log-likelihood is not finite at any starting point."
