@@ -93,10 +93,11 @@ def log_scale_covariance(
     """
     from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
-    if gradient is not None:
-        hess = approx_fprime(log_params, gradient, centered=True)
-    else:
-        hess = approx_hess3(log_params, value)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if gradient is not None:
+            hess = approx_fprime(log_params, gradient, centered=True)
+        else:
+            hess = approx_hess3(log_params, value)
     hess = (hess + hess.T) / 2
     nan = np.full((len(log_params), len(log_params)), np.nan)
     if not np.isfinite(hess).all():
