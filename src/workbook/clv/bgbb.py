@@ -146,31 +146,44 @@ def _summary_arrays(summary, frequency_col, recency_col, n_periods_col, weights_
 
 
 # ---------------------------------------------------------------- likelihood
-def _term_arguments(params, x, t_x, n):
-    """Beta-function arguments of the likelihood terms, shape (members, 1 + max gap).
+class _Terms:
+    """Integer offsets of the likelihood terms of each member, computed once per data set.
 
-    Column 0 is "alive through all n opportunities": B(alpha+x, beta+n-x) B(gamma, delta+n);
-    column 1+i is "died just before opportunity t_x+i+1" (i = 0 .. n-t_x-1):
-    B(alpha+x, beta+t_x-x+i) B(gamma+1, delta+t_x+i).  Impossible cells are masked.
+    ``L = sum_k exp(term_k)``; column 0 is "alive through all n opportunities",
+    ``B(alpha+x, beta+n-x) B(gamma, delta+n)``, column ``1+i`` "died just before
+    opportunity ``t_x+i+1``" (``i = 0 .. n-t_x-1``),
+    ``B(alpha+x, beta+t_x-x+i) B(gamma+1, delta+t_x+i)``.  Every argument is a
+    parameter plus a whole number ``j <= n + 1``, so each evaluation looks the
+    log-gamma and digamma values up in tables over ``j`` instead of evaluating
+    them for every (member, term) cell.
     """
-    alpha, beta, gamma, delta = params
-    gaps = int(np.max(n - t_x)) if len(n) else 0
-    i = np.arange(gaps, dtype="float64")[None, :]
-    x_, t_, n_ = x[:, None], t_x[:, None], n[:, None]
-    a1 = np.broadcast_to(alpha + x_, (len(x), gaps + 1))
-    b1 = np.concatenate([beta + n_ - x_, beta + t_ - x_ + i], axis=1)
-    g1 = np.concatenate([np.full_like(x_, gamma), np.full((len(x), gaps), gamma + 1.0)], axis=1)
-    d1 = np.concatenate([delta + n_, delta + t_ + i], axis=1)
-    valid = np.concatenate([np.ones_like(x_, dtype=bool), i < (n_ - t_)], axis=1)
-    return a1, b1, g1, d1, valid
 
+    def __init__(self, x, t_x, n):
+        gaps = int(np.max(n - t_x)) if len(n) else 0
+        i = np.arange(gaps)[None, :]
+        x_, t_, n_ = (v.astype("int64")[:, None] for v in (x, t_x, n))
+        self.x = x.astype("int64")
+        self.b = np.concatenate([n_ - x_, t_ - x_ + i], axis=1)        # beta + b
+        self.ab = np.concatenate([n_, t_ + i], axis=1)                # alpha + beta + ab
+        self.d = np.concatenate([n_, t_ + i], axis=1)                 # delta + d
+        self.gd = np.concatenate([n_, t_ + i + 1], axis=1)            # gamma + delta + gd
+        self.dead = np.concatenate([np.zeros_like(x_, dtype=bool), np.ones((len(x), gaps), bool)], axis=1)
+        self.valid = np.concatenate([np.ones_like(x_, dtype=bool), i < (n_ - t_)], axis=1)
+        # Out-of-range offsets of masked cells point at 0; their terms are set to -inf.
+        for name in ("b", "ab", "d", "gd"):
+            setattr(self, name, np.where(self.valid, getattr(self, name), 0))
+        self.size = int(max(np.max(n) if len(n) else 0, 0)) + 2
 
-def _log_terms(params, x, t_x, n):
-    alpha, beta, gamma, delta = params
-    a1, b1, g1, d1, valid = _term_arguments(params, x, t_x, n)
-    with np.errstate(invalid="ignore"):
-        terms = betaln(a1, b1) + betaln(g1, d1) - betaln(alpha, beta) - betaln(gamma, delta)
-    return np.where(valid, terms, -np.inf), (a1, b1, g1, d1, valid)
+    def log_terms(self, params):
+        """Per-cell log terms (``-inf`` where impossible) and the per-member constant."""
+        alpha, beta, gamma, delta = params
+        j = np.arange(self.size, dtype="float64")
+        terms = (gammaln(beta + j)[self.b] - gammaln(alpha + beta + j)[self.ab]
+                 + gammaln(delta + j)[self.d] - gammaln(gamma + delta + j)[self.gd]
+                 + np.where(self.dead, gammaln(gamma + 1.0), gammaln(gamma)))
+        terms = np.where(self.valid, terms, -np.inf)
+        const = gammaln(alpha + self.x) - betaln(alpha, beta) - betaln(gamma, delta)
+        return terms, const
 
 
 def bgbb_log_likelihood(
@@ -200,31 +213,39 @@ def bgbb_log_likelihood(
     array([-1.167, -2.182, -5.059])
     """
     x, t_x, n = (np.asarray(v, dtype="float64").ravel() for v in (frequency, recency, n_periods))
-    terms, _ = _log_terms(tuple(float(p) for p in params), x, t_x, n)
-    return logsumexp(terms, axis=1)
+    terms, const = _Terms(x, t_x, n).log_terms(tuple(float(p) for p in params))
+    return const + logsumexp(terms, axis=1)
 
 
-def _negative_log_likelihood_and_gradient(log_params, x, t_x, n, w):
+def _negative_log_likelihood_and_gradient(log_params, x, t_x, n, w, terms_index=None):
     """Weighted mean negative log-likelihood and its gradient in the log-parameters.
 
     log L = log sum_k exp(term_k); each term is a sum of log Beta functions, whose
     derivatives are digamma differences, so d log L = sum_k softmax_k d term_k.
+    ``terms_index`` (a :class:`_Terms` of the same rows) saves rebuilding it.
     """
+    idx = _Terms(x, t_x, n) if terms_index is None else terms_index
     params = np.exp(log_params)
     alpha, beta, gamma, delta = params
-    terms, (a1, b1, g1, d1, valid) = _log_terms(tuple(params), x, t_x, n)
-    ll = logsumexp(terms, axis=1)
-    share = np.where(valid, np.exp(terms - ll[:, None]), 0.0)
-    psi_ab, psi_gd = digamma(a1 + b1), digamma(g1 + d1)
-    d_alpha = digamma(a1) - psi_ab - (digamma(alpha) - digamma(alpha + beta))
-    d_beta = digamma(b1) - psi_ab - (digamma(beta) - digamma(alpha + beta))
-    d_gamma = digamma(g1) - psi_gd - (digamma(gamma) - digamma(gamma + delta))
-    d_delta = digamma(d1) - psi_gd - (digamma(delta) - digamma(gamma + delta))
-    grad = np.array([
-        w @ np.sum(share * np.where(valid, d, 0.0), axis=1) for d in (d_alpha, d_beta, d_gamma, d_delta)
-    ]) * params
+    terms, const = idx.log_terms(tuple(params))
+    lse = logsumexp(terms, axis=1)
+    share = np.where(idx.valid, np.exp(terms - lse[:, None]), 0.0)
+    j = np.arange(idx.size, dtype="float64")
+    psi_ab = digamma(alpha + beta + j)[idx.ab]
+    psi_gd = digamma(gamma + delta + j)[idx.gd]
+    # Per-cell parts of d term / d parameter; the per-member parts (shares sum to 1) added after.
+    cells = (-psi_ab, digamma(beta + j)[idx.b] - psi_ab,
+             np.where(idx.dead, digamma(gamma + 1.0), digamma(gamma)) - psi_gd,
+             digamma(delta + j)[idx.d] - psi_gd)
+    per_member = (digamma(alpha + idx.x) - digamma(alpha) + digamma(alpha + beta),
+                  -digamma(beta) + digamma(alpha + beta),
+                  -digamma(gamma) + digamma(gamma + delta),
+                  -digamma(delta) + digamma(gamma + delta))
     total = w.sum()
-    return -float(w @ ll) / total, -grad / total
+    grad = np.array([
+        np.einsum("i,i->", w, np.sum(share * c, axis=1) + m) for c, m in zip(cells, per_member)
+    ]) * params
+    return -float(np.einsum("i,i->", w, const + lse)) / total, -grad / total
 
 
 def _unique_patterns(x, t_x, n, w):
@@ -332,9 +353,11 @@ class BetaGeoBetaBinomModel(MaximumLikelihoodModel):
         ux, utx, un, uw = _unique_patterns(x, t_x, n, w)
         total = float(uw.sum())
 
+        index = _Terms(ux, utx, un)
+
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             with np.errstate(all="ignore"):
-                return _negative_log_likelihood_and_gradient(log_params, ux, utx, un, uw)
+                return _negative_log_likelihood_and_gradient(log_params, ux, utx, un, uw, index)
 
         # Starts: the observed transaction share as the Beta mean of p, then neutral ones.
         share = float(np.clip((uw @ ux) / (uw @ un), 0.02, 0.98))
