@@ -293,6 +293,25 @@ LABELS_ZH: dict[str, str] = {
     "visit": "到店打卡",
     "fee": "会费",
     "purchase": "购买",
+    # CLV uncertainty, sBG and BG/BB (issue 13)
+    "lower": "区间下限",
+    "upper": "区间上限",
+    "clv_lower": "CLV 区间下限（元）",
+    "clv_upper": "CLV 区间上限（元）",
+    "n_periods": "观察期数",
+    "n_active": "仍在续费人数",
+    "renewal_probability": "下次续费概率",
+    "residual_value": "剩余价值合计（元）",
+    "residual_value_per_member": "每人剩余价值（元）",
+    "expected_remaining_periods": "预计还会续费的期数",
+    "expected_active": "预计仍在人数",
+    "in_grace": "宽限期内（未定）",
+    # 11 gym: attendance check and follow-up plan
+    "predicted_classes": "预测出勤周数（人均）",
+    "actual_classes": "实际出勤周数（人均）",
+    "calls": "联系次数",
+    "coach_hours": "教练工时（小时）",
+    "cost_cny": "成本（元）",
 }
 
 

@@ -198,7 +198,7 @@ def plot_calibration_purchases(
 
 def _band(ax: Axes, x, band: pd.DataFrame, level: float, color, label: str) -> None:
     ax.fill_between(x, band["lower"], band["upper"], color=color, alpha=0.2, linewidth=0,
-                    label=f"{level:.0%} 区间 interval ({label})")
+                    label=f"{level:.0%} 区间 interval ({label})" if label else f"{level:.0%} 区间 interval")
 
 
 def plot_expected_purchases(
@@ -327,16 +327,16 @@ def plot_survival_forecast(
     curve = model.survival(periods)
     line = ax.plot(periods, curve.to_numpy(), label=label, **kwargs)[0]
     if observed is not None:
-        ax.plot(observed.index.to_numpy(), observed.to_numpy(), "o", color="black", markersize=4,
-                label="实际 observed")
+        ax.plot(observed.index.to_numpy(), observed.to_numpy(), "o", color=line.get_color(),
+                markeredgecolor="black", markersize=5, label="实际 observed")
     if level is not None:
         band = model.bootstrap(lambda m: m.survival(periods), n_draws=n_draws, level=level,
                                random_state=random_state)
-        _band(ax, periods, band, level, line.get_color(), "参数不确定性 parameter uncertainty")
+        _band(ax, periods, band, level, line.get_color(), "")
     ax.set_xlabel("续费期数 periods since joining")
     ax.set_ylabel("仍在续费的比例\nshare still paying")
     ax.set_ylim(0, 1.02)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("会员留存预测 Projected survival (sBG)", fontsize=11)
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper right", fontsize="small")  # survival curves fall away from the upper right
     return ax
