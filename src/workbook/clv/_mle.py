@@ -61,6 +61,11 @@ def fit_log_params(
     # stall for milliseconds per step when the cores are busy (7x slower on a loaded machine).
     with threadpool_limits(limits=1, user_api="blas"):
         results = _minimize_from(objective, starts, bounds, options)
+        if results and min(r.gradient_norm for r in results) > GRADIENT_TOLERANCE:
+            # L-BFGS-B can stop on a flat stretch (relative reduction of f) short of the
+            # gradient tolerance; a fresh start from its best point usually finishes the job.
+            best_so_far = min(results, key=lambda res: res.fun)
+            results += _minimize_from(objective, [best_so_far.x], bounds, options)
     if not results:
         raise ConvergenceError(
             f"{model} fit failed: the log-likelihood is not finite at any starting point."
