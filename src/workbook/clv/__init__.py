@@ -6,6 +6,7 @@ One concept per module:
 * :mod:`workbook.clv.data` -- BG/NBD summary (frequency, recency, T, monetary value) and
   a calibration/holdout split;
 * :mod:`workbook.clv.bgnbd` -- the BG/NBD purchase and dropout model;
+* :mod:`workbook.clv.covariates` -- BG/NBD with time-invariant covariates (channel, tier);
 * :mod:`workbook.clv.gamma_gamma` -- the Gamma-Gamma spend model;
 * :mod:`workbook.clv.pareto_nbd` -- the Pareto/NBD alternative to BG/NBD, and model comparison;
 * :mod:`workbook.clv.purchase_counts` -- the distribution of purchases P(X(t) = n);
@@ -23,6 +24,7 @@ from workbook.clv.bgbb import (
     simulate_opportunities,
 )
 from workbook.clv.bgnbd import BetaGeoModel, bgnbd_log_likelihood, calibration_vs_holdout
+from workbook.clv.covariates import BetaGeoCovariateModel
 from workbook.clv.cdnow import load_cdnow_summary, load_cdnow_transactions
 from workbook.clv.data import bgnbd_summary, calibration_holdout_split
 from workbook.clv.gamma_gamma import (
@@ -42,6 +44,7 @@ from workbook.clv.value import customer_lifetime_value
 
 __all__ = [
     "BetaGeoBetaBinomModel",
+    "BetaGeoCovariateModel",
     "BetaGeoModel",
     "FrequencySpendCorrelationWarning",
     "GammaGammaModel",

@@ -68,7 +68,8 @@ class MaximumLikelihoodModel(BaseEstimator):
         Estimates, named ``estimate``, indexed by :attr:`param_names`.
     log_covariance_ : pandas.DataFrame
         Asymptotic covariance of the log-parameters (inverse Hessian of the
-        negative log-likelihood at the optimum); all NaN where the Hessian is not
+        negative log-likelihood at the optimum; regression coefficients, which can
+        be negative, on their own scale); all NaN where the Hessian is not
         invertible.
     standard_errors_ : pandas.Series
         Asymptotic standard errors of the parameters (delta method from the log
@@ -120,7 +121,8 @@ class MaximumLikelihoodModel(BaseEstimator):
         ``total_negative_log_likelihood`` instead (second differences).
         """
         names = list(self.param_names)
-        self.params_ = pd.Series(np.exp(best.x), index=names, name="estimate")
+        log_scale = self._log_scale()
+        self.params_ = pd.Series(np.where(log_scale, np.exp(best.x), best.x), index=names, name="estimate")
         self.log_likelihood_ = -best.fun * n
         self.n_members_ = n
         if total_negative_log_likelihood is None:
@@ -129,8 +131,16 @@ class MaximumLikelihoodModel(BaseEstimator):
             cov = log_scale_covariance(best.x, value=total_negative_log_likelihood)
         self.log_covariance_ = pd.DataFrame(cov, index=names, columns=names)
         with np.errstate(invalid="ignore"):
-            se = np.exp(best.x) * np.sqrt(np.diag(cov))
+            se = np.where(log_scale, np.exp(best.x), 1.0) * np.sqrt(np.diag(cov))
         self.standard_errors_ = pd.Series(se, index=names, name="standard_error")
+
+    def _log_scale(self) -> np.ndarray:
+        """Which parameters are positive and fitted on the log scale (all, unless a model says otherwise).
+
+        Regression coefficients (e.g. covariate effects) are fitted as they are;
+        their covariance, intervals and draws are then on their own scale.
+        """
+        return np.ones(len(self.param_names), dtype=bool)
 
     def _params(self) -> tuple[float, ...]:
         example = ", ".join(f"'{k}': {v}" for k, v in self.example_params.items())
@@ -191,9 +201,12 @@ class MaximumLikelihoodModel(BaseEstimator):
         if se is None:
             se = pd.Series(np.nan, index=list(self.param_names), name="standard_error")
         out = pd.concat([self.params_.rename("estimate"), se.rename("standard_error")], axis=1)
-        se_log = out["standard_error"] / out["estimate"]
-        out["ci_lower"] = out["estimate"] * np.exp(-z * se_log)
-        out["ci_upper"] = out["estimate"] * np.exp(z * se_log)
+        log_scale = self._log_scale()
+        est, se_ = out["estimate"].to_numpy(), out["standard_error"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.exp(z * se_ / est)
+        out["ci_lower"] = np.where(log_scale, est / factor, est - z * se_)
+        out["ci_upper"] = np.where(log_scale, est * factor, est + z * se_)
         return out
 
     def parameter_draws(self, n_draws: int = 500, *, random_state=None) -> pd.DataFrame:
@@ -231,9 +244,11 @@ class MaximumLikelihoodModel(BaseEstimator):
             raise WorkbookInputError(f"n_draws must be a whole number >= 2, got {n_draws!r}.",
                                      message_zh="n_draws 必须是不小于 2 的整数。")
         rng = np.random.default_rng(random_state)
-        mean = np.log(np.asarray(self._params()))
-        log_draws = rng.multivariate_normal(mean, cov, size=int(n_draws), method="eigh")
-        return pd.DataFrame(np.exp(log_draws), columns=list(self.param_names))
+        log_scale = self._log_scale()
+        est = np.asarray(self._params())
+        mean = np.where(log_scale, np.log(np.abs(est)), est)
+        draws = rng.multivariate_normal(mean, cov, size=int(n_draws), method="eigh")
+        return pd.DataFrame(np.where(log_scale, np.exp(draws), draws), columns=list(self.param_names))
 
     def with_params(self, params) -> MaximumLikelihoodModel:
         """A copy of this model with other parameter values (no refit).

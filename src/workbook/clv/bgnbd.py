@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from workbook.clv._mle import collapse_rows, fit_log_params
 from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
@@ -75,14 +75,10 @@ def bgnbd_log_likelihood(
     # still active at T: (alpha+T)^-(r+x)
     log_active = -(r + x) * np.log(alpha + T)
     # dropped out right after the last purchase: a/(b+x-1) (alpha+t_x)^-(r+x), only if x > 0
-    repeat = x > 0
-    log_dropped = np.full_like(x, -np.inf)
-    log_dropped[repeat] = (
-        np.log(a)
-        - np.log(b + x[repeat] - 1)
-        - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    )
-    return common + logsumexp(np.stack([log_active, log_dropped]), axis=0)
+    # (parameters may be member arrays, see workbook.clv.covariates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_dropped = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
+    return common + np.logaddexp(log_active, log_dropped)
 
 
 def _negative_log_likelihood_and_gradient(
@@ -128,6 +124,36 @@ def _negative_log_likelihood_and_gradient(
     d_b = dC_b - _dot(wr, 1.0 / b_x1)
     grad = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
     return -float(C + _dot(w, lse)) / total, -grad / total
+
+
+def log_odds_dropped(params, x, t_x, T) -> np.ndarray:
+    """log of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x) for x > 0, -inf for x = 0 (eq. 11).
+
+    ``params`` ``(r, alpha, a, b)`` may be arrays broadcasting with the members
+    (member-specific parameters of :class:`workbook.clv.covariates.BetaGeoCovariateModel`).
+    """
+    x, t_x, T, *params = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (x, t_x, T, *params)))
+    r, alpha, a, b = params
+    out = np.full(x.shape, -np.inf)
+    m = x > 0
+    out[m] = (
+        np.log(a[m])
+        - np.log(b[m] + x[m] - 1)
+        + (r[m] + x[m]) * (np.log(alpha[m] + T[m]) - np.log(alpha[m] + t_x[m]))
+    )
+    return out
+
+
+def conditional_expectation(params, t, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] of Fader, Hardie & Lee (2005, eq. 10); parameters may be member arrays."""
+    r, alpha, a, b = (np.asarray(p, dtype="float64") for p in params)
+    z = t / (alpha + T + t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bracket = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(
+            r + x, b + x, a + b + x - 1, z
+        )
+        numerator = (a + b + x - 1) / (a - 1) * bracket
+    return numerator * expit(-log_odds_dropped(params, x, t_x, T))
 
 
 class BetaGeoModel(MaximumLikelihoodModel):
@@ -238,17 +264,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         return self
 
     def _log_odds_dropped(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """log of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x) for x > 0, -inf for x = 0."""
-        r, alpha, a, b = self._params()
-        out = np.full(np.broadcast(x, t_x, T).shape, -np.inf)
-        x, t_x, T = np.broadcast_arrays(x, t_x, T)
-        m = x > 0
-        out[m] = (
-            np.log(a)
-            - np.log(b + x[m] - 1)
-            + (r + x[m]) * (np.log(alpha + T[m]) - np.log(alpha + t_x[m]))
-        )
-        return out
+        return log_odds_dropped(self._params(), x, t_x, T)
 
     def probability_alive(
         self,
@@ -325,14 +341,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         uses this one for a whole grid of horizons at once.
         """
         require_horizon(t)
-        r, alpha, a, b = self._params()
-        z = t / (alpha + T + t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bracket = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(
-                r + x, b + x, a + b + x - 1, z
-            )
-            numerator = (a + b + x - 1) / (a - 1) * bracket
-        return numerator * expit(-self._log_odds_dropped(x, t_x, T))
+        return conditional_expectation(self._params(), t, x, t_x, T)
 
     def expected_purchases_population(self, t: float | Sequence[float]) -> pd.Series:
         """Expected purchases ``E[X(t)]`` of a new member in their first ``t`` time units.
