@@ -132,15 +132,16 @@ def log_odds_dropped(params, x, t_x, T) -> np.ndarray:
     ``params`` ``(r, alpha, a, b)`` may be arrays broadcasting with the members
     (member-specific parameters of :class:`workbook.clv.covariates.BetaGeoCovariateModel`).
     """
-    x, t_x, T, *params = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (x, t_x, T, *params)))
-    r, alpha, a, b = params
-    out = np.full(x.shape, -np.inf)
-    m = x > 0
-    out[m] = (
-        np.log(a[m])
-        - np.log(b[m] + x[m] - 1)
-        + (r[m] + x[m]) * (np.log(alpha[m] + T[m]) - np.log(alpha[m] + t_x[m]))
-    )
+    values = [np.asarray(v, dtype="float64") for v in (x, t_x, T, *params)]
+    shape = np.broadcast_shapes(*(v.shape for v in values))
+    m = np.broadcast_to(values[0], shape) > 0
+
+    def at(v):  # the repeat buyers' values; scalar parameters stay scalars (cheaper)
+        return np.broadcast_to(v, shape)[m] if v.ndim else v
+
+    x, t_x, T, r, alpha, a, b = (at(v) for v in values)
+    out = np.full(shape, -np.inf)
+    out[m] = np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     return out
 
 
