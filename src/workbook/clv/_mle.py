@@ -23,6 +23,28 @@ LOG_BOUND = 12.0
 GRADIENT_TOLERANCE = 1e-5
 
 
+def central_difference_objective(
+    value: Callable[[np.ndarray], float], n_params: int, step: float = 1e-6
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``value`` with a central-difference gradient, for likelihoods without an analytic one.
+
+    The gradient costs ``2 n_params`` evaluations (a few parameters, never a loop
+    over members); a non-finite gradient becomes 0 where the value is finite, so
+    L-BFGS-B backs off instead of failing.
+    """
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        f = value(theta)
+        grad = np.empty(n_params)
+        for i in range(n_params):
+            e = np.zeros(n_params)
+            e[i] = step
+            grad[i] = (value(theta + e) - value(theta - e)) / (2 * step)
+        return f, (np.nan_to_num(grad) if np.isfinite(f) else np.zeros(n_params))
+
+    return objective
+
+
 def _minimize_from(objective, starts, bounds, options) -> list[OptimizeResult]:
     """L-BFGS-B from each start until one converges; the finite results."""
     results = []

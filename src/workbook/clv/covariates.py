@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from workbook.clv._mle import fit_log_params
+from workbook.clv._mle import central_difference_objective, fit_log_params
 from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
                                       rfm_arrays)
 from workbook.clv.base import MaximumLikelihoodModel
@@ -190,16 +190,7 @@ class BetaGeoCovariateModel(MaximumLikelihoodModel):
             total = float(ll.mean())
             return -total if np.isfinite(total) else np.inf
 
-        step = 1e-6
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            f = value(theta)
-            grad = np.empty(n_params)
-            for i in range(n_params):  # a handful of parameters, not a loop over members
-                e = np.zeros(n_params)
-                e[i] = step
-                grad[i] = (value(theta + e) - value(theta - e)) / (2 * step)
-            return f, (np.nan_to_num(grad) if np.isfinite(f) else np.zeros(n_params))
+        objective = central_difference_objective(value, n_params)
 
         # Start from the fit without covariates: the coefficients then start at 0.
         base = BetaGeoModel(time_unit=self.time_unit).fit(

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
 
-from workbook.clv._mle import collapse_rows, fit_log_params
+from workbook.clv._mle import central_difference_objective, collapse_rows, fit_log_params
 from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
                                       rfm_arrays)
 from workbook.clv.base import MaximumLikelihoodModel
@@ -240,18 +240,7 @@ def _objectives(x, t_x, T):
         return -total / n if np.isfinite(total) else np.inf
 
     # No closed-form gradient (2F1 derivatives): central differences on the log scale.
-    step = 1e-6
-
-    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        f = value(log_params)
-        grad = np.empty(4)
-        for i in range(4):  # four parameters, not a loop over members
-            e = np.zeros(4)
-            e[i] = step
-            grad[i] = (value(log_params + e) - value(log_params - e)) / (2 * step)
-        if not np.all(np.isfinite(grad)):
-            grad = np.zeros(4) if not np.isfinite(f) else np.nan_to_num(grad)
-        return f, grad
+    objective = central_difference_objective(value, 4)
 
     return value, objective
 
