@@ -15,6 +15,12 @@ One concept per module:
   (weekly classes, yearly events);
 * :mod:`workbook.clv.value` -- predictive CLV combining the two;
 * :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
+
+Every fitted model shares :mod:`workbook.clv.base`: ``summary(level=0.95)``
+(estimates, standard errors, confidence limits), ``log_covariance_``,
+``parameter_draws(n_draws, random_state=)`` and ``bootstrap(statistic, ...)``
+(interval of any forecast by parametric bootstrap); ``customer_lifetime_value(...,
+level=)`` gives per-member CLV intervals.
 """
 
 from workbook.clv.bgbb import (

@@ -53,7 +53,15 @@ def _require_level(level: float) -> float:
 
 
 def interval_quantiles(draws: np.ndarray, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-tailed ``level`` interval of bootstrap ``draws`` along ``axis`` (lower, upper)."""
+    """Equal-tailed ``level`` interval of bootstrap ``draws`` along ``axis`` (lower, upper).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lower, upper = interval_quantiles(np.arange(101.0)[:, None], 0.9)
+    >>> lower.tolist(), upper.tolist()
+    ([5.0], [95.0])
+    """
     level = _require_level(level)
     lower, upper = np.nanquantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=axis)
     return lower, upper
