@@ -59,7 +59,7 @@ def interval_quantiles(draws: np.ndarray, level: float = 0.95, axis: int = 0) ->
     --------
     >>> import numpy as np
     >>> lower, upper = interval_quantiles(np.arange(101.0)[:, None], 0.9)
-    >>> lower.tolist(), upper.tolist()
+    >>> np.round(lower, 6).tolist(), np.round(upper, 6).tolist()
     ([5.0], [95.0])
     """
     level = _require_level(level)
