@@ -207,6 +207,28 @@ def test_fee_memberships_grace_gap_and_censoring():
     assert out.loc["c", "duration_days"] == 75  # 2024-04-01 -> 2024-06-15
 
 
+@pytest.mark.parametrize(
+    ("analysis_date", "event", "in_grace", "duration"),
+    [
+        ("2024-03-15", False, False, 74),   # next fee due 2024-03-31 (2024 is a leap year): running
+        ("2024-04-01", False, True, 90),    # due date passed, 5-day grace open: censored at the due date
+        ("2024-04-05", False, True, 90),    # a fee paid on 04-05 would still count: undecided
+        ("2024-04-06", True, False, 90),    # grace over, no fee: churned at the due date
+    ],
+)
+def test_fee_memberships_censors_members_inside_the_grace_period(analysis_date, event, in_grace, duration):
+    tx = pd.DataFrame({"member_id": ["a"] * 3, "kind": ["fee"] * 3,
+                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-31", "2024-03-01"])})
+    out = fee_memberships(tx, 30, analysis_date=analysis_date, grace_days=5)
+    row = out.loc["a"]
+    assert (bool(row["event"]), bool(row["in_grace"]), row["duration_days"]) == (event, in_grace, duration)
+    assert pd.isna(row["end"]) == (not event)
+    # A late fee paid on the last grace day continues the same membership.
+    late = pd.concat([tx, pd.DataFrame({"member_id": ["a"], "kind": ["fee"],
+                                        "timestamp": [pd.Timestamp("2024-04-05")]})])
+    assert fee_memberships(late, 30, analysis_date="2024-04-10", grace_days=5).loc["a", "n_fees"] == 4
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=15), min_size=1, max_size=8))
 def test_fee_memberships_duration_is_fees_times_cycle(n_fees):

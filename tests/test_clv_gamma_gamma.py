@@ -185,7 +185,10 @@ def test_standard_errors_match_the_numerical_hessian_of_the_log_likelihood():
     np.testing.assert_allclose(model.standard_errors_.to_numpy(), expected, rtol=0.02)
     table = model.summary()
     assert list(table.index) == ["p", "q", "gamma"]
-    np.testing.assert_allclose(table["ci_upper"] - table["ci_lower"], 2 * 1.96 * table["standard_error"])
+    # Limits are a normal interval on the log scale: symmetric around log(estimate).
+    se_log = table["standard_error"] / table["estimate"]
+    np.testing.assert_allclose(np.log(table["ci_upper"] / table["estimate"]), 1.959964 * se_log, rtol=1e-5)
+    np.testing.assert_allclose(np.log(table["estimate"] / table["ci_lower"]), 1.959964 * se_log, rtol=1e-5)
     # The simulated truth (p=6, q=4, gamma=15) lies within about three standard errors.
     z = (model.params_ - pd.Series({"p": 6.0, "q": 4.0, "gamma": 15.0})) / model.standard_errors_
     assert (z.abs() < 3.5).all(), z

@@ -78,3 +78,43 @@ def test_plots_need_a_fitted_model():
 
 def test_docstring_examples_run():
     assert doctest.testmod(plot_module, raise_on_error=False).failed == 0
+
+
+# ------------------------------------------------------------------ interval bands
+def _band_limits(ax):
+    (poly,) = ax.collections
+    verts = poly.get_paths()[0].vertices
+    return verts[:, 0], verts[:, 1]
+
+
+def test_survival_forecast_band_contains_the_projection():
+    from workbook.clv import ShiftedBetaGeoModel
+    from workbook.plotting.clv import plot_survival_forecast
+
+    sbg = ShiftedBetaGeoModel().fit([1000, 631, 468, 382, 326])
+    ax = plot_survival_forecast(sbg, 10, n_draws=100, random_state=0)
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), sbg.survival(range(11)).to_numpy())
+    band = sbg.bootstrap(lambda m: m.survival(range(11)), n_draws=100, random_state=0)
+    x, y = _band_limits(ax)
+    assert y.max() == pytest.approx(band["upper"].max()) and y.min() == pytest.approx(band["lower"].min())
+    assert (band["lower"] <= line.get_ydata() + 1e-12).all() and (line.get_ydata() <= band["upper"] + 1e-12).all()
+    # Relatively wider for later periods: the projection is less certain the further it goes.
+    width = (band["upper"] - band["lower"]) / band["estimate"]
+    assert width.iloc[10] > 1.5 * width.iloc[2]
+
+
+def test_expected_purchases_band_for_bgbb_and_no_band_without_covariance(model):
+    from workbook.clv import BetaGeoBetaBinomModel, simulate_opportunities
+    from workbook.plotting.clv import plot_expected_purchases
+
+    bgbb = BetaGeoBetaBinomModel().fit(simulate_opportunities(1500, 1.2, 0.8, 0.7, 2.8, n_periods=8,
+                                                              random_state=0))
+    ax = plot_expected_purchases(bgbb, 12, n_draws=60)
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), np.arange(13))
+    assert len(ax.collections) == 1
+    plt.close("all")
+    ax = plot_expected_purchases(model, 52, level=None)  # hand-set parameters: the curve alone
+    assert len(ax.collections) == 0
+    with pytest.raises(WorkbookInputError, match="set by hand"):
+        plot_expected_purchases(model, 52)

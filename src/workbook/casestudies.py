@@ -508,7 +508,10 @@ def fee_memberships(
     date that was not paid (last fee + one cycle).  A later fee after a gap
     starts a *new* membership (a reactivation); only the first one is
     returned, so every member counts once.  A membership whose next billing
-    date is after the analysis date is still running (censored).
+    date is after the analysis date is still running (censored at the
+    analysis date).  One whose billing date has passed but whose grace
+    period has not is undecided: the member may still pay late, so it is
+    censored at the billing date (``in_grace``), not counted as churned.
 
     Parameters
     ----------
@@ -526,9 +529,11 @@ def fee_memberships(
     DataFrame
         Indexed by member: ``start``, ``last_fee``, ``n_fees``, ``end``
         (first unpaid billing date, ``NaT`` while running), ``duration_days``
-        (whole days from start to end or to the analysis date), ``event``
-        (True = the membership ended) and ``reactivated`` (a later membership
-        exists).  Ready for :func:`workbook.survival.km_curves`.
+        (whole days from start to end, to the passed billing date while in
+        grace, or to the analysis date), ``event`` (True = the membership
+        ended), ``in_grace`` (billing date passed, grace period still open:
+        censored) and ``reactivated`` (a later membership exists).  Ready for
+        :func:`workbook.survival.km_curves`.
 
     Examples
     --------
@@ -538,12 +543,12 @@ def fee_memberships(
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-31", "2024-06-01",
     ...                                  "2024-05-01", "2024-05-31"]),
     ...     "kind": ["fee"] * 5})
-    >>> fee_memberships(tx, analysis_date="2024-06-15")[
-    ...     ["n_fees", "duration_days", "event", "reactivated"]]  # doctest: +NORMALIZE_WHITESPACE
-               n_fees  duration_days  event  reactivated
+    >>> fee_memberships(tx, analysis_date="2024-07-03")[
+    ...     ["n_fees", "duration_days", "event", "in_grace", "reactivated"]]  # doctest: +NORMALIZE_WHITESPACE
+               n_fees  duration_days  event  in_grace  reactivated
     member_id
-    a               2             60   True         True
-    b               2             45  False        False
+    a               2             60   True     False         True
+    b               2             60  False      True        False
     """
     cycle = require_whole(billing_cycle_days, "billing_cycle_days")
     require_whole(grace_days, "grace_days", minimum=0)
@@ -571,11 +576,17 @@ def fee_memberships(
     out["last_fee"] = firsts["max"]
     out["n_fees"] = firsts["size"].astype("int64")
     next_due = out["last_fee"] + cycle * DAY
-    ended = (next_due <= date) | reactivated
+    # A late fee up to grace_days after the due date continues the membership, so it has
+    # ended only once that window closed before the analysis date (or a later spell began).
+    ended = (next_due + grace_days * DAY < date) | reactivated
+    in_grace = ~ended & (next_due <= date)
     out["end"] = next_due.where(ended)
-    stop = out["end"].where(ended, date)
+    # In the grace window the member is known to have been paid up to the due date and
+    # nothing after: censored there (not churned at it, not running to the analysis date).
+    stop = next_due.where(ended | in_grace, date)
     out["duration_days"] = ((stop - out["start"]) // DAY).astype("int64")
     out["event"] = ended.to_numpy()
+    out["in_grace"] = in_grace.to_numpy()
     out["reactivated"] = reactivated.to_numpy()
     out.index.name = member_col
     out.attrs.update(analysis_date=date, billing_cycle_days=cycle)

@@ -420,6 +420,21 @@ LABELS_ZH: dict[str, str] = {
     "promised_rebate": "承诺返利率",
     "paid_rebate": "实际兑付返利率",
     "issue_to_redeem": "发放/兑换比",
+    # CLV uncertainty, sBG and BG/BB (issue 13)
+    "lower": "区间下限",
+    "upper": "区间上限",
+    "clv_lower": "CLV 区间下限（元）",
+    "clv_upper": "CLV 区间上限（元）",
+    "n_periods": "观察期数",
+    "expected_remaining_periods": "预计还会续费的期数",
+    "expected_active": "预计仍在人数",
+    "in_grace": "宽限期内（未定）",
+    # 11 gym: attendance check and follow-up plan
+    "predicted_classes": "预测出勤周数（人均）",
+    "actual_classes": "实际出勤周数（人均）",
+    "calls": "联系次数",
+    "coach_hours": "教练工时（小时）",
+    "cost_cny": "成本（元）",
 }
 
 

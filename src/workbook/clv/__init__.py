@@ -6,15 +6,31 @@ One concept per module:
 * :mod:`workbook.clv.data` -- BG/NBD summary (frequency, recency, T, monetary value) and
   a calibration/holdout split;
 * :mod:`workbook.clv.bgnbd` -- the BG/NBD purchase and dropout model;
+* :mod:`workbook.clv.covariates` -- BG/NBD with time-invariant covariates (channel, tier);
 * :mod:`workbook.clv.gamma_gamma` -- the Gamma-Gamma spend model;
 * :mod:`workbook.clv.pareto_nbd` -- the Pareto/NBD alternative to BG/NBD, and model comparison;
 * :mod:`workbook.clv.purchase_counts` -- the distribution of purchases P(X(t) = n);
 * :mod:`workbook.clv.sbg` -- the sBG model of paid-membership renewals;
+* :mod:`workbook.clv.bgbb` -- the BG/BB model of transactions at discrete opportunities
+  (weekly classes, yearly events);
 * :mod:`workbook.clv.value` -- predictive CLV combining the two;
 * :mod:`workbook.clv.cdnow` -- the CDNOW sample used in the original papers.
+
+Every fitted model shares :mod:`workbook.clv.base`: ``summary(level=0.95)``
+(estimates, standard errors, confidence limits), ``log_covariance_``,
+``parameter_draws(n_draws, random_state=)`` and ``bootstrap(statistic, ...)``
+(interval of any forecast by parametric bootstrap); ``customer_lifetime_value(...,
+level=)`` gives per-member CLV intervals.
 """
 
+from workbook.clv.bgbb import (
+    BetaGeoBetaBinomModel,
+    bgbb_log_likelihood,
+    bgbb_summary,
+    simulate_opportunities,
+)
 from workbook.clv.bgnbd import BetaGeoModel, bgnbd_log_likelihood, calibration_vs_holdout
+from workbook.clv.covariates import BetaGeoCovariateModel
 from workbook.clv.cdnow import load_cdnow_summary, load_cdnow_transactions
 from workbook.clv.data import bgnbd_summary, calibration_holdout_split
 from workbook.clv.gamma_gamma import (
@@ -33,11 +49,15 @@ from workbook.clv.sbg import ShiftedBetaGeoModel, simulate_renewals, survival_co
 from workbook.clv.value import customer_lifetime_value
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoCovariateModel",
     "BetaGeoModel",
     "FrequencySpendCorrelationWarning",
     "GammaGammaModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
+    "bgbb_log_likelihood",
+    "bgbb_summary",
     "bgnbd_log_likelihood",
     "bgnbd_summary",
     "calibration_holdout_split",
@@ -54,6 +74,7 @@ __all__ = [
     "purchase_count_forecast",
     "purchase_count_probabilities",
     "retention_improvement_table",
+    "simulate_opportunities",
     "simulate_renewals",
     "survival_counts_to_lifetimes",
 ]

@@ -22,15 +22,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from workbook.clv._mle import fit_log_params
+from workbook.clv._mle import collapse_rows, fit_log_params
 from workbook.clv._validation import (require_horizon, require_summary_time_unit, require_time_unit,
                                       rfm_arrays)
 from workbook.clv.base import MaximumLikelihoodModel
 from workbook.errors import WorkbookInputError
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Inner product without BLAS threads (which stall on a busy machine)."""
+    return float(np.einsum("i,i->", u, v))
 
 #: Log-parameters beyond this size mean the optimiser ran off to a boundary of the model.
 
@@ -70,46 +75,86 @@ def bgnbd_log_likelihood(
     # still active at T: (alpha+T)^-(r+x)
     log_active = -(r + x) * np.log(alpha + T)
     # dropped out right after the last purchase: a/(b+x-1) (alpha+t_x)^-(r+x), only if x > 0
-    repeat = x > 0
-    log_dropped = np.full_like(x, -np.inf)
-    log_dropped[repeat] = (
-        np.log(a)
-        - np.log(b + x[repeat] - 1)
-        - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    )
-    return common + logsumexp(np.stack([log_active, log_dropped]), axis=0)
+    # (parameters may be member arrays, see workbook.clv.covariates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_dropped = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
+    return common + np.logaddexp(log_active, log_dropped)
 
 
 def _negative_log_likelihood_and_gradient(
-    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood and its gradient with respect to the log-parameters.
 
     Writing the per-member log-likelihood as ``C + log(exp(A) + exp(B))`` (``C`` the
     gamma/beta terms, ``A`` the still-active and ``B`` the dropped-out branch), the
     gradient is ``dC + w_A dA + w_B dB`` with ``w`` the softmax weights of the branches.
+    ``C`` depends on ``x`` only, so it and its digamma derivatives are computed once per
+    purchase count (``x`` is whole) and weighted by the members with that count; only
+    the branch terms are per row.  ``weights`` counts the members of each row.
     """
     r, alpha, a, b = np.exp(log_params)
+    w = np.ones(len(x)) if weights is None else weights
+    # Per purchase count k = 0 .. max(x): total weight and the x-only terms.
+    counts = np.bincount(x.astype("int64"), weights=w)
+    k = np.arange(len(counts), dtype="float64")
+    total = counts.sum()
+    C = _dot(counts, gammaln(r + k) + betaln(a, b + k)) + total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+    dC_r = _dot(counts, digamma(r + k)) + total * (np.log(alpha) - digamma(r))
+    dC_alpha = total * r / alpha
+    dC_a = -_dot(counts, digamma(a + b + k)) + total * digamma(a + b)
+    dC_b = _dot(counts, digamma(b + k) - digamma(a + b + k)) + total * (digamma(a + b) - digamma(b))
+    # Branches: members without repeat purchases have only the active one.
     repeat = x > 0
     log_a_T = np.log(alpha + T)
-    log_a_tx = np.log(alpha + t_x)
-    A = -(r + x) * log_a_T
-    b_x1 = np.where(repeat, b + x - 1, 1.0)
-    B = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_a_tx, -np.inf)
-    lse = np.logaddexp(A, B)
-    C = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    w_A = np.exp(A - lse)
-    w_B = 1.0 - w_A
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_A * log_a_T - w_B * log_a_tx
-    d_alpha = r / alpha - w_A * (r + x) / (alpha + T) - w_B * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w_B / a
-    d_b = (
-        digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)
-        - w_B / b_x1
-    )
-    n = len(x)
-    grad = np.array([d_r.sum(), d_alpha.sum(), d_a.sum(), d_b.sum()]) * np.array([r, alpha, a, b])
-    return -float((C + lse).sum()) / n, -grad / n
+    r_x = r + x
+    lse = -r_x * log_a_T
+    w_B = np.zeros(len(x))
+    xr, b_x1 = x[repeat], b + x[repeat] - 1
+    log_a_tx = np.log(alpha + t_x[repeat])
+    B = np.log(a) - np.log(b_x1) - r_x[repeat] * log_a_tx
+    lse_r = np.logaddexp(lse[repeat], B)
+    w_B[repeat] = np.exp(B - lse_r)
+    lse[repeat] = lse_r
+    w_A = 1.0 - w_B
+    wr = w[repeat] * w_B[repeat]
+    d_r = dC_r - _dot(w, w_A * log_a_T) - _dot(wr, log_a_tx)
+    d_alpha = dC_alpha - _dot(w, w_A * r_x / (alpha + T)) - _dot(wr, (r + xr) / (alpha + t_x[repeat]))
+    d_a = dC_a + wr.sum() / a
+    d_b = dC_b - _dot(wr, 1.0 / b_x1)
+    grad = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
+    return -float(C + _dot(w, lse)) / total, -grad / total
+
+
+def log_odds_dropped(params, x, t_x, T) -> np.ndarray:
+    """log of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x) for x > 0, -inf for x = 0 (eq. 11).
+
+    ``params`` ``(r, alpha, a, b)`` may be arrays broadcasting with the members
+    (member-specific parameters of :class:`workbook.clv.covariates.BetaGeoCovariateModel`).
+    """
+    values = [np.asarray(v, dtype="float64") for v in (x, t_x, T, *params)]
+    shape = np.broadcast_shapes(*(v.shape for v in values))
+    m = np.broadcast_to(values[0], shape) > 0
+
+    def at(v):  # the repeat buyers' values; scalar parameters stay scalars (cheaper)
+        return np.broadcast_to(v, shape)[m] if v.ndim else v
+
+    x, t_x, T, r, alpha, a, b = (at(v) for v in values)
+    out = np.full(shape, -np.inf)
+    out[m] = np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return out
+
+
+def conditional_expectation(params, t, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] of Fader, Hardie & Lee (2005, eq. 10); parameters may be member arrays."""
+    r, alpha, a, b = (np.asarray(p, dtype="float64") for p in params)
+    z = t / (alpha + T + t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bracket = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(
+            r + x, b + x, a + b + x - 1, z
+        )
+        numerator = (a + b + x - 1) / (a - 1) * bracket
+    return numerator * expit(-log_odds_dropped(params, x, t_x, T))
 
 
 class BetaGeoModel(MaximumLikelihoodModel):
@@ -190,10 +235,12 @@ class BetaGeoModel(MaximumLikelihoodModel):
                 "BG/NBD model cannot be estimated. Use a longer observation period."
             )
         n = len(x)
+        # Members sharing (x, t_x, T) -- common on a daily grid -- are evaluated once.
+        (ux, utx, uT), weights = collapse_rows(x, t_x, T)
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             with np.errstate(all="ignore"):
-                return _negative_log_likelihood_and_gradient(log_params, x, t_x, T)
+                return _negative_log_likelihood_and_gradient(log_params, ux, utx, uT, weights)
 
         # Starting points: two matching the mean purchase rate and a neutral one.
         rate = max(float(x.sum() / T.sum()), 1e-6)
@@ -218,17 +265,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         return self
 
     def _log_odds_dropped(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """log of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x) for x > 0, -inf for x = 0."""
-        r, alpha, a, b = self._params()
-        out = np.full(np.broadcast(x, t_x, T).shape, -np.inf)
-        x, t_x, T = np.broadcast_arrays(x, t_x, T)
-        m = x > 0
-        out[m] = (
-            np.log(a)
-            - np.log(b + x[m] - 1)
-            + (r + x[m]) * (np.log(alpha + T[m]) - np.log(alpha + t_x[m]))
-        )
-        return out
+        return log_odds_dropped(self._params(), x, t_x, T)
 
     def probability_alive(
         self,
@@ -305,14 +342,7 @@ class BetaGeoModel(MaximumLikelihoodModel):
         uses this one for a whole grid of horizons at once.
         """
         require_horizon(t)
-        r, alpha, a, b = self._params()
-        z = t / (alpha + T + t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bracket = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(
-                r + x, b + x, a + b + x - 1, z
-            )
-            numerator = (a + b + x - 1) / (a - 1) * bracket
-        return numerator * expit(-self._log_odds_dropped(x, t_x, T))
+        return conditional_expectation(self._params(), t, x, t_x, T)
 
     def expected_purchases_population(self, t: float | Sequence[float]) -> pd.Series:
         """Expected purchases ``E[X(t)]`` of a new member in their first ``t`` time units.
