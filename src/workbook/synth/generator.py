@@ -508,10 +508,22 @@ def generate(
     def in_order(*parts: np.ndarray) -> np.ndarray:
         return np.concatenate(parts)[order]
 
-    mem_o = in_order(pur_member, pur_member[src], np.full(n_walk, -1))
-    store_o = in_order(pur_store, pur_store[src], walk_store)
-    online_o = in_order(online, online[src], np.zeros(n_walk, dtype=bool))
-    kind_o = in_order(kind, kind[src], walk_kind)
+    # Member, store, kind and channel share one int64 while they are put in time order: one
+    # random gather instead of four (a gather of 10M rows costs a cache miss per row).
+    store_bits = max(int(n_s).bit_length(), 1)
+    key = np.concatenate([pur_member, pur_member[src], np.full(n_walk, -1)]) + 1
+    key <<= store_bits
+    key |= np.concatenate([pur_store, pur_store[src], walk_store])
+    key <<= 2
+    key |= np.concatenate([kind, kind[src], walk_kind])
+    key <<= 1
+    key |= np.concatenate([online, online[src], np.zeros(n_walk, dtype=bool)])
+    key = key[order]
+    online_o = (key & 1).astype(bool)
+    kind_o = ((key >> 1) & 3).astype(np.int8)
+    store_o = (key >> 3) & ((1 << store_bits) - 1)
+    mem_o = (key >> (3 + store_bits)) - 1
+    del key
     ret_o = (order >= n_rows) & (order < n_rows + n_ret)  # rows n_rows.. are the returns
     columns = {
         "amount": in_order(amount, ret_amount, walk_amount),
@@ -670,7 +682,7 @@ def _members_frame(
             "name": _str_series(name),
             "phone": _str_series(phone),
             "email": _str_series(email),
-            "gender": _str_series(np.where(female, "F", "M").astype(object)),
+            "gender": _str_series(_take(["M", "F"], female)),
             "birth_date": _to_datetime(sc.start, birth_days),
             "join_date": _to_datetime(sc.start, _Calendar_warp(sc, join)),
             "acquisition_channel": _str_series(_take(list(ACQUISITION_CHANNELS), channel)),
@@ -729,7 +741,7 @@ def _names_and_emails(locale: str, rng: np.random.Generator, female: np.ndarray)
         name = _join(first, " ", surname)
         user = pc.utf8_lower(_join(first, ".", surname))
         domains = list(I.free_email_domains)
-    digits = pa.array(rng.integers(1, 9999, n).astype(str).astype(object), type=pa.string())
+    digits = pc.cast(pa.array(rng.integers(1, 9999, n)), pa.string())  # Arrow formats 10x faster than astype(str)
     email = _join(user, digits, "@", _take(domains, rng.integers(0, len(domains), n)))
     return name, email
 
