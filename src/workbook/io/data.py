@@ -10,7 +10,6 @@ import pandas as pd
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.io.load import load_members, load_store_traffic, load_transactions
 from workbook.io.mapping import is_sectioned
 from workbook.io.report import LoadResult
 
@@ -98,6 +97,8 @@ def load_workbook_data(
         traffic_mapping = mapping
 
     def _traffic():
+        from workbook.io.load import load_store_traffic
+
         res = load_store_traffic(traffic, traffic_mapping, errors=errors, analysis_date=analysis_date,
                                  return_report=True)
         return res.data, res
@@ -125,6 +126,10 @@ def load_workbook_data(
             out.store_traffic, out.reports["store_traffic"] = _traffic()
             out.source = f"synthetic + {traffic}"
         return out
+    # The loaders import pandera (about a second): only when a user's file is read, so a
+    # notebook on the default data set does not wait for them.
+    from workbook.io.load import load_members, load_transactions
+
     pseudonymise = True if pseudonymise is None else pseudonymise
     ps = None
     if pseudonymise:  # fail before reading anything if there is no key
