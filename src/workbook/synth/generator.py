@@ -33,6 +33,7 @@ with cumulative exponential sums ``E`` and ``G ~ Gamma(M + 1 - K)``.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -340,6 +341,11 @@ def generate(
     p = p_base * np.where(treated, 1.0 - eff.retention_dropout_reduction, 1.0)
     member_programme = in_programme[home]
     lift = np.where(member_programme, eff.points_rate_lift, 0.0) if eff.points_launch is not None else np.zeros(n)
+    # The member table (names, phones, e-mails: Arrow string work on its own random stream) and
+    # later the transaction ids are built in a second thread while NumPy draws the purchases;
+    # both release the GIL, so on two cores this overlaps instead of adding up.
+    worker = ThreadPoolExecutor(max_workers=1)
+    members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids)
     _advance(bar)
 
     # ------------------------------------------------------------------- lives
@@ -494,6 +500,9 @@ def generate(
         walk_amount = np.maximum(np.round(rng_walk.gamma(sc.gg_p, 0.8 * pop_mean / sc.gg_p, n_walk), 2), 0.01)
         walk_items = 1 + rng_walk.poisson(np.maximum(walk_amount / item_price - 1.0, 0.0))
         walk_kind = np.zeros(n_walk, dtype=np.int8)
+    n_tx = n_rows + n_ret + n_walk
+    id_width = max(9, len(str(n_tx)))
+    transaction_ids = worker.submit(_ids, "T", np.arange(1, n_tx + 1), id_width)
     _advance(bar)
 
     # ------------------------------------------------------------ assemble tx
@@ -503,7 +512,6 @@ def generate(
     del pur_time, r_time, walk_time
     order = np.argsort(warped)
     warped = warped[order]
-    n_tx = len(order)
 
     def in_order(*parts: np.ndarray) -> np.ndarray:
         return np.concatenate(parts)[order]
@@ -533,10 +541,9 @@ def generate(
         "points_redeemed": in_order(points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)),
     }
     del order, pur_member, pur_store, online, kind, amount, items, discount, points_earned, points_redeemed
-    id_width = max(9, len(str(n_tx)))
     transactions = pd.DataFrame(
         {
-            "transaction_id": _str_series(_ids("T", np.arange(1, n_tx + 1), id_width)),
+            "transaction_id": _str_series(transaction_ids.result()),
             "member_id": _str_series(_ids("M", np.maximum(mem_o, 0) + 1, _member_width(n), valid=mem_o >= 0)),
             "store_id": _str_series(pc.take(store_ids, pa.array(store_o))),
             "timestamp": _to_datetime(sc.start, warped),
@@ -571,7 +578,9 @@ def generate(
     tier_code = np.searchsorted(np.asarray(sc.tier_thresholds_cny), spend_12m, side="right")
     n_purchases = np.bincount(mem_o[member_rows & ~ret_o & (kind_o != 2)], minlength=n)
 
-    members = _members_frame(sc, rng_pii, n, channel, join, home, store_ids, tier_code)
+    members = members_job.result()
+    members["tier"] = _str_series(_take(list(TIERS), tier_code))
+    worker.shutdown()
     t_first = np.where(starts, t0, np.nan)
     truth = pd.DataFrame(
         {
@@ -665,9 +674,11 @@ def _members_frame(
     join: np.ndarray,
     home: np.ndarray,
     store_ids: pa.Array,
-    tier_code: np.ndarray,
 ) -> pd.DataFrame:
-    """Member table with fictitious personal data drawn from Faker's word lists (vectorised)."""
+    """Member table with fictitious personal data drawn from Faker's word lists (vectorised).
+
+    All columns but ``tier``, which needs the transactions (added last by :func:`generate`).
+    """
     female_share = 0.45 if sc.business == "gym" else 0.62
     female = rng.random(n) < female_share
     age_mean, age_sd = (31.0, 7.0) if sc.business == "gym" else (35.0, 10.0)
@@ -687,7 +698,6 @@ def _members_frame(
             "join_date": _to_datetime(sc.start, _Calendar_warp(sc, join)),
             "acquisition_channel": _str_series(_take(list(ACQUISITION_CHANNELS), channel)),
             "home_store_id": _str_series(pc.take(store_ids, pa.array(home))),
-            "tier": _str_series(_take(list(TIERS), tier_code)),
         },
         copy=False,
     )
