@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 
@@ -365,7 +366,7 @@ def test_scenario_roundtrip_and_replace():
 # ------------------------------------------------------------------ IO, CLI
 def test_save_and_load_roundtrip(tmp_path, monkeypatch):
     data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), random_state=9)
-    out = data.save(tmp_path / "ds")
+    out = data.save(tmp_path / "ds", formats=("parquet", "csv"))
     for name in TABLES:
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
     monkeypatch.setenv("WORKBOOK_DATA_DIR", str(out))
@@ -376,8 +377,28 @@ def test_save_and_load_roundtrip(tmp_path, monkeypatch):
     readme = (out / "README.md").read_text(encoding="utf-8")
     for col in COLUMNS:
         assert f"| `{col.name}` | {MEANINGS_ZH[(col.table, col.name)]} | {col.dtype} |" in readme  # Chinese first
-    csv = pd.read_csv(out / "members.csv", encoding="utf-8")
-    assert csv["name"].tolist() == data.members["name"].tolist()  # Chinese names survive UTF-8 CSV
+    assert "CSV copies (UTF-8) were written" in readme
+    assert not list(data.save(tmp_path / "pq").glob("*.csv"))  # Parquet only by default
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_csv_copy_reads_back_as_the_same_table(table, tmp_path):
+    # the pyarrow writer: Chinese text, empty cells for missing values, dates and times to the second
+    data = generate(Scenario.preset("retail_chain", n_members=300, n_stores=4), random_state=9)
+    out = data.save(tmp_path, formats=("csv",))
+    assert not list(out.glob("*.parquet"))
+    expected = getattr(data, table)
+    dates = [c.name for c in columns_of(table) if c.dtype == "datetime64[us]"]
+    text = (out / f"{table}.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == ",".join(expected.columns)
+    csv = pd.read_csv(out / f"{table}.csv", encoding="utf-8", parse_dates=dates, keep_default_na=False,
+                      na_values=[""], dtype={c: "str" for c in expected.columns if expected[c].dtype == "str"})
+    for c in dates:
+        csv[c] = csv[c].astype("datetime64[us]")
+    if table == "members":  # a date is written without a time, a time without fractions of a second
+        birth, joined = text.splitlines()[1].split(",")[5:7]
+        assert len(birth) == 10 and len(joined) == 19
+    pd.testing.assert_frame_equal(csv, expected, check_dtype=False)
 
 
 def test_cli_generate(tmp_path, capsys):
@@ -385,14 +406,106 @@ def test_cli_generate(tmp_path, capsys):
 
     out = tmp_path / "gym"
     code = main(["generate", "--preset", "gym", "--members", "150", "--seed", "3",
-                 "--out", str(out), "--formats", "parquet", "--quiet"])
+                 "--out", str(out), "--quiet"])
     assert code == 0
     loaded = load_dataset(out)
     expected = generate(Scenario.preset("gym", n_members=150), random_state=3)
     pd.testing.assert_frame_equal(loaded.transactions, expected.transactions)
-    assert not (out / "transactions.csv").exists()
+    assert not (out / "transactions.csv").exists()  # Parquet only unless asked
+    assert main(["generate", "--preset", "gym", "--members", "150", "--out", str(out / "csv"),
+                 "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert "已写入 150 名会员" in err and "wrote 150 members" in err and "transactions.csv" in err
+    assert not list((out / "csv").glob("*.parquet")) and (out / "csv" / "transactions.csv").exists()
+    assert main(["generate", "--preset", "gym", "--members", "150", "--out", str(out / "old"),
+                 "--formats", "parquet,csv", "--quiet"]) == 0  # the former option still works
+    assert (out / "old" / "transactions.csv").exists() and (out / "old" / "transactions.parquet").exists()
     assert main(["generate", "--members", "-3", "--out", str(out)]) == 2
     assert "n_members=-3" in capsys.readouterr().err
+
+
+#: Content digests of today's generator output (made before the issue-14 speed-up, commit cae3f10):
+#: the same scenario and seed must keep giving the same data, or every notebook claim moves.
+GOLDEN = {
+    "retail_chain": {
+        "members": "e44526d61a3dd005",
+        "transactions": "1259b97bea225eee",
+        "stores": "1dad437f1cbb078d",
+        "store_traffic": "dff6d5b13e12a823",
+        "campaigns": "e584bc244a799254",
+        "truth": "8c0c73661fc41552"
+    },
+    "ecommerce": {
+        "members": "1dacf343f736c73a",
+        "transactions": "c0807077b11925a2",
+        "stores": "1ae8128e49f435f3",
+        "store_traffic": "d7b8fb17fded7794",
+        "campaigns": "68532942f059075d",
+        "truth": "17a0ee5ea49c8d6d"
+    },
+    "gym": {
+        "members": "f9571524d4d66532",
+        "transactions": "1e3b9e816ec08541",
+        "stores": "dcf7c7e1e6a4aa71",
+        "store_traffic": "620ec2a5785844b7",
+        "campaigns": "13b01bb86c237b07",
+        "truth": "a285f5bff3c8e513"
+    },
+    "retail_en_plain": {
+        "members": "4984245f7e40829d",
+        "transactions": "d27432e358f4bb82",
+        "stores": "4bd6d12df90aaaf8",
+        "store_traffic": "2de4cf018aaba2a4",
+        "campaigns": "af20cf9bf4993b3e",
+        "truth": "07d78fea026a61e7"
+    },
+    "pure_bgnbd": {
+        "members": "ad53b55ea3dee9a0",
+        "transactions": "9565503a3955a61b",
+        "stores": "8190db4f9736d2c2",
+        "store_traffic": "135a40265e6f9a44",
+        "campaigns": "d261ab9db6238ea1",
+        "truth": "ad99157513305efd"
+    }
+}
+
+
+def _digest(df: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    for c in df.columns:
+        h.update(f"{c}:{df[c].dtype}".encode())
+        h.update(pd.util.hash_pandas_object(df[c], index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN))
+def test_same_output_as_before_the_speed_up(case):
+    if case == "pure_bgnbd":
+        data = generate(Scenario.pure_bgnbd(n_members=2000, n_stores=3), random_state=3)
+    else:
+        kwargs = {
+            "retail_chain": dict(n_members=3000, n_stores=8),
+            "ecommerce": dict(n_members=2000),
+            "gym": dict(n_members=800),
+            "retail_en_plain": dict(n_members=1500, locale="en_US", seasonality=False, reactivation=False),
+        }[case]
+        preset = "retail_chain" if case == "retail_en_plain" else case
+        seed = {"retail_chain": 11, "ecommerce": 5, "gym": 2, "retail_en_plain": 3}[case]
+        data = generate(Scenario.preset(preset, **kwargs), random_state=seed)
+    assert {name: _digest(getattr(data, name)) for name in TABLES} == GOLDEN[case]
+
+
+def test_default_data_set_is_what_the_generator_makes():
+    # `workbook generate --preset retail_chain --members 20000 --seed 7` wrote datasets/
+    try:
+        committed = load_dataset()
+    except WorkbookInputError:
+        pytest.skip("default data set not generated (make data)")
+    if committed.random_state != 7 or committed.scenario != Scenario.preset("retail_chain", n_members=20000):
+        pytest.skip("WORKBOOK_DATA_DIR points to another data set")
+    data = generate(Scenario.preset("retail_chain", n_members=20000), random_state=7)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(data, name), getattr(committed, name))
 
 
 # ---------------------------------------------------------- property-based

@@ -55,13 +55,31 @@ loaders) and :mod:`~workbook.io.data` (:func:`load_workbook_data`, the notebooks
 entry point).  Member, store and card ids are normalised by :mod:`workbook.ids`.
 """
 
+import importlib
+
 from workbook.io.data import WorkbookData, load_workbook_data
-from workbook.io.load import load_members, load_store_traffic, load_surveys, load_transactions
 from workbook.io.mapping import (KNOWN_ALIASES, MEMBER_COLUMNS, TRAFFIC_COLUMNS,
                                  TRANSACTION_COLUMNS, read_mapping, suggest_mapping)
 from workbook.io.report import (REPORT_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, report_summary)
-from workbook.io.validate import validate_members, validate_surveys, validate_transactions
+
+#: Imported on first use: they import pandera (about a second), which a notebook on the
+#: default data set never needs.
+_LAZY = {
+    "load_members": "workbook.io.load",
+    "load_store_traffic": "workbook.io.load",
+    "load_surveys": "workbook.io.load",
+    "load_transactions": "workbook.io.load",
+    "validate_members": "workbook.io.validate",
+    "validate_surveys": "workbook.io.validate",
+    "validate_transactions": "workbook.io.validate",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'workbook.io' has no attribute {name!r}")
 
 __all__ = [
     "TRANSACTION_COLUMNS",

@@ -10,7 +10,6 @@ import pandas as pd
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.io.load import load_members, load_store_traffic, load_surveys, load_transactions
 from workbook.io.mapping import is_sectioned
 from workbook.io.report import LoadResult
 
@@ -112,12 +111,16 @@ def load_workbook_data(
         surveys_mapping = mapping
 
     def _surveys(members_table, ps=None):
+        from workbook.io.load import load_surveys
+
         res = load_surveys(surveys, surveys_mapping, errors=errors, analysis_date=analysis_date,
                            members=members_table, return_report=True, pseudonymiser=ps)
         frame = ps.pseudonymise_frame(res.data, pii_columns=()) if ps is not None else res.data
         return frame, res
 
     def _traffic():
+        from workbook.io.load import load_store_traffic
+
         res = load_store_traffic(traffic, traffic_mapping, errors=errors, analysis_date=analysis_date,
                                  return_report=True)
         return res.data, res
@@ -152,6 +155,10 @@ def load_workbook_data(
         elif syn_ps is not None and out.surveys is not None:
             out.surveys = syn_ps.pseudonymise_frame(out.surveys, pii_columns=())
         return out
+    # The loaders import pandera (about a second): only when a user's file is read, so a
+    # notebook on the default data set does not wait for them.
+    from workbook.io.load import load_members, load_transactions
+
     pseudonymise = True if pseudonymise is None else pseudonymise
     ps = None
     if pseudonymise:  # fail before reading anything if there is no key

@@ -6,8 +6,12 @@ import argparse
 import sys
 import time
 
+from workbook.errors import WorkbookInputError
 from workbook.synth.generator import generate
 from workbook.synth.scenario import PRESETS, Scenario
+
+
+_FORMATS = {"parquet": ("parquet",), "csv": ("csv",), "both": ("parquet", "csv")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,9 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--locale", choices=("zh_CN", "en_US"), default=None, help="Faker locale")
     parser.add_argument("--no-seasonality", action="store_true", help="switch weekly/holiday seasonality off")
     parser.add_argument("--no-reactivation", action="store_true", help="switch reactivation campaigns off")
-    parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet,csv")
+    parser.add_argument("--format", choices=_FORMATS, default=None,
+                        help="files to write: parquet (default; what the notebooks read), csv (UTF-8 copies "
+                        "for Excel) or both")
+    parser.add_argument("--formats", default=None, help=argparse.SUPPRESS)  # former comma-separated option
     parser.add_argument("--out", default="datasets/", help="output folder (default datasets/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
@@ -41,17 +48,32 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     return Scenario.preset(args.preset, **overrides)
 
 
+def formats_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """File formats asked for: ``--format`` (default parquet), or the former ``--formats parquet,csv``."""
+    if getattr(args, "format", None) is not None and getattr(args, "formats", None) is not None:
+        raise WorkbookInputError("use --format only (--formats is its former spelling)",
+                                 message_zh="只用 --format 一个选项（--formats 是旧写法）")
+    if getattr(args, "formats", None) is not None:
+        return tuple(f.strip() for f in str(args.formats).split(",") if f.strip())
+    return _FORMATS[getattr(args, "format", None) or "parquet"]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Generate and save; return the exit code (0 on success)."""
+    """Generate and save, with a progress bar for each; return the exit code (0 on success)."""
     scenario = scenario_from_args(args)
-    formats = tuple(f.strip() for f in str(args.formats).split(",") if f.strip())
+    formats = formats_from_args(args)
+    show = not args.quiet
     t0 = time.perf_counter()
-    data = generate(scenario, random_state=args.seed, progress=None if not args.quiet else False)
-    out = data.save(args.out, formats=formats)
-    if not args.quiet:
+    data = generate(scenario, random_state=args.seed, progress=show)
+    t1 = time.perf_counter()
+    out = data.save(args.out, formats=formats, progress=show)
+    if show:
+        t2 = time.perf_counter()
         print(
-            f"wrote {len(data.members):,} members and {len(data.transactions):,} transactions "
-            f"({scenario.name}, seed {args.seed}) to {out} in {time.perf_counter() - t0:.1f} s",
+            f"已写入 {len(data.members):,} 名会员、{len(data.transactions):,} 笔交易 → {out} "
+            f"(wrote {len(data.members):,} members and {len(data.transactions):,} transactions, "
+            f"{scenario.name}, seed {args.seed}, {'+'.join(formats)}): "
+            f"生成 (generate) {t1 - t0:.1f} s, 写入 (write) {t2 - t1:.1f} s",
             file=sys.stderr,
         )
     return 0

@@ -1,4 +1,4 @@
-"""Saving synthetic data sets (Parquet + UTF-8 CSV + data dictionary) and the default data folder.
+"""Saving synthetic data sets (Parquet, optional UTF-8 CSV, data dictionary) and the default data folder.
 
 Reading them back is :func:`workbook.synth.data.load_dataset`, next to the
 :class:`~workbook.synth.data.SyntheticData` container it builds (so this module
@@ -13,6 +13,12 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from tqdm.auto import tqdm
+
 from workbook.errors import WorkbookInputError
 from workbook.synth.schema import data_dictionary_markdown
 
@@ -20,6 +26,8 @@ if TYPE_CHECKING:
     from workbook.synth.data import SyntheticData
 
 FORMATS = ("parquet", "csv")
+#: Rows per CSV batch: the progress bar moves at least every this many rows.
+_CSV_BATCH_ROWS = 500_000
 
 
 def default_data_dir() -> Path:
@@ -40,10 +48,10 @@ def _readme(data: SyntheticData, formats: tuple[str, ...]) -> str:
     sc = data.scenario
     sizes = "\n".join(f"| `{name}` | {len(df):,} |" for name, df in data.tables().items())
     csv_note = (
-        "CSV copies (UTF-8) are written next to the Parquet files; in the repository they are not "
-        "committed (see `.gitignore`): regenerate them with the command above."
+        "CSV copies (UTF-8) were written next to the Parquet files; in the repository they are not "
+        "committed (see `.gitignore`)."
         if "csv" in formats
-        else "Only Parquet files were written."
+        else "Only Parquet files were written; add `--format both` to the command above for UTF-8 CSV copies."
     )
     return f"""# Synthetic membership data set
 
@@ -99,8 +107,38 @@ def _feedback_readme(data: SyntheticData) -> str:
     return rows + surveys_markdown(data.points_rules)
 
 
-def save_dataset(data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
-    """Write ``<table>.parquet`` / ``<table>.csv``, ``scenario.json`` and ``README.md``.
+def _csv_table(df: pd.DataFrame) -> pa.Table:
+    """``df`` as an Arrow table that writes like pandas' CSV: dates without a time, times without fractions.
+
+    NaN and NaT become empty cells (``from_pandas`` turns them into nulls).
+    """
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_timestamp(field.type):
+            continue
+        col = table.column(i)
+        micros = pc.fill_null(col.cast(pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
+        for unit, target in ((86_400_000_000, pa.date32()), (1_000_000, pa.timestamp("s"))):
+            if not (micros % unit).any():
+                table = table.set_column(i, field.name, col.cast(target))
+                break
+    return table
+
+
+def _write_csv(df: pd.DataFrame, path: Path, bar: tqdm) -> None:
+    """UTF-8 CSV with pyarrow's writer (10-20x faster than ``DataFrame.to_csv``), moving ``bar`` per batch."""
+    table = _csv_table(df)
+    options = pa_csv.WriteOptions(quoting_header="none")
+    with pa_csv.CSVWriter(path, table.schema, write_options=options) as writer:
+        for batch in table.to_batches(max_chunksize=_CSV_BATCH_ROWS):
+            writer.write_batch(batch)
+            bar.update(batch.num_rows)
+
+
+def save_dataset(
+    data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = ("parquet",), progress: bool = False
+) -> Path:
+    """Write ``<table>.parquet`` (and ``<table>.csv`` if asked), ``scenario.json`` and ``README.md``.
 
     Parameters
     ----------
@@ -108,40 +146,66 @@ def save_dataset(data: SyntheticData, out_dir: str | Path, formats: tuple[str, .
         The data set.
     out_dir : path
         Folder (created if missing).
-    formats : tuple of {"parquet", "csv"}
-        File formats; CSV is UTF-8 with ISO timestamps.
+    formats : tuple of {"parquet", "csv"}, default ("parquet",)
+        File formats.  Parquet is what :func:`~workbook.synth.data.load_dataset`
+        reads; CSV is UTF-8 (no BOM) with ``YYYY-MM-DD`` dates, ``YYYY-MM-DD hh:mm:ss``
+        times, ``true``/``false`` and empty cells for missing values, for Excel and other tools.
+    progress : bool, default False
+        Show a progress bar counting the rows written, with the file being written.
 
     Returns
     -------
     Path
         The folder written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbook.synth import Scenario, generate, load_dataset
+    >>> data = generate(Scenario.preset("gym", n_members=50), random_state=0)
+    >>> folder = save_dataset(data, tempfile.mkdtemp(), formats=("parquet", "csv"))
+    >>> sorted(p.name for p in folder.glob("transactions.*"))
+    ['transactions.csv', 'transactions.parquet']
+    >>> load_dataset(folder).transactions.equals(data.transactions)
+    True
     """
     formats = tuple(formats)
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise WorkbookInputError(f"formats={formats!r} is not valid; choose from {list(FORMATS)}.")
+        raise WorkbookInputError(
+            f"formats={formats!r} is not valid; choose from {list(FORMATS)}.",
+            message_zh=f"文件格式 formats={formats!r} 无效，可选 {list(FORMATS)}。",
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data.check()
-    for name, df in data.tables().items():
-        if "parquet" in formats:
-            df.to_parquet(out / f"{name}.parquet", index=False, compression="zstd")
-        if "csv" in formats:
-            df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
-    meta = {"seed": data.random_state, "scenario": data.scenario.to_dict()}
-    # issue 15 (feedback): surveys table, true survey model and points rules
-    if data.surveys is not None:
-        from workbook.synth.feedback import COMPLAINT_TAGS, SURVEY_MODEL
+    tables = data.tables()
+    extra = len(data.surveys) if data.surveys is not None else 0
+    total = (sum(len(df) for df in tables.values()) + extra) * len(formats)
+    with tqdm(total=total, desc="写入文件 (writing files)", unit=" rows", unit_scale=True,
+              disable=not progress) as bar:
+        for name, df in tables.items():
+            if "parquet" in formats:
+                bar.set_postfix_str(f"{name}.parquet", refresh=True)
+                df.to_parquet(out / f"{name}.parquet", index=False, compression="zstd")
+                bar.update(len(df))
+            if "csv" in formats:
+                bar.set_postfix_str(f"{name}.csv", refresh=True)
+                _write_csv(df, out / f"{name}.csv", bar)
+        bar.set_postfix_str("scenario.json, README.md", refresh=True)
+        meta = {"seed": data.random_state, "scenario": data.scenario.to_dict()}
+        # issue 15 (feedback): surveys table, true survey model and points rules
+        if data.surveys is not None:
+            from workbook.synth.feedback import COMPLAINT_TAGS, SURVEY_MODEL
 
-        for fmt in formats:
-            path = out / f"surveys.{fmt}"
-            if fmt == "parquet":
-                data.surveys.to_parquet(path, index=False, compression="zstd")
-            else:
-                data.surveys.to_csv(path, index=False, encoding="utf-8")
-        meta["surveys"] = {**SURVEY_MODEL, "complaint_tags": COMPLAINT_TAGS}
-    if data.points_rules is not None:
-        meta["points_rules"] = data.points_rules
-    (out / "scenario.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(_readme(data, formats), encoding="utf-8")
+            if "parquet" in formats:
+                data.surveys.to_parquet(out / "surveys.parquet", index=False, compression="zstd")
+                bar.update(len(data.surveys))
+            if "csv" in formats:
+                _write_csv(data.surveys, out / "surveys.csv", bar)
+            meta["surveys"] = {**SURVEY_MODEL, "complaint_tags": COMPLAINT_TAGS}
+        if data.points_rules is not None:
+            meta["points_rules"] = data.points_rules
+        (out / "scenario.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (out / "README.md").write_text(_readme(data, formats), encoding="utf-8")
     return out
