@@ -492,7 +492,10 @@ def test_same_output_as_before_the_speed_up(case):
         preset = "retail_chain" if case == "retail_en_plain" else case
         seed = {"retail_chain": 11, "ecommerce": 5, "gym": 2, "retail_en_plain": 3}[case]
         data = generate(Scenario.preset(preset, **kwargs), random_state=seed)
-    assert {name: _digest(getattr(data, name)) for name in TABLES} == GOLDEN[case]
+    # The digests were taken before issue 15 added the `category` column and the
+    # category_preferences table (own random stream): every earlier column is unchanged.
+    got = {name: _digest(getattr(data, name).drop(columns=["category"], errors="ignore")) for name in GOLDEN[case]}
+    assert got == GOLDEN[case]
 
 
 def test_default_data_set_is_what_the_generator_makes():
