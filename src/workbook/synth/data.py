@@ -11,7 +11,7 @@ import pandas as pd
 from workbook.errors import WorkbookInputError
 from workbook.synth.io import default_data_dir, save_dataset
 from workbook.synth.scenario import Scenario
-from workbook.synth.schema import TABLES, require_schema, coerce_frame
+from workbook.synth.schema import CONTACT_TABLES, TABLES, require_schema, coerce_frame
 
 
 @dataclass(kw_only=True)
@@ -24,6 +24,9 @@ class SyntheticData:
         What a real loyalty system would export (see ``datasets/README.md``).
     truth : DataFrame
         One row per member with the latent parameters of the generator.
+    contacts, contacts_truth, community, emotional_touches, community_truth : DataFrame or None
+        Engagement tables (:mod:`workbook.synth.contacts`, :mod:`workbook.synth.community`);
+        ``None`` for a data set saved before they existed.
     scenario : Scenario
         The configuration used.
     random_state : int or None
@@ -38,6 +41,12 @@ class SyntheticData:
     truth: pd.DataFrame
     scenario: Scenario
     random_state: int | None = None
+    # engagement tables: contacts and community (optional for older saved data sets)
+    contacts: pd.DataFrame | None = None
+    contacts_truth: pd.DataFrame | None = None
+    community: pd.DataFrame | None = None
+    emotional_touches: pd.DataFrame | None = None
+    community_truth: pd.DataFrame | None = None
 
     @property
     def seed(self) -> int | None:
@@ -45,8 +54,8 @@ class SyntheticData:
         return self.random_state
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The six tables by name, in the order of :data:`workbook.synth.schema.TABLES`."""
-        return {name: getattr(self, name) for name in TABLES}
+        """The tables by name, in the order of :data:`workbook.synth.schema.TABLES` (missing optional ones left out)."""
+        return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
 
     def check(self) -> None:
         """Check column names, dtypes and referential integrity; raise on the first problem.
@@ -67,7 +76,12 @@ class SyntheticData:
             ("members", "home_store_id", stores, "stores"),
             ("store_traffic", "store_id", stores, "stores"),
             ("truth", "member_id", members, "members"),
+            ("contacts", "member_id", members, "members"),
+            ("community", "member_id", members, "members"),
+            ("emotional_touches", "member_id", members, "members"),
         ):
+            if getattr(self, table) is None:
+                continue
             values = getattr(self, table)[col].dropna()
             bad = ~values.isin(ref)
             if bad.any():
@@ -123,6 +137,8 @@ def load_dataset(directory: str | Path | None = None) -> SyntheticData:
     frames = {}
     for name in TABLES:
         path = folder / f"{name}.parquet"
+        if not path.exists() and name in CONTACT_TABLES:
+            continue  # saved before the engagement tables existed
         if not path.exists():
             raise WorkbookInputError(
                 f"{path} not found. Generate the data first, e.g. "
