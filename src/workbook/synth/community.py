@@ -5,8 +5,8 @@ launch, the first day of the month at the midpoint).  Members registered
 before it may join during the first 90 days; who joins is *self-selected* on a
 latent keenness::
 
-    keenness     = z + 1.5 * active_at_launch + N(0, 0.7)
-    P(join)      = expit(-2.2 + 0.9 * keenness)
+    keenness     = z + 1.5 * active_at_launch + N(0, 1)
+    P(join)      = expit(-2.2 + 0.5 * keenness)
 
 (``z`` = standardised log purchase rate).  Joining has a true causal effect:
 during the outcome window (from launch + 90 days to the end) a joiner who is
@@ -47,7 +47,7 @@ EMOTIONAL_KINDS = ("birthday", "join_anniversary", "exclusive_event")
 JOIN_WINDOW_DAYS = 90
 TOUCH_WINDOW_DAYS = 14
 _STREAM = 1502
-_SELECT_INTERCEPT, _SELECT_SLOPE, _SELECT_ACTIVE, _SELECT_NOISE = -2.2, 0.9, 1.5, 0.7
+_SELECT_INTERCEPT, _SELECT_SLOPE, _SELECT_ACTIVE, _SELECT_NOISE = -2.2, 0.5, 1.5, 1.0
 COMMUNITY_EFFECT = 0.25  # extra group orders per day, as a share of the member's purchase rate
 _RESPONSE = {"birthday": 0.12, "join_anniversary": 0.05, "exclusive_event": 0.20}
 _LAPSED_FACTOR, _HOLDOUT_SHARE = 0.5, 0.2
