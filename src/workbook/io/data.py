@@ -10,7 +10,7 @@ import pandas as pd
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.io.load import load_members, load_store_traffic, load_transactions
+from workbook.io.load import load_contacts, load_members, load_store_traffic, load_transactions
 from workbook.io.mapping import is_sectioned
 from workbook.io.report import LoadResult
 
@@ -33,6 +33,12 @@ class WorkbookData:
     source: str = "synthetic"
     pseudonymised: bool = False
     reports: dict[str, LoadResult] = field(default_factory=dict)
+    # engagement tables (issue 15): the synthetic ones, or the user's contact log (``contacts=``)
+    contacts: pd.DataFrame | None = None
+    contacts_truth: pd.DataFrame | None = None
+    community: pd.DataFrame | None = None
+    emotional_touches: pd.DataFrame | None = None
+    community_truth: pd.DataFrame | None = None
 
 
 
@@ -49,6 +55,8 @@ def load_workbook_data(
     directory: str | Path | None = None,
     traffic: str | Path | None = None,
     traffic_mapping: Mapping | str | Path | None = None,
+    contacts: str | Path | None = None,
+    contacts_mapping: Mapping | str | Path | None = None,
 ):
     """The data for a notebook: the synthetic data set, or the user's export.
 
@@ -86,13 +94,22 @@ def load_workbook_data(
     traffic_mapping : dict or path to YAML, optional
         Mapping for the traffic file (default: the ``store_traffic:`` section
         of ``mapping``).
+    contacts : path, optional
+        The user's contact-log export (:func:`workbook.io.load.load_contacts`);
+        becomes ``.contacts`` (member ids checked against the members file
+        when given).  With synthetic data it replaces the generated log.
+    contacts_mapping : dict or path to YAML, optional
+        Mapping for the contact log (default: the ``contacts:`` section of
+        ``mapping``).
 
     Returns
     -------
     WorkbookData
         ``.transactions``, ``.members`` (``None`` if no members file),
         ``.store_traffic`` (synthetic, or the ``traffic`` file), and for
-        synthetic data ``.stores``, ``.campaigns``, ``.truth``.
+        synthetic data ``.stores``, ``.campaigns``, ``.truth`` and the
+        engagement tables (``.contacts``, ``.community``, ...; ``None`` when
+        the data set predates them).
     """
     if traffic_mapping is None and mapping is not None and is_sectioned(mapping):
         traffic_mapping = mapping
@@ -101,6 +118,17 @@ def load_workbook_data(
         res = load_store_traffic(traffic, traffic_mapping, errors=errors, analysis_date=analysis_date,
                                  return_report=True)
         return res.data, res
+
+    if contacts_mapping is None and mapping is not None and is_sectioned(mapping):
+        contacts_mapping = mapping
+
+    def _contacts(known, ps=None):
+        res = load_contacts(contacts, contacts_mapping, errors=errors, analysis_date=analysis_date,
+                            members=known, return_report=True, pseudonymiser=ps)
+        out = res.data
+        if ps is not None:
+            out = ps.pseudonymise_frame(out, pii_columns=())
+        return out, res
 
     if data is None:
         if members is not None:
@@ -121,9 +149,15 @@ def load_workbook_data(
             if out.members is not None:
                 out.members = ps.pseudonymise_frame(out.members)
             out.pseudonymised = True
+        for name in ("contacts", "contacts_truth", "community", "emotional_touches", "community_truth"):
+            setattr(out, name, getattr(ds, name, None))
         if traffic is not None:
             out.store_traffic, out.reports["store_traffic"] = _traffic()
             out.source = f"synthetic + {traffic}"
+        if contacts is not None:  # the user's log replaces the generated one (and its truth)
+            out.contacts, out.reports["contacts"] = _contacts(ds.members["member_id"])
+            out.contacts_truth = None
+            out.source = f"{out.source} + {contacts}"
         return out
     pseudonymise = True if pseudonymise is None else pseudonymise
     ps = None
@@ -146,9 +180,13 @@ def load_workbook_data(
     store_traffic = None
     if traffic is not None:
         store_traffic, reports["store_traffic"] = _traffic()
+    contact_log = None
+    if contacts is not None:  # member ids are checked before the members are pseudonymised
+        contact_log, reports["contacts"] = _contacts(mem, ps)
     if ps is not None:
         tx = ps.pseudonymise_frame(tx, pii_columns=())
         if mem is not None:
             mem = ps.pseudonymise_frame(mem)
     return WorkbookData(transactions=tx, members=mem, store_traffic=store_traffic,
-                        source=str(data), pseudonymised=bool(pseudonymise), reports=reports)
+                        source=str(data), pseudonymised=bool(pseudonymise), reports=reports,
+                        contacts=contact_log)
