@@ -126,7 +126,7 @@ def plot_fatigue_curve(data: pd.DataFrame, x: str = "recent_contacts", y: str = 
     return ax
 
 
-def plot_effect_estimates(data: pd.DataFrame, truth: float | None = None, *, estimate: str = "estimate",
+def plot_effect_estimates(data: pd.DataFrame, truth: float | pd.Series | None = None, *, estimate: str = "estimate",
                           ax: Axes | None = None, **kwargs) -> Axes:
     """Point estimates with intervals (one row each), and the true effect as a dashed line.
 
@@ -135,8 +135,10 @@ def plot_effect_estimates(data: pd.DataFrame, truth: float | None = None, *, est
     data : DataFrame
         Index = method or campaign; columns ``estimate``, ``ci_low``,
         ``ci_high`` (e.g. :func:`workbook.community.community_effect`).
-    truth : float, optional
-        The generator's true effect (synthetic data only).
+    truth : float or Series, optional
+        The generator's true effect (synthetic data only): one value (a
+        dashed line) or one per row (a Series indexed like ``data``, red
+        crosses).
     ax : matplotlib Axes, optional
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.errorbar`.
@@ -149,6 +151,9 @@ def plot_effect_estimates(data: pd.DataFrame, truth: float | None = None, *, est
     >>> ax = plot_effect_estimates(est, truth=1.0)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['简单对比', '回归调整']
+    >>> ax = plot_effect_estimates(est, truth=pd.Series({"naive": 1.0, "regression": 1.1}))
+    >>> sorted(ax.get_legend_handles_labels()[1])
+    ['估计值与 95% 置信区间 (estimate, 95% CI)', '真实效果 (truth)']
     """
     _need(data, [estimate, "ci_low", "ci_high"], "effect estimates")
     ax = _axes(ax, (8, 1.2 + 0.7 * len(data)))
@@ -157,7 +162,10 @@ def plot_effect_estimates(data: pd.DataFrame, truth: float | None = None, *, est
     err = [est - data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float) - est]
     ax.errorbar(est, pos, xerr=err, fmt="o", capsize=4, color="#1f77b4", label="估计值与 95% 置信区间 (estimate, 95% CI)",
                 **kwargs)
-    if truth is not None and np.isfinite(truth):
+    if isinstance(truth, pd.Series):  # one true value per row (e.g. per campaign)
+        true = truth.reindex(data.index).to_numpy(dtype=float)
+        ax.plot(true, pos, "x", color="#d62728", markersize=10, markeredgewidth=2, label="真实效果 (truth)")
+    elif truth is not None and np.isfinite(truth):
         ax.axvline(truth, color="#d62728", linestyle="--", label=f"真实效果 (truth) = {truth:.3g}")
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_yticks(pos)
