@@ -172,5 +172,5 @@ def plot_effect_estimates(data: pd.DataFrame, truth: float | pd.Series | None = 
     ax.set_yticklabels([zh_label(i) for i in data.index])
     ax.set_ylim(-0.7, len(data) - 0.3)
     ax.set_xlabel("效果估计 (estimated effect)")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)  # below: never covers a row
     return ax
