@@ -254,6 +254,11 @@ WRONG_ANSWERS = {
          "    for kind in [\"logistic\", \"hgb\"]\n])\n"
          "best_model = comparison[\"roc_auc\"].idxmin()", "idxmax"),
     ],
+    "07_contact_fatigue": [
+        ("recent = recent_contact_counts(contacts, window_days=WINDOW_DAYS) + 1", "这条消息本身不算"),
+        ("curve = fatigue_curve(contacts, OUTCOME, window_days=WINDOW_DAYS, max_contacts=10)", "每档一行"),
+        ("cap = float(curve[\"rate\"].iloc[2])", "不是比率本身"),
+    ],
 }
 
 #: Expected values a wrong answer's feedback must not reveal (the leak of issue 10: "应为 3835 人").

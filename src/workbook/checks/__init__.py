@@ -21,12 +21,13 @@ Modules: :mod:`~workbook.checks.engine` (results, the decorator, generic
 module per exercise: :mod:`~workbook.checks.rfm_segments`,
 :mod:`~workbook.checks.lifecycle_stages`, :mod:`~workbook.checks.cohort_retention`,
 :mod:`~workbook.checks.ab_test_power`, :mod:`~workbook.checks.tier_budget`,
-:mod:`~workbook.checks.churn_evaluation`.
+:mod:`~workbook.checks.churn_evaluation`, :mod:`~workbook.checks.contact_fatigue`.
 """
 
 from workbook.checks.ab_test_power import check_ab_decision, check_ab_result, check_sample_size
 from workbook.checks.churn_evaluation import check_best_model, check_churn_evaluation, check_train_cutoff
 from workbook.checks.cohort_retention import check_cohort_matrix, check_retention_matrix
+from workbook.checks.contact_fatigue import check_fatigue_curve, check_frequency_cap, check_recent_contacts
 from workbook.checks.engine import (
     METADATA_KEY,
     NOT_ANSWERED,
@@ -53,9 +54,12 @@ __all__ = [
     "check_choice",
     "check_churn_evaluation",
     "check_cohort_matrix",
+    "check_fatigue_curve",
     "check_frame",
+    "check_frequency_cap",
     "check_lifecycle_stages",
     "check_number",
+    "check_recent_contacts",
     "check_retention_matrix",
     "check_rfm_scores",
     "check_rfm_segments",
