@@ -77,33 +77,33 @@ def check_fatigue_curve(answer: object, contacts: pd.DataFrame, *, outcome: str 
     """
     from workbook.contacts import fatigue_curve, recent_contact_counts
 
-    if recent is not _NOT_GIVEN:  # the curve must rest on task 1's counts
-        require_previous(recent, "recent（任务 1）")
-        if isinstance(recent, pd.Series) and not np.array_equal(
-                recent.to_numpy(dtype=float), recent_contact_counts(contacts, window_days).to_numpy(dtype=float)):
-            raise ExerciseCheckError("任务 1 的 recent 还不对 (task 1 is not right yet)",
-                                     "先让任务 1 的检查通过，再做这一题 (pass task 1 first).")
     require_answer(answer, name, "用 fatigue_curve(contacts, OUTCOME, window_days=..., max_contacts=...)。")
     expected = fatigue_curve(contacts, outcome, window_days=window_days, max_contacts=max_contacts)
     expected = expected.set_index("recent_contacts")[["messages", "rate"]]
     if isinstance(answer, pd.DataFrame) and "recent_contacts" in answer.columns:
         answer = answer.set_index("recent_contacts")
-    delivered_all = len(contacts) if "delivered" not in contacts.columns else int(contacts["delivered"].sum())
 
     def messages_hint(got: pd.Series, exp: pd.Series, differs: np.ndarray) -> str:
         g = pd.to_numeric(got, errors="coerce")
         if g.sum() > exp.sum() and g.sum() <= len(contacts):
             return ("只数送达 (delivered) 的消息：没送达的消息不可能被打开；留出组也不算 "
                     "(count delivered messages only; holdout rows were not sent).")
-        if g.sum() == exp.sum() == delivered_all or g.sum() == exp.sum():
+        if g.sum() == exp.sum():
             return (f"最后一档是\"{max_contacts} 条或更多\"：把更多的也并进去 "
                     f"(pool {max_contacts} or more in the last row): max_contacts={max_contacts}.")
         return "检查 window_days 和 max_contacts 是否与参数格一致 (same window_days and max_contacts)."
 
-    return compare_frame(answer, expected, name=name, row_label="近期消息数 (recent_contacts)", rtol=1e-6,
-                         hints={"messages": messages_hint,
-                                "rate": "比率 = 有响应的消息 / 送达的消息 (responses / delivered messages).",
-                                "__rows__": f"每档一行：0、1、…、{max_contacts}（最后一档含更多）(one row per count)."})
+    passed = compare_frame(answer, expected, name=name, row_label="近期消息数 (recent_contacts)", rtol=1e-6,
+                           hints={"messages": messages_hint,
+                                  "rate": "比率 = 有响应的消息 / 送达的消息 (responses / delivered messages).",
+                                  "__rows__": f"每档一行：0、1、…、{max_contacts}（最后一档含更多）(one row per count)."})
+    if recent is not _NOT_GIVEN:  # the curve must rest on task 1's counts
+        require_previous(recent, "recent（任务 1）")
+        if not isinstance(recent, pd.Series) or not np.array_equal(
+                recent.to_numpy(dtype=float), recent_contact_counts(contacts, window_days).to_numpy(dtype=float)):
+            raise ExerciseCheckError("任务 1 的 recent 还不对 (task 1 is not right yet)",
+                                     "先让任务 1 的检查通过，再做这一题 (pass task 1 first).")
+    return passed
 
 
 def frequency_cap(curve: pd.DataFrame, drop: float = 0.2) -> int | None:

@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
-from workbook.synth.contacts import _alive, _expit, background_visit_prob, engagement_score
+from workbook.synth.contacts import active_at, background_visit_prob, engagement_score
 from workbook.synth.scenario import Scenario
 
 __all__ = ["EMOTIONAL_KINDS", "JOIN_WINDOW_DAYS", "community_launch", "generate_community"]
@@ -111,9 +112,9 @@ def generate_community(sc: Scenario, members: pd.DataFrame, transactions: pd.Dat
     window_days = max(float((window_end - window_start) / pd.Timedelta(days=1)), 0.0)
     eligible = np.flatnonzero((members["join_date"] < launch).to_numpy())
     z = engagement_score(truth)
-    active = _alive(truth, np.datetime64(launch, "us"), eligible)
+    active = active_at(truth, np.datetime64(launch, "us"), eligible)
     keen = z[eligible] + _SELECT_ACTIVE * active + _SELECT_NOISE * rng.standard_normal(len(eligible))
-    p_join = _expit(_SELECT_INTERCEPT + _SELECT_SLOPE * keen)
+    p_join = expit(_SELECT_INTERCEPT + _SELECT_SLOPE * keen)
     joined = rng.random(len(eligible)) < p_join
     joined_at = np.full(len(eligible), np.datetime64("NaT"), dtype="datetime64[us]")
     offset = pd.to_timedelta(rng.uniform(0, JOIN_WINDOW_DAYS, len(eligible)), unit="D").to_numpy()
@@ -167,7 +168,7 @@ def generate_community(sc: Scenario, members: pd.DataFrame, transactions: pd.Dat
     idx = touches["idx"].to_numpy()
     when = touches["sent_at"].to_numpy(dtype="datetime64[us]")
     p0 = background_visit_prob(truth, idx, when, TOUCH_WINDOW_DAYS)
-    r = touches["kind"].map(_RESPONSE).to_numpy(dtype=float) * np.where(_alive(truth, when, idx), 1.0, _LAPSED_FACTOR)
+    r = touches["kind"].map(_RESPONSE).to_numpy(dtype=float) * np.where(active_at(truth, when, idx), 1.0, _LAPSED_FACTOR)
     holdout = rng.random(len(touches)) < _HOLDOUT_SHARE
     p_visit = np.where(holdout, p0, 1 - (1 - p0) * (1 - r))
     emotional = pd.DataFrame({

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
 from workbook.synth.scenario import Scenario
 
-__all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "generate_contacts"]
+__all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
+           "engagement_score", "generate_contacts"]
 
 #: Contact channels: 公众号, APP 推送, 短信, 企业微信.
 CHANNELS = ("wechat_official_account", "app_push", "sms", "wecom_group")
@@ -59,14 +61,6 @@ _BOOST = {"routine": 0.0, "short_video": 0.9, "social_post": 0.5}
 _N_ROUTINE, _ROUTINE_SHARE, _HOLDOUT_SHARE = 30, 0.22, 0.2
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p / (1 - p))
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, sent_t: np.ndarray) -> np.ndarray:
     """Messages actually sent to the same member in ``[t - 30, t)`` days (vectorised by sorted keys)."""
     span = 10.0 * (float(max(t.max(initial=0), sent_t.max(initial=0))) + FATIGUE_WINDOW_DAYS + 1)
@@ -76,7 +70,7 @@ def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, s
             - np.searchsorted(keys, query - FATIGUE_WINDOW_DAYS, "left")).astype(np.int64)
 
 
-def _alive(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
+def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Whether each member (rows ``idx`` of truth) was an active buyer at ``when``."""
     first = truth["first_purchase"].to_numpy()[idx]
     churn = truth["churn_time"].to_numpy()[idx]
@@ -88,7 +82,7 @@ def _alive(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -
 def background_visit_prob(truth: pd.DataFrame, idx: np.ndarray, when, days: float) -> np.ndarray:
     """P(a store visit within ``days`` without any message): ``1 - exp(-lambda days)`` while alive."""
     lam = truth["purchase_rate_per_day"].to_numpy()[idx]
-    return np.where(_alive(truth, when, idx), 1.0 - np.exp(-lam * days), 0.0)
+    return np.where(active_at(truth, when, idx), 1.0 - np.exp(-lam * days), 0.0)
 
 
 def engagement_score(truth: pd.DataFrame) -> np.ndarray:
@@ -163,7 +157,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     # unsubscribes end a channel: draw them with the scheduled fatigue, drop what follows
     sent = ~holdout
     k_sched = _recent_counts(mem, t, mem[sent], t[sent])
-    unsub = sent & (rng.random(len(mem)) < _expit(_logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
+    unsub = sent & (rng.random(len(mem)) < expit(logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
     pair = mem * len(CHANNELS) + channel
     pair_order = np.lexsort((t, pair))
     unsub_sorted = unsub[pair_order].astype(np.int64)
@@ -180,10 +174,10 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     k = _recent_counts(mem, t, mem[sent], t[sent])
     sent_at = (start + pd.to_timedelta(t, unit="D")).astype("datetime64[us]")
     delivered = sent & (rng.random(len(mem)) < _DELIVER[channel])
-    p_open = _expit(_logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
+    p_open = expit(logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
     opened = delivered & (rng.random(len(mem)) < p_open)
     boost = np.array([_BOOST["routine"], _BOOST["short_video"], _BOOST["social_post"]])[kind]
-    p_respond = _expit(_logit(_RESPOND)[channel] + _BETA_RESPOND * z[mem] - FATIGUE_RESPOND * k + boost)
+    p_respond = expit(logit(_RESPOND)[channel] + _BETA_RESPOND * z[mem] - FATIGUE_RESPOND * k + boost)
     p0 = background_visit_prob(truth, mem, sent_at.to_numpy(), VISIT_WINDOW_DAYS)
     responded = opened & (rng.random(len(mem)) < p_respond)
     visited = responded | (rng.random(len(mem)) < p0)
