@@ -81,14 +81,14 @@ def _window_purchases(members: pd.DataFrame, transactions: pd.DataFrame, lo, hi)
     return counts.astype(np.int64), spend
 
 
-def generate_community(sc: Scenario, members: pd.DataFrame, transactions: pd.DataFrame, truth: pd.DataFrame,
+def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.DataFrame, truth: pd.DataFrame,
                        random_state: int) -> dict[str, pd.DataFrame]:
     """Community membership, emotional touches and their truth for a generated data set.
 
     Parameters
     ----------
     sc : Scenario
-    members, transactions, truth : DataFrame
+    transactions, members, truth : DataFrame
         The generated tables (members and truth in the same row order).
     random_state : int
         The data set's seed; the stream is ``default_rng([random_state, 1502])``.

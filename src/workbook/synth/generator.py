@@ -583,7 +583,7 @@ def generate(
     from workbook.synth.contacts import generate_contacts
 
     for name, df in {**generate_contacts(sc, members, truth, int(seed)),
-                     **generate_community(sc, members, transactions, truth, int(seed))}.items():
+                     **generate_community(sc, transactions, members, truth, int(seed))}.items():
         setattr(data, name, df)
     for name, df in data.tables().items():
         require_schema(df, name)
