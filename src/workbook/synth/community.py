@@ -73,11 +73,11 @@ def _window_purchases(members: pd.DataFrame, transactions: pd.DataFrame, lo, hi)
     kind_ok = tx["kind"].ne("fee").to_numpy() if "kind" in tx else np.ones(len(tx), dtype=bool)
     ts = tx["timestamp"].to_numpy()
     in_win = tx["member_id"].notna().to_numpy() & (ts >= np.datetime64(lo)) & (ts < np.datetime64(hi)) & kind_ok
-    code = pd.Index(members["member_id"]).get_indexer(tx.loc[in_win, "member_id"])
-    n = len(members)
-    not_return = ~tx.loc[in_win, "is_return"].to_numpy(dtype=bool)
-    counts = np.bincount(code[not_return], minlength=n)
-    spend = np.bincount(code, weights=tx.loc[in_win, "amount"].to_numpy(dtype=float), minlength=n)
+    win = tx.loc[in_win, ["member_id", "amount", "is_return"]]
+    ids = members["member_id"]
+    counts = win.loc[~win["is_return"].to_numpy(dtype=bool)].groupby("member_id").size().reindex(ids, fill_value=0)
+    spend = win.groupby("member_id")["amount"].sum().reindex(ids, fill_value=0.0)
+    counts, spend = counts.to_numpy(), spend.to_numpy(dtype=float)
     return counts.astype(np.int64), spend
 
 
@@ -134,12 +134,11 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
     shape = 4.0  # group-order amounts: Gamma with the member's mean spend
     extra_spend = np.where(extra > 0, rng.gamma(shape * np.maximum(extra, 1), spend_mean / shape), 0.0)
     community = pd.DataFrame({
-        "member_id": members["member_id"].to_numpy()[eligible],
+        "member_id": pd.Series(members["member_id"].array.take(eligible)),
         "joined_at": joined_at,
         "purchases_after": (pos_n[eligible] + extra).astype(np.int64),
         "spend_after": np.round(pos_spend[eligible] + extra_spend, 2),
     })
-    community["member_id"] = community["member_id"].astype("str")
 
     # emotional touches in the last 12 months
     touch_start = sc.end.normalize() - pd.Timedelta(days=364)
@@ -172,14 +171,13 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
     holdout = rng.random(len(touches)) < _HOLDOUT_SHARE
     p_visit = np.where(holdout, p0, 1 - (1 - p0) * (1 - r))
     emotional = pd.DataFrame({
-        "member_id": members["member_id"].to_numpy()[idx],
+        "member_id": pd.Series(members["member_id"].array.take(idx)),
         "sent_at": when,
-        "kind": touches["kind"].to_numpy(dtype=object),
+        "kind": touches["kind"].astype("str").to_numpy(),
         "holdout": holdout,
         "visited": rng.random(len(touches)) < p_visit,
     })
-    for c in ("member_id", "kind"):
-        emotional[c] = emotional[c].astype("str")
+    emotional["kind"] = emotional["kind"].astype("str")
 
     lift = (1 - p0) * r
     rows = [("join_window_days", "all", float(JOIN_WINDOW_DAYS)),

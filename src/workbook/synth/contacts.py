@@ -59,6 +59,7 @@ _BETA_OPEN, _BETA_RESPOND = 0.5, 0.4
 FATIGUE_OPEN, FATIGUE_RESPOND, FATIGUE_UNSUB = 0.25, 0.15, 0.35
 _BOOST = {"routine": 0.0, "short_video": 0.9, "social_post": 0.5}
 _N_ROUTINE, _ROUTINE_SHARE, _HOLDOUT_SHARE = 30, 0.22, 0.2
+_CHUNK = 200_000  # members per block of the schedule draws
 
 
 def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, sent_t: np.ndarray) -> np.ndarray:
@@ -124,7 +125,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     start = sc.end.normalize() - pd.Timedelta(days=364)
     span_days = float((sc.end.normalize() + pd.Timedelta(days=1) - start) / pd.Timedelta(days=1))
     join_days = ((members["join_date"] - start) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    store_codes, store_index = np.unique(members["home_store_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    store_index, store_codes = pd.factorize(members["home_store_id"], sort=True)
     intensity = np.exp(0.5 * rng.standard_normal(len(store_codes)))[store_index]  # CRM habits of the home store
     reach = rng.random((n, len(CHANNELS))) < _REACH
     z = engagement_score(truth)
@@ -133,12 +134,18 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     send_day = np.sort(rng.uniform(0, span_days - 1, _N_ROUTINE))
     ch_of = np.arange(_N_ROUTINE) % len(CHANNELS)
     p_pick = np.minimum(_ROUTINE_SHARE * intensity, 0.9)
-    pick = (rng.random((n, _N_ROUTINE)) < p_pick[:, None]) & reach[:, ch_of] & (join_days[:, None] < send_day[None, :])
-    mem, camp = np.nonzero(pick)
+    mem, camp = [], []
+    for lo in range(0, n, _CHUNK):  # row blocks: the same draws as one (n, campaigns) matrix, less memory
+        hi = min(lo + _CHUNK, n)
+        pick = ((rng.random((hi - lo, _N_ROUTINE)) < p_pick[lo:hi, None]) & reach[lo:hi, ch_of]
+                & (join_days[lo:hi, None] < send_day[None, :]))
+        rows, cols = np.nonzero(pick)
+        mem.append(rows + lo)
+        camp.append(cols)
+    mem, camp = np.concatenate(mem), np.concatenate(camp)
     t = send_day[camp] + rng.uniform(0, 0.5, len(camp))  # sent over the first half day
     channel = ch_of[camp]
     kind = np.zeros(len(camp), dtype=np.int64)  # 0 routine, 1 short video, 2 social post
-    camp_ids = np.array([f"CT{i + 1:03d}" for i in range(_N_ROUTINE)], dtype=object)[camp]
     inv_day = span_days * np.array([0.2, 0.45, 0.65, 0.85])
     inv_kind = np.array([1, 2, 1, 2])
     inv_channel = np.array([3, 0, 0, 3])  # WeCom groups and the official account
@@ -150,7 +157,8 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     t = np.concatenate([t, inv_day[icamp] + rng.uniform(0, 0.5, len(icamp))])
     channel = np.concatenate([channel, inv_channel[icamp]])
     kind = np.concatenate([kind, inv_kind[icamp]])
-    camp_ids = np.concatenate([camp_ids, np.array([f"IV{i + 1:02d}" for i in range(len(inv_day))], dtype=object)[icamp]])
+    camp_ids = np.concatenate([camp, _N_ROUTINE + icamp])  # codes in the names' sort order (CT001... < IV01...)
+    names = [f"CT{i + 1:03d}" for i in range(_N_ROUTINE)] + [f"IV{i + 1:02d}" for i in range(len(inv_day))]
     order = np.lexsort((t, mem))
     mem, t, channel, kind, camp_ids, holdout = (a[order] for a in (mem, t, channel, kind, camp_ids, holdout))
 
@@ -183,24 +191,26 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     visited = responded | (rng.random(len(mem)) < p0)
     unsub = unsub & delivered
 
-    kinds = np.array(["routine", *INVITATION_KINDS], dtype=object)
+    # rows sorted by time, member id, campaign id (integer keys in the ids' order: no string sorting)
+    ids = members["member_id"]
+    id_rank = np.arange(n) if ids.is_monotonic_increasing else np.argsort(np.argsort(ids.to_numpy(dtype=str)))
+    order = np.lexsort((camp_ids, id_rank[mem], sent_at.to_numpy().view(np.int64)))
+
+    def vocab(values, codes):  # string column from a small vocabulary, without object arrays
+        return pd.Series(pd.array(list(values), dtype="str").take(codes[order]))
+
     contacts = pd.DataFrame({
-        "member_id": members["member_id"].to_numpy()[mem],
-        "sent_at": sent_at.to_numpy(),
-        "channel": np.array(CHANNELS, dtype=object)[channel],
-        "campaign_id": camp_ids,
-        "campaign_kind": kinds[kind],
-        "holdout": holdout,
-        "delivered": delivered,
-        "opened": opened,
-        "visited": visited,
-        "unsubscribed": unsub,
+        "member_id": pd.Series(ids.array.take(mem[order])),
+        "sent_at": sent_at.to_numpy()[order],
+        "channel": vocab(CHANNELS, channel),
+        "campaign_id": vocab(names, camp_ids),
+        "campaign_kind": vocab(["routine", *INVITATION_KINDS], kind),
+        "holdout": holdout[order],
+        "delivered": delivered[order],
+        "opened": opened[order],
+        "visited": visited[order],
+        "unsubscribed": unsub[order],
     })
-    order = np.lexsort((contacts["campaign_id"].to_numpy(dtype=str), contacts["member_id"].to_numpy(dtype=str),
-                        contacts["sent_at"].to_numpy()))
-    contacts = contacts.iloc[order].reset_index(drop=True)
-    for col in ("member_id", "channel", "campaign_id", "campaign_kind"):
-        contacts[col] = contacts[col].astype("str")
 
     # truth: the model, plus the expected invitation lifts (treated vs not contacted, over everyone targeted)
     rows = [("visit_window_days", "all", float(VISIT_WINDOW_DAYS)),
@@ -220,7 +230,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     lift = (1 - p0) * _DELIVER[channel] * p_open * p_respond
     inv = kind > 0
     by_camp = pd.Series(lift[inv]).groupby(camp_ids[inv]).mean()
-    rows += [("invitation_true_lift", c, float(v)) for c, v in by_camp.items()]
+    rows += [("invitation_true_lift", names[c], float(v)) for c, v in by_camp.items()]
     rows.append(("invitation_true_lift", "all", float(lift[inv].mean()) if inv.any() else float("nan")))
     contacts_truth = pd.DataFrame(rows, columns=["parameter", "key", "value"])
     contacts_truth[["parameter", "key"]] = contacts_truth[["parameter", "key"]].astype("str")
