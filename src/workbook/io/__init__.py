@@ -62,8 +62,8 @@ from workbook.io.mapping import (KNOWN_ALIASES, MEMBER_COLUMNS, TRAFFIC_COLUMNS,
 from workbook.io.report import (REPORT_COLUMNS, DataQualityWarning, DataValidationError,
                                 LoadResult, report_summary)
 from workbook.io.validate import validate_members, validate_transactions
-from workbook.io.load import load_contacts  # noqa: E402 (issue 15: the contact log)
-from workbook.io.validate import validate_contacts  # noqa: E402
+from workbook.io.load import load_contacts
+from workbook.io.validate import validate_contacts
 
 __all__ = [
     "TRANSACTION_COLUMNS",
