@@ -274,6 +274,10 @@ WRONG_ANSWERS = {
          "old, new = list(RULES)[:2]\n"
          "extra_liability_yuan = rules_table.loc[new, \"outstanding\"] - rules_table.loc[old, \"outstanding\"]",
          "积分数的差"),
+    "07_contact_fatigue": [
+        ("recent = recent_contact_counts(contacts, window_days=WINDOW_DAYS) + 1", "这条消息本身不算"),
+        ("curve = fatigue_curve(contacts, OUTCOME, window_days=WINDOW_DAYS, max_contacts=10)", "每档一行"),
+        ("cap = float(curve[\"rate\"].iloc[2])", "不是比率本身"),
     ],
 }
 

@@ -22,12 +22,13 @@ module per exercise: :mod:`~workbook.checks.rfm_segments`,
 :mod:`~workbook.checks.lifecycle_stages`, :mod:`~workbook.checks.cohort_retention`,
 :mod:`~workbook.checks.ab_test_power`, :mod:`~workbook.checks.tier_budget`,
 :mod:`~workbook.checks.churn_evaluation`, :mod:`~workbook.checks.points_liability`,
-:mod:`~workbook.checks.next_best_category`.
+:mod:`~workbook.checks.next_best_category`, :mod:`~workbook.checks.contact_fatigue`.
 """
 
 from workbook.checks.ab_test_power import check_ab_decision, check_ab_result, check_sample_size
 from workbook.checks.churn_evaluation import check_best_model, check_churn_evaluation, check_train_cutoff
 from workbook.checks.cohort_retention import check_cohort_matrix, check_retention_matrix
+from workbook.checks.contact_fatigue import check_fatigue_curve, check_frequency_cap, check_recent_contacts
 from workbook.checks.engine import (
     METADATA_KEY,
     NOT_ANSWERED,
@@ -64,12 +65,15 @@ __all__ = [
     "check_churn_evaluation",
     "check_cohort_matrix",
     "check_conditional_probabilities",
+    "check_fatigue_curve",
     "check_frame",
+    "check_frequency_cap",
     "check_holdout_hit_rate",
     "check_lifecycle_stages",
     "check_number",
-    "check_recommendations",
     "check_points_summary",
+    "check_recent_contacts",
+    "check_recommendations",
     "check_retention_matrix",
     "check_rfm_scores",
     "check_rfm_segments",

@@ -66,10 +66,12 @@ from workbook.io.report import (REPORT_COLUMNS, DataQualityWarning, DataValidati
 #: Imported on first use: they import pandera (about a second), which a notebook on the
 #: default data set never needs.
 _LAZY = {
+    "load_contacts": "workbook.io.load",
     "load_members": "workbook.io.load",
     "load_store_traffic": "workbook.io.load",
     "load_surveys": "workbook.io.load",
     "load_transactions": "workbook.io.load",
+    "validate_contacts": "workbook.io.validate",
     "validate_members": "workbook.io.validate",
     "validate_surveys": "workbook.io.validate",
     "validate_transactions": "workbook.io.validate",
@@ -98,8 +100,10 @@ __all__ = [
     "load_store_traffic",
     "load_surveys",
     "validate_surveys",
+    "load_contacts",
     "validate_transactions",
     "validate_members",
+    "validate_contacts",
     "report_summary",
     "load_workbook_data",
 ]

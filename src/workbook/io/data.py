@@ -35,6 +35,12 @@ class WorkbookData:
     # issue 15 (feedback): member surveys (synthetic, or the user's survey export) and the points rules
     surveys: pd.DataFrame | None = None
     points_rules: dict | None = None
+    # engagement tables (issue 15): the synthetic ones, or the user's contact log (``contacts=``)
+    contacts: pd.DataFrame | None = None
+    contacts_truth: pd.DataFrame | None = None
+    community: pd.DataFrame | None = None
+    emotional_touches: pd.DataFrame | None = None
+    community_truth: pd.DataFrame | None = None
 
 
 
@@ -53,6 +59,8 @@ def load_workbook_data(
     traffic_mapping: Mapping | str | Path | None = None,
     surveys: str | Path | None = None,
     surveys_mapping: Mapping | str | Path | None = None,
+    contacts: str | Path | None = None,
+    contacts_mapping: Mapping | str | Path | None = None,
 ):
     """The data for a notebook: the synthetic data set, or the user's export.
 
@@ -96,13 +104,22 @@ def load_workbook_data(
     surveys_mapping : dict or path to YAML, optional
         Mapping for the surveys file (default: the ``surveys:`` section of
         ``mapping``).
+    contacts : path, optional
+        The user's contact-log export (:func:`workbook.io.load.load_contacts`);
+        becomes ``.contacts`` (member ids checked against the members file
+        when given).  With synthetic data it replaces the generated log.
+    contacts_mapping : dict or path to YAML, optional
+        Mapping for the contact log (default: the ``contacts:`` section of
+        ``mapping``).
 
     Returns
     -------
     WorkbookData
         ``.transactions``, ``.members`` (``None`` if no members file),
         ``.store_traffic`` (synthetic, or the ``traffic`` file), and for
-        synthetic data ``.stores``, ``.campaigns``, ``.truth``.
+        synthetic data ``.stores``, ``.campaigns``, ``.truth`` and the
+        engagement tables (``.contacts``, ``.community``, ...; ``None`` when
+        the data set predates them).
     """
     if traffic_mapping is None and mapping is not None and is_sectioned(mapping):
         traffic_mapping = mapping
@@ -125,6 +142,19 @@ def load_workbook_data(
                                  return_report=True)
         return res.data, res
 
+    if contacts_mapping is None and mapping is not None and is_sectioned(mapping):
+        contacts_mapping = mapping
+
+    def _contacts(known, ps=None):
+        from workbook.io.load import load_contacts
+
+        res = load_contacts(contacts, contacts_mapping, errors=errors, analysis_date=analysis_date,
+                            members=known, return_report=True, pseudonymiser=ps)
+        out = res.data
+        if ps is not None:
+            out = ps.pseudonymise_frame(out, pii_columns=())
+        return out, res
+
     if data is None:
         if members is not None:
             raise WorkbookInputError(
@@ -144,6 +174,11 @@ def load_workbook_data(
             if out.members is not None:
                 out.members = ps.pseudonymise_frame(out.members)
             out.pseudonymised = True
+        for name in ("contacts", "contacts_truth", "community", "emotional_touches", "community_truth"):
+            table = getattr(ds, name, None)
+            if pseudonymise and table is not None and "member_id" in table.columns:
+                table = ps.pseudonymise_frame(table, pii_columns=())  # still joins the pseudonymised members
+            setattr(out, name, table)
         if traffic is not None:
             out.store_traffic, out.reports["store_traffic"] = _traffic()
             out.source = f"synthetic + {traffic}"
@@ -154,6 +189,10 @@ def load_workbook_data(
             out.source = f"{out.source} + {surveys}"
         elif syn_ps is not None and out.surveys is not None:
             out.surveys = syn_ps.pseudonymise_frame(out.surveys, pii_columns=())
+        if contacts is not None:  # the user's log replaces the generated one (and its truth)
+            out.contacts, out.reports["contacts"] = _contacts(ds.members["member_id"])
+            out.contacts_truth = None
+            out.source = f"{out.source} + {contacts}"
         return out
     # The loaders import pandera (about a second): only when a user's file is read, so a
     # notebook on the default data set does not wait for them.
@@ -183,10 +222,13 @@ def load_workbook_data(
     survey_frame = None
     if surveys is not None:  # checked against the members file before its ids are pseudonymised
         survey_frame, reports["surveys"] = _surveys(mem, ps)
+    contact_log = None
+    if contacts is not None:  # member ids are checked before the members are pseudonymised
+        contact_log, reports["contacts"] = _contacts(mem, ps)
     if ps is not None:
         tx = ps.pseudonymise_frame(tx, pii_columns=())
         if mem is not None:
             mem = ps.pseudonymise_frame(mem)
     return WorkbookData(transactions=tx, members=mem, store_traffic=store_traffic,
                         source=str(data), pseudonymised=bool(pseudonymise), reports=reports,
-                        surveys=survey_frame)
+                        surveys=survey_frame, contacts=contact_log)

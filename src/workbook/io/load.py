@@ -249,6 +249,10 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
             out[col] = _convert_score(s, col, rows, problems, notes)
         elif kind == "tags":
             out[col] = _convert_tags(s, col, notes)
+        elif kind == "contact_channel":
+            out[col] = convert_choice(s, col, rows, problems, notes, CONTACT_CHANNEL, label="contact channel")
+        elif kind == "contact_flag":
+            out[col] = convert_bool(_contact_words(s), col, rows, problems, notes)
     clean = pd.DataFrame(out)
     if keep_extra:
         for c in extra:
@@ -279,6 +283,8 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
             note(notes, "is_return", "no return flag column: negative amounts read as returns",
                  int(flag.sum()))
         clean["is_return"] = flag
+    if table == "contacts":
+        _contact_flags(clean, rows, problems)
     if table == "store_traffic":
         with_time = clean["date"].notna() & clean["date"].ne(clean["date"].dt.normalize())
         if with_time.any():
@@ -296,7 +302,7 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
     now_ts = resolve_load_date(analysis_date=analysis_date, timezone=opts["timezone"])
     _implausible_dates(table, clean, rows, problems, notes, now_ts)
     member_ids = known_member_ids(members)
-    lost = _lost_zeros(clean, rows, problems, member_ids) if table == "transactions" else None
+    lost = _lost_zeros(clean, rows, problems, member_ids) if table in ("transactions", "contacts") else None
     typed = clean.copy()
     if "is_return" in typed.columns:  # still missing only where the flag was unreadable (reported)
         typed["is_return"] = typed["is_return"].fillna(False).astype(bool)
@@ -698,3 +704,121 @@ def load_surveys(
         if col in res.data and res.data[col].notna().all():
             res.data[col] = res.data[col].astype("int64")
     return res if return_report else res.data
+
+
+# --- contact log (issue 15: omnichannel contacts, workbook.contacts) ---
+#: Contact channels and the names CRM exports give them (keys are matched after NFKC + lower case).
+CONTACT_CHANNEL = {
+    "wechat_official_account": "wechat_official_account", "公众号": "wechat_official_account",
+    "微信公众号": "wechat_official_account", "服务号": "wechat_official_account",
+    "订阅号": "wechat_official_account", "公众号推文": "wechat_official_account",
+    "app_push": "app_push", "app推送": "app_push", "app push": "app_push", "推送": "app_push",
+    "push": "app_push", "app": "app_push",
+    "sms": "sms", "短信": "sms", "短信群发": "sms",
+    "wecom_group": "wecom_group", "企业微信": "wecom_group", "企微": "wecom_group", "企业微信群": "wecom_group",
+    "社群": "wecom_group", "wecom": "wecom_group", "企微社群": "wecom_group",
+}
+from workbook.io.report import CHECK_ZH  # noqa: E402 (the contact checks' Chinese names, kept in this block)
+
+CHECK_ZH.update({"valid_contact_channel": "触达渠道无法识别", "not_delivered": "未送达却标记为打开/退订",
+                 "holdout_delivered": "留出组（对照组）收到了消息", "yes_no": "不是 是/否"})
+#: Status words of contact exports read as yes/no (on top of 是/否, 1/0, true/false).
+_CONTACT_WORDS = {"成功": "是", "失败": "否", "已送达": "是", "未送达": "否", "送达": "是",
+                  "已读": "是", "未读": "否", "已打开": "是", "未打开": "否", "已点击": "是", "未点击": "否",
+                  "已到店": "是", "未到店": "否", "到店": "是", "已退订": "是", "未退订": "否",
+                  "对照组": "是", "留出": "是", "实验组": "否", "发送组": "否"}
+
+
+def _contact_words(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        return s
+    raw = as_text(s)
+    key = raw.str.normalize("NFKC").str.strip()
+    return key.map(_CONTACT_WORDS).fillna(raw).astype("str")
+
+
+def _contact_flags(clean, rows, problems):
+    """Funnel order: a message opened, or unsubscribed from, must have been delivered."""
+    if "delivered" not in clean.columns:
+        return
+    delivered = clean["delivered"].fillna(True).to_numpy(dtype=bool)
+    for col in ("opened", "unsubscribed"):
+        if col in clean.columns:
+            bad = clean[col].fillna(False).to_numpy(dtype=bool) & ~delivered
+            if bad.any():
+                add_problem(problems, "not_delivered", col, rows[bad], clean.loc[bad, col].astype("str"),
+                            f"{col} is yes but delivered is no: a message that never arrived cannot be "
+                            f"{col} / 消息未送达却标记为{'已打开' if col == 'opened' else '已退订'}")
+    if "holdout" in clean.columns:
+        bad = clean["holdout"].fillna(False).to_numpy(dtype=bool) & clean["delivered"].fillna(False).to_numpy(
+            dtype=bool)
+        if bad.any():
+            add_problem(problems, "holdout_delivered", "holdout", rows[bad], clean.loc[bad, "holdout"].astype("str"),
+                        "a holdout (control) member was sent the message: the holdout is no longer a clean "
+                        "comparison / 留出组（对照组）会员却收到了消息，对照组不再干净")
+
+
+def load_contacts(
+    path: str | Path,
+    mapping: Mapping | str | Path | None = None,
+    *,
+    date_format: str | None = None,
+    timezone: str | None = None,
+    errors: str = "raise",
+    analysis_date=None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet_name: str | int | None = None,
+    header_row: int | None = None,
+    members=None,
+    return_report: bool = False,
+    dayfirst: bool | None = None,
+    pseudonymiser=None,
+):
+    """Load a contact-log (触达记录) export: one row per message sent to a member.
+
+    Same reading, mapping and ``errors`` behaviour as :func:`load_transactions`
+    (a sectioned mapping uses its ``contacts:`` section).  Canonical columns:
+    ``member_id``, ``sent_at``, ``channel`` (required), ``campaign_id``,
+    ``campaign_kind``, and the yes/no columns ``holdout``, ``delivered``,
+    ``opened``, ``visited``, ``unsubscribed``.  Channels are read from CRM names
+    (公众号, APP推送, 短信, 企业微信 ...) into ``wechat_official_account``,
+    ``app_push``, ``sms``, ``wecom_group``; yes/no columns also accept status
+    words such as 成功/失败, 已读/未读, 已到店/未到店.  Checks: a member id in
+    every row (and, with ``members``, a known one), ``sent_at`` not in the
+    future, channel recognised, nothing opened or unsubscribed without being
+    delivered, no holdout row that was delivered.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.txt``/``.tsv``, ``.xlsx`` or ``.parquet`` file.
+    mapping : dict or path to YAML, optional
+        ``{your column: canonical name}`` or a sectioned mapping with a
+        ``contacts:`` section.
+    members : DataFrame or list of ids, optional
+        Known members: messages to other member ids are reported.
+    date_format, timezone, errors, analysis_date, encoding, sep, sheet_name, header_row, return_report, dayfirst, pseudonymiser
+        As in :func:`load_transactions`.
+
+    Returns
+    -------
+    DataFrame or LoadResult
+        The canonical columns present in the file, in file order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "contacts.csv"
+    >>> _ = p.write_text("会员卡号,发送时间,渠道,是否送达,是否打开\\n001,2024/03/01 10:00,短信,成功,未读\\n"
+    ...                  "002,2024/03/01 10:05,企业微信,成功,已读\\n", encoding="gb18030")
+    >>> load_contacts(p, {"会员卡号": "member_id", "发送时间": "sent_at", "渠道": "channel",
+    ...                   "是否送达": "delivered", "是否打开": "opened"}, analysis_date="2024-06-01")
+      member_id             sent_at      channel  delivered  opened
+    0       001 2024-03-01 10:00:00          sms       True   False
+    1       002 2024-03-01 10:05:00  wecom_group       True    True
+    """
+    return _load("contacts", path, mapping, date_format=date_format, timezone=timezone,
+                 errors=errors, analysis_date=analysis_date, encoding=encoding, sep=sep, sheet_name=sheet_name,
+                 header_row=header_row, members=members, return_report=return_report,
+                 keep_extra=False, dayfirst=dayfirst, pseudonymiser=pseudonymiser)

@@ -114,6 +114,34 @@ KNOWN_ALIASES: dict[str, tuple[str, ...]] = {
     "complaint_tags": ("投诉标签", "投诉类型", "问题标签", "不满意原因", "complaints"),
 }
 
+# --- contact log (issue 15: omnichannel contacts, workbook.contacts) ---
+#: Canonical contact-log columns: one row per message sent to a member.
+CONTACT_COLUMNS: dict[str, str] = {
+    "member_id": "id",
+    "sent_at": "datetime",
+    "channel": "contact_channel",
+    "campaign_id": "id",
+    "campaign_kind": "text",
+    "holdout": "contact_flag",
+    "delivered": "contact_flag",
+    "opened": "contact_flag",
+    "visited": "contact_flag",
+    "unsubscribed": "contact_flag",
+}
+CONTACT_REQUIRED = ("member_id", "sent_at", "channel")
+TABLES["contacts"] = (CONTACT_COLUMNS, CONTACT_REQUIRED)
+KNOWN_ALIASES["channel"] += ("触达渠道", "发送渠道", "推送渠道")
+KNOWN_ALIASES.update({
+    "sent_at": ("发送时间", "推送时间", "触达时间", "发送日期", "send_time", "push_time"),
+    "campaign_id": ("活动编号", "活动id", "活动代码", "任务编号", "任务id", "营销活动", "campaign"),
+    "campaign_kind": ("活动类型", "内容类型", "任务类型"),
+    "holdout": ("对照组", "是否对照组", "留出组", "控制组", "control_group"),
+    "delivered": ("是否送达", "送达", "送达状态", "发送状态"),
+    "opened": ("是否打开", "是否阅读", "打开", "已读", "阅读状态", "是否点击"),
+    "visited": ("是否到店", "到店", "7天内到店", "到店状态"),
+    "unsubscribed": ("是否退订", "退订", "取消关注"),
+})
+
 _OPTION_KEYS = ("date_format", "dayfirst", "timezone", "header_row", "sheet_name", "sep",
                 "encoding", "walk_in_values", "duplicates")
 DUPLICATE_CHOICES = ("keep", "drop", "raise")
@@ -193,7 +221,7 @@ def read_mapping(mapping: Mapping | str | Path | None, table: str = "transaction
         is loaded.  A column name that appears twice in the file is chosen by
         position: ``金额#1`` is the first column named 金额, ``金额#2`` the second.
         A key written twice in a YAML file is refused.
-    table : {"transactions", "members", "store_traffic", "surveys"}
+    table : {"transactions", "members", "store_traffic", "surveys", "contacts"}
         Which section to return.
 
     Returns

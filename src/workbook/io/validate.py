@@ -32,6 +32,9 @@ REASONS = {
     "valid_tier": lambda col, v: f"{v!r} is not a tier (member, silver, gold, platinum)",
     "score_range": lambda col, v: f"{col} {v} is outside its scale ({'0-10' if col == 'nps' else '1-5'}) "
                                   f"/ {col} 超出评分范围",
+    "yes_no": lambda col, v: f"{v!r} in {col} is not yes/no (True/False)",
+    "valid_contact_channel": lambda col, v: f"{v!r} is not a contact channel (wechat_official_account, "
+                                            "app_push, sms, wecom_group)",
     "duplicate_store_day": lambda col, v: f"a second count for store and day {v} (an earlier "
                                           "row has the same store_id and date; sum hourly "
                                           "counts per day before loading)",
@@ -122,6 +125,21 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
             "satisfaction": C(int, K(lambda s: s.isna() | s.between(1, 5), name="score_range"),
                               nullable=True, required=False),
             "complaint_tags": C(str, nullable=True, required=False),
+        }
+    elif table == "contacts":  # issue 15: the contact log
+        known = set(member_ids) if member_ids is not None else None
+        # yes/no: numpy bool (synthetic) or pandas "boolean" with gaps (loaded exports)
+        flag = C(None, K(lambda s: s.isna() | s.isin([True, False]), name="yes_no"), nullable=True, required=False)
+        cols = {
+            "member_id": C(str, [K(lambda s: s.isna() | s.isin(known), name="orphan_member")] if known is not None
+                           else [], nullable=False),
+            "sent_at": C(pa.DateTime, future, nullable=False),
+            "channel": C(str, K(lambda s: s.isna() | s.isin(["wechat_official_account", "app_push", "sms",
+                                                             "wecom_group"]), name="valid_contact_channel"),
+                         nullable=False),
+            "campaign_id": C(str, nullable=True, required=False),
+            "campaign_kind": C(str, nullable=True, required=False),
+            **{c: flag for c in ("holdout", "delivered", "opened", "visited", "unsubscribed")},
         }
     elif table == "store_traffic":
         cols = {
@@ -271,3 +289,19 @@ def validate_surveys(df: pd.DataFrame, members=None, *, analysis_date=None) -> p
     0  score_range    nps    1
     """
     return _validate_frame("surveys", df, members, analysis_date)
+
+
+def validate_contacts(df: pd.DataFrame, members=None, *, analysis_date=None) -> pd.DataFrame:
+    """Check an already-loaded contact log (member ids, send times, channels).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"member_id": ["a", "z"], "sent_at": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                   "channel": ["sms", "fax"]})
+    >>> validate_contacts(c, members=["a"], analysis_date="2024-06-01")[["check", "row"]]
+                       check  row
+    0          orphan_member    1
+    1  valid_contact_channel    1
+    """
+    return _validate_frame("contacts", df, members, analysis_date)

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from workbook.errors import WorkbookInputError
 from workbook.synth.io import default_data_dir, save_dataset
 from workbook.synth.scenario import Scenario
-from workbook.synth.schema import TABLES, require_schema, coerce_frame, empty_frame
+from workbook.synth.schema import CONTACT_TABLES, TABLES, coerce_frame, empty_frame, require_schema
 
 
 @dataclass(kw_only=True)
@@ -35,6 +35,9 @@ class SyntheticData:
         :mod:`workbook.synth.feedback`.
     points_rules : dict or None
         The points programme's earning, redemption and expiry rules.
+    contacts, contacts_truth, community, emotional_touches, community_truth : DataFrame or None
+        Engagement tables (:mod:`workbook.synth.contacts`, :mod:`workbook.synth.community`);
+        ``None`` for a data set saved before they existed.
     scenario : Scenario
         The configuration used.
     random_state : int or None
@@ -53,6 +56,12 @@ class SyntheticData:
     # issue 15 (feedback): answered member surveys and the points rules; optional, not in TABLES
     surveys: pd.DataFrame | None = None
     points_rules: dict | None = None
+    # engagement tables: contacts and community (optional for older saved data sets)
+    contacts: pd.DataFrame | None = None
+    contacts_truth: pd.DataFrame | None = None
+    community: pd.DataFrame | None = None
+    emotional_touches: pd.DataFrame | None = None
+    community_truth: pd.DataFrame | None = None
 
     @property
     def seed(self) -> int | None:
@@ -60,8 +69,8 @@ class SyntheticData:
         return self.random_state
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables by name, in the order of :data:`workbook.synth.schema.TABLES`."""
-        return {name: getattr(self, name) for name in TABLES}
+        """The tables by name, in the order of :data:`workbook.synth.schema.TABLES` (missing optional ones left out)."""
+        return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
 
     def check(self) -> None:
         """Check column names, dtypes and referential integrity; raise on the first problem.
@@ -80,7 +89,12 @@ class SyntheticData:
             ("store_traffic", "store_id", "stores"),
             ("truth", "member_id", "members"),
             ("category_preferences", "member_id", "members"),
+            ("contacts", "member_id", "members"),
+            ("community", "member_id", "members"),
+            ("emotional_touches", "member_id", "members"),
         ):
+            if getattr(self, table) is None:  # optional engagement tables of older data sets
+                continue
             values = getattr(self, table)[col]
             ref_col = "member_id" if ref_table == "members" else "store_id"
             # pyarrow's hash lookup: pandas' isin on ten million strings takes seconds longer
@@ -150,6 +164,8 @@ def load_dataset(directory: str | Path | None = None) -> SyntheticData:
     frames = {}
     for name in TABLES:
         path = folder / f"{name}.parquet"
+        if not path.exists() and name in CONTACT_TABLES:
+            continue  # saved before the engagement tables existed
         if not path.exists():
             raise WorkbookInputError(
                 f"{path} not found. Generate the data first, e.g. "

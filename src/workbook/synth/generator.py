@@ -627,6 +627,13 @@ def generate(
         scenario=sc,
         random_state=int(seed),
     )
+    # engagement tables (contacts, community): own RNG streams, the tables above are unchanged
+    from workbook.synth.community import generate_community
+    from workbook.synth.contacts import generate_contacts
+
+    for name, df in {**generate_contacts(sc, members, truth, int(seed)),
+                     **generate_community(sc, transactions, members, truth, int(seed))}.items():
+        setattr(data, name, df)
     for name, df in data.tables().items():
         require_schema(df, name)
     # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged

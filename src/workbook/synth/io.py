@@ -86,6 +86,18 @@ population mix, gym fees have none.  The categories use their own random stream,
 other column is the same as without them.  `category_preferences` is the upper bound for a
 next-best-category recommendation (`workbook.recommend`).
 
+Engagement tables (own random streams, so the tables above do not depend on them):
+`contacts` is a 12-month omnichannel contact log (公众号, APP push, 短信, 企业微信) whose true
+response model has contact fatigue (open and response fall with the messages received in the
+previous 30 days) and online invitations with a randomised 20% holdout; `community` holds who
+joined the WeChat community (self-selected on a latent keenness) with outcome-window purchases
+and spend that include the true causal effect of joining; `emotional_touches` are birthday,
+join-anniversary and exclusive-event offers with a randomised holdout.  Their ground truth is
+in `contacts_truth` and `community_truth` (`parameter`, `key`, `value`): e.g.
+`invitation_true_lift` per campaign, `fatigue_open_logit_per_contact`, `att_purchases` /
+`att_spend` (the true effect of joining, averaged over the joiners) and `emotional_true_lift`
+per touch kind.  See `workbook.synth.contacts` and `workbook.synth.community` for the model.
+
 | table | rows |
 |---|---|
 {sizes}

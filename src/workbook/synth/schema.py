@@ -208,6 +208,86 @@ MEANINGS_ZH = {
     "（围绕隐藏购物类型的 Dirichlet 分布；每位会员合计为 1，保留 4 位小数）。",
 }
 
+# --- engagement tables of issue 15: contacts and community (workbook.synth.contacts / .community) ---
+#: Tables written by :mod:`workbook.synth.contacts` and :mod:`workbook.synth.community`; optional when loading
+#: (data sets saved before they existed load without them).
+CONTACT_TABLES = ("contacts", "contacts_truth", "community", "emotional_touches", "community_truth")
+_TRUTH_COLUMNS = (("parameter", "str", "", "Name of the true quantity (see datasets/README.md)."),
+                  ("key", "str", "", "What it applies to: a channel, campaign, touch kind or 'all'."),
+                  ("value", "float64", "", "Its true value (probabilities, log-odds, counts or CNY); missing when "
+                  "nothing it averages over was generated."))
+COLUMNS += (
+    Column("contacts", "member_id", "str", "", False, "Member (members.member_id)."),
+    Column("contacts", "sent_at", _T, "local time", False, "Time the message was sent (or would have been, for holdout rows)."),
+    Column("contacts", "channel", "str", "", False, "wechat_official_account, app_push, sms or wecom_group."),
+    Column("contacts", "campaign_id", "str", "", False, "Contact campaign, e.g. CT001 (routine) or IV01 (online invitation)."),
+    Column("contacts", "campaign_kind", "str", "", False, "routine, short_video or social_post (online invitations)."),
+    Column("contacts", "holdout", "bool", "", False,
+           "Randomly held out of an online invitation: not sent (delivered/opened False), visits still recorded."),
+    Column("contacts", "delivered", "bool", "", False, "The message reached the member."),
+    Column("contacts", "opened", "bool", "", False, "Opened / read (for SMS: clicked the link)."),
+    Column("contacts", "visited", "bool", "", False, "Visited a store within 7 days of sent_at."),
+    Column("contacts", "unsubscribed", "bool", "", False, "Unsubscribed from this channel after this message."),
+    *(Column("contacts_truth", n, d, u, n == "value", m) for n, d, u, m in _TRUTH_COLUMNS),
+    Column("community", "member_id", "str", "", False, "Member (members.member_id); members registered before the launch."),
+    Column("community", "joined_at", _T, "local time", True, "Time the member joined the WeChat community; missing if never."),
+    Column("community", "purchases_after", "int64", "purchases", False,
+           "Purchases in the outcome window: POS receipts plus community group orders."),
+    Column("community", "spend_after", "float64", "CNY", False,
+           "Net spend in the outcome window: POS receipts plus community group orders."),
+    Column("emotional_touches", "member_id", "str", "", False, "Member (members.member_id)."),
+    Column("emotional_touches", "sent_at", _T, "date", False, "Day of the touch (birthday, join anniversary, event invitation)."),
+    Column("emotional_touches", "kind", "str", "", False, "birthday, join_anniversary or exclusive_event."),
+    Column("emotional_touches", "holdout", "bool", "", False, "Randomly held out (no offer sent); visits still recorded."),
+    Column("emotional_touches", "visited", "bool", "", False, "Visited a store within 14 days."),
+    *(Column("community_truth", n, d, u, n == "value", m) for n, d, u, m in _TRUTH_COLUMNS),
+)
+TABLES += CONTACT_TABLES
+TABLE_DESCRIPTIONS.update({
+    "contacts": "Contact log: one row per message sent to a member (omnichannel), plus the randomised holdout "
+    "rows of the online invitations.",
+    "contacts_truth": "Ground truth of the contact log: the response model (per channel), fatigue and the true "
+    "invitation lifts.  Not available in real data.",
+    "community": "Private-domain community (WeChat groups): one row per member registered before the launch, "
+    "with the join time and the outcome-window purchases and spend.",
+    "emotional_touches": "Emotional-marketing touches (birthday and join-anniversary offers, exclusive-event "
+    "invitations) with a randomised holdout.",
+    "community_truth": "Ground truth of the community and the emotional touches: the true causal effects and the "
+    "self-selection model.  Not available in real data.",
+})
+TABLE_DESCRIPTIONS_ZH.update({
+    "contacts": "触达记录（全渠道互动）：每条发给会员的消息一行；线上邀约还有随机留出的对照组行。",
+    "contacts_truth": "触达记录的\"真实答案\"：各渠道的响应模型、触达疲劳和线上邀约的真实提升。真实数据里没有这张表。",
+    "community": "私域社群（企业微信群）：社群上线前注册的会员每人一行，含入群时间和观察期内的购买次数与消费。",
+    "emotional_touches": "情感营销触达：生日礼、入会周年礼、专属活动邀请，随机留出对照组。",
+    "community_truth": "社群和情感营销的\"真实答案\"：真实因果效应和自选择模型。真实数据里没有这张表。",
+})
+_TRUTH_ZH = {"parameter": "真实量的名称（见 datasets/README.md）。", "key": "适用对象：渠道、活动、触达类型或 'all'。",
+             "value": "真实值（概率、对数几率、次数或元）；没有可平均的对象时为空。"}
+MEANINGS_ZH.update({
+    ("contacts", "member_id"): "会员号（对应会员表）。",
+    ("contacts", "sent_at"): "发送时间（留出组为本应发送的时间）。",
+    ("contacts", "channel"): "渠道：wechat_official_account 公众号、app_push APP 推送、sms 短信、wecom_group 企业微信。",
+    ("contacts", "campaign_id"): "触达活动编号：CT001 为日常触达，IV01 为线上邀约。",
+    ("contacts", "campaign_kind"): "活动类型：routine 日常触达、short_video 短视频邀约、social_post 社交媒体邀约。",
+    ("contacts", "holdout"): "线上邀约中被随机留出（没有发送，delivered/opened 为 False，到店照常记录）。",
+    ("contacts", "delivered"): "消息送达。",
+    ("contacts", "opened"): "打开 / 阅读（短信为点击链接）。",
+    ("contacts", "visited"): "发送后 7 天内到店。",
+    ("contacts", "unsubscribed"): "收到这条后退订了该渠道。",
+    **{("contacts_truth", k): v for k, v in _TRUTH_ZH.items()},
+    ("community", "member_id"): "会员号（对应会员表）；社群上线前注册的会员。",
+    ("community", "joined_at"): "入群时间；从未入群为空。",
+    ("community", "purchases_after"): "观察期内的购买次数：门店小票加社群团购订单。",
+    ("community", "spend_after"): "观察期内的净消费（元）：门店小票加社群团购订单。",
+    ("emotional_touches", "member_id"): "会员号（对应会员表）。",
+    ("emotional_touches", "sent_at"): "触达日期（生日、入会周年、活动邀请）。",
+    ("emotional_touches", "kind"): "类型：birthday 生日礼、join_anniversary 入会周年礼、exclusive_event 专属活动。",
+    ("emotional_touches", "holdout"): "被随机留出（没有发送礼遇），到店照常记录。",
+    ("emotional_touches", "visited"): "14 天内到店。",
+    **{("community_truth", k): v for k, v in _TRUTH_ZH.items()},
+})
+
 
 def columns_of(table: str) -> list[Column]:
     """Column specs of one table, in order.

@@ -1,0 +1,201 @@
+"""Synthetic private-domain community (私域社群) and emotional-marketing touches (情感营销).
+
+**Community.**  A WeChat community opens in the middle of the period (the
+launch, the first day of the month at the midpoint).  Members registered
+before it may join during the first 90 days; who joins is *self-selected* on a
+latent keenness::
+
+    keenness     = z + 1.5 * active_at_launch + N(0, 1)
+    P(join)      = expit(-2.2 + 0.5 * keenness)
+
+(``z`` = standardised log purchase rate).  Joining has a true causal effect:
+during the outcome window (from launch + 90 days to the end) a joiner who is
+still an active buyer places extra *community group orders* at
+``0.25 * lambda`` per day, each worth the member's mean spend on average.  The
+outcome columns ``purchases_after`` / ``spend_after`` are the member's POS
+purchases and net spend in the window (from ``transactions``) plus those
+orders, so the transactions table is unchanged.  Keen members buy more anyway,
+so the naive members-vs-non-members gap overstates the effect; the truth is in
+``community_truth`` (``att_purchases``, ``att_spend``: the expected effect
+averaged over the joiners).
+
+**Emotional touches.**  In the last 12 months members get a birthday offer
+(生日礼), a join-anniversary offer (入会周年礼) and, for gold and platinum
+members, invitations to exclusive events (专属活动), each with a randomised
+20% holdout.  A touch adds a response chance ``r[kind]`` (halved for members who
+are no longer active) to the background chance of a visit within 14 days::
+
+    P(visit) = 1 - (1 - p0) (1 - r[kind])
+
+The expected effect per kind (averaged over everyone targeted) is
+``emotional_true_lift`` in ``community_truth``.
+
+Randomness comes from its own stream (``np.random.default_rng([seed, 1502])``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from workbook.synth.contacts import active_at, background_visit_prob, engagement_score
+from workbook.synth.scenario import Scenario
+
+__all__ = ["EMOTIONAL_KINDS", "JOIN_WINDOW_DAYS", "community_launch", "generate_community"]
+
+EMOTIONAL_KINDS = ("birthday", "join_anniversary", "exclusive_event")
+JOIN_WINDOW_DAYS = 90
+TOUCH_WINDOW_DAYS = 14
+_STREAM = 1502
+_SELECT_INTERCEPT, _SELECT_SLOPE, _SELECT_ACTIVE, _SELECT_NOISE = -2.2, 0.5, 1.5, 1.0
+COMMUNITY_EFFECT = 0.25  # extra group orders per day, as a share of the member's purchase rate
+_RESPONSE = {"birthday": 0.12, "join_anniversary": 0.05, "exclusive_event": 0.20}
+_LAPSED_FACTOR, _HOLDOUT_SHARE = 0.5, 0.2
+
+
+def community_launch(sc: Scenario) -> pd.Timestamp:
+    """The community's launch: the first day of the month at the middle of the period.
+
+    Examples
+    --------
+    >>> from workbook.synth import Scenario
+    >>> community_launch(Scenario.preset("retail_chain")).date()
+    datetime.date(2024, 1, 1)
+    """
+    mid = (sc.start + (sc.end - sc.start) / 2).normalize()
+    return mid if mid.day == 1 else (mid + pd.offsets.MonthBegin(1)).normalize()
+
+
+def _window_purchases(members: pd.DataFrame, transactions: pd.DataFrame, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """POS purchases (non-return member rows) and net spend per member in ``[lo, hi)``."""
+    tx = transactions
+    kind_ok = tx["kind"].ne("fee").to_numpy() if "kind" in tx else np.ones(len(tx), dtype=bool)
+    ts = tx["timestamp"].to_numpy()
+    in_win = tx["member_id"].notna().to_numpy() & (ts >= np.datetime64(lo)) & (ts < np.datetime64(hi)) & kind_ok
+    win = tx.loc[in_win, ["member_id", "amount", "is_return"]]
+    ids = members["member_id"]
+    counts = win.loc[~win["is_return"].to_numpy(dtype=bool)].groupby("member_id").size().reindex(ids, fill_value=0)
+    spend = win.groupby("member_id")["amount"].sum().reindex(ids, fill_value=0.0)
+    counts, spend = counts.to_numpy(), spend.to_numpy(dtype=float)
+    return counts.astype(np.int64), spend
+
+
+def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.DataFrame, truth: pd.DataFrame,
+                       random_state: int) -> dict[str, pd.DataFrame]:
+    """Community membership, emotional touches and their truth for a generated data set.
+
+    Parameters
+    ----------
+    sc : Scenario
+    transactions, members, truth : DataFrame
+        The generated tables (members and truth in the same row order).
+    random_state : int
+        The data set's seed; the stream is ``default_rng([random_state, 1502])``.
+
+    Returns
+    -------
+    dict
+        ``{"community": ..., "emotional_touches": ..., "community_truth": ...}``.
+
+    Examples
+    --------
+    >>> from workbook.synth import Scenario, generate
+    >>> data = generate(Scenario.preset("retail_chain", n_members=400, n_stores=3), random_state=2)
+    >>> bool(data.community["joined_at"].dropna().ge(community_launch(data.scenario)).all())
+    True
+    """
+    rng = np.random.default_rng([int(random_state), _STREAM])
+    launch = community_launch(sc)
+    window_start = launch + pd.Timedelta(days=JOIN_WINDOW_DAYS)
+    window_end = sc.end.normalize() + pd.Timedelta(days=1)
+    window_days = max(float((window_end - window_start) / pd.Timedelta(days=1)), 0.0)
+    eligible = np.flatnonzero((members["join_date"] < launch).to_numpy())
+    z = engagement_score(truth)
+    active = active_at(truth, np.datetime64(launch, "us"), eligible)
+    keen = z[eligible] + _SELECT_ACTIVE * active + _SELECT_NOISE * rng.standard_normal(len(eligible))
+    p_join = expit(_SELECT_INTERCEPT + _SELECT_SLOPE * keen)
+    joined = rng.random(len(eligible)) < p_join
+    joined_at = np.full(len(eligible), np.datetime64("NaT"), dtype="datetime64[us]")
+    offset = pd.to_timedelta(rng.uniform(0, JOIN_WINDOW_DAYS, len(eligible)), unit="D").to_numpy()
+    joined_at[joined] = (np.datetime64(launch, "us") + offset[joined]).astype("datetime64[us]")
+
+    # outcome: POS purchases in the window + the joiners' extra group orders while active
+    pos_n, pos_spend = _window_purchases(members, transactions, window_start, window_end)
+    lam = truth["purchase_rate_per_day"].to_numpy(dtype=float)[eligible]
+    spend_mean = truth["spend_mean"].to_numpy(dtype=float)[eligible]
+    first = truth["first_purchase"].to_numpy()[eligible]
+    churn = truth["churn_time"].to_numpy()[eligible]
+    lo = np.maximum(first, np.datetime64(window_start, "us"))
+    hi = np.where(np.isnat(churn), np.datetime64(window_end, "us"), np.minimum(churn, np.datetime64(window_end, "us")))
+    active_days = np.where(np.isnat(first), 0.0, np.maximum((hi - lo) / np.timedelta64(1, "D"), 0.0))
+    expected_extra = COMMUNITY_EFFECT * lam * active_days
+    extra = np.where(joined, rng.poisson(expected_extra), 0)
+    shape = 4.0  # group-order amounts: Gamma with the member's mean spend
+    extra_spend = np.where(extra > 0, rng.gamma(shape * np.maximum(extra, 1), spend_mean / shape), 0.0)
+    community = pd.DataFrame({
+        "member_id": pd.Series(members["member_id"].array.take(eligible)),
+        "joined_at": joined_at,
+        "purchases_after": (pos_n[eligible] + extra).astype(np.int64),
+        "spend_after": np.round(pos_spend[eligible] + extra_spend, 2),
+    })
+
+    # emotional touches in the last 12 months
+    touch_start = sc.end.normalize() - pd.Timedelta(days=364)
+    horizon = sc.end.normalize() - pd.Timedelta(days=TOUCH_WINDOW_DAYS)  # a full 14-day window to observe
+    years = np.arange(touch_start.year, horizon.year + 1)
+    idx_all = np.arange(len(members))
+    frames = []
+    for kind, col in (("birthday", "birth_date"), ("join_anniversary", "join_date")):  # each calendar year touched
+        dates = members[col].dt.normalize()
+        for year in years:
+            offset_years = year - dates.dt.year.to_numpy()
+            when = pd.to_datetime(pd.DataFrame({"year": year, "month": dates.dt.month,
+                                                "day": np.where((dates.dt.month == 2) & (dates.dt.day == 29), 28,
+                                                                dates.dt.day)}))
+            ok = (when >= touch_start) & (when <= horizon) & (members["join_date"] < when)
+            if kind == "join_anniversary":
+                ok &= offset_years >= 1
+            frames.append(pd.DataFrame({"idx": idx_all[ok.to_numpy()], "sent_at": when[ok].to_numpy(), "kind": kind}))
+    top = np.flatnonzero(members["tier"].isin(["gold", "platinum"]).to_numpy())
+    for frac in (0.3, 0.7):
+        day = (touch_start + frac * (horizon - touch_start)).normalize()
+        invited = top[members["join_date"].to_numpy()[top] < np.datetime64(day)]
+        frames.append(pd.DataFrame({"idx": invited, "sent_at": np.datetime64(day, "us"), "kind": "exclusive_event"}))
+    touches = pd.concat(frames, ignore_index=True)
+    touches = touches.sort_values(["sent_at", "idx"], kind="stable").reset_index(drop=True)
+    idx = touches["idx"].to_numpy()
+    when = touches["sent_at"].to_numpy(dtype="datetime64[us]")
+    p0 = background_visit_prob(truth, idx, when, TOUCH_WINDOW_DAYS)
+    r = touches["kind"].map(_RESPONSE).to_numpy(dtype=float) * np.where(active_at(truth, when, idx), 1.0, _LAPSED_FACTOR)
+    holdout = rng.random(len(touches)) < _HOLDOUT_SHARE
+    p_visit = np.where(holdout, p0, 1 - (1 - p0) * (1 - r))
+    emotional = pd.DataFrame({
+        "member_id": pd.Series(members["member_id"].array.take(idx)),
+        "sent_at": when,
+        "kind": touches["kind"].astype("str").to_numpy(),
+        "holdout": holdout,
+        "visited": rng.random(len(touches)) < p_visit,
+    })
+    emotional["kind"] = emotional["kind"].astype("str")
+
+    lift = (1 - p0) * r
+    rows = [("join_window_days", "all", float(JOIN_WINDOW_DAYS)),
+            ("outcome_window_days", "all", window_days),
+            ("selection_intercept", "all", _SELECT_INTERCEPT), ("selection_slope_keenness", "all", _SELECT_SLOPE),
+            ("selection_active_at_launch", "all", _SELECT_ACTIVE), ("selection_noise_sd", "all", _SELECT_NOISE),
+            ("effect_rate_share", "all", COMMUNITY_EFFECT),
+            ("att_purchases", "all", float(expected_extra[joined].mean()) if joined.any() else float("nan")),
+            ("att_spend", "all", float((expected_extra * spend_mean)[joined].mean()) if joined.any() else float("nan")),
+            ("ate_purchases", "all", float(expected_extra.mean()) if len(eligible) else float("nan")),
+            ("emotional_window_days", "all", float(TOUCH_WINDOW_DAYS)),
+            ("emotional_holdout_share", "all", _HOLDOUT_SHARE),
+            ("emotional_lapsed_factor", "all", _LAPSED_FACTOR)]
+    rows += [("emotional_response_prob", k, v) for k, v in _RESPONSE.items()]
+    kinds = touches["kind"].to_numpy(dtype=object)
+    rows += [("emotional_true_lift", k, float(lift[kinds == k].mean()) if (kinds == k).any() else float("nan"))
+             for k in EMOTIONAL_KINDS]
+    community_truth = pd.DataFrame(rows, columns=["parameter", "key", "value"])
+    community_truth[["parameter", "key"]] = community_truth[["parameter", "key"]].astype("str")
+    community_truth["value"] = community_truth["value"].astype("float64")
+    return {"community": community, "emotional_touches": emotional, "community_truth": community_truth}

@@ -1,0 +1,238 @@
+"""Synthetic contact log: omnichannel messages, contact fatigue and online invitations.
+
+The log covers the last 12 months of the scenario.  Two kinds of campaigns:
+
+* **routine** messages (``CT001``...), one channel each, sent to a random share
+  of the members reachable on that channel.  How often a member is contacted
+  depends on the home store's CRM habits (a store-level intensity), not on the
+  member's engagement, so the number of recent contacts varies for reasons
+  unrelated to how keen the member is;
+* **online invitations** (``IV01``...: short videos, social posts) sent through
+  WeChat, with a **randomised holdout** (20%): held-out members get nothing,
+  but their store visits are recorded, so the visits the invitation caused can
+  be estimated.
+
+The true response model, per delivered message (``k`` = messages the member
+received in the previous 30 days, ``z`` = standardised log purchase rate)::
+
+    logit P(open)          = open_logit[channel]  + 0.5 z - fatigue_open  * k
+    logit P(respond|open)  = visit_logit[channel] + 0.4 z - fatigue_visit * k + boost[campaign_kind]
+    P(visit)               = 1 - (1 - p0) (1 - P(open) P(respond|open) ... drawn per message)
+    logit P(unsubscribe)   = unsub_logit[channel] + fatigue_unsub * k
+
+where ``p0 = 1 - exp(-7 lambda)`` is the chance of a visit within 7 days anyway
+(while the member is alive).  After an unsubscribe the member gets no more
+messages on that channel.  Every parameter is written to ``contacts_truth``.
+
+Randomness comes from its own stream (``np.random.default_rng([seed, 1501])``),
+so the other tables are identical with or without the contact log.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from workbook.synth.scenario import Scenario
+
+__all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
+           "engagement_score", "generate_contacts"]
+
+#: Contact channels: 公众号, APP 推送, 短信, 企业微信.
+CHANNELS = ("wechat_official_account", "app_push", "sms", "wecom_group")
+#: Online-invitation content kinds (线上邀约).
+INVITATION_KINDS = ("short_video", "social_post")
+#: A visit counts as a response when it falls within this many days of the message.
+VISIT_WINDOW_DAYS = 7
+#: Days back over which recent contacts are counted (the fatigue variable).
+FATIGUE_WINDOW_DAYS = 30
+_STREAM = 1501
+
+# True parameters (probabilities at k = 0 and z = 0, as log-odds).
+_REACH = np.array([0.70, 0.40, 1.00, 0.50])          # share of members reachable on each channel
+_DELIVER = np.array([0.97, 0.80, 0.98, 0.99])
+_OPEN = np.array([0.25, 0.08, 0.15, 0.45])
+_RESPOND = np.array([0.10, 0.12, 0.08, 0.18])
+_UNSUB = np.array([0.004, 0.010, 0.020, 0.008])
+_BETA_OPEN, _BETA_RESPOND = 0.5, 0.4
+FATIGUE_OPEN, FATIGUE_RESPOND, FATIGUE_UNSUB = 0.25, 0.15, 0.35
+_BOOST = {"routine": 0.0, "short_video": 0.9, "social_post": 0.5}
+_N_ROUTINE, _ROUTINE_SHARE, _HOLDOUT_SHARE = 30, 0.22, 0.2
+_CHUNK = 200_000  # members per block of the schedule draws
+
+
+def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, sent_t: np.ndarray) -> np.ndarray:
+    """Messages actually sent to the same member in ``[t - 30, t)`` days (vectorised by sorted keys)."""
+    span = 10.0 * (float(max(t.max(initial=0), sent_t.max(initial=0))) + FATIGUE_WINDOW_DAYS + 1)
+    keys = np.sort(sent_member * span + sent_t)
+    query = member * span + t
+    return (np.searchsorted(keys, query, "left")
+            - np.searchsorted(keys, query - FATIGUE_WINDOW_DAYS, "left")).astype(np.int64)
+
+
+def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Whether each member (rows ``idx`` of truth) was an active buyer at ``when``."""
+    first = truth["first_purchase"].to_numpy()[idx]
+    churn = truth["churn_time"].to_numpy()[idx]
+    when = np.asarray(when, dtype="datetime64[us]")
+    started = ~np.isnat(first) & (first <= when)
+    return started & (np.isnat(churn) | (churn > when))
+
+
+def background_visit_prob(truth: pd.DataFrame, idx: np.ndarray, when, days: float) -> np.ndarray:
+    """P(a store visit within ``days`` without any message): ``1 - exp(-lambda days)`` while alive."""
+    lam = truth["purchase_rate_per_day"].to_numpy()[idx]
+    return np.where(active_at(truth, when, idx), 1.0 - np.exp(-lam * days), 0.0)
+
+
+def engagement_score(truth: pd.DataFrame) -> np.ndarray:
+    """Standardised log purchase rate ``z`` (the latent keenness both modules use)."""
+    log_lam = np.log(np.maximum(truth["purchase_rate_per_day"].to_numpy(dtype=float), 1e-6))
+    sd = log_lam.std()
+    return (log_lam - log_lam.mean()) / (sd if sd > 0 else 1.0)
+
+
+def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
+                      random_state: int) -> dict[str, pd.DataFrame]:
+    """The contact log and its truth for a generated data set.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The scenario (period).
+    members, truth : DataFrame
+        The generated members and truth tables (same row order).
+    random_state : int
+        The data set's seed; the stream is ``default_rng([random_state, 1501])``.
+
+    Returns
+    -------
+    dict
+        ``{"contacts": DataFrame, "contacts_truth": DataFrame}``.
+
+    Examples
+    --------
+    >>> from workbook.synth import Scenario, generate
+    >>> data = generate(Scenario.preset("retail_chain", n_members=400, n_stores=3), random_state=2)
+    >>> sorted(data.contacts["channel"].unique())[:2]
+    ['app_push', 'sms']
+    >>> bool(data.contacts.loc[data.contacts["holdout"], "delivered"].any())
+    False
+    """
+    rng = np.random.default_rng([int(random_state), _STREAM])
+    n = len(members)
+    start = sc.end.normalize() - pd.Timedelta(days=364)
+    span_days = float((sc.end.normalize() + pd.Timedelta(days=1) - start) / pd.Timedelta(days=1))
+    join_days = ((members["join_date"] - start) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    store_index, store_codes = pd.factorize(members["home_store_id"], sort=True)
+    intensity = np.exp(0.5 * rng.standard_normal(len(store_codes)))[store_index]  # CRM habits of the home store
+    reach = rng.random((n, len(CHANNELS))) < _REACH
+    z = engagement_score(truth)
+
+    # schedule: routine campaigns (channel rotates), then online invitations with a holdout
+    send_day = np.sort(rng.uniform(0, span_days - 1, _N_ROUTINE))
+    ch_of = np.arange(_N_ROUTINE) % len(CHANNELS)
+    p_pick = np.minimum(_ROUTINE_SHARE * intensity, 0.9)
+    mem, camp = [], []
+    for lo in range(0, n, _CHUNK):  # row blocks: the same draws as one (n, campaigns) matrix, less memory
+        hi = min(lo + _CHUNK, n)
+        pick = ((rng.random((hi - lo, _N_ROUTINE)) < p_pick[lo:hi, None]) & reach[lo:hi, ch_of]
+                & (join_days[lo:hi, None] < send_day[None, :]))
+        rows, cols = np.nonzero(pick)
+        mem.append(rows + lo)
+        camp.append(cols)
+    mem, camp = np.concatenate(mem), np.concatenate(camp)
+    t = send_day[camp] + rng.uniform(0, 0.5, len(camp))  # sent over the first half day
+    channel = ch_of[camp]
+    kind = np.zeros(len(camp), dtype=np.int64)  # 0 routine, 1 short video, 2 social post
+    inv_day = span_days * np.array([0.2, 0.45, 0.65, 0.85])
+    inv_kind = np.array([1, 2, 1, 2])
+    inv_channel = np.array([3, 0, 0, 3])  # WeCom groups and the official account
+    inv_share = 0.12
+    target = (rng.random((n, len(inv_day))) < inv_share) & (join_days[:, None] < inv_day[None, :])
+    imem, icamp = np.nonzero(target)
+    holdout = np.concatenate([np.zeros(len(mem), dtype=bool), rng.random(len(imem)) < _HOLDOUT_SHARE])
+    mem = np.concatenate([mem, imem])
+    t = np.concatenate([t, inv_day[icamp] + rng.uniform(0, 0.5, len(icamp))])
+    channel = np.concatenate([channel, inv_channel[icamp]])
+    kind = np.concatenate([kind, inv_kind[icamp]])
+    camp_ids = np.concatenate([camp, _N_ROUTINE + icamp])  # codes in the names' sort order (CT001... < IV01...)
+    names = [f"CT{i + 1:03d}" for i in range(_N_ROUTINE)] + [f"IV{i + 1:02d}" for i in range(len(inv_day))]
+    order = np.lexsort((t, mem))
+    mem, t, channel, kind, camp_ids, holdout = (a[order] for a in (mem, t, channel, kind, camp_ids, holdout))
+
+    # unsubscribes end a channel: draw them with the scheduled fatigue, drop what follows
+    sent = ~holdout
+    k_sched = _recent_counts(mem, t, mem[sent], t[sent])
+    unsub = sent & (rng.random(len(mem)) < expit(logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
+    pair = mem * len(CHANNELS) + channel
+    pair_order = np.lexsort((t, pair))
+    unsub_sorted = unsub[pair_order].astype(np.int64)
+    first_pair = np.r_[True, pair[pair_order][1:] != pair[pair_order][:-1]]
+    cum = np.cumsum(unsub_sorted)
+    group_start = np.maximum.accumulate(np.where(first_pair, np.arange(len(cum)), 0))
+    before = cum - unsub_sorted - (cum[group_start] - unsub_sorted[group_start])  # unsubscribes earlier in the pair
+    keep = np.empty(len(mem), dtype=bool)
+    keep[pair_order] = before == 0
+    mem, t, channel, kind, camp_ids, holdout, unsub = (a[keep] for a in (mem, t, channel, kind, camp_ids, holdout, unsub))
+
+    # responses with the realised fatigue
+    sent = ~holdout
+    k = _recent_counts(mem, t, mem[sent], t[sent])
+    sent_at = (start + pd.to_timedelta(t, unit="D")).astype("datetime64[us]")
+    delivered = sent & (rng.random(len(mem)) < _DELIVER[channel])
+    p_open = expit(logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
+    opened = delivered & (rng.random(len(mem)) < p_open)
+    boost = np.array([_BOOST["routine"], _BOOST["short_video"], _BOOST["social_post"]])[kind]
+    p_respond = expit(logit(_RESPOND)[channel] + _BETA_RESPOND * z[mem] - FATIGUE_RESPOND * k + boost)
+    p0 = background_visit_prob(truth, mem, sent_at.to_numpy(), VISIT_WINDOW_DAYS)
+    responded = opened & (rng.random(len(mem)) < p_respond)
+    visited = responded | (rng.random(len(mem)) < p0)
+    unsub = unsub & delivered
+
+    # rows sorted by time, member id, campaign id (integer keys in the ids' order: no string sorting)
+    ids = members["member_id"]
+    id_rank = np.arange(n) if ids.is_monotonic_increasing else np.argsort(np.argsort(ids.to_numpy(dtype=str)))
+    order = np.lexsort((camp_ids, id_rank[mem], sent_at.to_numpy().view(np.int64)))
+
+    def vocab(values, codes):  # string column from a small vocabulary, without object arrays
+        return pd.Series(pd.array(list(values), dtype="str").take(codes[order]))
+
+    contacts = pd.DataFrame({
+        "member_id": pd.Series(ids.array.take(mem[order])),
+        "sent_at": sent_at.to_numpy()[order],
+        "channel": vocab(CHANNELS, channel),
+        "campaign_id": vocab(names, camp_ids),
+        "campaign_kind": vocab(["routine", *INVITATION_KINDS], kind),
+        "holdout": holdout[order],
+        "delivered": delivered[order],
+        "opened": opened[order],
+        "visited": visited[order],
+        "unsubscribed": unsub[order],
+    })
+
+    # truth: the model, plus the expected invitation lifts (treated vs not contacted, over everyone targeted)
+    rows = [("visit_window_days", "all", float(VISIT_WINDOW_DAYS)),
+            ("fatigue_window_days", "all", float(FATIGUE_WINDOW_DAYS)),
+            ("fatigue_open_logit_per_contact", "all", -FATIGUE_OPEN),
+            ("fatigue_respond_logit_per_contact", "all", -FATIGUE_RESPOND),
+            ("fatigue_unsubscribe_logit_per_contact", "all", FATIGUE_UNSUB),
+            ("engagement_open_logit", "all", _BETA_OPEN),
+            ("engagement_respond_logit", "all", _BETA_RESPOND),
+            ("holdout_share", "all", _HOLDOUT_SHARE)]
+    for j, ch in enumerate(CHANNELS):
+        rows += [("reach_share", ch, _REACH[j]), ("deliver_prob", ch, _DELIVER[j]), ("open_prob_k0", ch, _OPEN[j]),
+                 ("respond_prob_k0", ch, _RESPOND[j]), ("unsubscribe_prob_k0", ch, _UNSUB[j])]
+    for name in INVITATION_KINDS:
+        rows.append(("invitation_respond_logit_boost", name, _BOOST[name]))
+    # exact expected lift: P(visit | sent) - P(visit | not sent) = (1 - p0) P(delivered) P(open) P(respond)
+    lift = (1 - p0) * _DELIVER[channel] * p_open * p_respond
+    inv = kind > 0
+    by_camp = pd.Series(lift[inv]).groupby(camp_ids[inv]).mean()
+    rows += [("invitation_true_lift", names[c], float(v)) for c, v in by_camp.items()]
+    rows.append(("invitation_true_lift", "all", float(lift[inv].mean()) if inv.any() else float("nan")))
+    contacts_truth = pd.DataFrame(rows, columns=["parameter", "key", "value"])
+    contacts_truth[["parameter", "key"]] = contacts_truth[["parameter", "key"]].astype("str")
+    contacts_truth["value"] = contacts_truth["value"].astype("float64")
+    return {"contacts": contacts, "contacts_truth": contacts_truth}
