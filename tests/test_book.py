@@ -14,6 +14,7 @@ except under CI.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
