@@ -33,7 +33,7 @@ def _edge_cases() -> pd.DataFrame:
         ("sameday", "2024-01-10 08:00", 10.0, False),
         ("sameday", "2024-03-01 09:00", 20.0, False),
         ("sameday", "2024-03-01 18:30", 30.0, False),
-        # tie: the last two purchases at the same instant -> prev_purchase == last_purchase
+        # tie: the last two purchases at the same instant, both on one day -> no previous purchase day
         ("tie", "2024-02-01 12:00", 5.0, False),
         ("tie", "2024-02-01 12:00", 7.0, False),
         # returner: buys, returns part of it; sub-cent float noise is counted in cents
@@ -97,13 +97,14 @@ def test_edge_cases_hand_computed(edge):
     # 23:59:59.999999 -> next midnight is not a whole day: recency 0, although
     # DuckDB's date_diff('day', ...) would count the midnight crossed as 1.
     assert s.loc["single", "recency_days"] == 0
-    assert s.loc["single", "n_purchases"] == 1 and pd.isna(s.loc["single", "prev_purchase"])
+    assert s.loc["single", "n_purchases"] == 1 and pd.isna(s.loc["single", "prev_purchase_day"])
     assert s.loc["sameday", ["n_purchases", "n_purchase_days"]].tolist() == [3, 2]
-    assert s.loc["sameday", "prev_purchase"] == pd.Timestamp("2024-03-01 09:00")
+    # the day before the last purchase day, not the earlier receipt of that day
+    assert s.loc["sameday", "prev_purchase_day"] == pd.Timestamp("2024-01-10")
     # 2024-03-01 18:30 -> 2024-04-01 00:00 = 30 days 5.5 hours
     assert s.loc["sameday", "recency_days"] == 30
     assert s.loc["sameday", "n_purchases_window"] == 2  # window starts 2024-02-01
-    assert s.loc["tie", "prev_purchase"] == s.loc["tie", "last_purchase"]
+    assert pd.isna(s.loc["tie", "prev_purchase_day"])
     assert s.loc["tie", "n_purchase_days"] == 1
     assert s.loc["tie", "n_purchases_window"] == 2  # 2024-02-01 12:00 >= 2024-02-01
     # 0.1 + 0.2 + 99.99 - 99.99 counted in cents is exactly 0.30

@@ -9,8 +9,9 @@ stage         中文    rule (defaults)
 ============  ======  ===================================================================
 potential     潜在    registered before the analysis date, never bought
 new           新客    active, first purchase less than ``new_days`` (90) days ago
-reactivated   回流    active, and the gap between the last two purchases was at least
-                      ``reactivation_gap_days`` (180): the member had lapsed and came back
+reactivated   回流    active, and the gap between the last two purchase *days* was at
+                      least ``reactivation_gap_days`` (180): the member had lapsed and came
+                      back (two receipts on the day of return count as one visit)
 loyal         忠诚    active, at least ``loyal_min_purchases`` (4) purchases in the last
                       ``loyal_window_days`` (365) days
 active        活跃    last purchase less than ``active_days`` (90) days ago, none of the above
@@ -89,8 +90,8 @@ class LifecycleRules:
     loyal_window_days : int, default 365
         Window for ``loyal_min_purchases``.
     reactivation_gap_days : int, default 180
-        An active member whose last two purchases are at least this many days
-        apart has come back after lapsing: reactivated.  Must be at least
+        An active member whose last two purchase days are at least this many
+        days apart has come back after lapsing: reactivated.  Must be at least
         ``active_days`` (a shorter gap is ordinary activity).
 
     Examples
@@ -164,7 +165,7 @@ def stage_definitions(rules: LifecycleRules | None = None) -> pd.DataFrame:
             f"{r.loyal_window_days} days"
         ),
         "reactivated": (
-            f"active, and at least {r.reactivation_gap_days} days between the last two purchases"
+            f"active, and at least {r.reactivation_gap_days} days between the last two purchase days"
         ),
         "sleeping": f"last purchase {r.active_days} to {r.sleeping_days - 1} days ago",
         "churned": f"last purchase {r.sleeping_days} or more days ago",
@@ -174,7 +175,7 @@ def stage_definitions(rules: LifecycleRules | None = None) -> pd.DataFrame:
         "new": f"首次购买距今不足{r.new_days}天（且活跃）",
         "active": f"最近一次购买距今不足{r.active_days}天，且不属于新客、回流或忠诚",
         "loyal": f"活跃，且近{r.loyal_window_days}天内购买至少{r.loyal_min_purchases}次",
-        "reactivated": f"活跃，且最近两次购买间隔至少{r.reactivation_gap_days}天（流失后回来）",
+        "reactivated": f"活跃，且最近两个购买日间隔至少{r.reactivation_gap_days}天（流失后回来）",
         "sleeping": f"最近一次购买距今{r.active_days}至{r.sleeping_days - 1}天",
         "churned": f"最近一次购买距今{r.sleeping_days}天或更久",
     }
@@ -253,7 +254,7 @@ def stages_from_summary(
         raise WorkbookInputError(f"summary must be a pandas DataFrame, got {type(summary).__name__}.")
     require_columns(
         summary,
-        ["first_purchase", "last_purchase", "prev_purchase", "n_purchases", "n_purchases_window",
+        ["first_purchase", "last_purchase", "prev_purchase_day", "n_purchases", "n_purchases_window",
          "recency_days", "tenure_days"],
         "summary",
     )  # fmt: skip
@@ -288,7 +289,8 @@ def stages_from_summary(
 
     rec = scatter(summary["recency_days"].to_numpy(dtype="float64"), np.nan)
     ten = scatter(summary["tenure_days"].to_numpy(dtype="float64"), np.nan)
-    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // DAY
+    # Days between the last two purchase *days* (calendar days, not receipts).
+    gap_td = (summary["last_purchase"].dt.floor("D") - summary["prev_purchase_day"]) // DAY
     gap = scatter(gap_td.to_numpy(dtype="float64", na_value=np.nan), np.nan)
     n_all = scatter(summary["n_purchases"].to_numpy(dtype="float64"), 0.0).astype("int64")
     n_win = scatter(summary["n_purchases_window"].to_numpy(dtype="float64"), 0.0).astype("int64")
@@ -366,8 +368,9 @@ def lifecycle_stages(
         One row per member (index ``member_id``, sorted), columns ``stage``
         (ordered categorical, codes :data:`STAGES`), ``stage_zh`` (Chinese
         label), ``recency_days``, ``tenure_days``, ``gap_days`` (days between
-        the last two purchases), all nullable ``Int64`` (missing for potential
-        members or one-time buyers), ``n_purchases`` and ``n_purchases_window``.
+        the last two purchase days), all nullable ``Int64`` (missing for potential
+        members, or for ``gap_days`` members who bought on one day only),
+        ``n_purchases`` and ``n_purchases_window``.
         ``attrs`` hold ``analysis_date`` and ``rules``.
 
     Examples
