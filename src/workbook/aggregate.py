@@ -17,6 +17,11 @@ here, so each metric is defined exactly once:
 ``member_period_activity`` (one row per member and calendar period with a purchase)
     ``period`` (start of the month or week), ``n_purchases``, ``amount``.
 
+``cohort_activity`` (one row per first-purchase cohort and period)
+    ``cohort``, ``period``, ``members`` (members of the cohort who bought in
+    the period), ``n_purchases``, ``amount``: the small table behind
+    :func:`workbook.cohorts.cohort_table`.
+
 Engines
 -------
 Both functions run on pandas (default for a DataFrame), DuckDB (default for a
@@ -349,3 +354,103 @@ def member_period_activity(
         )
         raw, date = res.frame, res.analysis_date
     return _finish_activity(raw, date)
+
+
+_COHORT_COLUMNS = ["cohort", "period", "members", "n_purchases", "amount"]
+
+
+def _finish_cohort_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "cohort": raw["cohort"].astype("datetime64[us]"),
+            "period": raw["period"].astype("datetime64[us]"),
+            "members": raw["members"].astype("int64"),
+            "n_purchases": raw["n_purchases"].astype("int64"),
+            "amount": raw["amount_cents"].astype("int64") / 100.0,
+        }
+    )
+    out = out.sort_values(["cohort", "period"], kind="stable").reset_index(drop=True)
+    out.attrs["analysis_date"] = date
+    return out
+
+
+@renamed_arguments(positional=("analysis_date",))
+def cohort_activity(
+    transactions: object,
+    *,
+    analysis_date: object | None = None,
+    freq: str = "M",
+    member_col: str = "member_id",
+    time_col: str = "timestamp",
+    amount_col: str = "amount",
+    return_col: str | None = "is_return",
+    engine: str | None = None,
+) -> pd.DataFrame:
+    """Buying members, purchases and net spend per first-purchase cohort and period.
+
+    The same facts as :func:`member_period_activity` summed over the members
+    of each cohort (members whose first purchase fell in the same calendar
+    period), so the SQL engines return a table of a few hundred rows instead
+    of one row per member and period.
+
+    Parameters
+    ----------
+    transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine
+        As in :func:`member_period_activity`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``cohort`` (first day of the cohort's period), ``period``
+        (first day of the period, not before the cohort's), ``members``
+        (members of the cohort with a purchase in the period; in the cohort's
+        own period that is the cohort size), ``n_purchases`` and ``amount``
+        (net spend, exact to the cent), sorted by cohort and period.  Periods
+        in which nobody of the cohort bought or returned anything are absent.
+        ``attrs["analysis_date"]`` is the analysis date used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"member_id": ["a", "a", "b", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2024-01-03", "2024-02-10", "2024-01-20",
+    ...                                  "2024-03-05", "2024-02-14"]),
+    ...     "amount": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    >>> cohort_activity(tx)
+          cohort     period  members  n_purchases  amount
+    0 2024-01-01 2024-01-01        2            2    40.0
+    1 2024-01-01 2024-02-01        1            1    20.0
+    2 2024-01-01 2024-03-01        1            1    40.0
+    3 2024-02-01 2024-02-01        1            1    50.0
+    """
+    engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
+    require_choice(freq, list(PERIOD_FREQ), "freq")
+    if engine == "pandas":
+        act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, member_col=member_col,
+                                     time_col=time_col, amount_col=amount_col, return_col=return_col,
+                                     engine="pandas")
+        date = act.attrs["analysis_date"]
+        first = act.loc[act["n_purchases"] > 0].groupby("member_id", sort=False)["period"].min()
+        act = act.assign(cohort=act["member_id"].map(first))
+        act = act.loc[act["cohort"].notna() & (act["period"] >= act["cohort"])]
+        raw = (
+            act.assign(buyer=(act["n_purchases"] > 0).astype("int64"),
+                       amount_cents=np.round(act["amount"].to_numpy() * 100.0).astype("int64"))
+            .groupby(["cohort", "period"], sort=True)
+            .agg(members=("buyer", "sum"), n_purchases=("n_purchases", "sum"), amount_cents=("amount_cents", "sum"))
+            .reset_index()
+        )
+    else:
+        res = engines.run_sql(
+            sql.COHORT_ACTIVITY_SQL,
+            transactions,
+            engine,
+            analysis_date=analysis_date,
+            member_col=member_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            return_col=return_col,
+            period_unit=_PERIOD_UNIT[freq],
+        )
+        raw, date = res.frame, res.analysis_date
+    return _finish_cohort_activity(raw, date)

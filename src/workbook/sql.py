@@ -138,6 +138,42 @@ GROUP BY member_id, date_trunc('$period_unit', ts)
 ORDER BY member_id, period"""
 )
 
+#: Buying members, purchases and net cents per first-purchase cohort and
+#: calendar period: the finished small table behind the cohort matrices
+#: (``aggregate.cohort_activity``).  A member's cohort is the first period with
+#: a purchase; periods before it (returns only) are left out.
+COHORT_ACTIVITY_SQL = Template(
+    "WITH "
+    + _TX_CTE
+    + """,
+act AS (
+    SELECT
+        member_id,
+        date_trunc('$period_unit', ts) AS period,
+        CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
+        CAST(sum(cents) AS BIGINT) AS amount_cents
+    FROM tx
+    GROUP BY member_id, date_trunc('$period_unit', ts)
+),
+first_period AS (
+    SELECT member_id, min(period) AS cohort
+    FROM act
+    WHERE n_purchases > 0
+    GROUP BY member_id
+)
+SELECT
+    f.cohort,
+    a.period,
+    CAST(sum(CASE WHEN a.n_purchases > 0 THEN 1 ELSE 0 END) AS BIGINT) AS members,
+    CAST(sum(a.n_purchases) AS BIGINT) AS n_purchases,
+    CAST(sum(a.amount_cents) AS BIGINT) AS amount_cents
+FROM act a
+JOIN first_period f ON a.member_id = f.member_id
+WHERE a.period >= f.cohort
+GROUP BY f.cohort, a.period
+ORDER BY f.cohort, a.period"""
+)
+
 #: One pass over a file or table source before the aggregation: row count,
 #: rows that the pandas validators would reject, the data period and the default
 #: analysis date (midnight after the last transaction day), computed in SQL.
@@ -221,7 +257,7 @@ def render(
     ----------
     template : string.Template
         One of :data:`MEMBER_SUMMARY_SQL`, :data:`MEMBER_PERIOD_ACTIVITY_SQL`,
-        :data:`PROFILE_SQL`.
+        :data:`COHORT_ACTIVITY_SQL`, :data:`PROFILE_SQL`.
     dialect : {"duckdb", "spark"}
         Decides only how identifiers are quoted.
     source : str
@@ -233,7 +269,7 @@ def render(
     analysis_date, window_start : date-like
         Cut-off dates, rendered as ``TIMESTAMP`` literals.
     period_unit : {"month", "week"}
-        Calendar period of :data:`MEMBER_PERIOD_ACTIVITY_SQL`.
+        Calendar period of :data:`MEMBER_PERIOD_ACTIVITY_SQL` and :data:`COHORT_ACTIVITY_SQL`.
 
     Returns
     -------
