@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbook import sql
-from workbook.aggregate import SUMMARY_COLUMNS, member_period_activity, member_summary
+from workbook.aggregate import SUMMARY_COLUMNS, cohort_activity, member_period_activity, member_summary
 from workbook.engines import resolve_engine, resolve_files
 from workbook.errors import WorkbookInputError
 
@@ -349,7 +349,7 @@ def test_spark_equals_pandas(spark, edge, rand_tx, files):
     # a Spark DataFrame picks the Spark engine; default analysis date
     sdf = spark.createDataFrame(rand_tx)
     assert resolve_engine(sdf) == "spark"
-    expected = member_summary(rand_tx)
+    expected = member_summary(rand_tx, engine="pandas")
     pd.testing.assert_frame_equal(member_summary(sdf), expected)
     # a folder of Parquet files read by Spark (default date computed in SQL)
     pd.testing.assert_frame_equal(member_summary(files / "chunks", engine="spark"), expected)
@@ -378,3 +378,20 @@ def test_spark_local_time_zone_is_not_shifted(spark, edge):
         member_summary(sdf.drop("amount"))
     with pytest.raises(WorkbookInputError, match="cannot read a pyspark DataFrame"):
         member_summary(sdf, engine="duckdb")
+
+
+@pytest.mark.parametrize("freq", ["M", "W"])
+def test_cohort_activity_duckdb_equals_pandas(rand_tx, edge, freq):
+    for tx, date in ((rand_tx, None), (edge, ANALYSIS)):
+        pd.testing.assert_frame_equal(
+            cohort_activity(tx, analysis_date=date, freq=freq, engine="duckdb"),
+            cohort_activity(tx, analysis_date=date, freq=freq, engine="pandas"),
+        )
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
+def test_spark_cohort_activity_equals_pandas(spark, rand_tx):
+    pd.testing.assert_frame_equal(
+        cohort_activity(spark.createDataFrame(rand_tx), freq="W"), cohort_activity(rand_tx, freq="W", engine="pandas")
+    )
