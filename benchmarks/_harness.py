@@ -14,6 +14,7 @@ process instead (only for the smoke test: fast, but no memory isolation).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -141,3 +142,36 @@ def compare(
     table = "\n".join(lines)
     print("\n" + table, flush=True)
     return table, results
+
+
+def bench_main(
+    script: str,
+    methods: dict[str, Method],
+    argv: list[str],
+    *,
+    description: str,
+    prepare: Callable[[int, int, int, Path], Path],
+    baselines: list[str],
+    faster_than: list[str] = (),
+) -> str:
+    """Command line shared by bench_rfm and bench_cohorts: sizes, methods, rounds; returns the table."""
+    if child_main(methods, argv):
+        return ""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--transactions", type=float, default=10e6)
+    p.add_argument("--members", type=float, default=1e6)
+    p.add_argument("--methods", nargs="+", default=list(methods), choices=list(methods))
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--data-dir", type=Path, default=Path("/tmp/workbook-bench-rfm"))
+    p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)  # smoke test only
+    args = p.parse_args(argv)
+    n_tx, n_m = int(args.transactions), int(args.members)
+    folder = prepare(n_tx, n_m, args.seed, args.data_dir)
+    chosen = {name: methods[name] for name in args.methods}
+    table, _ = compare(
+        script, chosen, folder, baselines=[b for b in baselines if b in chosen],
+        faster_than=[b for b in faster_than if b in chosen], rounds=args.rounds, in_process=args.in_process,
+        title=f"{Path(script).stem}: {n_tx:,} transactions, {n_m:,} members",
+    )
+    return table

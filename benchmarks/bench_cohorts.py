@@ -21,15 +21,14 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import child_main, compare, timed  # noqa: E402
-from bench_rfm import write_data  # noqa: E402
+from _harness import bench_main, timed  # noqa: E402
+from bench_rfm import prepare  # noqa: E402
 
 
 def _retention(source: object, engine: str | None) -> dict:
@@ -95,26 +94,10 @@ METHODS = {
 
 
 def main(argv: list[str] | None = None) -> str:
-    argv = sys.argv[1:] if argv is None else argv
-    if child_main(METHODS, argv):
-        return ""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--transactions", type=float, default=10e6)
-    p.add_argument("--members", type=float, default=1e6)
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--data-dir", type=Path, default=Path("/tmp/workbook-bench-rfm"))
-    p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)  # smoke test only
-    args = p.parse_args(argv)
-    n_tx, n_m = int(args.transactions), int(args.members)
-    folder = write_data(args.data_dir / f"tx_{n_tx}_{n_m}_{args.seed}", n_tx, n_m, args.seed)
-    methods = {name: METHODS[name] for name in args.methods}
-    table, _ = compare(
-        __file__, methods, folder, baselines=[b for b in ["sql parquet"] if b in methods], rounds=args.rounds,
-        in_process=args.in_process, title=f"bench_cohorts: {n_tx:,} transactions, {n_m:,} members",
+    return bench_main(
+        __file__, METHODS, sys.argv[1:] if argv is None else argv, description=__doc__.splitlines()[0],
+        prepare=prepare, baselines=["sql parquet"],
     )
-    return table
 
 
 if __name__ == "__main__":

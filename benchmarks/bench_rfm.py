@@ -29,7 +29,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import child_main, compare, timed  # noqa: E402
+from _harness import bench_main, timed  # noqa: E402
 
 START = np.datetime64("2023-01-01T00:00:00", "s")
 SPAN_SECONDS = 2 * 365 * 86_400
@@ -181,29 +180,15 @@ METHODS = {
 BASELINES = ["sql parquet", "sql frame"]
 
 
+def prepare(n_transactions: int, n_members: int, seed: int, data_dir: Path) -> Path:
+    return write_data(data_dir / f"tx_{n_transactions}_{n_members}_{seed}", n_transactions, n_members, seed)
+
+
 def main(argv: list[str] | None = None) -> str:
-    argv = sys.argv[1:] if argv is None else argv
-    if child_main(METHODS, argv):
-        return ""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--transactions", type=float, default=10e6)
-    p.add_argument("--members", type=float, default=1e6)
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--data-dir", type=Path, default=Path("/tmp/workbook-bench-rfm"))
-    p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)  # smoke test only
-    args = p.parse_args(argv)
-    n_tx, n_m = int(args.transactions), int(args.members)
-    folder = write_data(args.data_dir / f"tx_{n_tx}_{n_m}_{args.seed}", n_tx, n_m, args.seed)
-    methods = {name: METHODS[name] for name in args.methods}
-    table, _ = compare(
-        __file__, methods, folder, baselines=[b for b in BASELINES if b in methods],
-        faster_than=[b for b in ["lifetimes"] if b in methods], rounds=args.rounds,
-        in_process=args.in_process,
-        title=f"bench_rfm: {n_tx:,} transactions, {n_m:,} members (pandas {pd.__version__}, numpy {np.__version__})",
+    return bench_main(
+        __file__, METHODS, sys.argv[1:] if argv is None else argv, description=__doc__.splitlines()[0],
+        prepare=prepare, baselines=BASELINES, faster_than=["lifetimes"],
     )
-    return table
 
 
 if __name__ == "__main__":

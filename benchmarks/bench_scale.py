@@ -50,21 +50,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_rfm import BASELINE_SQL  # noqa: E402 - the one plain-SQL baseline of every benchmark
+
 CHUNK_ROWS = 5_000_000
 TX_PER_MEMBER = 20  # 10M transactions -> 500k members
 DEFAULT_PLAN = {"10M": ["duckdb", "sql", "pandas"], "100M": ["duckdb", "sql"]}
 
-BASELINE_SQL = """
-SELECT member_id,
-       min(timestamp) FILTER (WHERE NOT is_return) AS first_purchase,
-       max(timestamp) FILTER (WHERE NOT is_return) AS last_purchase,
-       count(*) FILTER (WHERE NOT is_return) AS n_purchases,
-       count(DISTINCT CAST(timestamp AS DATE)) FILTER (WHERE NOT is_return) AS n_purchase_days,
-       sum(amount) AS net_spend
-FROM read_parquet('{pattern}')
-WHERE member_id IS NOT NULL
-GROUP BY member_id
-"""
 
 
 def parse_size(text: str) -> int:
@@ -159,7 +151,7 @@ def run_one(engine: str, folder: Path, result_path: Path, args: argparse.Namespa
 
         pattern = str(folder / "*.parquet").replace("'", "''")
         t0 = time.perf_counter()
-        baseline = duckdb.connect().sql(BASELINE_SQL.format(pattern=pattern)).df()
+        baseline = duckdb.connect().sql(BASELINE_SQL.format(source=f"read_parquet('{pattern}')")).df()
         out["aggregate_s"] = time.perf_counter() - t0
         out["members"] = len(baseline)
         return out

@@ -124,19 +124,15 @@ LIST_FUNCTIONS = {
 }
 
 #: Purchases and net cents per member and calendar period (month or ISO week).
-MEMBER_PERIOD_ACTIVITY_SQL = Template(
-    "WITH "
-    + _TX_CTE
-    + """
-SELECT
+_ACTIVITY_SELECT = """SELECT
     member_id,
     date_trunc('$period_unit', ts) AS period,
     CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
     CAST(sum(cents) AS BIGINT) AS amount_cents
 FROM tx
-GROUP BY member_id, date_trunc('$period_unit', ts)
-ORDER BY member_id, period"""
-)
+GROUP BY member_id, date_trunc('$period_unit', ts)"""
+
+MEMBER_PERIOD_ACTIVITY_SQL = Template("WITH " + _TX_CTE + "\n" + _ACTIVITY_SELECT + "\nORDER BY member_id, period")
 
 #: Buying members, purchases and net cents per first-purchase cohort and
 #: calendar period: the finished small table behind the cohort matrices
@@ -145,15 +141,9 @@ ORDER BY member_id, period"""
 COHORT_ACTIVITY_SQL = Template(
     "WITH "
     + _TX_CTE
-    + """,
-act AS (
-    SELECT
-        member_id,
-        date_trunc('$period_unit', ts) AS period,
-        CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
-        CAST(sum(cents) AS BIGINT) AS amount_cents
-    FROM tx
-    GROUP BY member_id, date_trunc('$period_unit', ts)
+    + ",\nact AS (\n"
+    + _ACTIVITY_SELECT
+    + """
 ),
 first_period AS (
     SELECT member_id, min(period) AS cohort
