@@ -211,6 +211,30 @@ def _check_members(members: pd.DataFrame, member_col: str, join_col: str) -> Non
         )
 
 
+def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
+    """Sorted union of buyer and registered member ids, and each buyer's position in it.
+
+    Arrow's hash kernels work on the ids as they are (no Python string
+    objects); ids Arrow cannot type fall back to one sorted factorisation.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        b = pa.array(buyers)
+        parts = [b] if registered is None or len(registered) == 0 else [b, pa.array(registered).cast(b.type)]
+        uniq = pc.unique(pa.concat_arrays(parts))
+        uniq = uniq.take(pc.sort_indices(uniq))
+        pos = pc.index_in(b, value_set=uniq).to_numpy(zero_copy_only=False).astype(np.intp)
+        return pd.Index(uniq.to_pandas(), name="member_id"), pos
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        ids = buyers.to_numpy()
+        if registered is not None and len(registered):
+            ids = np.concatenate([ids, registered.to_numpy()])
+        codes, uniq = pd.factorize(pd.Series(ids), sort=True)
+        return pd.Index(uniq, name="member_id"), codes[: len(buyers)]
+
+
 def stages_from_summary(
     summary: pd.DataFrame,
     members: pd.DataFrame | None = None,
@@ -263,23 +287,16 @@ def stages_from_summary(
         raise WorkbookInputError(
             "summary has no attrs['analysis_date']; compute it with workbook.aggregate.member_summary."
         )
-    n_buyers = len(summary)
-    buyer_ids = summary.index.to_numpy()
+    registered = None
     if members is not None:
         _check_members(members, member_col, join_col)
-        registered = members.loc[members[join_col] < date, member_col].to_numpy()
-        ids = np.concatenate([buyer_ids, registered]) if len(registered) else buyer_ids
-    else:
-        ids = buyer_ids
-    if len(ids) == 0:
+        registered = members.loc[members[join_col] < date, member_col]
+    if len(summary) == 0 and (registered is None or len(registered) == 0):
         raise WorkbookInputError(
             f"No member had registered or bought before the analysis date {date}; "
             "choose a later analysis_date."
         )
-    # One sorted factorisation gives the union of buyers and registered members and
-    # each buyer's row in it (faster than index set operations on a million strings).
-    codes, uniq = pd.factorize(pd.Series(ids), sort=True)
-    pos = codes[:n_buyers]
+    uniq, pos = _sorted_union(summary.index, registered)
     n = len(uniq)
 
     def scatter(values: np.ndarray, fill: float) -> np.ndarray:
@@ -322,7 +339,7 @@ def stages_from_summary(
             "n_purchases": n_all,
             "n_purchases_window": n_win,
         },
-        index=pd.Index(uniq, name="member_id"),
+        index=uniq,
     )
     out.attrs["analysis_date"] = date
     out.attrs["rules"] = rules
