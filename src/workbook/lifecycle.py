@@ -220,14 +220,18 @@ def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.In
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    def arrow(values: object) -> pa.Array:
+        arr = pa.array(values)  # a ChunkedArray for Arrow-backed pandas columns
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
     try:
-        b = pa.array(buyers)
-        parts = [b] if registered is None or len(registered) == 0 else [b, pa.array(registered).cast(b.type)]
+        b = arrow(buyers)
+        parts = [b] if registered is None or len(registered) == 0 else [b, arrow(registered).cast(b.type)]
         uniq = pc.unique(pa.concat_arrays(parts))
         uniq = uniq.take(pc.sort_indices(uniq))
         pos = pc.index_in(b, value_set=uniq).to_numpy(zero_copy_only=False).astype(np.intp)
         return pd.Index(uniq.to_pandas(), name="member_id"), pos
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         ids = buyers.to_numpy()
         if registered is not None and len(registered):
             ids = np.concatenate([ids, registered.to_numpy()])
