@@ -1,45 +1,43 @@
-"""Benchmark: RFM + lifecycle stages on 10M transactions / 1M members.
+"""Benchmark: the shared per-member pipeline on 10M transactions / 1M members.
 
-Synthesises the data directly with NumPy (independent of workbook.synth):
-each member has a Gamma-distributed purchase rate over a two-year window, so
-purchase counts are Poisson-Gamma (negative binomial) and heavily tied at 1-2,
+The pipeline is what a notebook runs: one ``member_summary`` feeding
+``rfm_from_summary``, ``RFMScorer().fit_transform``, ``segment`` (rfm11),
+``segment_summary`` and ``stages_from_summary`` (lifecycle stages, including
+members who never bought).  Methods, each in its own process, two rounds in
+alternating order (see ``_harness.py``):
+
+* ``pipeline parquet``  DuckDB over the Parquet file (the scale path)
+* ``pipeline frame``    the in-memory DataFrame, default engine (DuckDB over its Arrow columns)
+* ``pipeline pandas``   the in-memory DataFrame, ``engine="pandas"`` (the NumPy reference implementation)
+* ``sql parquet`` / ``sql frame``   baselines: one plain DuckDB GROUP BY with the essentials
+  (first/last purchase, purchases, distinct purchase days, net spend), over the file / the frame
+* ``lifetimes``         ``lifetimes.utils.summary_data_from_transaction_data`` on the frame
+  (members' purchases only; that filtering is not timed)
+
+Loading the DataFrame from Parquet is set-up and not timed; peak memory is the
+whole process's.  The data are synthesised directly with NumPy (independent
+of workbook.synth): each member has a Gamma-distributed purchase rate over a
+two-year window, so purchase counts are Poisson-Gamma and heavily tied at 1-2
 like real loyalty data; amounts are Gamma; about 1 % of rows are returns and
-3 % walk-ins; 10 % of registered members never buy.
-
-Timed steps, per engine:
-
-* ``rfm_table``          member summary + RFM columns
-* ``score+segment``      ``RFMScorer().fit_transform`` + ``segment`` (rfm11) + ``segment_summary``
-* ``lifecycle_stages``   its own member summary + stage rules (incl. potential members)
-* shared pipeline        one ``member_summary`` feeding ``rfm_from_summary``, scoring,
-                         segments and ``stages_from_summary`` (each timed): how a notebook
-                         would run it, and how much of the time is the aggregation itself
-
-and, on the same data, ``lifetimes.utils.summary_data_from_transaction_data``
-(frequency / recency / T / monetary_value per member), whose ratio to
-``rfm_table`` is printed.  A failure of any step is printed, not hidden.
+3 % walk-ins; 10 % of registered members never buy; member ids are strings.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_rfm.py                     # 10M / 1M, pandas, duckdb, duckdb-parquet
-    .venv/bin/python benchmarks/bench_rfm.py --transactions 1e6 --members 1e5 --engines pandas
+    .venv/bin/python benchmarks/bench_rfm.py                      # 10M / 1M, every method, 2 rounds
+    .venv/bin/python benchmarks/bench_rfm.py --transactions 1e6 --members 1e5 --methods "pipeline parquet" "sql parquet"
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import tempfile
-import time
-import traceback
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import member_summary
-from workbook.lifecycle import lifecycle_stages, stages_from_summary
-from workbook.rfm import RFMScorer, rfm_from_summary, rfm_table, segment, segment_summary
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import bench_main, timed  # noqa: E402
 
 START = np.datetime64("2023-01-01T00:00:00", "s")
 SPAN_SECONDS = 2 * 365 * 86_400
@@ -76,116 +74,121 @@ def synthesise(n_transactions: int, n_members: int, seed: int = 2024) -> tuple[p
     return tx, members
 
 
-def timed(label: str, fn, results: dict) -> object:
-    t0 = time.perf_counter()
-    try:
-        out = fn()
-    except Exception as exc:  # report, do not hide
-        results[label] = None
-        print(f"  {label:<32} FAILED: {type(exc).__name__}: {exc}", flush=True)
-        traceback.print_exc(limit=3)
-        return None
-    results[label] = time.perf_counter() - t0
-    print(f"  {label:<32} {results[label]:8.2f} s", flush=True)
-    return out
+
+def write_data(folder: Path, n_transactions: int, n_members: int, seed: int) -> Path:
+    """Synthesise once into ``folder`` (transactions.parquet, members.parquet); reuse if present."""
+    marker = folder / "_COMPLETE.json"
+    meta = {"transactions": n_transactions, "members": n_members, "seed": seed}
+    if marker.exists() and json.loads(marker.read_text()) == meta:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    tx, members = synthesise(n_transactions, n_members, seed)
+    tx.to_parquet(folder / "transactions.parquet", index=False)
+    members.to_parquet(folder / "members.parquet", index=False)
+    marker.write_text(json.dumps(meta))
+    return folder
 
 
-def run_engine(label: str, tx: object, members: pd.DataFrame) -> dict:
-    """Time every step for one engine; ``tx`` is a DataFrame or, for duckdb-parquet, a file path."""
-    engine = "duckdb" if label == "duckdb-parquet" else label
-    print(f"engine={label}", flush=True)
-    r: dict = {}
-    rfm = timed("rfm_table", lambda: rfm_table(tx, engine=engine), r)
-    if rfm is not None:
-        timed("score+segment", lambda: segment_summary(segment(RFMScorer().fit_transform(rfm))), r)
-    timed("lifecycle_stages", lambda: lifecycle_stages(tx, members, engine=engine), r)
-    # the shared pipeline: one pass over the transactions, then the small per-member steps
-    summary = timed("  member_summary (once)", lambda: member_summary(tx, engine=engine), r)
-    if summary is not None:
-        timed(
-            "  rfm+score+segment (summary)",
-            lambda: segment_summary(segment(RFMScorer().fit_transform(rfm_from_summary(summary)))),
-            r,
-        )
-        timed("  stages_from_summary", lambda: stages_from_summary(summary, members), r)
-    shared = [r.get(k) for k in ("  member_summary (once)", "  rfm+score+segment (summary)", "  stages_from_summary")]
-    r["pipeline (shared summary)"] = sum(shared) if all(p is not None for p in shared) else None
-    parts = [r.get(k) for k in ("rfm_table", "score+segment", "lifecycle_stages")]
-    r["rfm+scoring+lifecycle"] = sum(parts) if all(p is not None for p in parts) else None
-    return r
+def _pipeline(source: object, members: pd.DataFrame, engine: str | None) -> dict:
+    import duckdb  # noqa: F401 - imported before the clock starts, as in a notebook that ran before
+
+    from workbook.aggregate import member_summary
+    from workbook.lifecycle import stages_from_summary
+    from workbook.rfm import RFMScorer, rfm_from_summary, segment, segment_summary
+
+    summary, t_sum, c_sum = timed(lambda: member_summary(source, engine=engine))
+    segs, t_rfm, c_rfm = timed(lambda: segment_summary(segment(RFMScorer().fit_transform(rfm_from_summary(summary)))))
+    stages, t_st, c_st = timed(lambda: stages_from_summary(summary, members))
+    return {
+        "seconds": t_sum + t_rfm + t_st,
+        "cpu_s": c_sum + c_rfm + c_st,
+        "result": f"{len(summary):,} buyers, {len(stages):,} members; member_summary {t_sum:.2f} s, "
+        f"RFM scores+segments {t_rfm:.2f} s, lifecycle stages {t_st:.2f} s",
+    }
 
 
-def run_lifetimes(tx: pd.DataFrame) -> float | None:
-    print("lifetimes 0.11.3 summary_data_from_transaction_data (same data, members only, returns dropped)", flush=True)
-    try:
-        from lifetimes.utils import summary_data_from_transaction_data
-    except Exception as exc:  # noqa: BLE001
-        print(f"  lifetimes not importable: {type(exc).__name__}: {exc}")
-        return None
+def pipeline_parquet(data: Path) -> dict:
+    members = pd.read_parquet(data / "members.parquet")
+    return _pipeline(str(data / "transactions.parquet"), members, None)
+
+
+def pipeline_frame(data: Path) -> dict:
+    tx, members = pd.read_parquet(data / "transactions.parquet"), pd.read_parquet(data / "members.parquet")
+    return _pipeline(tx, members, None)
+
+
+def pipeline_pandas(data: Path) -> dict:
+    tx, members = pd.read_parquet(data / "transactions.parquet"), pd.read_parquet(data / "members.parquet")
+    return _pipeline(tx, members, "pandas")
+
+
+#: The plain-SQL baseline: what an analyst would write by hand, without the
+#: workbook's validation, analysis-date rules, lifecycle facts or finishing.
+BASELINE_SQL = """
+SELECT member_id,
+       min(timestamp) FILTER (WHERE NOT is_return) AS first_purchase,
+       max(timestamp) FILTER (WHERE NOT is_return) AS last_purchase,
+       count(*) FILTER (WHERE NOT is_return) AS n_purchases,
+       count(DISTINCT CAST(timestamp AS DATE)) FILTER (WHERE NOT is_return) AS n_purchase_days,
+       sum(amount) AS net_spend
+FROM {source}
+WHERE member_id IS NOT NULL
+GROUP BY member_id
+"""
+
+
+def sql_parquet(data: Path) -> dict:
+    import duckdb
+
+    path = str(data / "transactions.parquet").replace("'", "''")
+    out, secs, cpu = timed(lambda: duckdb.connect().sql(BASELINE_SQL.format(source=f"read_parquet('{path}')")).df())
+    return {"seconds": secs, "cpu_s": cpu, "result": f"{len(out):,} members"}
+
+
+def sql_frame(data: Path) -> dict:
+    import duckdb
+
+    tx = pd.read_parquet(data / "transactions.parquet")
+    con = duckdb.connect()
+    con.register("tx", tx)
+    out, secs, cpu = timed(lambda: con.sql(BASELINE_SQL.format(source="tx")).df())
+    return {"seconds": secs, "cpu_s": cpu, "result": f"{len(out):,} members"}
+
+
+def lifetimes_summary(data: Path) -> dict:
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    tx = pd.read_parquet(data / "transactions.parquet")
     buys = tx.loc[tx["member_id"].notna() & ~tx["is_return"]]
     end = tx["timestamp"].max().normalize()
-    r: dict = {}
-    timed(
-        "summary_data_from_transaction_data",
+    out, secs, cpu = timed(
         lambda: summary_data_from_transaction_data(
             buys, "member_id", "timestamp", monetary_value_col="amount", observation_period_end=end
-        ),
-        r,
-    )
-    return r["summary_data_from_transaction_data"]
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--transactions", type=float, default=10e6)
-    p.add_argument("--members", type=float, default=1e6)
-    p.add_argument(
-        "--engines",
-        nargs="+",
-        default=["pandas", "duckdb", "duckdb-parquet"],
-        help="duckdb-parquet: DuckDB reading the same data from a Parquet file (the scale path)",
-    )
-    p.add_argument("--skip-lifetimes", action="store_true")
-    p.add_argument("--seed", type=int, default=2024)
-    args = p.parse_args()
-    n_tx, n_m = int(args.transactions), int(args.members)
-    print(
-        f"bench_rfm: {n_tx:,} transactions, {n_m:,} members; {os.cpu_count()} CPUs; "
-        f"Python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}",
-        flush=True,
-    )
-    t0 = time.perf_counter()
-    tx, members = synthesise(n_tx, n_m, args.seed)
-    print(f"synthesised in {time.perf_counter() - t0:.1f} s", flush=True)
-
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for label in args.engines:
-            source: object = tx
-            if label == "duckdb-parquet":  # writing the file is set-up, not timed
-                source = os.path.join(tmp, "transactions.parquet")
-                tx.to_parquet(source, index=False)
-            results[label] = run_engine(label, source, members)
-    lt = None if args.skip_lifetimes else run_lifetimes(tx)
-
-    print("\nsummary (seconds; target: RFM + scoring + lifecycle under 10 s on 2 cores)")
-    for engine, r in results.items():
-        total = r.get("rfm+scoring+lifecycle")
-        shared = r.get("pipeline (shared summary)")
-        fmt = lambda v: "failed" if v is None else f"{v:.2f}"  # noqa: E731
-        own = [r.get("  rfm+score+segment (summary)"), r.get("  stages_from_summary")]
-        line = (
-            f"  {engine:<14} rfm+scoring+lifecycle {fmt(total)}  shared-summary pipeline {fmt(shared)}"
-            f"  (of which member_summary {fmt(r.get('  member_summary (once)'))},"
-            f" rfm/lifecycle steps {fmt(sum(own) if None not in own else None)})"
         )
-        if total is not None:
-            line += "  (meets target)" if min(total, shared or total) < 10 else "  (MISSES target)"
-        if lt is not None and r.get("rfm_table") is not None:
-            line += f"  lifetimes/rfm_table speed ratio {lt / r['rfm_table']:.1f}x"
-        print(line)
-    if lt is None and not args.skip_lifetimes:
-        print("  lifetimes: failed or unavailable (see above); no ratio")
+    )
+    return {"seconds": secs, "cpu_s": cpu, "result": f"{len(out):,} members"}
+
+
+METHODS = {
+    "pipeline parquet": pipeline_parquet,
+    "pipeline frame": pipeline_frame,
+    "pipeline pandas": pipeline_pandas,
+    "sql parquet": sql_parquet,
+    "sql frame": sql_frame,
+    "lifetimes": lifetimes_summary,
+}
+BASELINES = ["sql parquet", "sql frame"]
+
+
+def prepare(n_transactions: int, n_members: int, seed: int, data_dir: Path) -> Path:
+    return write_data(data_dir / f"tx_{n_transactions}_{n_members}_{seed}", n_transactions, n_members, seed)
+
+
+def main(argv: list[str] | None = None) -> str:
+    return bench_main(
+        __file__, METHODS, sys.argv[1:] if argv is None else argv, description=__doc__.splitlines()[0],
+        prepare=prepare, baselines=BASELINES, faster_than=["lifetimes"],
+    )
 
 
 if __name__ == "__main__":

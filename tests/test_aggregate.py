@@ -42,13 +42,13 @@ def test_member_summary_hand_computed(tx):
     assert s.loc["m1", "monetary_total"] == pytest.approx(150.0)
     assert s.loc["m1", "monetary_avg"] == pytest.approx(50.0)
     assert s.loc["m1", "last_purchase"] == pd.Timestamp("2024-02-15 09:00")
-    assert s.loc["m1", "prev_purchase"] == pd.Timestamp("2024-01-01 18:00")
+    assert s.loc["m1", "prev_purchase_day"] == pd.Timestamp("2024-01-01")  # midnight of the day
     # 2024-02-15 09:00 -> 2024-04-01 00:00 is 45 days and 15 hours: 45 whole days.
     assert s.loc["m1", "recency_days"] == 45
     assert s.loc["m1", "tenure_days"] == 90
     # 2024-03-30 23:00 -> 2024-04-01 00:00 is 1 day and 1 hour.
     assert s.loc["m2", "recency_days"] == 1
-    assert pd.isna(s.loc["m2", "prev_purchase"])
+    assert pd.isna(s.loc["m2", "prev_purchase_day"])
     assert s.loc["m3", "tenure_days"] == 91
     assert s.attrs["analysis_date"] == pd.Timestamp("2024-04-01")
 

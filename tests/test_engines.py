@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbook import sql
-from workbook.aggregate import SUMMARY_COLUMNS, member_period_activity, member_summary
+from workbook.aggregate import SUMMARY_COLUMNS, cohort_activity, member_period_activity, member_summary
 from workbook.engines import resolve_engine, resolve_files
 from workbook.errors import WorkbookInputError
 
@@ -33,7 +33,7 @@ def _edge_cases() -> pd.DataFrame:
         ("sameday", "2024-01-10 08:00", 10.0, False),
         ("sameday", "2024-03-01 09:00", 20.0, False),
         ("sameday", "2024-03-01 18:30", 30.0, False),
-        # tie: the last two purchases at the same instant -> prev_purchase == last_purchase
+        # tie: the last two purchases at the same instant, both on one day -> no previous purchase day
         ("tie", "2024-02-01 12:00", 5.0, False),
         ("tie", "2024-02-01 12:00", 7.0, False),
         # returner: buys, returns part of it; sub-cent float noise is counted in cents
@@ -97,13 +97,14 @@ def test_edge_cases_hand_computed(edge):
     # 23:59:59.999999 -> next midnight is not a whole day: recency 0, although
     # DuckDB's date_diff('day', ...) would count the midnight crossed as 1.
     assert s.loc["single", "recency_days"] == 0
-    assert s.loc["single", "n_purchases"] == 1 and pd.isna(s.loc["single", "prev_purchase"])
+    assert s.loc["single", "n_purchases"] == 1 and pd.isna(s.loc["single", "prev_purchase_day"])
     assert s.loc["sameday", ["n_purchases", "n_purchase_days"]].tolist() == [3, 2]
-    assert s.loc["sameday", "prev_purchase"] == pd.Timestamp("2024-03-01 09:00")
+    # the day before the last purchase day, not the earlier receipt of that day
+    assert s.loc["sameday", "prev_purchase_day"] == pd.Timestamp("2024-01-10")
     # 2024-03-01 18:30 -> 2024-04-01 00:00 = 30 days 5.5 hours
     assert s.loc["sameday", "recency_days"] == 30
     assert s.loc["sameday", "n_purchases_window"] == 2  # window starts 2024-02-01
-    assert s.loc["tie", "prev_purchase"] == s.loc["tie", "last_purchase"]
+    assert pd.isna(s.loc["tie", "prev_purchase_day"])
     assert s.loc["tie", "n_purchase_days"] == 1
     assert s.loc["tie", "n_purchases_window"] == 2  # 2024-02-01 12:00 >= 2024-02-01
     # 0.1 + 0.2 + 99.99 - 99.99 counted in cents is exactly 0.30
@@ -348,7 +349,7 @@ def test_spark_equals_pandas(spark, edge, rand_tx, files):
     # a Spark DataFrame picks the Spark engine; default analysis date
     sdf = spark.createDataFrame(rand_tx)
     assert resolve_engine(sdf) == "spark"
-    expected = member_summary(rand_tx)
+    expected = member_summary(rand_tx, engine="pandas")
     pd.testing.assert_frame_equal(member_summary(sdf), expected)
     # a folder of Parquet files read by Spark (default date computed in SQL)
     pd.testing.assert_frame_equal(member_summary(files / "chunks", engine="spark"), expected)
@@ -377,3 +378,20 @@ def test_spark_local_time_zone_is_not_shifted(spark, edge):
         member_summary(sdf.drop("amount"))
     with pytest.raises(WorkbookInputError, match="cannot read a pyspark DataFrame"):
         member_summary(sdf, engine="duckdb")
+
+
+@pytest.mark.parametrize("freq", ["M", "W"])
+def test_cohort_activity_duckdb_equals_pandas(rand_tx, edge, freq):
+    for tx, date in ((rand_tx, None), (edge, ANALYSIS)):
+        pd.testing.assert_frame_equal(
+            cohort_activity(tx, analysis_date=date, freq=freq, engine="duckdb"),
+            cohort_activity(tx, analysis_date=date, freq=freq, engine="pandas"),
+        )
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
+def test_spark_cohort_activity_equals_pandas(spark, rand_tx):
+    pd.testing.assert_frame_equal(
+        cohort_activity(spark.createDataFrame(rand_tx), freq="W"), cohort_activity(rand_tx, freq="W", engine="pandas")
+    )

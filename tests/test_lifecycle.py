@@ -205,3 +205,37 @@ def test_integer_member_ids_and_no_buyers_yet(tx, members):
     walk_in = pd.DataFrame({"member_id": [None], "timestamp": pd.to_datetime(["2024-01-02"]), "amount": [5.0]})
     early = lifecycle_stages(pd.concat([walk_in, tx], ignore_index=True), members, analysis_date="2024-01-04")
     assert early["stage"].tolist() == ["potential"] * 5
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_reactivated_uses_purchase_days_not_receipts(engine):
+    """A member back after 375 days with two receipts on the day of return is reactivated (issue 13)."""
+    tx = pd.DataFrame(
+        {
+            "member_id": ["back", "back", "back", "steady", "steady", "steady"],
+            "timestamp": pd.to_datetime(
+                ["2023-03-01 10:00", "2024-03-10 09:00", "2024-03-10 17:30",
+                 "2023-12-01 12:00", "2024-03-10 09:00", "2024-03-10 17:30"]
+            ),
+            "amount": [30.0, 20.0, 15.0, 10.0, 10.0, 10.0],
+        }
+    )
+    st_ = lifecycle_stages(tx, analysis_date="2024-04-01", engine=engine)
+    assert st_.loc["back", "gap_days"] == 375  # 2023-03-01 -> 2024-03-10, not 0 (the two receipts)
+    assert st_.loc["back", "stage"] == "reactivated"
+    assert st_.loc["steady", "gap_days"] == 100 and st_.loc["steady", "stage"] == "active"
+    # every engine gives the same stages
+    pd.testing.assert_frame_equal(st_, lifecycle_stages(tx, analysis_date="2024-04-01", engine="pandas"))
+
+
+def test_stages_with_arrow_backed_ids_read_from_parquet(tmp_path):
+    """Ids read from Parquet are chunked Arrow columns; buyers and registered members still line up."""
+    tx = pd.DataFrame({"member_id": ["b", "a", "c"], "timestamp": pd.to_datetime(["2024-05-01", "2024-01-01", "2024-05-20"]),
+                       "amount": [1.0, 2.0, 3.0]})
+    members = pd.DataFrame({"member_id": ["a", "b", "c", "d"], "join_date": pd.to_datetime(["2023-12-01"] * 4)})
+    tx.to_parquet(tmp_path / "tx.parquet")
+    pd.concat([members.iloc[:2], members.iloc[2:]]).to_parquet(tmp_path / "members.parquet", row_group_size=2)
+    st_ = lifecycle_stages(pd.read_parquet(tmp_path / "tx.parquet"), pd.read_parquet(tmp_path / "members.parquet"),
+                           analysis_date="2024-06-01")
+    assert st_.index.tolist() == ["a", "b", "c", "d"]
+    assert st_["stage"].tolist() == ["sleeping", "new", "new", "potential"]

@@ -313,3 +313,77 @@ def test_every_score_cell_has_a_segment():
         seg = segment(grid, fm=fm)
         assert seg["segment"].notna().all()
         assert set(seg["segment"]) == set(SEGMENTS.loc[SEGMENTS["scheme"] == "rfm11", "segment"])
+
+
+# ---------------------------------------------------------------- heavy ties (issue 13)
+
+
+def _one_time_heavy_rfm(one_time_share: float, n: int = 20_000, seed: int = 3) -> pd.DataFrame:
+    """Retail-like RFM table: ``one_time_share`` of members bought once, the rest 2-40 times."""
+    rng = np.random.default_rng(seed)
+    repeat = rng.random(n) >= one_time_share
+    frequency = np.where(repeat, 2 + np.minimum(rng.geometric(0.35, n) - 1, 38), 1)
+    recency = rng.integers(0, 730, n)
+    basket = np.round(rng.lognormal(4.0, 0.7, n), 2)
+    return pd.DataFrame(
+        {"recency_days": recency, "frequency": frequency, "monetary_total": np.round(basket * frequency, 2)}
+    )
+
+
+@pytest.mark.parametrize("one_time_share", [0.45, 0.6, 0.8, 0.9])
+def test_every_segment_reachable_with_many_one_time_buyers(one_time_share):
+    rfm = _one_time_heavy_rfm(one_time_share)
+    scorer = RFMScorer().fit(rfm)
+    assert scorer.frequency_rule_ == "purchase counts"
+    scored = scorer.transform(rfm)
+    # one-time buyers have F = 1, k purchases F = k, five or more F = 5
+    expected_f = np.minimum(rfm["frequency"].to_numpy(), 5)
+    np.testing.assert_array_equal(scored["f_score"].to_numpy(), expected_f)
+    for seg in (
+        segment(scored),
+        segment(scored, fm="f"),
+        segment(rfm, "cn8"),
+        segment(rfm, "cn8", reference="median"),
+        segment(scored, "cn8", basis="scores"),
+    ):
+        counts = seg["segment"].value_counts()
+        empty = counts.index[counts == 0].tolist()
+        assert not empty, f"unreachable segments at {one_time_share:.0%} one-time buyers: {empty}"
+
+
+def test_frequency_rule_keeps_quantiles_when_they_do_not_collapse():
+    # 40 % one-time buyers: the tie's middle is exactly at the first bin's edge, F = 1 still scores 1
+    rfm = _one_time_heavy_rfm(0.0, n=1000)
+    rfm.loc[:399, "frequency"] = 1
+    scorer = RFMScorer().fit(rfm)
+    assert scorer.frequency_rule_ == "quantiles"
+    assert (scorer.transform(rfm).loc[rfm["frequency"] == 1, "f_score"] == 1).all()
+    # 41 %: the quantiles collapse and F is scored by purchase count
+    rfm.loc[:409, "frequency"] = 1
+    assert RFMScorer().fit(rfm).frequency_rule_ == "purchase counts"
+
+
+def test_frequency_by_counts_on_a_later_period_and_score_ranges():
+    reference = pd.DataFrame({"recency_days": range(10), "frequency": [1] * 7 + [2, 3, 7],
+                              "monetary_total": np.arange(10.0)})
+    scorer = RFMScorer().fit(reference)
+    f_ranges = scorer.score_ranges_.query("dimension == 'F'")
+    assert f_ranges[["score", "min", "max"]].to_numpy().tolist() == [[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 7, 7]]
+    later = pd.DataFrame({"recency_days": [0, 0, 0, 0], "frequency": [1, 4, 7, 30], "monetary_total": [1.0] * 4})
+    # 4 lies between the reference values 3 and 7: one more than 3's score; 30 is above all
+    # four reference values: 1 + 4 = 5 (at most bins)
+    assert scorer.transform(later)["f_score"].tolist() == [1, 4, 4, 5]
+
+
+def test_one_time_buyers_are_not_champions_on_cdnow():
+    """CDNOW at 1997-04-01 (78 % one-time buyers): recent low spenders are new customers."""
+    from workbook.clv.cdnow import load_cdnow_transactions
+
+    rfm = rfm_table(load_cdnow_transactions(), analysis_date="1997-04-01")
+    assert 0.75 < (rfm["frequency"] == 1).mean() < 0.8
+    seg = segment(RFMScorer().fit_transform(rfm))
+    one_time = seg.loc[seg["frequency"] == 1, "segment"]
+    assert not one_time.isin(["champions", "loyal", "cant_lose"]).any()
+    counts = seg["segment"].value_counts()
+    assert counts["new"] > 0 and counts["promising"] > 0
+    assert (counts > 0).all()

@@ -4,8 +4,9 @@ RFM, lifecycle stages, cohorts and CLV all start from the small tables built
 here, so each metric is defined exactly once:
 
 ``member_summary`` (one row per member who bought before the analysis date)
-    ``first_purchase``, ``last_purchase``, ``prev_purchase`` (the purchase
-    before the last one, ``NaT`` for one-time buyers), ``n_purchases`` (purchase
+    ``first_purchase``, ``last_purchase``, ``prev_purchase_day`` (midnight of
+    the last purchase *day* before the day of the last purchase; ``NaT`` when
+    every purchase fell on one day), ``n_purchases`` (purchase
     transactions), ``n_purchase_days`` (distinct calendar days with a purchase),
     ``n_returns``, ``n_purchases_window`` (purchases in the ``window_days``
     before the analysis date), ``monetary_total`` (net spend: purchases minus
@@ -15,6 +16,11 @@ here, so each metric is defined exactly once:
 
 ``member_period_activity`` (one row per member and calendar period with a purchase)
     ``period`` (start of the month or week), ``n_purchases``, ``amount``.
+
+``cohort_activity`` (one row per first-purchase cohort and period)
+    ``cohort``, ``period``, ``members`` (members of the cohort who bought in
+    the period), ``n_purchases``, ``amount``: the small table behind
+    :func:`workbook.cohorts.cohort_table`.
 
 Engines
 -------
@@ -42,6 +48,17 @@ Definitions
   (``floor(amount * 100 + 0.5)``), and ``monetary_total`` / ``amount`` are the
   integer cent sums divided by 100.
 * The SQL engines work at microsecond resolution (nanoseconds are truncated).
+
+Speed
+-----
+The aggregation is one pass over the transactions.  A pandas DataFrame is
+handed to DuckDB as Arrow columns (no copy of the member ids) and aggregated
+there by default (``engine=None``); the DuckDB query returns the finished
+per-member table, sorted by member id.  ``engine="pandas"`` runs the NumPy
+implementation below (integer member codes, integer day numbers, bincounts),
+which is the reference the SQL engines are tested against.  Where the time
+goes and the measurements are in README.md ("Performance") and
+``benchmarks/bench_rfm.py``.
 """
 
 from __future__ import annotations
@@ -57,7 +74,7 @@ from workbook.validation import require_choice, require_whole
 SUMMARY_COLUMNS = [
     "first_purchase",
     "last_purchase",
-    "prev_purchase",
+    "prev_purchase_day",
     "n_purchases",
     "n_purchase_days",
     "n_returns",
@@ -77,59 +94,66 @@ _RAW_SUMMARY_COLUMNS = [
     "member_id",
     "first_purchase",
     "last_purchase",
-    "prev_purchase",
+    "prev_purchase_day",
     "n_purchases",
     "n_purchase_days",
     "n_returns",
     "n_purchases_window",
     "monetary_cents",
 ]
-_DATETIME_COLUMNS = ["first_purchase", "last_purchase", "prev_purchase"]
+_DATETIME_COLUMNS = ["first_purchase", "last_purchase", "prev_purchase_day"]
 _COUNT_COLUMNS = ["n_purchases", "n_purchase_days", "n_returns", "n_purchases_window"]
 
 
 def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) -> pd.DataFrame:
-    """Per-member facts from prepared transactions: the pandas twin of sql.MEMBER_SUMMARY_SQL.
+    """Per-member facts from prepared transactions: the NumPy twin of sql.MEMBER_SUMMARY_SQL.
 
-    Member ids are factorised once (sorted), purchases are sorted by (member,
-    time) with NumPy, and every per-member fact is a reduction over the
-    contiguous run of each member's purchases.
+    Member ids become integer codes once (unsorted factorisation; the small
+    result is sorted at the end) and timestamps integer ticks and day numbers,
+    so every fact is a bincount or a group-by on integers.  The distinct
+    purchase days are the unique (member, day) keys; sorted, each member's
+    last two keys give the last and the previous purchase day.
     """
-    codes, members = pd.factorize(tx["member_id"], sort=True)
+    codes, members = pd.factorize(tx["member_id"], sort=False)
     n_members = len(members)
     is_buy = ~tx["is_return"].to_numpy(dtype=bool)
-    # Net cents and returns over all rows (returns included), per member code.
-    cents = pd.Series(_cents(tx["amount"])).groupby(codes).sum().reindex(range(n_members), fill_value=0)
+    ts_all = tx["ts"].to_numpy()
+    unit = np.datetime_data(ts_all.dtype)[0]
+    ticks_per_day = int(np.timedelta64(1, "D") // np.timedelta64(1, unit))
+    # Net cents over all rows (returns included); float sums of whole cents are exact below 2**53.
+    cents = np.bincount(codes, weights=_cents(tx["amount"]), minlength=n_members).astype("int64")
     n_returns = np.bincount(codes[~is_buy], minlength=n_members)
 
-    ts = tx["ts"].to_numpy()[is_buy]
     code = codes[is_buy]
-    order = np.lexsort((ts, code))
-    ts, code = ts[order], code[order]
-    if len(code) == 0:  # nobody bought before the analysis date
-        empty = {"member_id": members[:0], **{c: ts for c in _DATETIME_COLUMNS}}
-        empty.update({c: np.zeros(0, dtype="int64") for c in [*_COUNT_COLUMNS, "monetary_cents"]})
-        return pd.DataFrame(empty)[_RAW_SUMMARY_COLUMNS]
-    new_member = np.r_[True, code[1:] != code[:-1]]
-    starts = np.flatnonzero(new_member)
-    ends = np.r_[starts[1:], len(code)].astype(np.intp)
-    n_purchases = ends - starts
-    day = pd.Series(ts).dt.normalize().to_numpy()
-    new_day = new_member | np.r_[False, day[1:] != day[:-1]]
-    window_start = (date - pd.Timedelta(days=window_days)).to_datetime64()
-    prev = ts[np.maximum(ends - 2, 0)]
-    buyers = code[starts]
+    ticks = ts_all[is_buy].view("int64")
+    n_purchases = np.bincount(code, minlength=n_members)
+    buyers = np.flatnonzero(n_purchases)
+    window_start = (date - pd.Timedelta(days=window_days)).to_datetime64().astype(f"datetime64[{unit}]")
+    n_window = np.bincount(code[ticks >= window_start.view("int64")], minlength=n_members)
+    by_member = pd.Series(ticks).groupby(code, sort=True)  # sorted integer codes == buyers
+    first, last = by_member.min().to_numpy(), by_member.max().to_numpy()
+    # Distinct (member, day) keys, sorted by member then day.
+    day = np.floor_divide(ticks, ticks_per_day)
+    day0, span = (int(day.min()), int(day.max() - day.min()) + 1) if len(day) else (0, 1)
+    keys = np.unique(code.astype("int64") * span + (day - day0))
+    key_member = keys // span
+    n_days = np.bincount(key_member, minlength=n_members)
+    ends = np.cumsum(n_days[buyers])  # one past each buyer's last key
+    prev_key = keys[np.maximum(ends - 2, 0)]
+    has_prev = n_days[buyers] >= 2
+    prev_day = np.where(has_prev, (prev_key % span + day0) * ticks_per_day, np.iinfo("int64").min)
+    dtype = ts_all.dtype
     raw = pd.DataFrame(
         {
             "member_id": members[buyers],
-            "first_purchase": ts[starts],
-            "last_purchase": ts[ends - 1],
-            "prev_purchase": np.where(n_purchases >= 2, prev, np.datetime64("NaT")).astype(ts.dtype),
-            "n_purchases": n_purchases,
-            "n_purchase_days": np.add.reduceat(new_day, starts),
+            "first_purchase": first.view(dtype),
+            "last_purchase": last.view(dtype),
+            "prev_purchase_day": prev_day.view(dtype),  # int64 min is NaT
+            "n_purchases": n_purchases[buyers],
+            "n_purchase_days": n_days[buyers],
             "n_returns": n_returns[buyers],
-            "n_purchases_window": np.add.reduceat(ts >= window_start, starts),
-            "monetary_cents": cents.to_numpy()[buyers],
+            "n_purchases_window": n_window[buyers],
+            "monetary_cents": cents[buyers],
         }
     )
     return raw[_RAW_SUMMARY_COLUMNS]
@@ -183,8 +207,10 @@ def member_summary(
         Length of the trailing window for ``n_purchases_window``.
     engine : {None, "pandas", "duckdb", "spark"}
         Computation engine; ``None`` picks it from the type of
-        ``transactions`` (pandas for a DataFrame, DuckDB for files or a DuckDB
-        relation, Spark for a Spark DataFrame).  All engines give identical
+        ``transactions`` (DuckDB for a DataFrame with plain ids and
+        time-zone-free timestamps, else pandas; DuckDB for files or a DuckDB
+        relation; Spark for a Spark DataFrame; see
+        :func:`workbook.engines.resolve_engine`).  All engines give identical
         results.
 
     Returns
@@ -211,7 +237,7 @@ def member_summary(
     >>> member_summary(tx, analysis_date="2024-01-11", engine="duckdb").equals(s)
     True
     """
-    engine = engines.resolve_engine(transactions, engine)
+    engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     window_days = require_whole(window_days, "window_days")
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
@@ -302,7 +328,7 @@ def member_period_activity(
     0         a 2024-01-01            2    30.0
     1         a 2024-03-01            1     5.0
     """
-    engine = engines.resolve_engine(transactions, engine)
+    engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     require_choice(freq, list(PERIOD_FREQ), "freq")
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
@@ -328,3 +354,103 @@ def member_period_activity(
         )
         raw, date = res.frame, res.analysis_date
     return _finish_activity(raw, date)
+
+
+_COHORT_COLUMNS = ["cohort", "period", "members", "n_purchases", "amount"]
+
+
+def _finish_cohort_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "cohort": raw["cohort"].astype("datetime64[us]"),
+            "period": raw["period"].astype("datetime64[us]"),
+            "members": raw["members"].astype("int64"),
+            "n_purchases": raw["n_purchases"].astype("int64"),
+            "amount": raw["amount_cents"].astype("int64") / 100.0,
+        }
+    )
+    out = out.sort_values(["cohort", "period"], kind="stable").reset_index(drop=True)
+    out.attrs["analysis_date"] = date
+    return out
+
+
+@renamed_arguments(positional=("analysis_date",))
+def cohort_activity(
+    transactions: object,
+    *,
+    analysis_date: object | None = None,
+    freq: str = "M",
+    member_col: str = "member_id",
+    time_col: str = "timestamp",
+    amount_col: str = "amount",
+    return_col: str | None = "is_return",
+    engine: str | None = None,
+) -> pd.DataFrame:
+    """Buying members, purchases and net spend per first-purchase cohort and period.
+
+    The same facts as :func:`member_period_activity` summed over the members
+    of each cohort (members whose first purchase fell in the same calendar
+    period), so the SQL engines return a table of a few hundred rows instead
+    of one row per member and period.
+
+    Parameters
+    ----------
+    transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine
+        As in :func:`member_period_activity`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``cohort`` (first day of the cohort's period), ``period``
+        (first day of the period, not before the cohort's), ``members``
+        (members of the cohort with a purchase in the period; in the cohort's
+        own period that is the cohort size), ``n_purchases`` and ``amount``
+        (net spend, exact to the cent), sorted by cohort and period.  Periods
+        in which nobody of the cohort bought or returned anything are absent.
+        ``attrs["analysis_date"]`` is the analysis date used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"member_id": ["a", "a", "b", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2024-01-03", "2024-02-10", "2024-01-20",
+    ...                                  "2024-03-05", "2024-02-14"]),
+    ...     "amount": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    >>> cohort_activity(tx)
+          cohort     period  members  n_purchases  amount
+    0 2024-01-01 2024-01-01        2            2    40.0
+    1 2024-01-01 2024-02-01        1            1    20.0
+    2 2024-01-01 2024-03-01        1            1    40.0
+    3 2024-02-01 2024-02-01        1            1    50.0
+    """
+    engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
+    require_choice(freq, list(PERIOD_FREQ), "freq")
+    if engine == "pandas":
+        act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, member_col=member_col,
+                                     time_col=time_col, amount_col=amount_col, return_col=return_col,
+                                     engine="pandas")
+        date = act.attrs["analysis_date"]
+        first = act.loc[act["n_purchases"] > 0].groupby("member_id", sort=False)["period"].min()
+        act = act.assign(cohort=act["member_id"].map(first))
+        act = act.loc[act["cohort"].notna() & (act["period"] >= act["cohort"])]
+        raw = (
+            act.assign(buyer=(act["n_purchases"] > 0).astype("int64"),
+                       amount_cents=np.round(act["amount"].to_numpy() * 100.0).astype("int64"))
+            .groupby(["cohort", "period"], sort=True)
+            .agg(members=("buyer", "sum"), n_purchases=("n_purchases", "sum"), amount_cents=("amount_cents", "sum"))
+            .reset_index()
+        )
+    else:
+        res = engines.run_sql(
+            sql.COHORT_ACTIVITY_SQL,
+            transactions,
+            engine,
+            analysis_date=analysis_date,
+            member_col=member_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            return_col=return_col,
+            period_unit=_PERIOD_UNIT[freq],
+        )
+        raw, date = res.frame, res.analysis_date
+    return _finish_cohort_activity(raw, date)

@@ -3,8 +3,11 @@
 A *cohort* is the set of members acquired in the same calendar month (or
 week, Monday to Sunday): by their first purchase (default) or by their
 registration date.  Period number ``k`` is the ``k``-th calendar period after
-the cohort's own (``0`` = the acquisition period).  All functions start from
-:func:`workbook.aggregate.member_period_activity`, so they run on every engine.
+the cohort's own (``0`` = the acquisition period).  First-purchase cohort
+matrices start from :func:`workbook.aggregate.cohort_activity` (a few hundred
+rows per data set, computed in one SQL query on DuckDB or Spark); join-date
+cohorts and repeat-purchase curves from
+:func:`workbook.aggregate.member_period_activity`.  Both run on every engine.
 
 Shapes
 ------
@@ -21,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook.aggregate import member_period_activity
+from workbook.aggregate import cohort_activity, member_period_activity
 from workbook.errors import WorkbookInputError
 from workbook.validation import require_choice, require_columns, require_dataframe, require_datetime
 
@@ -123,6 +126,61 @@ def _wide(values: pd.DataFrame, sizes: pd.Series, last: int, freq: str) -> pd.Da
     return wide
 
 
+def _last_period(date: pd.Timestamp, freq: str) -> int:
+    return int(_period_index(pd.Series([date - pd.Timedelta(microseconds=1)]), freq)[0])
+
+
+def _first_purchase_values(
+    transactions: object, analysis_date: object | None, freq: str, metric: str, cols: dict
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """(cohort, k, value) rows, cohort sizes and the last observed period, from the cohort activity."""
+    require_choice(freq, list(_FREQ), "freq")
+    ca = cohort_activity(transactions, analysis_date=analysis_date, freq=freq, **cols)
+    if ca.empty:
+        raise WorkbookInputError(
+            "No member transactions with a purchase before the analysis date: every earlier row is a walk-in "
+            f"(missing {cols.get('member_col', 'member_id')!r}), a return, or there are none."
+        )
+    cohort = _period_index(ca["cohort"], freq)
+    k = _period_index(ca["period"], freq) - cohort
+    column = {"members": "members", "purchases": "n_purchases", "revenue": "amount"}[metric]
+    values = pd.DataFrame({"cohort": cohort, "k": k, "value": ca[column].to_numpy(dtype="float64")})
+    own = k == 0  # every member bought in the cohort's own period: its buyers are the cohort
+    sizes = pd.Series(ca["members"].to_numpy()[own], index=cohort[own]).sort_index()
+    return values, sizes, _last_period(ca.attrs["analysis_date"], freq)
+
+
+def _join_date_values(
+    transactions: object,
+    members: pd.DataFrame | None,
+    analysis_date: object | None,
+    freq: str,
+    metric: str,
+    cols: dict,
+    member_col: str,
+    join_col: str,
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """(cohort, k, value) rows, cohort sizes and the last observed period, per member."""
+    act, last, date = _activity(transactions, analysis_date, freq, cols)
+    cohort = _cohorts(act, members, "join_date", freq, last, date, member_col, join_col)
+    if cohort.empty:
+        raise WorkbookInputError("No member was acquired before the analysis date.")
+    sizes = cohort.groupby(cohort).size()
+    act = act.loc[act["member_id"].isin(cohort.index)]
+    act = act.assign(cohort=cohort.reindex(act["member_id"]).to_numpy())
+    act = act.assign(k=act["pidx"] - act["cohort"])
+    act = act.loc[act["k"] >= 0]
+    if metric == "members":
+        act = act.loc[act["n_purchases"] > 0]
+        value = np.ones(len(act))
+    elif metric == "purchases":
+        value = act["n_purchases"].to_numpy(dtype="float64")
+    else:
+        value = act["amount"].to_numpy(dtype="float64")
+    values = pd.DataFrame({"cohort": act["cohort"].to_numpy(), "k": act["k"].to_numpy(), "value": value})
+    return values, sizes, last
+
+
 def cohort_table(
     transactions: object,
     members: pd.DataFrame | None = None,
@@ -207,23 +265,12 @@ def cohort_table(
     cols = dict(
         member_col=member_col, time_col=time_col, amount_col=amount_col, return_col=return_col, engine=engine
     )
-    act, last, date = _activity(transactions, analysis_date, freq, cols)
-    cohort = _cohorts(act, members, cohort_by, freq, last, date, member_col, join_col)
-    if cohort.empty:
-        raise WorkbookInputError("No member was acquired before the analysis date.")
-    sizes = cohort.groupby(cohort).size()
-    act = act.loc[act["member_id"].isin(cohort.index)]
-    act = act.assign(cohort=cohort.reindex(act["member_id"]).to_numpy())
-    act = act.assign(k=act["pidx"] - act["cohort"])
-    act = act.loc[act["k"] >= 0]
-    if metric == "members":
-        act = act.loc[act["n_purchases"] > 0]
-        value = np.ones(len(act))
-    elif metric == "purchases":
-        value = act["n_purchases"].to_numpy(dtype="float64")
+    if cohort_by == "first_purchase":
+        values, sizes, last = _first_purchase_values(transactions, analysis_date, freq, metric, cols)
     else:
-        value = act["amount"].to_numpy(dtype="float64")
-    values = pd.DataFrame({"cohort": act["cohort"].to_numpy(), "k": act["k"].to_numpy(), "value": value})
+        values, sizes, last = _join_date_values(
+            transactions, members, analysis_date, freq, metric, cols, member_col, join_col
+        )
     wide = _wide(values, sizes, last, freq)
     if cumulative:
         wide = wide.cumsum(axis=1, skipna=False)

@@ -4,7 +4,9 @@
 :func:`workbook.aggregate.member_period_activity` accept the transactions in
 several forms and pick the engine from the form unless told otherwise:
 
-* a pandas DataFrame: ``pandas`` (``duckdb`` and ``spark`` also accepted);
+* a pandas DataFrame: ``duckdb`` over its Arrow columns when the ids are plain
+  strings or integers and the timestamps have no time zone, else ``pandas``
+  (``engine="pandas"``, ``"duckdb"`` and ``"spark"`` can be asked for);
 * a str or Path naming a Parquet or CSV file, a folder of them or a glob
   (``"exports/2024-*.parquet"``): ``duckdb`` (``spark`` also accepted);
 * a DuckDB relation (``con.read_parquet(...)``, ``con.table("transactions")``):
@@ -116,19 +118,41 @@ _HINTS = {
 }
 
 
-def resolve_engine(source: object, engine: str | None = None) -> str:
+def _frame_suits_sql(frame: pd.DataFrame, member_col: str | None, time_col: str | None) -> bool:
+    """A frame DuckDB aggregates exactly like pandas: naive timestamps, plain ids."""
+    if member_col not in frame.columns or time_col not in frame.columns:
+        return False  # the pandas path names the missing column
+    ts, ids = frame[time_col], frame[member_col]
+    if not (pd.api.types.is_datetime64_dtype(ts.dtype) and getattr(ts.dt, "tz", None) is None):
+        return False
+    return pd.api.types.is_string_dtype(ids.dtype) or pd.api.types.is_integer_dtype(ids.dtype)
+
+
+def resolve_engine(
+    source: object, engine: str | None = None, *, member_col: str | None = None, time_col: str | None = None
+) -> str:
     """Return the engine for ``source``: ``engine`` if given and compatible, else inferred.
+
+    A pandas DataFrame is aggregated by DuckDB (several times faster, same
+    results) when ``member_col`` and ``time_col`` are given and hold plain
+    string or integer ids and time-zone-free timestamps; otherwise, and for
+    ``engine="pandas"``, by pandas.
 
     Examples
     --------
     >>> import pandas as pd
     >>> resolve_engine(pd.DataFrame({"a": [1]}))
     'pandas'
+    >>> tx = pd.DataFrame({"member_id": ["a"], "timestamp": pd.to_datetime(["2024-01-01"])})
+    >>> resolve_engine(tx, member_col="member_id", time_col="timestamp")
+    'duckdb'
     >>> resolve_engine("exports/", None)
     'duckdb'
     """
     kind = source_kind(source)
     if engine is None:
+        if kind == "pandas" and _frame_suits_sql(source, member_col, time_col) and _has_duckdb():
+            return "duckdb"
         return _DEFAULT_ENGINE[kind]
     require_choice(engine, ENGINES, "engine")
     if engine not in _ALLOWED[kind]:
@@ -138,6 +162,12 @@ def resolve_engine(source: object, engine: str | None = None) -> str:
             f"or leave engine=None to use {_DEFAULT_ENGINE[kind]!r}."
         )
     return engine
+
+
+def _has_duckdb() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("duckdb") is not None
 
 
 def resolve_files(path: str | os.PathLike) -> tuple[str, str]:
@@ -332,18 +362,32 @@ def _spark_session(source: object) -> Any:
 
 def _canonical_pandas(
     tx: pd.DataFrame, member_col: str, time_col: str, amount_col: str, return_col: str | None
-) -> pd.DataFrame:
-    """The columns the SQL needs, at microsecond resolution, with a clean return flag."""
-    out = pd.DataFrame(
-        {
-            member_col: tx[member_col].to_numpy(),
-            time_col: tx[time_col].dt.floor("us").to_numpy().astype("datetime64[us]"),
-            amount_col: tx[amount_col].to_numpy(dtype="float64"),
-        }
-    )
+) -> Any:
+    """The columns the SQL needs as an Arrow table: microsecond times, a clean return flag.
+
+    Arrow-backed columns (pandas' default ``str`` ids) are passed without a
+    copy; converting them to Python objects first would cost more than the
+    whole aggregation.  Columns Arrow cannot take as they are (mixed Python
+    objects) fall back to a pandas frame that DuckDB reads itself.
+    """
+    import pyarrow as pa
+
+    ts = tx[time_col]
+    if np.datetime_data(ts.dtype)[0] not in ("s", "ms", "us"):
+        ts = ts.dt.floor("us")
+    columns = {
+        member_col: tx[member_col],
+        time_col: ts.astype("datetime64[us]"),
+        amount_col: tx[amount_col].astype("float64"),
+    }
     if return_col is not None:
-        out[return_col] = tx[return_col].fillna(False).astype(bool).to_numpy()
-    return out
+        flag = tx[return_col]
+        columns[return_col] = flag if flag.dtype == bool else flag.fillna(False).astype(bool)
+    frame = pd.DataFrame(columns, copy=False)
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
 
 
 def _backend(source: object, kind: str, engine: str, member_col: str) -> tuple[Any, Any]:
@@ -355,7 +399,9 @@ def _backend(source: object, kind: str, engine: str, member_col: str) -> tuple[A
             return _DuckDB(source), contextlib.nullcontext()
         con = duckdb.connect()
         if kind == "pandas":
-            return _DuckDB(con.from_df(source), con), contextlib.nullcontext()
+            if isinstance(source, pd.DataFrame):
+                return _DuckDB(con.from_df(source), con), contextlib.nullcontext()
+            return _DuckDB(con.from_arrow(source), con), contextlib.nullcontext()
         fmt, pattern = resolve_files(source)
         if fmt == "parquet":
             rel = con.read_parquet(pattern)
@@ -373,7 +419,7 @@ def _spark_frame(spark: Any, source: object, kind: str, time_col: str, caller_tz
 
     if kind == "pandas":
         with _quiet_pyspark():
-            return spark.createDataFrame(source)
+            return spark.createDataFrame(source if isinstance(source, pd.DataFrame) else source.to_pandas())
     if kind == "path":
         fmt, _ = resolve_files(source)
         text = os.fspath(source)

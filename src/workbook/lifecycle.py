@@ -9,8 +9,9 @@ stage         中文    rule (defaults)
 ============  ======  ===================================================================
 potential     潜在    registered before the analysis date, never bought
 new           新客    active, first purchase less than ``new_days`` (90) days ago
-reactivated   回流    active, and the gap between the last two purchases was at least
-                      ``reactivation_gap_days`` (180): the member had lapsed and came back
+reactivated   回流    active, and the gap between the last two purchase *days* was at
+                      least ``reactivation_gap_days`` (180): the member had lapsed and came
+                      back (two receipts on the day of return count as one visit)
 loyal         忠诚    active, at least ``loyal_min_purchases`` (4) purchases in the last
                       ``loyal_window_days`` (365) days
 active        活跃    last purchase less than ``active_days`` (90) days ago, none of the above
@@ -89,8 +90,8 @@ class LifecycleRules:
     loyal_window_days : int, default 365
         Window for ``loyal_min_purchases``.
     reactivation_gap_days : int, default 180
-        An active member whose last two purchases are at least this many days
-        apart has come back after lapsing: reactivated.  Must be at least
+        An active member whose last two purchase days are at least this many
+        days apart has come back after lapsing: reactivated.  Must be at least
         ``active_days`` (a shorter gap is ordinary activity).
 
     Examples
@@ -164,7 +165,7 @@ def stage_definitions(rules: LifecycleRules | None = None) -> pd.DataFrame:
             f"{r.loyal_window_days} days"
         ),
         "reactivated": (
-            f"active, and at least {r.reactivation_gap_days} days between the last two purchases"
+            f"active, and at least {r.reactivation_gap_days} days between the last two purchase days"
         ),
         "sleeping": f"last purchase {r.active_days} to {r.sleeping_days - 1} days ago",
         "churned": f"last purchase {r.sleeping_days} or more days ago",
@@ -174,7 +175,7 @@ def stage_definitions(rules: LifecycleRules | None = None) -> pd.DataFrame:
         "new": f"首次购买距今不足{r.new_days}天（且活跃）",
         "active": f"最近一次购买距今不足{r.active_days}天，且不属于新客、回流或忠诚",
         "loyal": f"活跃，且近{r.loyal_window_days}天内购买至少{r.loyal_min_purchases}次",
-        "reactivated": f"活跃，且最近两次购买间隔至少{r.reactivation_gap_days}天（流失后回来）",
+        "reactivated": f"活跃，且最近两个购买日间隔至少{r.reactivation_gap_days}天（流失后回来）",
         "sleeping": f"最近一次购买距今{r.active_days}至{r.sleeping_days - 1}天",
         "churned": f"最近一次购买距今{r.sleeping_days}天或更久",
     }
@@ -208,6 +209,34 @@ def _check_members(members: pd.DataFrame, member_col: str, join_col: str) -> Non
             f"Column {member_col!r} of members has duplicate ids at {format_rows(members.index[dup])}, "
             f"e.g. {ids[dup].iloc[0]!r}; each member must appear once."
         )
+
+
+def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
+    """Sorted union of buyer and registered member ids, and each buyer's position in it.
+
+    Arrow's hash kernels work on the ids as they are (no Python string
+    objects); ids Arrow cannot type fall back to one sorted factorisation.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(values: object) -> pa.Array:
+        arr = pa.array(values)  # a ChunkedArray for Arrow-backed pandas columns
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+    try:
+        b = arrow(buyers)
+        parts = [b] if registered is None or len(registered) == 0 else [b, arrow(registered).cast(b.type)]
+        uniq = pc.unique(pa.concat_arrays(parts))
+        uniq = uniq.take(pc.sort_indices(uniq))
+        pos = pc.index_in(b, value_set=uniq).to_numpy(zero_copy_only=False).astype(np.intp)
+        return pd.Index(uniq.to_pandas(), name="member_id"), pos
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        ids = buyers.to_numpy()
+        if registered is not None and len(registered):
+            ids = np.concatenate([ids, registered.to_numpy()])
+        codes, uniq = pd.factorize(pd.Series(ids), sort=True)
+        return pd.Index(uniq, name="member_id"), codes[: len(buyers)]
 
 
 def stages_from_summary(
@@ -253,7 +282,7 @@ def stages_from_summary(
         raise WorkbookInputError(f"summary must be a pandas DataFrame, got {type(summary).__name__}.")
     require_columns(
         summary,
-        ["first_purchase", "last_purchase", "prev_purchase", "n_purchases", "n_purchases_window",
+        ["first_purchase", "last_purchase", "prev_purchase_day", "n_purchases", "n_purchases_window",
          "recency_days", "tenure_days"],
         "summary",
     )  # fmt: skip
@@ -262,23 +291,16 @@ def stages_from_summary(
         raise WorkbookInputError(
             "summary has no attrs['analysis_date']; compute it with workbook.aggregate.member_summary."
         )
-    n_buyers = len(summary)
-    buyer_ids = summary.index.to_numpy()
+    registered = None
     if members is not None:
         _check_members(members, member_col, join_col)
-        registered = members.loc[members[join_col] < date, member_col].to_numpy()
-        ids = np.concatenate([buyer_ids, registered]) if len(registered) else buyer_ids
-    else:
-        ids = buyer_ids
-    if len(ids) == 0:
+        registered = members.loc[members[join_col] < date, member_col]
+    if len(summary) == 0 and (registered is None or len(registered) == 0):
         raise WorkbookInputError(
             f"No member had registered or bought before the analysis date {date}; "
             "choose a later analysis_date."
         )
-    # One sorted factorisation gives the union of buyers and registered members and
-    # each buyer's row in it (faster than index set operations on a million strings).
-    codes, uniq = pd.factorize(pd.Series(ids), sort=True)
-    pos = codes[:n_buyers]
+    uniq, pos = _sorted_union(summary.index, registered)
     n = len(uniq)
 
     def scatter(values: np.ndarray, fill: float) -> np.ndarray:
@@ -288,7 +310,8 @@ def stages_from_summary(
 
     rec = scatter(summary["recency_days"].to_numpy(dtype="float64"), np.nan)
     ten = scatter(summary["tenure_days"].to_numpy(dtype="float64"), np.nan)
-    gap_td = (summary["last_purchase"] - summary["prev_purchase"]) // DAY
+    # Days between the last two purchase *days* (calendar days, not receipts).
+    gap_td = (summary["last_purchase"].dt.floor("D") - summary["prev_purchase_day"]) // DAY
     gap = scatter(gap_td.to_numpy(dtype="float64", na_value=np.nan), np.nan)
     n_all = scatter(summary["n_purchases"].to_numpy(dtype="float64"), 0.0).astype("int64")
     n_win = scatter(summary["n_purchases_window"].to_numpy(dtype="float64"), 0.0).astype("int64")
@@ -320,7 +343,7 @@ def stages_from_summary(
             "n_purchases": n_all,
             "n_purchases_window": n_win,
         },
-        index=pd.Index(uniq, name="member_id"),
+        index=uniq,
     )
     out.attrs["analysis_date"] = date
     out.attrs["rules"] = rules
@@ -366,8 +389,9 @@ def lifecycle_stages(
         One row per member (index ``member_id``, sorted), columns ``stage``
         (ordered categorical, codes :data:`STAGES`), ``stage_zh`` (Chinese
         label), ``recency_days``, ``tenure_days``, ``gap_days`` (days between
-        the last two purchases), all nullable ``Int64`` (missing for potential
-        members or one-time buyers), ``n_purchases`` and ``n_purchases_window``.
+        the last two purchase days), all nullable ``Int64`` (missing for potential
+        members, or for ``gap_days`` members who bought on one day only),
+        ``n_purchases`` and ``n_purchases_window``.
         ``attrs`` hold ``analysis_date`` and ``rules``.
 
     Examples

@@ -34,6 +34,21 @@ Quantile scores (:class:`RFMScorer`)
     scale.  Recency is scored inversely (recent = high score) by applying the
     rule to ``-recency_days``.
 
+Frequency when most members bought once (the F rule for heavy ties)
+    Retail data usually has 40-90 % one-time buyers.  The mid-rank rule then
+    gives every one-time buyer F = 2 (the middle of a tie holding more than
+    ``2 / bins`` of the members lies in the second bin), so no member has F = 1
+    and segments such as "New customers" and "Promising" could never occur.
+    So when the lowest reference frequency would not score 1, the quantiles
+    have collapsed and F is scored by purchase count instead: each of the
+    lowest ``bins - 1`` distinct reference frequencies gets its own score and
+    all higher ones share the top score (with ``bins=5``: 1, 2, 3, 4, and
+    5 or more purchases).  A value between reference values scores like the
+    next lower one plus one (``1 + number of distinct reference values below
+    it``, at most ``bins``).  ``RFMScorer.frequency_rule_`` says which rule was
+    used (``"quantiles"`` or ``"purchase counts"``) and ``score_ranges_`` lists
+    what each score means.  R and M are always scored by quantiles.
+
 Segment maps (:data:`SEGMENTS`, one table used by the code and by :func:`segment_actions`)
     ``"rfm11"``: eleven English segments (Champions ... Lost) on the 5 x 5 grid
     of the R score and the FM score, ``FM = round_half_up((F + M) / 2)`` (or
@@ -209,6 +224,11 @@ def _mid_rank_scores(values: np.ndarray, uniq: np.ndarray, cum: np.ndarray, bins
     return np.clip(score, 1, bins).astype("int64")
 
 
+def _count_scores(values: np.ndarray, uniq: np.ndarray, bins: int) -> np.ndarray:
+    """Score = 1 + distinct reference values below, at most ``bins`` (F by purchase count)."""
+    return np.minimum(1 + np.searchsorted(uniq, values, side="left"), bins).astype("int64")
+
+
 def _rfm_code(r: np.ndarray, f: np.ndarray, m: np.ndarray, sep: str) -> pd.Categorical:
     """``"545"`` codes as a categorical: strings are built once per distinct combination."""
     base = int(max(r.max(initial=0), f.max(initial=0), m.max(initial=0))) + 1
@@ -247,6 +267,11 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     ----------
     n_reference_ : int
         Members in the reference table.
+    frequency_rule_ : {"quantiles", "purchase counts"}
+        How F is scored: by the mid-rank quantile rule, or, when the lowest
+        frequency holds so many members that it would not score 1 (the
+        quantiles collapse; typically more than 40 % one-time buyers with
+        ``bins=5``), by purchase count (see :mod:`workbook.rfm`).
     score_ranges_ : DataFrame
         One row per measure and score: ``dimension``, ``score``, ``min`` and
         ``max`` of the reference values with that score and ``share`` of
@@ -256,8 +281,11 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     -----
     The tie rule is documented in :mod:`workbook.rfm`: a value's score is the
     quantile bin containing the middle of its rank interval, so equal values
-    share a score, row order never matters and heavily tied measures (most
-    members buy once) may leave some scores unused rather than splitting ties.
+    share a score, row order never matters and heavily tied R or M values may
+    leave some scores unused rather than splitting ties.  For F the quantiles
+    would collapse whenever most members bought once; F is then scored by
+    purchase count, so one-time buyers have F = 1 and every segment stays
+    reachable.
 
     Examples
     --------
@@ -313,6 +341,9 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         for values in self._signed(X):
             uniq, counts = np.unique(values, return_counts=True)
             self.reference_.append((uniq, np.concatenate([[0], np.cumsum(counts)])))
+        f_uniq, f_cum = self.reference_[1]
+        collapsed = len(f_uniq) > 0 and _mid_rank_scores(f_uniq[:1], f_uniq, f_cum, int(self.bins))[0] > 1
+        self.frequency_rule_ = "purchase counts" if collapsed else "quantiles"
         self.n_reference_ = len(X)
         self.score_ranges_ = self._score_ranges(X)
         return self
@@ -322,7 +353,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         for dim, col, sign, (uniq, cum) in zip(
             ["R", "F", "M"], self._columns(), [-1, 1, 1], self.reference_, strict=True
         ):
-            scores = _mid_rank_scores(uniq, uniq, cum, int(self.bins))
+            scores = self._score(dim, uniq, uniq, cum)
             t = pd.DataFrame({"score": scores, "value": sign * uniq, "count": np.diff(cum)})
             g = t.groupby("score").agg(min=("value", "min"), max=("value", "max"), n=("count", "sum"))
             g = g.reset_index()
@@ -351,10 +382,15 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         _check_measures(X, self._columns(), "rfm")
         bins = int(self.bins)
         r, f, m = (
-            _mid_rank_scores(v, uniq, cum, bins)
-            for v, (uniq, cum) in zip(self._signed(X), self.reference_, strict=True)
+            self._score(dim, v, uniq, cum)
+            for dim, v, (uniq, cum) in zip("RFM", self._signed(X), self.reference_, strict=True)
         )
         return _attach_scores(X, r, f, m, (bins, bins, bins))
+
+    def _score(self, dim: str, values: np.ndarray, uniq: np.ndarray, cum: np.ndarray) -> np.ndarray:
+        if dim == "F" and self.frequency_rule_ == "purchase counts":
+            return _count_scores(values, uniq, int(self.bins))
+        return _mid_rank_scores(values, uniq, cum, int(self.bins))
 
 
 def _threshold_array(values: object, name: str) -> np.ndarray:

@@ -4,10 +4,16 @@
 computes it with pandas, and the DuckDB and Spark engines run the SQL below.
 There is exactly one query text per aggregation; both engines execute the same
 string.  The text is written in the common subset of the two dialects
-(``CAST``, ``CASE``, ``floor``, ``date_trunc``, ``count(DISTINCT ...)``,
-``INTERVAL 1 DAY`` and standard ``TIMESTAMP '...'`` literals), so no dialect
-table of functions is needed.  The only thing that differs between the engines
-is how an identifier is quoted (``"name"`` in DuckDB, `` `name` `` in Spark).
+(``CAST``, ``CASE``, ``floor``, ``date_trunc``, ``INTERVAL 1 DAY`` and standard
+``TIMESTAMP '...'`` literals).  What differs between the engines is how an
+identifier is quoted (``"name"`` in DuckDB, `` `name` `` in Spark) and the three
+list functions of :data:`LIST_FUNCTIONS` (collect the distinct purchase days of a
+member, count them, take the second latest).
+
+Speed: each query is a single pass with one GROUP BY and returns the small
+per-member (or per-cohort) table; no window functions and no self-joins.  The
+distinct purchase days are a per-member list rather than ``count(DISTINCT ...)``,
+which DuckDB runs as a second hash aggregation over every row.
 
 The templates are plain :class:`string.Template` strings.  :func:`render` fills
 their ``$slots`` with
@@ -62,9 +68,12 @@ _TX_CTE = """tx AS (
 )"""
 
 #: Per-member purchase facts; the raw input of ``aggregate.member_summary``.
-#: ``prev_purchase`` is the purchase before the last one: the last timestamp
-#: again when the member bought twice at that very instant, otherwise the
-#: latest earlier purchase (NULL for one-time buyers).
+#: One GROUP BY, no join and no window: the distinct purchase days of each
+#: member are collected as a small list, whose length is ``n_purchase_days``
+#: and whose second-latest element is ``prev_purchase_day`` (the last purchase
+#: day before the last one; NULL when every purchase fell on one day).  The
+#: three list expressions are the only dialect-specific text (``$days_agg``,
+#: ``$days_count``, ``$days_second``; see :data:`LIST_FUNCTIONS`).
 MEMBER_SUMMARY_SQL = Template(
     "WITH "
     + _TX_CTE
@@ -74,9 +83,8 @@ per_member AS (
         member_id,
         min(CASE WHEN is_return THEN NULL ELSE ts END) AS first_purchase,
         max(CASE WHEN is_return THEN NULL ELSE ts END) AS last_purchase,
+        $days_agg AS purchase_days,
         CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
-        CAST(count(DISTINCT CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END) AS BIGINT)
-            AS n_purchase_days,
         CAST(sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS BIGINT) AS n_returns,
         CAST(sum(CASE WHEN NOT is_return AND ts >= $window_start_ts THEN 1 ELSE 0 END) AS BIGINT)
             AS n_purchases_window,
@@ -84,47 +92,76 @@ per_member AS (
     FROM tx
     GROUP BY member_id
     HAVING sum(CASE WHEN is_return THEN 0 ELSE 1 END) > 0
-),
-prev AS (
-    SELECT
-        t.member_id,
-        CASE
-            WHEN sum(CASE WHEN t.ts = p.last_purchase THEN 1 ELSE 0 END) >= 2 THEN max(t.ts)
-            ELSE max(CASE WHEN t.ts < p.last_purchase THEN t.ts ELSE NULL END)
-        END AS prev_purchase
-    FROM tx t
-    JOIN per_member p ON t.member_id = p.member_id
-    WHERE NOT t.is_return
-    GROUP BY t.member_id
 )
 SELECT
-    p.member_id,
-    p.first_purchase,
-    p.last_purchase,
-    v.prev_purchase,
-    p.n_purchases,
-    p.n_purchase_days,
-    p.n_returns,
-    p.n_purchases_window,
-    p.monetary_cents
-FROM per_member p
-JOIN prev v ON p.member_id = v.member_id
-ORDER BY p.member_id"""
+    member_id,
+    first_purchase,
+    last_purchase,
+    CAST($days_second AS TIMESTAMP) AS prev_purchase_day,
+    n_purchases,
+    CAST($days_count AS BIGINT) AS n_purchase_days,
+    n_returns,
+    n_purchases_window,
+    monetary_cents
+FROM per_member
+ORDER BY member_id"""
 )
 
+#: The list functions of :data:`MEMBER_SUMMARY_SQL`, per dialect: the set of
+#: distinct purchase days (NULLs, i.e. return rows, dropped), its size, and its
+#: second-largest element (NULL when there is none).
+LIST_FUNCTIONS = {
+    "duckdb": {
+        "days_agg": "list_distinct(list(CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END))",
+        "days_count": "len(purchase_days)",
+        "days_second": "list_sort(purchase_days, 'DESC')[2]",
+    },
+    "spark": {
+        "days_agg": "collect_set(CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END)",
+        "days_count": "size(purchase_days)",
+        "days_second": "try_element_at(sort_array(purchase_days, false), 2)",
+    },
+}
+
 #: Purchases and net cents per member and calendar period (month or ISO week).
-MEMBER_PERIOD_ACTIVITY_SQL = Template(
-    "WITH "
-    + _TX_CTE
-    + """
-SELECT
+_ACTIVITY_SELECT = """SELECT
     member_id,
     date_trunc('$period_unit', ts) AS period,
     CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
     CAST(sum(cents) AS BIGINT) AS amount_cents
 FROM tx
-GROUP BY member_id, date_trunc('$period_unit', ts)
-ORDER BY member_id, period"""
+GROUP BY member_id, date_trunc('$period_unit', ts)"""
+
+MEMBER_PERIOD_ACTIVITY_SQL = Template("WITH " + _TX_CTE + "\n" + _ACTIVITY_SELECT + "\nORDER BY member_id, period")
+
+#: Buying members, purchases and net cents per first-purchase cohort and
+#: calendar period: the finished small table behind the cohort matrices
+#: (``aggregate.cohort_activity``).  A member's cohort is the first period with
+#: a purchase; periods before it (returns only) are left out.
+COHORT_ACTIVITY_SQL = Template(
+    "WITH "
+    + _TX_CTE
+    + ",\nact AS (\n"
+    + _ACTIVITY_SELECT
+    + """
+),
+first_period AS (
+    SELECT member_id, min(period) AS cohort
+    FROM act
+    WHERE n_purchases > 0
+    GROUP BY member_id
+)
+SELECT
+    f.cohort,
+    a.period,
+    CAST(sum(CASE WHEN a.n_purchases > 0 THEN 1 ELSE 0 END) AS BIGINT) AS members,
+    CAST(sum(a.n_purchases) AS BIGINT) AS n_purchases,
+    CAST(sum(a.amount_cents) AS BIGINT) AS amount_cents
+FROM act a
+JOIN first_period f ON a.member_id = f.member_id
+WHERE a.period >= f.cohort
+GROUP BY f.cohort, a.period
+ORDER BY f.cohort, a.period"""
 )
 
 #: One pass over a file or table source before the aggregation: row count,
@@ -210,7 +247,7 @@ def render(
     ----------
     template : string.Template
         One of :data:`MEMBER_SUMMARY_SQL`, :data:`MEMBER_PERIOD_ACTIVITY_SQL`,
-        :data:`PROFILE_SQL`.
+        :data:`COHORT_ACTIVITY_SQL`, :data:`PROFILE_SQL`.
     dialect : {"duckdb", "spark"}
         Decides only how identifiers are quoted.
     source : str
@@ -222,7 +259,7 @@ def render(
     analysis_date, window_start : date-like
         Cut-off dates, rendered as ``TIMESTAMP`` literals.
     period_unit : {"month", "week"}
-        Calendar period of :data:`MEMBER_PERIOD_ACTIVITY_SQL`.
+        Calendar period of :data:`MEMBER_PERIOD_ACTIVITY_SQL` and :data:`COHORT_ACTIVITY_SQL`.
 
     Returns
     -------
@@ -247,5 +284,6 @@ def render(
         "period_unit": period_unit,
         "analysis_ts": timestamp_literal(analysis_date) if analysis_date is not None else "NULL",
         "window_start_ts": timestamp_literal(window_start) if window_start is not None else "NULL",
+        **LIST_FUNCTIONS[dialect],
     }
     return template.substitute(values)

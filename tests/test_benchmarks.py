@@ -1,0 +1,48 @@
+"""Smoke test of the benchmark scripts at a tiny size: they run and print their ratio tables.
+
+The benchmarks themselves (10M+ transactions) are run by hand, not by ``make test``;
+this only keeps the scripts working.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.mark.parametrize("script", ["bench_rfm", "bench_cohorts"])
+def test_pipeline_benchmarks_run_at_small_size(script, tmp_path):
+    bench = _load(script)
+    table = bench.main(["--transactions", "3000", "--members", "300", "--rounds", "1", "--in-process",
+                        "--data-dir", str(tmp_path)])
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert {row.split(" | ")[0].strip("| ") for row in rows} == set(bench.METHODS)
+    assert "failed" not in table
+    assert "time / sql parquet" in table
+    if script == "bench_rfm":
+        assert "times faster than lifetimes" in table
+
+
+def test_scale_benchmark_runs_at_small_size(tmp_path):
+    bench = _load("bench_scale")
+    assert bench.main(["--out", str(tmp_path), "--sizes", "20k", "--engines", "duckdb", "sql", "--rounds", "1"]) == 0
+    table = (tmp_path / "results.md").read_text()
+    assert re.search(r"^\| 20k \| duckdb \| \d+ \|", table, re.M) and "| 20k | sql |" in table
+    assert "failed" not in table
