@@ -254,15 +254,11 @@ WRONG_ANSWERS = {
          "    for kind in [\"logistic\", \"hgb\"]\n])\n"
          "best_model = comparison[\"roc_auc\"].idxmin()", "idxmax"),
     ],
-    "09_next_best_category": [
-        ("history = (category_history(data.transactions, analysis_date=CUTOFF) > 0).astype(int)", "购买次数"),
-        ("history = category_history(data.transactions, analysis_date=CUTOFF)\n"
-         "bought = (history > 0).astype(int)\n"
-         "both = bought.T @ bought\n"
-         "conditional = both.div(pd.Series(np.diag(both), index=both.index), axis=1)", "行和列反了"),
-        ("hits = holdout_hit_rate(data.transactions, analysis_date=CUTOFF, horizon_days=HORIZON_DAYS, k=1)", "k=K"),
-        ("cross_sell = NextBestCategory().fit(data.transactions, analysis_date=CUTOFF).recommend(k=K)",
-         "exclude_seen=True"),
+    "07_contact_fatigue": [
+        ("recent = recent_contact_counts(contacts, window_days=WINDOW_DAYS) + 1", "这条消息本身不算"),
+        ("curve = fatigue_curve(contacts, OUTCOME, window_days=WINDOW_DAYS, max_contacts=10)", "每档一行"),
+        ("cap = float(curve[\"rate\"].iloc[2])", "不是比率本身"),
+    ],
     "08_points_liability": [
         ("summary = points_summary(data.transactions, analysis_date=BALANCE_DATE, cost_per_point_yuan=COST_PER_POINT)",
          "清零规则"),
@@ -274,10 +270,16 @@ WRONG_ANSWERS = {
          "old, new = list(RULES)[:2]\n"
          "extra_liability_yuan = rules_table.loc[new, \"outstanding\"] - rules_table.loc[old, \"outstanding\"]",
          "积分数的差"),
-    "07_contact_fatigue": [
-        ("recent = recent_contact_counts(contacts, window_days=WINDOW_DAYS) + 1", "这条消息本身不算"),
-        ("curve = fatigue_curve(contacts, OUTCOME, window_days=WINDOW_DAYS, max_contacts=10)", "每档一行"),
-        ("cap = float(curve[\"rate\"].iloc[2])", "不是比率本身"),
+    ],
+    "09_next_best_category": [
+        ("history = (category_history(data.transactions, analysis_date=CUTOFF) > 0).astype(int)", "购买次数"),
+        ("history = category_history(data.transactions, analysis_date=CUTOFF)\n"
+         "bought = (history > 0).astype(int)\n"
+         "both = bought.T @ bought\n"
+         "conditional = both.div(pd.Series(np.diag(both), index=both.index), axis=1)", "行和列反了"),
+        ("hits = holdout_hit_rate(data.transactions, analysis_date=CUTOFF, horizon_days=HORIZON_DAYS, k=1)", "k=K"),
+        ("cross_sell = NextBestCategory().fit(data.transactions, analysis_date=CUTOFF).recommend(k=K)",
+         "exclude_seen=True"),
     ],
 }
 
