@@ -155,6 +155,22 @@ def _fold_code(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def course_map_questions() -> dict[str, str]:
+    """The manager's question of each unit, from the course map of notebooks/00 (its one definition).
+
+    Rows look like ``| 07b 目标制定与业绩达成 Store targets | question |``; the key is the
+    unit's number (``"07b"``).
+    """
+    nb = nbformat.read(REPO / "notebooks" / "00_introduction.ipynb", as_version=4)
+    questions = {}
+    for cell in nb.cells:
+        for line in cell.source.splitlines() if cell.cell_type == "markdown" else ():
+            m = re.match(r"\|\s*(\d\d[a-z]?)\s[^|]*\|\s*([^|]+?)\s*\|\s*$", line)
+            if m:
+                questions[m.group(1)] = m.group(2).replace("（本笔记本）", "")
+    return questions
+
+
 def _title_and_question(nb: nbformat.NotebookNode) -> tuple[str, str]:
     """The first heading, and the first bold sentence of the opening cell (the manager's question)."""
     first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
@@ -189,10 +205,12 @@ def assemble(src: Path, executed: list[Path], exercises: list[Path]) -> None:
     (src / "exercises").mkdir()
     (src / "reference").mkdir()
     rows = []
+    questions = course_map_questions()
     for path in executed:
         nb = nbformat.read(path, as_version=4)
         nbformat.write(_fold_code(nb), src / "notebooks" / path.name)
         title, question = _title_and_question(nb)
+        question = questions.get(path.name.split("_", 1)[0], question)
         rows.append(f"| {path.name[:3].rstrip('_')} | [{_table_cell(title)}](notebooks/{path.name}) "
                     f"| {_table_cell(question)} |")
     ex_rows = []

@@ -131,6 +131,11 @@ def test_course_map_exercises_and_reference_pages(book):
     html = book / "html"
     index = "".join(_page(html / "index.html").text)
     assert "课程地图" in index
+    # each unit's manager's question comes from the course map of notebook 00
+    questions = book_build.course_map_questions()
+    assert {"00", "07b", "12"} <= set(questions)
+    for unit in ("03", "07b", "12"):
+        assert questions[unit] in index, unit
     for nb in book_build.teaching_notebooks():
         assert f'href="notebooks/{nb.stem}.html"' in (html / "index.html").read_text(encoding="utf-8"), nb.name
     students = book_build.exercise_notebooks()
