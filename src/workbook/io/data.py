@@ -121,19 +121,11 @@ def load_workbook_data(
         engagement tables (``.contacts``, ``.community``, ...; ``None`` when
         the data set predates them).
     """
-    if traffic_mapping is None and mapping is not None and is_sectioned(mapping):
-        traffic_mapping = mapping
-
-    if surveys_mapping is None and mapping is not None and is_sectioned(mapping):
-        surveys_mapping = mapping
-
-    def _surveys(members_table, ps=None):
-        from workbook.io.load import load_surveys
-
-        res = load_surveys(surveys, surveys_mapping, errors=errors, analysis_date=analysis_date,
-                           members=members_table, return_report=True, pseudonymiser=ps)
-        frame = ps.pseudonymise_frame(res.data, pii_columns=()) if ps is not None else res.data
-        return frame, res
+    # A sectioned mapping (transactions:, members:, store_traffic:, surveys:, contacts:) serves every file.
+    sectioned = mapping if mapping is not None and is_sectioned(mapping) else None
+    traffic_mapping = sectioned if traffic_mapping is None else traffic_mapping
+    surveys_mapping = sectioned if surveys_mapping is None else surveys_mapping
+    contacts_mapping = sectioned if contacts_mapping is None else contacts_mapping
 
     def _traffic():
         from workbook.io.load import load_store_traffic
@@ -142,18 +134,20 @@ def load_workbook_data(
                                  return_report=True)
         return res.data, res
 
-    if contacts_mapping is None and mapping is not None and is_sectioned(mapping):
-        contacts_mapping = mapping
+    def _member_table(loader, path, table_mapping, known, ps=None):
+        """A table of member events (surveys, contacts): ids checked against ``known``, then pseudonymised."""
+        from workbook.io import load
+
+        res = getattr(load, loader)(path, table_mapping, errors=errors, analysis_date=analysis_date,
+                                    members=known, return_report=True, pseudonymiser=ps)
+        frame = ps.pseudonymise_frame(res.data, pii_columns=()) if ps is not None else res.data
+        return frame, res
+
+    def _surveys(known, ps=None):
+        return _member_table("load_surveys", surveys, surveys_mapping, known, ps)
 
     def _contacts(known, ps=None):
-        from workbook.io.load import load_contacts
-
-        res = load_contacts(contacts, contacts_mapping, errors=errors, analysis_date=analysis_date,
-                            members=known, return_report=True, pseudonymiser=ps)
-        out = res.data
-        if ps is not None:
-            out = ps.pseudonymise_frame(out, pii_columns=())
-        return out, res
+        return _member_table("load_contacts", contacts, contacts_mapping, known, ps)
 
     if data is None:
         if members is not None:
