@@ -239,3 +239,36 @@ def test_stages_with_arrow_backed_ids_read_from_parquet(tmp_path):
                            analysis_date="2024-06-01")
     assert st_.index.tolist() == ["a", "b", "c", "d"]
     assert st_["stage"].tolist() == ["sleeping", "new", "new", "potential"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    buyers=st.lists(st.text("ab1中", min_size=1, max_size=3), unique=True, max_size=12),
+    registered=st.lists(st.text("ab1中", min_size=1, max_size=3), unique=True, max_size=12),
+    as_int=st.booleans(),
+)
+def test_sorted_union_is_sorted_unique_and_places_buyers(buyers, registered, as_int):
+    from workbook.lifecycle import _sorted_union
+
+    if as_int:
+        buyers = [abs(hash(b)) % 97 for b in buyers]
+        registered = [abs(hash(r)) % 97 for r in registered]
+        buyers, registered = sorted(set(buyers)), list(dict.fromkeys(registered))
+        dtype = "int64"
+    else:
+        dtype = "str"
+    b = pd.Index(sorted(buyers), dtype=dtype)
+    reg = pd.Series(registered, dtype=dtype)
+    uniq, pos = _sorted_union(b, reg if len(reg) else None)
+    assert uniq.tolist() == sorted(set(b.tolist()) | set(reg.tolist()))
+    assert uniq[pos].tolist() == b.tolist()
+
+
+def test_duplicate_member_ids_are_found_by_sorting():
+    from workbook.lifecycle import _has_duplicates
+
+    assert not _has_duplicates(pd.Series(["b", "a", "c"], dtype="str"))
+    assert _has_duplicates(pd.Series(["b", "a", "b"], dtype="str"))
+    assert _has_duplicates(pd.Series([3, 1, 3]))
+    assert not _has_duplicates(pd.Series([], dtype="str"))
+    assert _has_duplicates(pd.Series(["x", 1, "x"], dtype=object))  # Arrow cannot type it: pandas fallback

@@ -387,3 +387,24 @@ def test_one_time_buyers_are_not_champions_on_cdnow():
     counts = seg["segment"].value_counts()
     assert counts["new"] > 0 and counts["promising"] > 0
     assert (counts > 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rfm=rfm_frames, bins=st.integers(2, 12))
+def test_fit_transform_equals_fit_then_transform(rfm, bins):
+    # fit_transform scores the distinct values once and looks members up by position
+    scorer = RFMScorer(bins=bins)
+    pd.testing.assert_frame_equal(scorer.fit_transform(rfm), RFMScorer(bins=bins).fit(rfm).transform(rfm))
+    assert scorer.frequency_rule_ in ("quantiles", "purchase counts")
+
+
+def test_rfm_codes_agree_between_counting_and_sorting():
+    from workbook.rfm import _rfm_code
+
+    rng = np.random.default_rng(3)
+    r, f, m = (rng.integers(1, 6, 500) for _ in range(3))
+    small = _rfm_code(r, f, m, "")  # 6**3 possible codes: counted
+    big = _rfm_code(r * 40, f * 40, m * 40, "-")  # 201**3 possible codes: sorted
+    assert small.tolist() == [f"{a}{b}{c}" for a, b, c in zip(r, f, m)]
+    assert big.tolist() == [f"{a * 40}-{b * 40}-{c * 40}" for a, b, c in zip(r, f, m)]
+    assert list(small.categories) == sorted(set(small.tolist()))

@@ -294,7 +294,14 @@ class _DuckDB:
         return {c: _duckdb_kind(str(t)) for c, t in zip(self.relation.columns, self.relation.types)}
 
     def run(self, text: str) -> pd.DataFrame:
-        return self.relation.query(self.source_name, text).df()
+        # Through Arrow: ids arrive as pandas' Arrow-backed ``str`` without a Python object per id.
+        return _arrow_table(self.relation.query(self.source_name, text)).to_pandas()
+
+
+def _arrow_table(relation: Any) -> Any:
+    """A DuckDB result as a pyarrow Table (``to_arrow_table`` from DuckDB 1.4 on)."""
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    return fetch()
 
 
 class _Spark:

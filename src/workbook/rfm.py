@@ -232,7 +232,12 @@ def _count_scores(values: np.ndarray, uniq: np.ndarray, bins: int) -> np.ndarray
 def _rfm_code(r: np.ndarray, f: np.ndarray, m: np.ndarray, sep: str) -> pd.Categorical:
     """``"545"`` codes as a categorical: strings are built once per distinct combination."""
     base = int(max(r.max(initial=0), f.max(initial=0), m.max(initial=0))) + 1
-    combo, inverse = np.unique((r * base + f) * base + m, return_inverse=True)
+    code = (r * base + f) * base + m
+    if base**3 <= 1 << 22:  # few possible codes: count them instead of sorting every member's
+        present = np.bincount(code, minlength=base**3) > 0
+        combo, inverse = np.flatnonzero(present), (np.cumsum(present) - 1)[code]
+    else:
+        combo, inverse = np.unique(code, return_inverse=True)
     rr, rest = np.divmod(combo, base * base)
     ff, mm = np.divmod(rest, base)
     labels = [f"{a}{sep}{b}{sep}{c}" for a, b, c in zip(rr, ff, mm, strict=True)]  # <= bins**3 labels
@@ -333,20 +338,52 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         RFMScorer
             The fitted scorer.
         """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y: object = None) -> pd.DataFrame:
+        """Fit on ``X`` and score it: the same result as ``fit(X).transform(X)``.
+
+        Each measure is sorted once: the reference members' scores are the
+        scores of their distinct values, looked up by position.
+
+        Parameters
+        ----------
+        X : DataFrame
+            RFM table of the reference period.  Not modified.
+        y : ignored
+
+        Returns
+        -------
+        DataFrame
+            As :meth:`transform`.
+        """
+        inverses = self._fit(X)
+        bins = int(self.bins)
+        r, f, m = (
+            self._score(dim, uniq, uniq, cum)[inverse]
+            for dim, inverse, (uniq, cum) in zip("RFM", inverses, self.reference_, strict=True)
+        )
+        return _attach_scores(X, r, f, m, (bins, bins, bins))
+
+    def _fit(self, X: pd.DataFrame) -> list[np.ndarray]:
+        """Learn the reference distributions; return each member's position among the distinct values."""
         if isinstance(self.bins, bool) or not isinstance(self.bins, (int, np.integer)) or self.bins < 2:
             raise WorkbookInputError(f"bins must be an integer of at least 2, got {self.bins!r}.",
                                      message_zh=f"分档数 bins（笔记本参数 RFM_BINS）必须是不小于 2 的整数，例如 3 或 5；现在是 {self.bins!r}。")
         _check_measures(X, self._columns(), "rfm")
         self.reference_ = []
+        inverses = []
         for values in self._signed(X):
-            uniq, counts = np.unique(values, return_counts=True)
+            uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
             self.reference_.append((uniq, np.concatenate([[0], np.cumsum(counts)])))
+            inverses.append(inverse.reshape(-1))
         f_uniq, f_cum = self.reference_[1]
         collapsed = len(f_uniq) > 0 and _mid_rank_scores(f_uniq[:1], f_uniq, f_cum, int(self.bins))[0] > 1
         self.frequency_rule_ = "purchase counts" if collapsed else "quantiles"
         self.n_reference_ = len(X)
         self.score_ranges_ = self._score_ranges(X)
-        return self
+        return inverses
 
     def _score_ranges(self, X: pd.DataFrame) -> pd.DataFrame:
         frames = []
@@ -655,7 +692,9 @@ def _check_scores(df: pd.DataFrame, cols: Sequence[str], max_score: int) -> None
     for col in cols:
         require_numeric(df, col, "scored")
         s = df[col]
-        bad = s.index[(s < 1) | (s > max_score) | (s % 1 != 0)]
+        v = s.to_numpy(dtype="float64")
+        # Positions first: a boolean Series as an index key costs a hash of every member id.
+        bad = s.index[np.flatnonzero((v < 1) | (v > max_score) | (v % 1 != 0))]
         if len(bad):
             raise WorkbookInputError(
                 f"Column {col!r} must hold whole scores from 1 to {max_score}; bad values at "
