@@ -408,3 +408,16 @@ def test_rfm_codes_agree_between_counting_and_sorting():
     assert small.tolist() == [f"{a}{b}{c}" for a, b, c in zip(r, f, m)]
     assert big.tolist() == [f"{a * 40}-{b * 40}-{c * 40}" for a, b, c in zip(r, f, m)]
     assert list(small.categories) == sorted(set(small.tolist()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(st.integers(-5, 40).map(float), st.floats(-1e3, 1e3, allow_nan=False)), max_size=30))
+def test_unique_by_counting_equals_numpy_unique(values):
+    from workbook.rfm import _unique_inverse_counts
+
+    v = np.asarray(values, dtype="float64")
+    uniq, inverse, counts = _unique_inverse_counts(v)
+    expected = np.unique(v, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(uniq, expected[0])
+    np.testing.assert_array_equal(inverse, expected[1].reshape(-1))
+    np.testing.assert_array_equal(counts, expected[2])

@@ -59,6 +59,11 @@ implementation below (integer member codes, integer day numbers, bincounts),
 which is the reference the SQL engines are tested against.  Where the time
 goes and the measurements are in README.md ("Performance") and
 ``benchmarks/bench_rfm.py``.
+
+Each function keeps its last few results (:mod:`workbook.memo`): asked again
+for the same data (a DataFrame whose columns have not changed, or files with
+the same sizes and times) with the same parameters, it returns a copy instead
+of a second pass, so a notebook pays for each aggregation once.
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbook import engines, sql
+from workbook import engines, memo, sql
 from workbook.deprecation import renamed_arguments
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
 from workbook.validation import require_choice, require_whole
@@ -239,6 +244,18 @@ def member_summary(
     """
     engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     window_days = require_whole(window_days, "window_days")
+    return memo.reuse(
+        "member_summary",
+        transactions,
+        [member_col, time_col, amount_col, return_col or member_col],
+        (repr(analysis_date), member_col, time_col, amount_col, return_col, window_days, engine),
+        lambda: _member_summary(transactions, analysis_date, member_col, time_col, amount_col, return_col,
+                                window_days, engine),
+    )
+
+
+def _member_summary(transactions: object, analysis_date: object, member_col: str, time_col: str,
+                    amount_col: str, return_col: str | None, window_days: int, engine: str) -> pd.DataFrame:
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                              amount_col=amount_col, return_col=return_col, include_returns=True)
@@ -330,6 +347,17 @@ def member_period_activity(
     """
     engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     require_choice(freq, list(PERIOD_FREQ), "freq")
+    return memo.reuse(
+        "member_period_activity",
+        transactions,
+        [member_col, time_col, amount_col, return_col or member_col],
+        (repr(analysis_date), freq, member_col, time_col, amount_col, return_col, engine),
+        lambda: _member_period_activity(transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine),
+    )
+
+
+def _member_period_activity(transactions: object, analysis_date: object, freq: str, member_col: str, time_col: str,
+          amount_col: str, return_col: str | None, engine: str) -> pd.DataFrame:
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                              amount_col=amount_col, return_col=return_col, include_returns=True)
@@ -425,6 +453,17 @@ def cohort_activity(
     """
     engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     require_choice(freq, list(PERIOD_FREQ), "freq")
+    return memo.reuse(
+        "cohort_activity",
+        transactions,
+        [member_col, time_col, amount_col, return_col or member_col],
+        (repr(analysis_date), freq, member_col, time_col, amount_col, return_col, engine),
+        lambda: _cohort_activity(transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine),
+    )
+
+
+def _cohort_activity(transactions: object, analysis_date: object, freq: str, member_col: str, time_col: str,
+          amount_col: str, return_col: str | None, engine: str) -> pd.DataFrame:
     if engine == "pandas":
         act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, member_col=member_col,
                                      time_col=time_col, amount_col=amount_col, return_col=return_col,

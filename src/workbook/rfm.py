@@ -211,6 +211,24 @@ def _check_measures(df: pd.DataFrame, columns: Sequence[str], name: str) -> None
         require_numeric(df, col, name)
 
 
+def _unique_inverse_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True, return_counts=True)``, without a sort for day counts.
+
+    Recency and frequency are whole numbers in a small range: counting them is
+    linear, where ``np.unique`` sorts every member.
+    """
+    if len(values) and np.isfinite(values).all():
+        lo, hi = values.min(), values.max()
+        if hi - lo < 1 << 22 and (values == np.floor(values)).all():
+            offset = (values - lo).astype("int64")
+            counts = np.bincount(offset)
+            present = counts > 0
+            uniq = (np.flatnonzero(present) + lo).astype(values.dtype)
+            return uniq, (np.cumsum(present) - 1)[offset], counts[present]
+    uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    return uniq, inverse.reshape(-1), counts
+
+
 def _mid_rank_scores(values: np.ndarray, uniq: np.ndarray, cum: np.ndarray, bins: int) -> np.ndarray:
     """Score = quantile bin containing the middle of each value's rank interval."""
     n = int(cum[-1])
@@ -375,9 +393,9 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         self.reference_ = []
         inverses = []
         for values in self._signed(X):
-            uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+            uniq, inverse, counts = _unique_inverse_counts(values)
             self.reference_.append((uniq, np.concatenate([[0], np.cumsum(counts)])))
-            inverses.append(inverse.reshape(-1))
+            inverses.append(inverse)
         f_uniq, f_cum = self.reference_[1]
         collapsed = len(f_uniq) > 0 and _mid_rank_scores(f_uniq[:1], f_uniq, f_cum, int(self.bins))[0] > 1
         self.frequency_rule_ = "purchase counts" if collapsed else "quantiles"
