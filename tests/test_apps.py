@@ -3,7 +3,7 @@
 The server is started as a manager would (``python -m workbook.cli apps --host 127.0.0.1
 --port <free>``; as root too), with a private HOME, a pseudonymisation key in
 ``WORKBOOK_PSEUDO_KEY`` and the trainee's (lenient) claims.  Same browser set-up as
-tests/test_browser.py (its flags and tool checks are reused).
+tests/test_browser.py (both use tests/_browser.py).
 
 * Each app opens, shows its results (a chart or a table) and no error; one widget is
   changed as a manager would (slider with the arrow keys, or a drop-down); the results
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_browser import CHROMIUM_FLAGS, Lab, _missing_browser_tools, _which
+from _browser import BrowserSession, browser_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,16 +53,15 @@ CHANGES = {
 ERROR_MARKERS = ("Traceback", "请调整参数或数据", "出了意外的问题", "There was an error when executing")
 
 
-class Apps(Lab):
-    """A ``workbook apps`` server and a Chromium session pointed at it.
+class Apps(BrowserSession):
+    """A ``workbook apps`` server and a Chromium session pointed at it."""
 
-    JupyterLab's test session (tests/test_browser.py) with another server: the private HOME,
-    ``stop()``, ``wait_for()``, ``js()`` and screenshots are the same.
-    """
+    log_name = "voila.log"
+    # Voila streams the page while it runs the app: don't block in get(), poll for the results instead
+    page_load_strategy = "none"
 
     def __init__(self, base: Path, shots: Path):
         super().__init__(base, shots)
-        self.log_path = base / "voila.log"
         self.key = secrets.token_hex(32)
 
     def private_env(self, home: str) -> dict:
@@ -90,23 +89,6 @@ class Apps(Lab):
                 pass
             time.sleep(0.5)
         raise AssertionError(f"workbook apps did not answer within {SERVER_START_TIMEOUT} s:\n{self.server_log()}")
-
-    def start_browser(self) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
-
-        opts = Options()
-        # Voila streams the page while it runs the app: don't block in get(), poll for the results instead
-        opts.page_load_strategy = "none"
-        opts.binary_location = _which("chromium")
-        for flag in CHROMIUM_FLAGS:
-            opts.add_argument(flag)
-        opts.add_argument(f"--user-data-dir={self.base / 'chromium-profile'}")
-        service = Service(executable_path=_which("chromedriver"), log_output=str(self.base / "chromedriver.log"),
-                          env=self.private_env("chromium-home"))
-        self.driver = webdriver.Chrome(options=opts, service=service)
-        self.driver.set_window_size(1600, 1000)
 
     def open_app(self, name: str) -> None:
         self.driver.get(f"{self.url}/voila/render/{name}.ipynb")
@@ -165,24 +147,8 @@ class Apps(Lab):
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
-    reason = _missing_browser_tools()
-    if reason is None and importlib.util.find_spec("voila") is None:
-        reason = "Voilà is not installed (pip install -e '.[apps]')"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"The apps test must run in CI but {reason}.")
-        pytest.skip(f"Apps test skipped: {reason}.")
-    base = tmp_path_factory.mktemp("apps")
-    shots = Path(os.environ.get("WORKBOOK_BROWSER_SCREENSHOTS") or tmp_path_factory.mktemp("app-screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
-    print(f"apps test: screenshots in {shots}, server log {base / 'voila.log'}")
-    session = Apps(base, shots)
-    try:
-        session.start_server()
-        session.start_browser()
-        yield session
-    finally:
-        session.stop()
+    voila = None if importlib.util.find_spec("voila") else "Voilà is not installed (pip install -e '.[apps]')"
+    yield from browser_session(tmp_path_factory, Apps, "apps test", missing=voila)
 
 
 def _synthetic_ids() -> set[str]:

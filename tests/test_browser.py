@@ -24,11 +24,9 @@ pytest temporary directory; the path is printed and named in failure messages.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +35,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from _browser import BrowserSession, browser_session
+
+# tests/test_book.py imports these three from here
+from _browser import CHROMIUM_FLAGS  # noqa: F401
+from _browser import missing_browser_tools as _missing_browser_tools  # noqa: F401
+from _browser import which as _which  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,20 +51,6 @@ EXERCISE_NOTEBOOK = "exercises/student/01_rfm_segments.ipynb"
 SERVER_START_TIMEOUT = 120  # s: a cold JupyterLab start on a busy 2-core machine
 RUN_ALL_TIMEOUT = 300  # s: 08 takes ~20-40 s in a kernel; allow for a loaded CI machine
 CELL_TIMEOUT = 120  # s: one re-run of the sandbox simulation
-
-# Flags that work headless in containers: no GPU, no sandbox (root), no network side traffic.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",  # small /dev/shm in containers crashes tabs
-    "--window-size=1600,1000",
-)
 
 # JupyterLab settings for the test session (JSON files in JUPYTERLAB_SETTINGS_DIR).
 LAB_SETTINGS = {
@@ -73,40 +63,15 @@ LAB_SETTINGS = {
 }
 
 
-def _missing_browser_tools() -> str | None:
-    if importlib.util.find_spec("selenium") is None:
-        return "Python package selenium is not installed (pip install 'membership-workbook[test]')"
-    for exe, package in (("chromium", "chromium"), ("chromedriver", "chromium-driver")):
-        if _which(exe) is None:
-            return f"{exe} not found (Debian: apt-get install chromium chromium-driver; missing package {package})"
-    return None
-
-
-def _which(exe: str) -> str | None:
-    if exe == "chromium":
-        return shutil.which("chromium") or shutil.which("chromium-browser")
-    return shutil.which(exe)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Lab:
+class Lab(BrowserSession):
     """A headless JupyterLab server and a Chromium session pointed at it."""
 
+    log_name = "jupyterlab.log"
+
     def __init__(self, base: Path, shots: Path):
-        self.base = base
-        self.shots = shots
+        super().__init__(base, shots)
         self.root = base / "root"
         self.token = uuid.uuid4().hex
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = base / "jupyterlab.log"
-        self.proc: subprocess.Popen | None = None
-        self.driver = None
 
     # ---------------------------------------------------------------- server
     def start_server(self) -> None:
@@ -162,85 +127,6 @@ class Lab:
             time.sleep(0.5)
         raise AssertionError(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n{self.server_log()}")
 
-    def private_env(self, home: str) -> dict:
-        """os.environ with a temporary HOME: caches, logs and settings stay out of the user's home.
-
-        (It costs the kernel a few seconds to build matplotlib's font cache anew.)
-        """
-        env = dict(os.environ)
-        for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR"):
-            env.pop(var, None)
-        env["HOME"] = str(self.base / home)
-        Path(env["HOME"]).mkdir(exist_ok=True)
-        return env
-
-    def server_log(self, tail: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
-        except OSError:
-            return "(no log)"
-
-    # ---------------------------------------------------------------- browser
-    def start_browser(self) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
-
-        opts = Options()
-        opts.binary_location = _which("chromium")
-        for flag in CHROMIUM_FLAGS:
-            opts.add_argument(flag)
-        opts.add_argument(f"--user-data-dir={self.base / 'chromium-profile'}")
-        service = Service(
-            executable_path=_which("chromedriver"),
-            log_output=str(self.base / "chromedriver.log"),
-            env=self.private_env("chromium-home"),  # crash reports, dconf
-        )
-        self.driver = webdriver.Chrome(options=opts, service=service)
-        self.driver.set_window_size(1600, 1000)
-        self.driver.set_page_load_timeout(120)
-
-    def stop(self) -> None:
-        if self.driver is not None:
-            try:
-                self.driver.quit()
-            except Exception:  # noqa: BLE001 (best effort at teardown)
-                pass
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if getattr(self, "_log", None):
-            self._log.close()
-
-    # ---------------------------------------------------------------- helpers
-    def screenshot(self, name: str) -> Path:
-        path = self.shots / f"{name}.png"
-        self.driver.save_screenshot(str(path))
-        return path
-
-    def wait_for(self, what: str, predicate, timeout: float, poll: float = 0.5):
-        """Poll ``predicate()`` until it returns something truthy; fail naming ``what``."""
-        deadline = time.monotonic() + timeout
-        last_exc = None
-        while time.monotonic() < deadline:
-            try:
-                value = predicate()
-                if value:
-                    return value
-            except Exception as exc:  # noqa: BLE001 (DOM may be mid-update; retry)
-                last_exc = exc
-            time.sleep(poll)
-        shot = self.screenshot(f"timeout-{what.replace(' ', '-')[:40]}")
-        raise AssertionError(
-            f"Timed out after {timeout:.0f} s waiting for {what}"
-            + (f" (last error: {last_exc!r})" if last_exc else "")
-            + f"; screenshot {shot}\nJupyterLab log tail:\n{self.server_log(2000)}"
-        )
-
     def open_notebook(self, rel: str) -> None:
         # ?reset: start from an empty workspace, so only this notebook is open
         self.driver.get(f"{self.url}/lab/tree/{rel}?reset&token={self.token}")
@@ -256,9 +142,6 @@ class Lab:
             timeout=120,
         )
         self.wait_for("the kernel to start (status idle)", lambda: self.kernel_status() == "idle", timeout=120)
-
-    def js(self, script: str, *args):
-        return self.driver.execute_script(script, *args)
 
     def kernel_status(self) -> str | None:
         return self.js(
@@ -380,22 +263,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    reason = _missing_browser_tools()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"The browser test must run in CI but {reason}.")
-        pytest.skip(f"Browser test skipped: {reason}.")
-    base = tmp_path_factory.mktemp("jupyterlab")
-    shots = Path(os.environ.get("WORKBOOK_BROWSER_SCREENSHOTS") or tmp_path_factory.mktemp("browser-screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
-    print(f"browser test: screenshots in {shots}, JupyterLab log {base / 'jupyterlab.log'}")
-    session = Lab(base, shots)
-    try:
-        session.start_server()
-        session.start_browser()
-        yield session
-    finally:
-        session.stop()
+    yield from browser_session(tmp_path_factory, Lab, "browser test")
 
 
 def _describe(states: list[dict], lab: Lab, shot_name: str) -> str:

@@ -1,12 +1,14 @@
 """workbook.notebook: claims are strict under test and friendly notes otherwise."""
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from workbook.errors import WorkbookInputError
-from workbook.notebook import STRICT_ENV, ClaimError, claim, claims_are_strict
+from workbook.notebook import STRICT_ENV, ClaimError, claim, claims_are_strict, needs
 
 
 def test_claim_holds_quietly(capsys):
@@ -33,6 +35,25 @@ def test_strictness_follows_environment(monkeypatch):
     monkeypatch.setenv(STRICT_ENV, "0")
     assert not claims_are_strict()
     assert claim(False, "x") is False
+
+
+@pytest.mark.parametrize("available", [None, pd.DataFrame({"member_id": []}), False, np.bool_(False)])
+def test_needs_notes_missing_data_once(available, capsys):
+    assert needs(available, "触达记录", "a contact log", how_zh="请设置 CONTACTS_PATH。",
+                 how_en="Set CONTACTS_PATH.") is False
+    out = capsys.readouterr().out
+    assert out.count("这本笔记需要触达记录 (needs a contact log)") == 1
+    assert "请设置 CONTACTS_PATH。下面各节都会跳过。" in out and "Set CONTACTS_PATH. Every section below is skipped." in out
+
+
+def test_needs_names_missing_columns(capsys):
+    tx = pd.DataFrame({"amount": [1.0], "points_earned": [1]})
+    assert needs(tx, "积分列", "points columns", columns=["points_earned", "points_redeemed"]) is False
+    assert "['points_redeemed']" in capsys.readouterr().out
+    tx["points_redeemed"] = 0
+    assert needs(tx, "积分列", "points columns", columns=["points_earned", "points_redeemed"]) is True
+    assert needs(np.bool_(True), "x", "x") is True
+    assert capsys.readouterr().out == ""  # nothing to say when the data is there
 
 
 def test_bilingual_error_message():

@@ -50,6 +50,36 @@ def _add_apps(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def error_message(exc: WorkbookInputError) -> str:
+    """The text ``workbook`` prints for a bad input: Chinese first (if any), then English.
+
+    Parameters
+    ----------
+    exc : WorkbookInputError
+        The error raised by a sub-command.
+
+    Returns
+    -------
+    str
+        ``"错误：<message_zh>"`` on the first line when the error has a Chinese
+        message, then ``"error: <message>"``; no traceback.  Anything shaped
+        like a mobile number or an e-mail address is masked
+        (:func:`workbook.privacy.mask_contacts`): a message may quote a cell.
+
+    Examples
+    --------
+    >>> print(error_message(WorkbookInputError("bins must be 2-10", message_zh="分档数必须在 2 到 10 之间")))
+    错误：分档数必须在 2 到 10 之间
+    error: bins must be 2-10
+    >>> print(error_message(WorkbookInputError("member '13912345678' is not in the members file")))
+    error: member '***' is not in the members file
+    """
+    from workbook.privacy import mask_contacts
+
+    text = f"错误：{exc.message_zh}\nerror: {exc}" if exc.message_zh else f"error: {exc}"
+    return mask_contacts(text)[0]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbook", description="Membership lifecycle workbook tools."
@@ -66,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except WorkbookInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Trainees read Chinese first; the English line keeps "error:" for analysts' scripts.
+        print(error_message(exc), file=sys.stderr)
         return 2
 
 

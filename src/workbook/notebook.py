@@ -19,10 +19,11 @@ from __future__ import annotations
 import html
 import os
 import sys
+from collections.abc import Sequence
 
 from workbook.errors import WorkbookInputError
 
-__all__ = ["ClaimError", "claim", "claims_are_strict", "setup", "show_note"]
+__all__ = ["ClaimError", "claim", "claims_are_strict", "needs", "setup", "show_note"]
 
 #: Environment variable that makes failed claims raise (set by ``make test``).
 STRICT_ENV = "WORKBOOK_STRICT_CLAIMS"
@@ -65,6 +66,68 @@ def show_note(title: str, body: str, *, kind: str = "note", metadata: dict | Non
         f"<b>{html.escape(title)}</b><br>{lines}</div>"
     )
     display({"text/plain": text, "text/html": box}, raw=True, metadata=metadata or {})
+
+
+def needs(available: object, what_zh: str, what_en: str, *, how_zh: str = "", how_en: str = "",
+          columns: Sequence[str] = ()) -> bool:
+    """Whether the data a notebook's sections analyse is there; if not, say so once.
+
+    A notebook whose sections need a table that a user's export may lack (a
+    contact log, door-counter traffic, points columns) calls this once after
+    loading the data and guards each later section with the flag it returns.
+    When the data is missing, one bilingual note says what is missing and how
+    to provide it, and that the sections below are skipped; the notebook then
+    runs to the end instead of stopping with an error.
+
+    Parameters
+    ----------
+    available : DataFrame, None or bool
+        The table the sections analyse (``None`` or no rows: missing), or a
+        condition the notebook computed (e.g. "two stores and a traffic table").
+    what_zh, what_en : str
+        What the sections need, e.g. ``"触达记录"`` and ``"a contact log"``.
+    how_zh, how_en : str, optional
+        How to provide it, e.g. ``"请用 CONTACTS_PATH 提供触达记录导出。"``.
+    columns : sequence of str, optional
+        Columns the table must have (canonical names); missing ones are named
+        in the note.
+
+    Returns
+    -------
+    bool
+        True when the sections can run; False after the note was shown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> needs(pd.DataFrame({"member_id": ["M1"]}), "触达记录", "a contact log")
+    True
+    >>> needs(None, "触达记录", "a contact log", how_zh="请设置 CONTACTS_PATH。", how_en="Set CONTACTS_PATH.")
+    [这本笔记需要触达记录 (needs a contact log)]
+    请设置 CONTACTS_PATH。下面各节都会跳过。
+    Set CONTACTS_PATH. Every section below is skipped.
+    False
+    >>> needs(pd.DataFrame({"amount": [1.0]}), "积分列", "points columns", columns=["points_earned"])
+    [这本笔记需要积分列 (needs points columns)]
+    缺少列 ['points_earned']。下面各节都会跳过。
+    Missing column(s) ['points_earned']. Every section below is skipped.
+    False
+    """
+    missing: list[str] = []
+    if available is None:
+        ok = False
+    elif hasattr(available, "columns"):  # a table: it must have rows and the columns asked for
+        missing = [c for c in columns if c not in available.columns]
+        ok = len(available) > 0 and not missing
+    else:  # a condition (bool or NumPy bool)
+        ok = bool(available)
+    if ok:
+        return True
+    if missing:
+        how_zh, how_en = f"缺少列 {missing}。{how_zh}", f"Missing column(s) {missing}. {how_en}".rstrip()
+    show_note(f"这本笔记需要{what_zh} (needs {what_en})",
+              f"{how_zh}下面各节都会跳过。\n{how_en + ' ' if how_en else ''}Every section below is skipped.")
+    return False
 
 
 def claim(condition: object, zh: str, en: str = "", *, detail: str = "", strict: bool | None = None) -> bool:

@@ -804,9 +804,9 @@ def run(args: argparse.Namespace) -> int:
                            kernel_name=args.kernel, traffic=getattr(args, "traffic", None),
                            errors=getattr(args, "errors", "raise"))
     except WorkbookInputError as exc:
-        from workbook.privacy import mask_contacts
+        from workbook.cli import error_message
 
-        _say(f"error: {mask_contacts(exc.bilingual())[0]}")
+        _say(error_message(exc))
         return 2
     except KeyboardInterrupt:
         _say("已中断 (interrupted).")
