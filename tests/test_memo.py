@@ -135,3 +135,11 @@ def test_duckdb_relations_are_not_reused(tx):
     member_summary(rel)
     assert hits() == before
     assert memo.stats()["entries"] == 0
+
+
+def test_the_default_date_and_the_same_date_written_out_are_one_key(tx):
+    default = member_summary(tx)
+    before = hits()
+    same = member_summary(tx, analysis_date=default.attrs["analysis_date"].strftime("%Y-%m-%d"))
+    assert hits() == before + 1
+    pd.testing.assert_frame_equal(same, default)

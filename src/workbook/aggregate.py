@@ -74,7 +74,7 @@ import pandas as pd
 from workbook import engines, memo, sql
 from workbook.deprecation import renamed_arguments
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
-from workbook.validation import require_choice, require_whole
+from workbook.validation import require_choice, require_whole, resolve_analysis_date
 
 SUMMARY_COLUMNS = [
     "first_purchase",
@@ -182,6 +182,18 @@ def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd
     return out
 
 
+def _date_key(transactions: object, analysis_date: object, time_col: str) -> object:
+    """The analysis date in the key of a kept result: for a frame, "default" and that date are one key."""
+    if isinstance(transactions, pd.DataFrame) and time_col in transactions.columns:
+        ts = transactions[time_col]
+        if pd.api.types.is_datetime64_any_dtype(ts.dtype):
+            try:
+                return resolve_analysis_date(ts, analysis_date=analysis_date)
+            except Exception:  # noqa: BLE001 - empty or bad dates: the aggregation itself reports them
+                pass
+    return repr(analysis_date)
+
+
 @renamed_arguments(positional=("analysis_date",))
 def member_summary(
     transactions: object,
@@ -248,7 +260,7 @@ def member_summary(
         "member_summary",
         transactions,
         [member_col, time_col, amount_col, return_col or member_col],
-        (repr(analysis_date), member_col, time_col, amount_col, return_col, window_days, engine),
+        (_date_key(transactions, analysis_date, time_col), member_col, time_col, amount_col, return_col, window_days, engine),
         lambda: _member_summary(transactions, analysis_date, member_col, time_col, amount_col, return_col,
                                 window_days, engine),
     )
@@ -351,7 +363,7 @@ def member_period_activity(
         "member_period_activity",
         transactions,
         [member_col, time_col, amount_col, return_col or member_col],
-        (repr(analysis_date), freq, member_col, time_col, amount_col, return_col, engine),
+        (_date_key(transactions, analysis_date, time_col), freq, member_col, time_col, amount_col, return_col, engine),
         lambda: _member_period_activity(transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine),
     )
 
@@ -457,7 +469,7 @@ def cohort_activity(
         "cohort_activity",
         transactions,
         [member_col, time_col, amount_col, return_col or member_col],
-        (repr(analysis_date), freq, member_col, time_col, amount_col, return_col, engine),
+        (_date_key(transactions, analysis_date, time_col), freq, member_col, time_col, amount_col, return_col, engine),
         lambda: _cohort_activity(transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine),
     )
 
