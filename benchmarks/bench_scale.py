@@ -16,7 +16,7 @@ never holds more than one chunk in memory), then times
 
 * wall seconds of the aggregation (for pandas also the Parquet load; for Spark
   also the session start, reported separately);
-* peak resident memory: ``ru_maxrss`` of the engine's process (``os.wait4``),
+* peak resident memory: the engine process's own ``VmHWM`` (see ``_harness.peak_rss_gib``),
   and the peak of the whole process tree sampled every 0.1 s (for Spark this
   includes the JVM and its Python workers).
 
@@ -51,6 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import peak_rss_gib  # noqa: E402
 from bench_rfm import BASELINE_SQL  # noqa: E402 - the one plain-SQL baseline of every benchmark
 
 CHUNK_ROWS = 5_000_000
@@ -245,7 +246,8 @@ def measure(engine: str, folder: Path, result_path: Path, args: argparse.Namespa
     stdout_chunks = [log_out.read_text()]
     res = json.loads("".join(stdout_chunks).strip().splitlines()[-1])
     res["process_s"] = wall
-    res["maxrss_gib"] = rusage.ru_maxrss / 2**20  # KiB -> GiB (Linux)
+    # The child's own VmHWM; wait4's ru_maxrss would include this parent's peak (it generated the data).
+    res["maxrss_gib"] = res.pop("peak_gib", None) or rusage.ru_maxrss / 2**20
     res["peak_tree_gib"] = peak_tree[0] / 2**30 if peak_tree[0] else float("nan")
     return res
 
@@ -286,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.run_one:
-        print(json.dumps(run_one(args.run_one, args.data, args.result, args)))
+        print(json.dumps({**run_one(args.run_one, args.data, args.result, args), "peak_gib": peak_rss_gib()}))
         return 0
 
     sizes = args.sizes or list(DEFAULT_PLAN)
