@@ -68,6 +68,8 @@ of a second pass, so a notebook pays for each aggregation once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -194,6 +196,14 @@ def _date_key(transactions: object, analysis_date: object, time_col: str) -> obj
     return repr(analysis_date)
 
 
+def _reused(compute: Callable[..., pd.DataFrame], transactions: object, **args: object) -> pd.DataFrame:
+    """``compute(transactions, **args)`` through :mod:`workbook.memo`: same data, same arguments, one pass."""
+    key_args = {**args, "analysis_date": _date_key(transactions, args["analysis_date"], args["time_col"])}
+    columns = [args["member_col"], args["time_col"], args["amount_col"], args["return_col"] or args["member_col"]]
+    return memo.reuse(compute.__name__, transactions, columns, tuple(sorted(key_args.items())),
+                      lambda: compute(transactions, **args))
+
+
 @renamed_arguments(positional=("analysis_date",))
 def member_summary(
     transactions: object,
@@ -256,18 +266,13 @@ def member_summary(
     """
     engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     window_days = require_whole(window_days, "window_days")
-    return memo.reuse(
-        "member_summary",
-        transactions,
-        [member_col, time_col, amount_col, return_col or member_col],
-        (_date_key(transactions, analysis_date, time_col), member_col, time_col, amount_col, return_col, window_days, engine),
-        lambda: _member_summary(transactions, analysis_date, member_col, time_col, amount_col, return_col,
-                                window_days, engine),
-    )
+    return _reused(_member_summary, transactions, analysis_date=analysis_date, member_col=member_col,
+                   time_col=time_col, amount_col=amount_col, return_col=return_col, engine=engine,
+                   window_days=window_days)
 
 
-def _member_summary(transactions: object, analysis_date: object, member_col: str, time_col: str,
-                    amount_col: str, return_col: str | None, window_days: int, engine: str) -> pd.DataFrame:
+def _member_summary(transactions: object, *, analysis_date: object, member_col: str, time_col: str,
+                    amount_col: str, return_col: str | None, engine: str, window_days: int) -> pd.DataFrame:
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                              amount_col=amount_col, return_col=return_col, include_returns=True)
@@ -359,17 +364,12 @@ def member_period_activity(
     """
     engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     require_choice(freq, list(PERIOD_FREQ), "freq")
-    return memo.reuse(
-        "member_period_activity",
-        transactions,
-        [member_col, time_col, amount_col, return_col or member_col],
-        (_date_key(transactions, analysis_date, time_col), freq, member_col, time_col, amount_col, return_col, engine),
-        lambda: _member_period_activity(transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine),
-    )
+    return _reused(_member_period_activity, transactions, analysis_date=analysis_date, member_col=member_col,
+                   time_col=time_col, amount_col=amount_col, return_col=return_col, engine=engine, freq=freq)
 
 
-def _member_period_activity(transactions: object, analysis_date: object, freq: str, member_col: str, time_col: str,
-          amount_col: str, return_col: str | None, engine: str) -> pd.DataFrame:
+def _member_period_activity(transactions: object, *, analysis_date: object, member_col: str, time_col: str,
+                            amount_col: str, return_col: str | None, engine: str, freq: str) -> pd.DataFrame:
     if engine == "pandas":
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                              amount_col=amount_col, return_col=return_col, include_returns=True)
@@ -465,17 +465,12 @@ def cohort_activity(
     """
     engine = engines.resolve_engine(transactions, engine, member_col=member_col, time_col=time_col)
     require_choice(freq, list(PERIOD_FREQ), "freq")
-    return memo.reuse(
-        "cohort_activity",
-        transactions,
-        [member_col, time_col, amount_col, return_col or member_col],
-        (_date_key(transactions, analysis_date, time_col), freq, member_col, time_col, amount_col, return_col, engine),
-        lambda: _cohort_activity(transactions, analysis_date, freq, member_col, time_col, amount_col, return_col, engine),
-    )
+    return _reused(_cohort_activity, transactions, analysis_date=analysis_date, member_col=member_col,
+                   time_col=time_col, amount_col=amount_col, return_col=return_col, engine=engine, freq=freq)
 
 
-def _cohort_activity(transactions: object, analysis_date: object, freq: str, member_col: str, time_col: str,
-          amount_col: str, return_col: str | None, engine: str) -> pd.DataFrame:
+def _cohort_activity(transactions: object, *, analysis_date: object, member_col: str, time_col: str,
+                     amount_col: str, return_col: str | None, engine: str, freq: str) -> pd.DataFrame:
     if engine == "pandas":
         act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, member_col=member_col,
                                      time_col=time_col, amount_col=amount_col, return_col=return_col,
