@@ -143,3 +143,19 @@ def test_the_default_date_and_the_same_date_written_out_are_one_key(tx):
     same = member_summary(tx, analysis_date=default.attrs["analysis_date"].strftime("%Y-%m-%d"))
     assert hits() == before + 1
     pd.testing.assert_frame_equal(same, default)
+
+
+def test_a_notebook_step_pays_for_each_summary_once(tx):
+    # Labels and features at one cutoff start from the same member summary.
+    from workbook.churn import churn_features, churn_labels
+    from workbook.lifecycle import lifecycle_stages
+    from workbook.rfm import rfm_table
+
+    cutoff = "2024-07-01"
+    churn_features(tx, analysis_date=cutoff)
+    before = hits()
+    churn_labels(tx, analysis_date=cutoff, horizon_days=60)
+    assert hits() == before + 1  # the summary at the cutoff; the one at the horizon's end is new
+    rfm_table(tx)
+    lifecycle_stages(tx)
+    assert hits() == before + 2  # RFM and lifecycle stages share the default 365-day window
