@@ -97,9 +97,7 @@ class SyntheticData:
                 continue
             values = getattr(self, table)[col]
             ref_col = "member_id" if ref_table == "members" else "store_id"
-            # pyarrow's hash lookup: pandas' isin on ten million strings takes seconds longer
-            found = pc.is_in(pa.array(values), value_set=pa.array(getattr(self, ref_table)[ref_col]))
-            bad = values.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+            bad = _not_in(values, getattr(self, ref_table)[ref_col])
             if bad.any():
                 raise WorkbookInputError(
                     f"{table}.{col} has values not in {ref_table}: {list(values[bad].unique()[:5])} "
@@ -113,7 +111,7 @@ class SyntheticData:
         # issue 15 (feedback): the optional surveys table refers to members and stores too
         if self.surveys is not None:
             for col, ref_name in (("member_id", "members"), ("store_id", "stores")):
-                bad = ~self.surveys[col].isin(getattr(self, ref_name)[col if col == "member_id" else "store_id"])
+                bad = _not_in(self.surveys[col], getattr(self, ref_name)[col]) | self.surveys[col].isna().to_numpy()
                 if bad.any():
                     raise WorkbookInputError(f"surveys.{col} has {int(bad.sum())} value(s) not in {ref_name}.")
 
@@ -134,6 +132,15 @@ class SyntheticData:
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables().items())
         return f"SyntheticData(scenario={self.scenario.name!r}, random_state={self.random_state}, {sizes})"
+
+
+def _not_in(values: pd.Series, reference: pd.Series) -> np.ndarray:
+    """Rows of ``values`` that are present but not in ``reference`` (boolean array; missing values pass).
+
+    pyarrow's hash lookup: pandas' ``isin`` on millions of strings takes seconds longer.
+    """
+    found = pc.is_in(pa.array(values), value_set=pa.array(reference))
+    return values.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def load_dataset(directory: str | Path | None = None) -> SyntheticData:

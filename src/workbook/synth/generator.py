@@ -48,6 +48,7 @@ from workbook.synth.categories import category_series, preferences_frame, transa
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
+from workbook.synth.strings import fixed_width_ids as _ids, take_strings as _take
 
 _US_PER_DAY = 86_400_000_000
 _SIZES = np.array(["small", "medium", "large"])
@@ -114,54 +115,11 @@ def _to_datetime(start: pd.Timestamp, t_days: np.ndarray) -> np.ndarray:
     return out
 
 
-_T4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), dtype=np.uint32)
-
-
-def _ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
-    """Fixed-width ids ``prefix + zero-padded number`` as a pyarrow string array.
-
-    Digits are looked up four at a time in a table and written as contiguous
-    bytes, so ten million ids take well under a second.
-    """
-    n = len(numbers)
-    k = -(-width // 4)
-    p = prefix.encode()
-    chunks = np.empty((n, k), dtype=np.uint32)
-    rest = np.asarray(numbers, dtype=np.int64)
-    for j in range(k - 1, -1, -1):
-        q = rest // 10_000
-        chunks[:, j] = _T4[rest - q * 10_000]
-        rest = q
-    w = len(p) + width
-    buf = np.empty((n, w), dtype=np.uint8)
-    if p:
-        buf[:, : len(p)] = np.frombuffer(p, dtype=np.uint8)
-    buf[:, len(p):] = chunks.view(np.uint8).reshape(n, 4 * k)[:, 4 * k - width:]
-    bitmap, null_count = None, 0
-    if valid is not None:
-        valid = np.asarray(valid, dtype=bool)
-        null_count = int(n - valid.sum())
-        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    if (n + 1) * w < 2**31:
-        offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
-        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf), bitmap, null_count)
-    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(buf), bitmap, null_count
-    ).cast(pa.string())
-
-
 def _str_series(values: pa.Array | np.ndarray | list) -> pd.Series:
     """A pandas ``str`` Series from pyarrow or numpy strings."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return pd.Series(values, dtype="str")
     return pd.Series(np.asarray(values, dtype=object), dtype="str")
-
-
-def _take(vocabulary: list[str], codes: np.ndarray) -> pa.Array:
-    """``vocabulary[codes]`` as a pyarrow string array (codes: any integer or boolean array)."""
-    codes = np.asarray(codes)
-    return pc.take(pa.array(vocabulary, type=pa.string()), codes.view(np.uint8) if codes.dtype == bool else codes)
 
 
 def _join(*parts: pa.Array | str) -> pa.Array:
@@ -632,14 +590,14 @@ def generate(
     from workbook.synth.contacts import generate_contacts
 
     for name, df in {**generate_contacts(sc, members, truth, int(seed)),
-                     **generate_community(sc, transactions, members, truth, int(seed))}.items():
+                     **generate_community(sc, transactions, members, truth, int(seed), member_index=mem_o)}.items():
         setattr(data, name, df)
     for name, df in data.tables().items():
         require_schema(df, name)
     # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
     from workbook.synth.feedback import generate_surveys, points_rules
 
-    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed))
+    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed), member_index=mem_o)
     data.points_rules = points_rules(sc)
     return data
 
