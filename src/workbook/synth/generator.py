@@ -33,7 +33,7 @@ with cumulative exponential sums ``E`` and ``G ~ Gamma(M + 1 - K)``.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -303,7 +303,7 @@ def generate(
     # The member table (names, phones, e-mails: Arrow string work on its own random stream) and
     # later the transaction ids are built in a second thread while NumPy draws the purchases;
     # both release the GIL, so on two cores this overlaps instead of adding up.
-    worker = ThreadPoolExecutor(max_workers=1)
+    worker = ThreadPoolExecutor(max_workers=2)
     members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids)
     _advance(bar)
 
@@ -347,6 +347,12 @@ def generate(
     all_life_end = np.concatenate(life_end)
     pur_member = np.concatenate([all_life_member] + rep_member)
     pur_time = np.concatenate([all_life_start] + rep_time)
+    # The lives fix each member's first purchase and churn time, all the contact log needs (with the
+    # member table): it is drawn (own random stream) in the second thread while this one makes the
+    # transactions.
+    first_purchase = _to_datetime(sc.start, cal.warp(np.where(starts, t0, np.nan)))
+    churn_time = _to_datetime(sc.start, cal.warp(np.where(dead, death, np.nan)))
+    contacts_job = worker.submit(_contact_log, sc, members_job, lam, first_purchase, churn_time, int(seed))
     _advance(bar)
 
     # ------------------------------------------------------------ transactions
@@ -542,10 +548,8 @@ def generate(
     tier_code = np.searchsorted(np.asarray(sc.tier_thresholds_cny), spend_12m, side="right")
     n_purchases = np.bincount(mem_o[member_rows & ~ret_o & (kind_o != 2)], minlength=n)
 
-    members = members_job.result()
-    members["tier"] = _str_series(_take(list(TIERS), tier_code))
-    worker.shutdown()
-    t_first = np.where(starts, t0, np.nan)
+    # a new frame (not a column added in place): the contacts thread may still read the member table
+    members = members_job.result().assign(tier=_str_series(_take(list(TIERS), tier_code)))
     truth = pd.DataFrame(
         {
             "member_id": members["member_id"],
@@ -553,8 +557,8 @@ def generate(
             "dropout_prob": p,
             "spend_mean": np.full(n, sc.monthly_fee_cny) if sc.business == "gym" else spend_mean,
             "first_purchase_lag_days": np.where(never, np.nan, lag),
-            "first_purchase": _to_datetime(sc.start, cal.warp(t_first)),
-            "churn_time": _to_datetime(sc.start, cal.warp(np.where(dead, death, np.nan))),
+            "first_purchase": first_purchase,
+            "churn_time": churn_time,
             "alive_at_end": starts & ~dead,
             "reactivated_at": _to_datetime(sc.start, cal.warp(reactivated_at)),
             "n_purchases": n_purchases.astype(np.int64),
@@ -587,11 +591,11 @@ def generate(
     )
     # engagement tables (contacts, community): own RNG streams, the tables above are unchanged
     from workbook.synth.community import generate_community
-    from workbook.synth.contacts import generate_contacts
 
-    for name, df in {**generate_contacts(sc, members, truth, int(seed)),
+    for name, df in {**contacts_job.result(),
                      **generate_community(sc, transactions, members, truth, int(seed), member_index=mem_o)}.items():
         setattr(data, name, df)
+    worker.shutdown()
     for name, df in data.tables().items():
         require_schema(df, name)
     # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
@@ -600,6 +604,17 @@ def generate(
     data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed), member_index=mem_o)
     data.points_rules = points_rules(sc)
     return data
+
+
+def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purchase: np.ndarray,
+                 churn_time: np.ndarray, seed: int) -> dict[str, pd.DataFrame]:
+    """:func:`~workbook.synth.contacts.generate_contacts` from the parts of members and truth it reads."""
+    from workbook.synth.contacts import generate_contacts
+
+    members = members_job.result()[["member_id", "join_date", "home_store_id"]]
+    truth = pd.DataFrame({"purchase_rate_per_day": lam, "first_purchase": first_purchase, "churn_time": churn_time},
+                         copy=False)
+    return generate_contacts(sc, members, truth, seed)
 
 
 def _member_width(n: int) -> int:
