@@ -154,7 +154,8 @@ def _cli(args, out: str) -> dict:
 
 
 def _row(label: str, res: dict, base: dict | None = None, note: str = "") -> None:
-    ratio = f"{res['wall'] / base['wall']:6.2f}x" if base else "       "
+    ratio = (f"{res['wall'] / base['wall']:6.2f}x wall {res['cpu'] / base['cpu']:6.2f}x CPU" if base
+             else " " * 23)
     print(f"{label:<34} {res['wall']:7.2f} s wall {res['cpu']:7.2f} s CPU {res['peak']:5.2f} GiB  {ratio}  {note}",
           flush=True)
 
@@ -185,7 +186,7 @@ def main() -> None:
             _row(f"save_dataset {fmt}", ours, plain, "ratio to pyarrow (includes the integrity check)")
         if not args.skip_cli:
             cli = _cli(args, f"{tmp}/cli")
-            _row("workbook generate (end to end)", cli, None, cli["cmd"].replace(tmp, "<tmp>"))
+            _row("workbook generate (end to end)", cli, base, "ratio to the draws; " + cli["cmd"].replace(tmp, "<tmp>"))
     print(f"load average after: {os.getloadavg()[0]:.1f} (wall times are inflated if above the cpu count)")
 
 

@@ -303,8 +303,9 @@ def generate(
     # The member table (names, phones, e-mails: Arrow string work on its own random stream) and
     # later the transaction ids are built in a second thread while NumPy draws the purchases;
     # both release the GIL, so on two cores this overlaps instead of adding up.
-    worker = ThreadPoolExecutor(max_workers=2)
-    members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids)
+    worker = ThreadPoolExecutor(max_workers=3)
+    member_ids = _ids("M", np.arange(1, n + 1), _member_width(n))
+    members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids, member_ids)
     _advance(bar)
 
     # ------------------------------------------------------------------- lives
@@ -468,6 +469,8 @@ def generate(
     n_tx = n_rows + n_ret + n_walk
     id_width = max(9, len(str(n_tx)))
     transaction_ids = worker.submit(_ids, "T", np.arange(1, n_tx + 1), id_width)
+    # product categories (issue 15): own random stream, so the other columns are unchanged
+    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, member_ids)
     _advance(bar)
 
     # ------------------------------------------------------------ assemble tx
@@ -505,15 +508,14 @@ def generate(
         "points_earned": in_order(points_earned, ret_points, np.zeros(n_walk, dtype=np.int64)),
         "points_redeemed": in_order(points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)),
     }
-    # product categories (issue 15): own random stream, so the columns above are unchanged
-    cat_codes, cat_theta = transaction_categories(seed, sc.business, n, pur_member, kind, src, n_walk)
+    cat_codes, category_preferences = categories_job.result()
     category = category_series(sc.business, cat_codes[order])
     del cat_codes
     del order, pur_member, pur_store, online, kind, amount, items, discount, points_earned, points_redeemed
     transactions = pd.DataFrame(
         {
             "transaction_id": _str_series(transaction_ids.result()),
-            "member_id": _str_series(_ids("M", np.maximum(mem_o, 0) + 1, _member_width(n), valid=mem_o >= 0)),
+            "member_id": _str_series(member_ids.take(pa.array(mem_o, mask=mem_o < 0))),
             "store_id": _str_series(pc.take(store_ids, pa.array(store_o))),
             "timestamp": _to_datetime(sc.start, warped),
             **columns,
@@ -585,7 +587,7 @@ def generate(
         store_traffic=store_traffic,
         campaigns=coerce_frame(campaigns_df, "campaigns"),
         truth=truth,
-        category_preferences=preferences_frame(members["member_id"], cat_theta, sc.business),  # issue 15
+        category_preferences=category_preferences,  # issue 15
         scenario=sc,
         random_state=int(seed),
     )
@@ -615,6 +617,13 @@ def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purch
     truth = pd.DataFrame({"purchase_rate_per_day": lam, "first_purchase": first_purchase, "churn_time": churn_time},
                          copy=False)
     return generate_contacts(sc, members, truth, seed)
+
+
+def _categories(seed: int, business: str, n: int, member: np.ndarray, kind: np.ndarray, return_source: np.ndarray,
+                n_walk: int, member_ids: pa.Array) -> tuple[np.ndarray, pd.DataFrame]:
+    """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15)."""
+    codes, theta = transaction_categories(seed, business, n, member, kind, return_source, n_walk)
+    return codes, preferences_frame(_str_series(member_ids), theta, business)
 
 
 def _member_width(n: int) -> int:
@@ -666,6 +675,7 @@ def _members_frame(
     join: np.ndarray,
     home: np.ndarray,
     store_ids: pa.Array,
+    member_ids: pa.Array,
 ) -> pd.DataFrame:
     """Member table with fictitious personal data drawn from Faker's word lists (vectorised).
 
@@ -681,7 +691,7 @@ def _members_frame(
     phone = _phones(sc.locale, rng, n)
     return pd.DataFrame(
         {
-            "member_id": _str_series(_ids("M", np.arange(1, n + 1), _member_width(n))),
+            "member_id": _str_series(member_ids),
             "name": _str_series(name),
             "phone": _str_series(phone),
             "email": _str_series(email),
