@@ -570,6 +570,9 @@ def test_foreign_key_lookup_equals_isin(values, reference):
     values, reference = pd.Series(values, dtype="str"), pd.Series(reference, dtype="str")
     expected = values.notna().to_numpy() & ~values.isin(reference).to_numpy()
     assert (_not_in(values, reference) == expected).all()
+    half = len(values) // 2  # Arrow data in several chunks, as read from Parquet
+    chunked = pd.concat([values[:half], values[half:]], ignore_index=True)
+    assert (_not_in(chunked, pd.concat([reference, reference], ignore_index=True)) == expected).all()
 
 
 def test_sort_shortcuts_equal_lexsort():
@@ -587,6 +590,7 @@ def test_sort_shortcuts_equal_lexsort():
 def test_save_writes_nothing_when_the_check_fails(tmp_path):
     data = generate(Scenario.preset("gym", n_members=60), random_state=1)
     data.save(tmp_path)
+    load_dataset(tmp_path).check()  # columns read back from Parquet
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     data.transactions.loc[0, "store_id"] = "S999"
     with pytest.raises(WorkbookInputError, match="transactions.store_id"):

@@ -144,7 +144,7 @@ def _not_in(values: pd.Series, reference: pd.Series) -> np.ndarray:
     seconds longer).
     """
     present = values.notna().to_numpy()
-    vals, ref = pc.drop_null(pa.array(values)), pc.drop_null(pa.array(reference))
+    vals, ref = (_one_chunk(pc.drop_null(pa.array(s))) for s in (values, reference))
     numbers = _id_numbers(pa.concat_arrays([ref.cast(vals.type), vals])) if len(ref) and len(vals) else None
     if numbers is not None and numbers.max(initial=0) < 2**28:
         table = np.zeros(int(numbers.max(initial=0)) + 1, dtype=bool)
@@ -155,6 +155,11 @@ def _not_in(values: pd.Series, reference: pd.Series) -> np.ndarray:
     bad = np.zeros(len(values), dtype=bool)
     bad[present] = ~found
     return bad
+
+
+def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One Arrow array (a column read from Parquet comes in several chunks)."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _id_numbers(ids: pa.Array) -> np.ndarray | None:
