@@ -300,9 +300,10 @@ def generate(
     p = p_base * np.where(treated, 1.0 - eff.retention_dropout_reduction, 1.0)
     member_programme = in_programme[home]
     lift = np.where(member_programme, eff.points_rate_lift, 0.0) if eff.points_launch is not None else np.zeros(n)
-    # The member table (names, phones, e-mails: Arrow string work on its own random stream) and
-    # later the transaction ids are built in a second thread while NumPy draws the purchases;
-    # both release the GIL, so on two cores this overlaps instead of adding up.
+    # Worker threads build what has its own random stream or needs no draws while this thread draws
+    # the purchases: the member table (names, phones, e-mails: Arrow string work), later the contact
+    # log, the transaction ids and the categories.  NumPy and Arrow release the GIL, so on two cores
+    # this overlaps instead of adding up.
     worker = ThreadPoolExecutor(max_workers=3)
     member_ids = _ids("M", np.arange(1, n + 1), _member_width(n))
     members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids, member_ids)
@@ -549,6 +550,8 @@ def generate(
     spend_12m = np.bincount(mem_o[recent], weights=transactions["amount"].to_numpy()[recent], minlength=n)
     tier_code = np.searchsorted(np.asarray(sc.tier_thresholds_cny), spend_12m, side="right")
     n_purchases = np.bincount(mem_o[member_rows & ~ret_o & (kind_o != 2)], minlength=n)
+    # only the member rows are needed from here on (peak memory: the engagement tables come next)
+    del warped, store_o, online_o, kind_o, ret_o, day_all, offline_receipt, member_rows, recent
 
     # a new frame (not a column added in place): the contacts thread may still read the member table
     members = members_job.result().assign(tier=_str_series(_take(list(TIERS), tier_code)))
