@@ -560,8 +560,10 @@ def test_scenario_where_nobody_buys(preset):
 # ---------------------------------------------------------- issue 14: fast paths equal the plain ones
 @settings(max_examples=60, deadline=None)
 @given(
-    values=st.lists(st.one_of(st.none(), st.sampled_from(["M001", "M002", "M010", "N001", "M01", "M0001", "M00a", "7"])),
-                    max_size=12),
+    values=st.lists(
+        st.one_of(st.none(), st.sampled_from(["M001", "M002", "M010", "N001", "M01", "M0001", "M00a", "7"])),
+        max_size=12,
+    ),
     reference=st.lists(st.sampled_from(["M001", "M002", "M003", "M010", "N001", "M01"]), max_size=6),
 )
 def test_foreign_key_lookup_equals_isin(values, reference):

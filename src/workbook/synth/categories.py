@@ -218,7 +218,8 @@ def preferences_frame(member_ids: pd.Series, theta: np.ndarray, business: str) -
     n, k = theta.shape
     return pd.DataFrame(
         {
-            "member_id": pd.Series(pa.array(member_ids, type=pa.string()).take(np.repeat(np.arange(n), k)), dtype="str"),
+            "member_id": pd.Series(pa.array(member_ids, type=pa.string()).take(np.repeat(np.arange(n), k)),
+                                   dtype="str"),
             "category": pd.Series(take_strings(list(vocab), np.tile(np.arange(k), n)), dtype="str"),
             "preference": np.round(theta.ravel(), 4).astype(np.float64),
         }

@@ -200,7 +200,8 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     camp_ids = np.concatenate([camp, _N_ROUTINE + icamp])  # codes in the names' sort order (CT001... < IV01...)
     names = [f"CT{i + 1:03d}" for i in range(_N_ROUTINE)] + [f"IV{i + 1:02d}" for i in range(len(inv_day))]
     # small integer types: millions of rows, a few dozen arrays of them alive at once
-    mem, channel, kind, camp_ids = mem.astype(np.int32), channel.astype(np.int8), kind.astype(np.int8), camp_ids.astype(np.int8)
+    mem, channel = mem.astype(np.int32), channel.astype(np.int8)
+    kind, camp_ids = kind.astype(np.int8), camp_ids.astype(np.int8)
     order = _member_time_order(mem, t)
     mem, t, channel, kind, camp_ids, holdout = (a[order] for a in (mem, t, channel, kind, camp_ids, holdout))
 
