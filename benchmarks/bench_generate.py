@@ -23,29 +23,33 @@ The ratio columns divide by the baseline measured in the same run, so they stay
 comparable on a busy machine; absolute seconds do not (the script prints the load
 average: on 2 cores, wall time is inflated once it is above 2).
 
-Where the time goes (issue 14, profiled with py-spy and per-step CPU times at 1M
-members / 8.6M transactions, before -> after; the data are identical):
+Where the time goes (issue 14, profiled with py-spy, cProfile and per-step CPU times at 1.16M
+members / 10.0M transactions; the data are identical before and after every change):
 
-* writing: 130 s of the 155 s of ``workbook generate --members 1000000`` wrote CSV copies
-  with ``DataFrame.to_csv`` (705 MB), after a ``SyntheticData.check`` that took 16 s of CPU
-  (``set()`` of ten million Python strings and ``isin``).  Now Parquet only unless
-  ``--format csv|both``, CSV through ``pyarrow.csv`` (about 3.5 s for 8.6M rows), and the
-  check uses Arrow's hash lookup plus a strictly-increasing test of the transaction ids
-  (about 1.5 s).
-* the "transactions table" step: 8.4 s of 18.7 s of CPU.  Every column was concatenated,
-  permuted into time order, copied again by ``astype`` and permuted a second time for the
-  traffic and tier counts; each of those random gathers over 10M rows costs a cache miss
-  per row.  Now each column is gathered once (member, store, kind and channel together
-  as one packed int64) and reused: 5.5 s.  What remains: the time-order ``argsort``
-  (~1.4 s), five float/int gathers, the string ids.
-* points: a quicksort of (member, time) keys over data that is already a few sorted runs;
-  a stable sort (timsort) merges the runs instead: 4.9 -> 3.5 s for the step, the rest is
-  Gamma/Poisson draws.
-* the member table (names, phones, e-mails: Arrow string work on its own random stream) and
-  the transaction ids are built in a second thread while NumPy draws the purchases (both
-  release the GIL): on 2 cores the wall time drops by what they cost, about 1.5 s at 10M rows.
-* peak memory 3.8 -> 2.9 GiB at 8.6M transactions (the unordered inputs are freed as soon as
-  they are ordered).
+* first round: 130 s of the 155 s of ``workbook generate --members 1000000`` wrote CSV copies
+  with ``DataFrame.to_csv``; now Parquet only unless ``--format csv|both``, CSV through
+  ``pyarrow.csv``.  The transaction table put each column in time order once (member, store,
+  kind and channel packed in one int64); the points sort is a stable sort of a few sorted runs;
+  member table and transaction ids are built in a second thread.
+* second round (after the contact log, community, surveys and categories were added, which
+  had made ``generate()`` 55 s of CPU and ``save`` 24 s at load 4): the contact log took 18 s
+  (three ``lexsort`` over 5M rows, pandas string takes), the community 7 s (a group-by over
+  ten million string member ids), the surveys 5 s (object-string concatenation of complaint
+  tags, ``reindex``/``get_indexer`` on string ids), categories 5.5 s (object arrays of ten million
+  category names and nine million member ids), and ``SyntheticData.check`` 14.5 s (pandas
+  ``isin`` of the survey ids; hash lookups of 28M foreign keys).  Now: the lexsorts are one
+  argsort of an exact float key (with a tie fallback), a stable argsort of already ordered
+  pairs, and one integer argsort plus the few tied times; member rows come from the generator
+  (bincount, no string group-by); strings come from Arrow ``take`` of small vocabularies;
+  generated ids (one width, prefix + digits) are checked as the numbers they spell (a table
+  lookup, about 0.1 s per 10M keys instead of 0.3 s hashing).  The contact log and the
+  categories run in worker threads beside the transaction assembly; ``save`` writes the files
+  (largest first) in two threads while the check runs, under temporary names renamed only
+  once the check has passed.
+* what remains (CPU, one thread's view): the random draws (Gamma/Poisson/uniforms of ~10M
+  purchases), the time-order argsort of 10M floats and the column gathers (~1.5 s each), the
+  string columns (pandas ``str`` = Arrow large strings: about 90 bytes per transaction row),
+  and Parquet encoding with zstd (about 6 s of CPU for the transactions alone).
 """
 
 from __future__ import annotations
@@ -154,7 +158,8 @@ def _cli(args, out: str) -> dict:
 
 
 def _row(label: str, res: dict, base: dict | None = None, note: str = "") -> None:
-    ratio = f"{res['wall'] / base['wall']:6.2f}x" if base else "       "
+    ratio = (f"{res['wall'] / base['wall']:6.2f}x wall {res['cpu'] / base['cpu']:6.2f}x CPU" if base
+             else " " * 23)
     print(f"{label:<34} {res['wall']:7.2f} s wall {res['cpu']:7.2f} s CPU {res['peak']:5.2f} GiB  {ratio}  {note}",
           flush=True)
 
@@ -185,7 +190,7 @@ def main() -> None:
             _row(f"save_dataset {fmt}", ours, plain, "ratio to pyarrow (includes the integrity check)")
         if not args.skip_cli:
             cli = _cli(args, f"{tmp}/cli")
-            _row("workbook generate (end to end)", cli, None, cli["cmd"].replace(tmp, "<tmp>"))
+            _row("workbook generate (end to end)", cli, base, "ratio to the draws; " + cli["cmd"].replace(tmp, "<tmp>"))
     print(f"load average after: {os.getloadavg()[0]:.1f} (wall times are inflated if above the cpu count)")
 
 

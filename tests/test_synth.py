@@ -555,3 +555,46 @@ def test_scenario_where_nobody_buys(preset):
     assert len(data.members) == 5
     assert data.transactions["member_id"].notna().sum() == 0
     assert data.transactions["points_earned"].sum() == 0
+
+
+# ---------------------------------------------------------- issue 14: fast paths equal the plain ones
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.sampled_from(["M001", "M002", "M010", "N001", "M01", "M0001", "M00a", "7"])),
+        max_size=12,
+    ),
+    reference=st.lists(st.sampled_from(["M001", "M002", "M003", "M010", "N001", "M01"]), max_size=6),
+)
+def test_foreign_key_lookup_equals_isin(values, reference):
+    from workbook.synth.data import _not_in
+
+    values, reference = pd.Series(values, dtype="str"), pd.Series(reference, dtype="str")
+    expected = values.notna().to_numpy() & ~values.isin(reference).to_numpy()
+    assert (_not_in(values, reference) == expected).all()
+    half = len(values) // 2  # Arrow data in several chunks, as read from Parquet
+    chunked = pd.concat([values[:half], values[half:]], ignore_index=True)
+    assert (_not_in(chunked, pd.concat([reference, reference], ignore_index=True)) == expected).all()
+
+
+def test_sort_shortcuts_equal_lexsort():
+    from workbook.synth.contacts import _lexsort_by_time, _member_time_order
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(0, 400))
+        member, t = rng.integers(0, 20, n), np.round(rng.uniform(0, 5, n), int(rng.integers(0, 3)))
+        assert (_member_time_order(member, t) == np.lexsort((t, member))).all()
+        time, a, b = rng.integers(0, 30, n), rng.integers(0, 4, n), rng.integers(0, 3, n)
+        assert (_lexsort_by_time(time, a, b) == np.lexsort((b, a, time))).all()
+
+
+def test_save_writes_nothing_when_the_check_fails(tmp_path):
+    data = generate(Scenario.preset("gym", n_members=60), random_state=1)
+    data.save(tmp_path)
+    load_dataset(tmp_path).check()  # columns read back from Parquet
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    data.transactions.loc[0, "store_id"] = "S999"
+    with pytest.raises(WorkbookInputError, match="transactions.store_id"):
+        data.save(tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no partial files, nothing replaced

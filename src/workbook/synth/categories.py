@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+
+from workbook.synth.strings import take_strings
 
 #: Category codes per business model, in display order.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -197,9 +200,7 @@ def category_series(business: str, codes: np.ndarray) -> pd.Series:
     >>> category_series("gym", np.array([0, -1])).tolist()
     ['group_class', nan]
     """
-    vocab = np.array(CATEGORIES[business] + ("",), dtype=object)
-    out = pd.Series(vocab[np.asarray(codes)], dtype="str")
-    return out.mask(np.asarray(codes) < 0)
+    return pd.Series(take_strings(list(CATEGORIES[business]), codes), dtype="str")
 
 
 def preferences_frame(member_ids: pd.Series, theta: np.ndarray, business: str) -> pd.DataFrame:
@@ -217,8 +218,9 @@ def preferences_frame(member_ids: pd.Series, theta: np.ndarray, business: str) -
     n, k = theta.shape
     return pd.DataFrame(
         {
-            "member_id": pd.Series(np.repeat(np.asarray(member_ids, dtype=object), k), dtype="str"),
-            "category": pd.Series(np.tile(np.array(vocab, dtype=object), n), dtype="str"),
+            "member_id": pd.Series(pa.array(member_ids, type=pa.string()).take(np.repeat(np.arange(n), k)),
+                                   dtype="str"),
+            "category": pd.Series(take_strings(list(vocab), np.tile(np.arange(k), n)), dtype="str"),
             "preference": np.round(theta.ravel(), 4).astype(np.float64),
         }
     )

@@ -37,10 +37,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.special import expit
 
 from workbook.synth.contacts import active_at, background_visit_prob, engagement_score
 from workbook.synth.scenario import Scenario
+from workbook.synth.strings import take_strings
 
 __all__ = ["EMOTIONAL_KINDS", "JOIN_WINDOW_DAYS", "community_launch", "generate_community"]
 
@@ -67,22 +70,29 @@ def community_launch(sc: Scenario) -> pd.Timestamp:
     return mid if mid.day == 1 else (mid + pd.offsets.MonthBegin(1)).normalize()
 
 
-def _window_purchases(members: pd.DataFrame, transactions: pd.DataFrame, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-    """POS purchases (non-return member rows) and net spend per member in ``[lo, hi)``."""
+def _window_purchases(members: pd.DataFrame, transactions: pd.DataFrame, lo, hi,
+                      member_index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """POS purchases (non-return member rows) and net spend per member in ``[lo, hi)``.
+
+    ``member_index``: the members row of each transaction (-1 for none), if known;
+    otherwise it is looked up from the ids.
+    """
     tx = transactions
+    if member_index is None:
+        found = pc.index_in(pa.array(tx["member_id"]), value_set=pa.array(members["member_id"]))
+        member_index = pc.fill_null(found, -1).to_numpy()
     kind_ok = tx["kind"].ne("fee").to_numpy() if "kind" in tx else np.ones(len(tx), dtype=bool)
     ts = tx["timestamp"].to_numpy()
-    in_win = tx["member_id"].notna().to_numpy() & (ts >= np.datetime64(lo)) & (ts < np.datetime64(hi)) & kind_ok
-    win = tx.loc[in_win, ["member_id", "amount", "is_return"]]
-    ids = members["member_id"]
-    counts = win.loc[~win["is_return"].to_numpy(dtype=bool)].groupby("member_id").size().reindex(ids, fill_value=0)
-    spend = win.groupby("member_id")["amount"].sum().reindex(ids, fill_value=0.0)
-    counts, spend = counts.to_numpy(), spend.to_numpy(dtype=float)
+    in_win = (member_index >= 0) & (ts >= np.datetime64(lo)) & (ts < np.datetime64(hi)) & kind_ok
+    n = len(members)
+    purchase = in_win & ~tx["is_return"].to_numpy(dtype=bool)
+    counts = np.bincount(member_index[purchase], minlength=n)
+    spend = np.bincount(member_index[in_win], weights=tx["amount"].to_numpy(dtype=float)[in_win], minlength=n)
     return counts.astype(np.int64), spend
 
 
 def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.DataFrame, truth: pd.DataFrame,
-                       random_state: int) -> dict[str, pd.DataFrame]:
+                       random_state: int, *, member_index: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """Community membership, emotional touches and their truth for a generated data set.
 
     Parameters
@@ -92,6 +102,9 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
         The generated tables (members and truth in the same row order).
     random_state : int
         The data set's seed; the stream is ``default_rng([random_state, 1502])``.
+    member_index : ndarray of int, optional
+        The members row of each transaction (-1 for walk-ins), if the caller has it
+        (the generator does); otherwise looked up from the ids.
 
     Returns
     -------
@@ -121,7 +134,7 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
     joined_at[joined] = (np.datetime64(launch, "us") + offset[joined]).astype("datetime64[us]")
 
     # outcome: POS purchases in the window + the joiners' extra group orders while active
-    pos_n, pos_spend = _window_purchases(members, transactions, window_start, window_end)
+    pos_n, pos_spend = _window_purchases(members, transactions, window_start, window_end, member_index)
     lam = truth["purchase_rate_per_day"].to_numpy(dtype=float)[eligible]
     spend_mean = truth["spend_mean"].to_numpy(dtype=float)[eligible]
     first = truth["first_purchase"].to_numpy()[eligible]
@@ -144,40 +157,43 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
     touch_start = sc.end.normalize() - pd.Timedelta(days=364)
     horizon = sc.end.normalize() - pd.Timedelta(days=TOUCH_WINDOW_DAYS)  # a full 14-day window to observe
     years = np.arange(touch_start.year, horizon.year + 1)
-    idx_all = np.arange(len(members))
-    frames = []
-    for kind, col in (("birthday", "birth_date"), ("join_anniversary", "join_date")):  # each calendar year touched
-        dates = members[col].dt.normalize()
+    join = members["join_date"].to_numpy(dtype="datetime64[us]")
+    parts = []  # (member rows, day sent, kind code) per batch of touches
+    for code, col in ((0, "birth_date"), (1, "join_date")):  # birthday, join anniversary: each calendar year
+        date = members[col].to_numpy(dtype="datetime64[D]")
+        month = date.astype("datetime64[M]")
+        month_no = month.astype(np.int64) % 12  # 0 = January
+        day_no = (date - month).astype(np.int64)  # 0 = the first
+        day_no = np.where((month_no == 1) & (day_no == 28), 27, day_no)  # 29 February -> the 28th
         for year in years:
-            offset_years = year - dates.dt.year.to_numpy()
-            when = pd.to_datetime(pd.DataFrame({"year": year, "month": dates.dt.month,
-                                                "day": np.where((dates.dt.month == 2) & (dates.dt.day == 29), 28,
-                                                                dates.dt.day)}))
-            ok = (when >= touch_start) & (when <= horizon) & (members["join_date"] < when)
-            if kind == "join_anniversary":
+            offset_years = year - (1970 + month.astype(np.int64) // 12)
+            when = (np.datetime64(f"{year}-01", "M") + month_no).astype("datetime64[D]") + day_no
+            ok = ((when >= np.datetime64(touch_start.date())) & (when <= np.datetime64(horizon.date()))
+                  & (join < when.astype("datetime64[us]")))
+            if code == 1:
                 ok &= offset_years >= 1
-            frames.append(pd.DataFrame({"idx": idx_all[ok.to_numpy()], "sent_at": when[ok].to_numpy(), "kind": kind}))
+            rows = np.flatnonzero(ok)
+            parts.append((rows, when[rows].astype("datetime64[us]"), np.full(len(rows), code)))
     top = np.flatnonzero(members["tier"].isin(["gold", "platinum"]).to_numpy())
     for frac in (0.3, 0.7):
         day = (touch_start + frac * (horizon - touch_start)).normalize()
-        invited = top[members["join_date"].to_numpy()[top] < np.datetime64(day)]
-        frames.append(pd.DataFrame({"idx": invited, "sent_at": np.datetime64(day, "us"), "kind": "exclusive_event"}))
-    touches = pd.concat(frames, ignore_index=True)
-    touches = touches.sort_values(["sent_at", "idx"], kind="stable").reset_index(drop=True)
-    idx = touches["idx"].to_numpy()
-    when = touches["sent_at"].to_numpy(dtype="datetime64[us]")
+        invited = top[join[top] < np.datetime64(day)]
+        parts.append((invited, np.full(len(invited), np.datetime64(day, "us")), np.full(len(invited), 2)))
+    idx, when, kind_code = (np.concatenate(a) for a in zip(*parts))
+    order = np.lexsort((idx, when))  # by time, then member row (as the batches' stable sort did)
+    idx, when, kind_code = idx[order], when[order], kind_code[order]
     p0 = background_visit_prob(truth, idx, when, TOUCH_WINDOW_DAYS)
-    r = touches["kind"].map(_RESPONSE).to_numpy(dtype=float) * np.where(active_at(truth, when, idx), 1.0, _LAPSED_FACTOR)
-    holdout = rng.random(len(touches)) < _HOLDOUT_SHARE
+    response = np.array([_RESPONSE[k] for k in EMOTIONAL_KINDS])
+    r = response[kind_code] * np.where(active_at(truth, when, idx), 1.0, _LAPSED_FACTOR)
+    holdout = rng.random(len(idx)) < _HOLDOUT_SHARE
     p_visit = np.where(holdout, p0, 1 - (1 - p0) * (1 - r))
     emotional = pd.DataFrame({
-        "member_id": pd.Series(members["member_id"].array.take(idx)),
+        "member_id": pd.Series(pa.array(members["member_id"]).take(idx), dtype="str"),
         "sent_at": when,
-        "kind": touches["kind"].astype("str").to_numpy(),
+        "kind": pd.Series(take_strings(list(EMOTIONAL_KINDS), kind_code), dtype="str"),
         "holdout": holdout,
-        "visited": rng.random(len(touches)) < p_visit,
+        "visited": rng.random(len(idx)) < p_visit,
     })
-    emotional["kind"] = emotional["kind"].astype("str")
 
     lift = (1 - p0) * r
     rows = [("join_window_days", "all", float(JOIN_WINDOW_DAYS)),
@@ -192,9 +208,8 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
             ("emotional_holdout_share", "all", _HOLDOUT_SHARE),
             ("emotional_lapsed_factor", "all", _LAPSED_FACTOR)]
     rows += [("emotional_response_prob", k, v) for k, v in _RESPONSE.items()]
-    kinds = touches["kind"].to_numpy(dtype=object)
-    rows += [("emotional_true_lift", k, float(lift[kinds == k].mean()) if (kinds == k).any() else float("nan"))
-             for k in EMOTIONAL_KINDS]
+    rows += [("emotional_true_lift", k, float(lift[kind_code == j].mean()) if (kind_code == j).any() else float("nan"))
+             for j, k in enumerate(EMOTIONAL_KINDS)]
     community_truth = pd.DataFrame(rows, columns=["parameter", "key", "value"])
     community_truth[["parameter", "key"]] = community_truth[["parameter", "key"]].astype("str")
     community_truth["value"] = community_truth["value"].astype("float64")

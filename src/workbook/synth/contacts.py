@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.special import expit, logit
 
 from workbook.synth.scenario import Scenario
+from workbook.synth.strings import take_strings
 
 __all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
            "engagement_score", "generate_contacts"]
@@ -69,6 +71,44 @@ def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, s
     query = member * span + t
     return (np.searchsorted(keys, query, "left")
             - np.searchsorted(keys, query - FATIGUE_WINDOW_DAYS, "left")).astype(np.int64)
+
+
+def _member_time_order(member: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``np.lexsort((t, member))`` for times ``t >= 0``, by one float key ``member * span + t``.
+
+    ``span`` is a power of two above every time, so ``member * span`` is exact and
+    rounding the sum is monotone in ``t``: the key's order is the lexsort's order
+    wherever keys differ.  Equal keys (possible only for times closer than the
+    key's precision) fall back to the lexsort, so the result is always identical.
+    """
+    if len(t) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span = 2.0 ** np.ceil(np.log2(float(t.max()) + 1.0))
+    key = member * span + t
+    order = np.argsort(key)
+    sorted_key = key[order]
+    if (sorted_key[1:] == sorted_key[:-1]).any():
+        return np.lexsort((t, member))
+    return order
+
+
+def _lexsort_by_time(time: np.ndarray, *ties: np.ndarray) -> np.ndarray:
+    """``np.lexsort((*reversed(ties), time))`` for an integer ``time``: one argsort, then the few ties.
+
+    Rows with equal times (a handful among millions of microsecond timestamps)
+    are put in the lexsort's order among themselves; the rest is already there.
+    """
+    order = np.argsort(time)
+    t_sorted = time[order]
+    equal_next = t_sorted[1:] == t_sorted[:-1]
+    tied = np.zeros(len(time), dtype=bool)  # every row of a group of equal times
+    tied[:-1] |= equal_next
+    tied[1:] |= equal_next
+    pos = np.flatnonzero(tied)
+    if len(pos):
+        rows = np.sort(order[pos])  # the lexsort breaks full ties by row number
+        order[pos] = rows[np.lexsort(tuple(key[rows] for key in reversed(ties)) + (time[rows],))]
+    return order
 
 
 def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -159,7 +199,10 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     kind = np.concatenate([kind, inv_kind[icamp]])
     camp_ids = np.concatenate([camp, _N_ROUTINE + icamp])  # codes in the names' sort order (CT001... < IV01...)
     names = [f"CT{i + 1:03d}" for i in range(_N_ROUTINE)] + [f"IV{i + 1:02d}" for i in range(len(inv_day))]
-    order = np.lexsort((t, mem))
+    # small integer types: millions of rows, a few dozen arrays of them alive at once
+    mem, channel = mem.astype(np.int32), channel.astype(np.int8)
+    kind, camp_ids = kind.astype(np.int8), camp_ids.astype(np.int8)
+    order = _member_time_order(mem, t)
     mem, t, channel, kind, camp_ids, holdout = (a[order] for a in (mem, t, channel, kind, camp_ids, holdout))
 
     # unsubscribes end a channel: draw them with the scheduled fatigue, drop what follows
@@ -167,7 +210,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     k_sched = _recent_counts(mem, t, mem[sent], t[sent])
     unsub = sent & (rng.random(len(mem)) < expit(logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
     pair = mem * len(CHANNELS) + channel
-    pair_order = np.lexsort((t, pair))
+    pair_order = np.argsort(pair, kind="stable")  # rows are in (member, time) order: = lexsort((t, pair))
     unsub_sorted = unsub[pair_order].astype(np.int64)
     first_pair = np.r_[True, pair[pair_order][1:] != pair[pair_order][:-1]]
     cum = np.cumsum(unsub_sorted)
@@ -194,13 +237,13 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     # rows sorted by time, member id, campaign id (integer keys in the ids' order: no string sorting)
     ids = members["member_id"]
     id_rank = np.arange(n) if ids.is_monotonic_increasing else np.argsort(np.argsort(ids.to_numpy(dtype=str)))
-    order = np.lexsort((camp_ids, id_rank[mem], sent_at.to_numpy().view(np.int64)))
+    order = _lexsort_by_time(sent_at.to_numpy().view(np.int64), id_rank[mem], camp_ids)
 
     def vocab(values, codes):  # string column from a small vocabulary, without object arrays
-        return pd.Series(pd.array(list(values), dtype="str").take(codes[order]))
+        return pd.Series(take_strings(list(values), codes[order]), dtype="str")
 
     contacts = pd.DataFrame({
-        "member_id": pd.Series(ids.array.take(mem[order])),
+        "member_id": pd.Series(pa.array(ids).take(mem[order]), dtype="str"),
         "sent_at": sent_at.to_numpy()[order],
         "channel": vocab(CHANNELS, channel),
         "campaign_id": vocab(names, camp_ids),

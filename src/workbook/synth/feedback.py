@@ -29,6 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workbook.synth.strings import fixed_width_ids, take_strings
 
 __all__ = ["COMPLAINT_TAGS", "FEEDBACK_STREAM", "SURVEY_COLUMNS", "SURVEY_MODEL", "coerce_surveys",
            "generate_surveys", "points_rules", "surveys_markdown"]
@@ -91,6 +95,8 @@ def generate_surveys(
     truth: pd.DataFrame,
     end: pd.Timestamp,
     random_state: int,
+    *,
+    member_index: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Answered member surveys (NPS, satisfaction, complaint tags) from the true model.
 
@@ -102,6 +108,9 @@ def generate_surveys(
         Last day of the period (answers after it are not in the data).
     random_state : int
         The data set's seed; the stream is ``default_rng([random_state, FEEDBACK_STREAM])``.
+    member_index : ndarray of int, optional
+        The members row of each transaction (-1 for walk-ins), if the caller has it
+        (the generator does); otherwise looked up from the ids.
 
     Returns
     -------
@@ -123,8 +132,11 @@ def generate_surveys(
     rng = np.random.default_rng([int(random_state), FEEDBACK_STREAM])
     m = SURVEY_MODEL
     n = len(members)
-    idx = pd.Index(members["member_id"])
-    p = truth.set_index("member_id")["dropout_prob"].reindex(idx).to_numpy(dtype=float)
+    ids = members["member_id"]
+    if truth["member_id"].equals(ids):  # the generator's truth is in member order: no lookup needed
+        p = truth["dropout_prob"].to_numpy(dtype=float)
+    else:
+        p = truth.set_index("member_id")["dropout_prob"].reindex(pd.Index(ids)).to_numpy(dtype=float)
     attitude = -m["rho"] * _standardised_logit(p) + np.sqrt(1 - m["rho"] ** 2) * rng.standard_normal(n)
 
     tx = transactions
@@ -139,7 +151,11 @@ def generate_surveys(
     rows, at = rows[keep], at[keep]
     k = len(rows)
 
-    member = idx.get_indexer(tx["member_id"].to_numpy()[rows])
+    member_ids = pa.array(tx["member_id"]).take(rows)
+    if member_index is None:
+        member = pc.fill_null(pc.index_in(member_ids, value_set=pa.array(ids)), -1).to_numpy()
+    else:
+        member = np.asarray(member_index)[rows]
     names = list(COMPLAINT_TAGS)
     shares = np.array([COMPLAINT_TAGS[t]["share"] for t in names])
     drops = np.array([COMPLAINT_TAGS[t]["nps_drop"] for t in names])
@@ -149,23 +165,22 @@ def generate_surveys(
     nps = np.clip(np.round(latent), 0, 10).astype(np.int64)
     sat = np.clip(np.round(3 + (latent - m["nps_mean"]) / 2 + 0.5 * rng.standard_normal(k)), 1, 5).astype(np.int64)
 
-    tag_text = pd.Series("", index=range(k), dtype=object)
-    for j, name in enumerate(names):  # a loop over the five tags, not over rows
-        add = tags[:, j]
-        tag_text[add] = tag_text[add] + np.where(tag_text[add] == "", "", TAG_SEPARATOR) + name
-    tag_text = tag_text.where(tag_text != "", None)
-
+    # the tags of each answer joined in the order of COMPLAINT_TAGS: one string per subset of tags
+    subsets = [TAG_SEPARATOR.join(t for j, t in enumerate(names) if code >> j & 1) for code in range(2 ** len(names))]
+    code = tags.astype(np.int64) @ (1 << np.arange(len(names)))
     order = np.argsort(at, kind="stable")
+    code = code[order]
     width = max(7, len(str(k)))
+    tag_text = take_strings(subsets, np.where(code == 0, -1, code))  # no tag: missing
     out = pd.DataFrame(
         {
-            "survey_id": pd.Series([f"Q{i:0{width}d}" for i in range(1, k + 1)], dtype="str"),
-            "member_id": pd.Series(tx["member_id"].to_numpy()[rows][order], dtype="str"),
-            "store_id": pd.Series(tx["store_id"].to_numpy()[rows][order], dtype="str"),
+            "survey_id": pd.Series(fixed_width_ids("Q", np.arange(1, k + 1), width), dtype="str"),
+            "member_id": pd.Series(member_ids.take(order), dtype="str"),
+            "store_id": pd.Series(pa.array(tx["store_id"]).take(rows[order]), dtype="str"),
             "answered_at": at[order],
             "nps": nps[order],
             "satisfaction": sat[order],
-            "complaint_tags": pd.Series(tag_text.to_numpy()[order], dtype="str"),
+            "complaint_tags": pd.Series(tag_text, dtype="str"),
         }
     )
     return out

@@ -33,7 +33,7 @@ with cumulative exponential sums ``E`` and ``G ~ Gamma(M + 1 - K)``.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ from workbook.synth.categories import category_series, preferences_frame, transa
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
+from workbook.synth.strings import fixed_width_ids as _ids, take_strings as _take
 
 _US_PER_DAY = 86_400_000_000
 _SIZES = np.array(["small", "medium", "large"])
@@ -114,54 +115,11 @@ def _to_datetime(start: pd.Timestamp, t_days: np.ndarray) -> np.ndarray:
     return out
 
 
-_T4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), dtype=np.uint32)
-
-
-def _ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
-    """Fixed-width ids ``prefix + zero-padded number`` as a pyarrow string array.
-
-    Digits are looked up four at a time in a table and written as contiguous
-    bytes, so ten million ids take well under a second.
-    """
-    n = len(numbers)
-    k = -(-width // 4)
-    p = prefix.encode()
-    chunks = np.empty((n, k), dtype=np.uint32)
-    rest = np.asarray(numbers, dtype=np.int64)
-    for j in range(k - 1, -1, -1):
-        q = rest // 10_000
-        chunks[:, j] = _T4[rest - q * 10_000]
-        rest = q
-    w = len(p) + width
-    buf = np.empty((n, w), dtype=np.uint8)
-    if p:
-        buf[:, : len(p)] = np.frombuffer(p, dtype=np.uint8)
-    buf[:, len(p):] = chunks.view(np.uint8).reshape(n, 4 * k)[:, 4 * k - width:]
-    bitmap, null_count = None, 0
-    if valid is not None:
-        valid = np.asarray(valid, dtype=bool)
-        null_count = int(n - valid.sum())
-        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    if (n + 1) * w < 2**31:
-        offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
-        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf), bitmap, null_count)
-    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(buf), bitmap, null_count
-    ).cast(pa.string())
-
-
 def _str_series(values: pa.Array | np.ndarray | list) -> pd.Series:
     """A pandas ``str`` Series from pyarrow or numpy strings."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return pd.Series(values, dtype="str")
     return pd.Series(np.asarray(values, dtype=object), dtype="str")
-
-
-def _take(vocabulary: list[str], codes: np.ndarray) -> pa.Array:
-    """``vocabulary[codes]`` as a pyarrow string array (codes: any integer or boolean array)."""
-    codes = np.asarray(codes)
-    return pc.take(pa.array(vocabulary, type=pa.string()), codes.view(np.uint8) if codes.dtype == bool else codes)
 
 
 def _join(*parts: pa.Array | str) -> pa.Array:
@@ -342,11 +300,13 @@ def generate(
     p = p_base * np.where(treated, 1.0 - eff.retention_dropout_reduction, 1.0)
     member_programme = in_programme[home]
     lift = np.where(member_programme, eff.points_rate_lift, 0.0) if eff.points_launch is not None else np.zeros(n)
-    # The member table (names, phones, e-mails: Arrow string work on its own random stream) and
-    # later the transaction ids are built in a second thread while NumPy draws the purchases;
-    # both release the GIL, so on two cores this overlaps instead of adding up.
-    worker = ThreadPoolExecutor(max_workers=1)
-    members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids)
+    # Worker threads build what has its own random stream or needs no draws while this thread draws
+    # the purchases: the member table (names, phones, e-mails: Arrow string work), later the contact
+    # log, the transaction ids and the categories.  NumPy and Arrow release the GIL, so on two cores
+    # this overlaps instead of adding up.
+    worker = ThreadPoolExecutor(max_workers=3)
+    member_ids = _ids("M", np.arange(1, n + 1), _member_width(n))
+    members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids, member_ids)
     _advance(bar)
 
     # ------------------------------------------------------------------- lives
@@ -389,6 +349,12 @@ def generate(
     all_life_end = np.concatenate(life_end)
     pur_member = np.concatenate([all_life_member] + rep_member)
     pur_time = np.concatenate([all_life_start] + rep_time)
+    # The lives fix each member's first purchase and churn time, all the contact log needs (with the
+    # member table): it is drawn (own random stream) in the second thread while this one makes the
+    # transactions.
+    first_purchase = _to_datetime(sc.start, cal.warp(np.where(starts, t0, np.nan)))
+    churn_time = _to_datetime(sc.start, cal.warp(np.where(dead, death, np.nan)))
+    contacts_job = worker.submit(_contact_log, sc, members_job, lam, first_purchase, churn_time, int(seed))
     _advance(bar)
 
     # ------------------------------------------------------------ transactions
@@ -504,6 +470,8 @@ def generate(
     n_tx = n_rows + n_ret + n_walk
     id_width = max(9, len(str(n_tx)))
     transaction_ids = worker.submit(_ids, "T", np.arange(1, n_tx + 1), id_width)
+    # product categories (issue 15): own random stream, so the other columns are unchanged
+    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, member_ids)
     _advance(bar)
 
     # ------------------------------------------------------------ assemble tx
@@ -541,15 +509,14 @@ def generate(
         "points_earned": in_order(points_earned, ret_points, np.zeros(n_walk, dtype=np.int64)),
         "points_redeemed": in_order(points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)),
     }
-    # product categories (issue 15): own random stream, so the columns above are unchanged
-    cat_codes, cat_theta = transaction_categories(seed, sc.business, n, pur_member, kind, src, n_walk)
+    cat_codes, category_preferences = categories_job.result()
     category = category_series(sc.business, cat_codes[order])
     del cat_codes
     del order, pur_member, pur_store, online, kind, amount, items, discount, points_earned, points_redeemed
     transactions = pd.DataFrame(
         {
             "transaction_id": _str_series(transaction_ids.result()),
-            "member_id": _str_series(_ids("M", np.maximum(mem_o, 0) + 1, _member_width(n), valid=mem_o >= 0)),
+            "member_id": _str_series(member_ids.take(pa.array(mem_o, mask=mem_o < 0))),
             "store_id": _str_series(pc.take(store_ids, pa.array(store_o))),
             "timestamp": _to_datetime(sc.start, warped),
             **columns,
@@ -583,11 +550,11 @@ def generate(
     spend_12m = np.bincount(mem_o[recent], weights=transactions["amount"].to_numpy()[recent], minlength=n)
     tier_code = np.searchsorted(np.asarray(sc.tier_thresholds_cny), spend_12m, side="right")
     n_purchases = np.bincount(mem_o[member_rows & ~ret_o & (kind_o != 2)], minlength=n)
+    # only the member rows are needed from here on (peak memory: the engagement tables come next)
+    del warped, store_o, online_o, kind_o, ret_o, day_all, offline_receipt, member_rows, recent
 
-    members = members_job.result()
-    members["tier"] = _str_series(_take(list(TIERS), tier_code))
-    worker.shutdown()
-    t_first = np.where(starts, t0, np.nan)
+    # a new frame (not a column added in place): the contacts thread may still read the member table
+    members = members_job.result().assign(tier=_str_series(_take(list(TIERS), tier_code)))
     truth = pd.DataFrame(
         {
             "member_id": members["member_id"],
@@ -595,8 +562,8 @@ def generate(
             "dropout_prob": p,
             "spend_mean": np.full(n, sc.monthly_fee_cny) if sc.business == "gym" else spend_mean,
             "first_purchase_lag_days": np.where(never, np.nan, lag),
-            "first_purchase": _to_datetime(sc.start, cal.warp(t_first)),
-            "churn_time": _to_datetime(sc.start, cal.warp(np.where(dead, death, np.nan))),
+            "first_purchase": first_purchase,
+            "churn_time": churn_time,
             "alive_at_end": starts & ~dead,
             "reactivated_at": _to_datetime(sc.start, cal.warp(reactivated_at)),
             "n_purchases": n_purchases.astype(np.int64),
@@ -623,25 +590,43 @@ def generate(
         store_traffic=store_traffic,
         campaigns=coerce_frame(campaigns_df, "campaigns"),
         truth=truth,
-        category_preferences=preferences_frame(members["member_id"], cat_theta, sc.business),  # issue 15
+        category_preferences=category_preferences,  # issue 15
         scenario=sc,
         random_state=int(seed),
     )
     # engagement tables (contacts, community): own RNG streams, the tables above are unchanged
     from workbook.synth.community import generate_community
-    from workbook.synth.contacts import generate_contacts
 
-    for name, df in {**generate_contacts(sc, members, truth, int(seed)),
-                     **generate_community(sc, transactions, members, truth, int(seed))}.items():
+    for name, df in {**contacts_job.result(),
+                     **generate_community(sc, transactions, members, truth, int(seed), member_index=mem_o)}.items():
         setattr(data, name, df)
+    worker.shutdown()
     for name, df in data.tables().items():
         require_schema(df, name)
     # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
     from workbook.synth.feedback import generate_surveys, points_rules
 
-    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed))
+    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed), member_index=mem_o)
     data.points_rules = points_rules(sc)
     return data
+
+
+def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purchase: np.ndarray,
+                 churn_time: np.ndarray, seed: int) -> dict[str, pd.DataFrame]:
+    """:func:`~workbook.synth.contacts.generate_contacts` from the parts of members and truth it reads."""
+    from workbook.synth.contacts import generate_contacts
+
+    members = members_job.result()[["member_id", "join_date", "home_store_id"]]
+    truth = pd.DataFrame({"purchase_rate_per_day": lam, "first_purchase": first_purchase, "churn_time": churn_time},
+                         copy=False)
+    return generate_contacts(sc, members, truth, seed)
+
+
+def _categories(seed: int, business: str, n: int, member: np.ndarray, kind: np.ndarray, return_source: np.ndarray,
+                n_walk: int, member_ids: pa.Array) -> tuple[np.ndarray, pd.DataFrame]:
+    """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15)."""
+    codes, theta = transaction_categories(seed, business, n, member, kind, return_source, n_walk)
+    return codes, preferences_frame(_str_series(member_ids), theta, business)
 
 
 def _member_width(n: int) -> int:
@@ -693,6 +678,7 @@ def _members_frame(
     join: np.ndarray,
     home: np.ndarray,
     store_ids: pa.Array,
+    member_ids: pa.Array,
 ) -> pd.DataFrame:
     """Member table with fictitious personal data drawn from Faker's word lists (vectorised).
 
@@ -708,7 +694,7 @@ def _members_frame(
     phone = _phones(sc.locale, rng, n)
     return pd.DataFrame(
         {
-            "member_id": _str_series(_ids("M", np.arange(1, n + 1), _member_width(n))),
+            "member_id": _str_series(member_ids),
             "name": _str_series(name),
             "phone": _str_series(phone),
             "email": _str_series(email),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -165,6 +166,10 @@ def save_dataset(
     progress : bool, default False
         Show a progress bar counting the rows written, with the file being written.
 
+    The integrity check (:meth:`SyntheticData.check`) runs while the files are
+    written, under temporary names: if it fails, they are removed and the
+    folder's earlier files are left as they were.
+
     Returns
     -------
     Path
@@ -190,31 +195,48 @@ def save_dataset(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data.check()
     tables = data.tables()
-    extra = len(data.surveys) if data.surveys is not None else 0
-    total = (sum(len(df) for df in tables.values()) + extra) * len(formats)
+    if data.surveys is not None:  # issue 15 (feedback)
+        tables["surveys"] = data.surveys
+    files = [(name, fmt) for name in tables for fmt in formats]
+    total = sum(len(tables[name]) for name, _ in files)
+    # Two threads (pyarrow's writers release the GIL): the integrity check and the files, largest
+    # first, each written under a temporary name and renamed only once the check has passed.
+    files.sort(key=lambda f: -len(tables[f[0]]))
+    partial = {f: out / f".{f[0]}.{f[1]}.partial" for f in files}
     with tqdm(total=total, desc="写入文件 (writing files)", unit=" rows", unit_scale=True,
-              disable=not progress) as bar:
-        for name, df in tables.items():
-            if "parquet" in formats:
-                bar.set_postfix_str(f"{name}.parquet", refresh=True)
-                df.to_parquet(out / f"{name}.parquet", index=False, compression="zstd")
-                bar.update(len(df))
-            if "csv" in formats:
-                bar.set_postfix_str(f"{name}.csv", refresh=True)
-                _write_csv(df, out / f"{name}.csv", bar)
+              disable=not progress) as bar, ThreadPoolExecutor(max_workers=2) as pool:
+
+        def write(name: str, fmt: str) -> None:
+            bar.set_postfix_str(f"{name}.{fmt}", refresh=True)
+            if fmt == "parquet":
+                tables[name].to_parquet(partial[name, fmt], index=False, compression="zstd")
+                bar.update(len(tables[name]))
+            else:
+                _write_csv(tables[name], partial[name, fmt], bar)
+
+        jobs = [pool.submit(write, *files[0])] if files else []
+        check = pool.submit(data.check)
+        jobs += [pool.submit(write, *f) for f in files[1:]]
+        try:
+            check.result()
+            for job in jobs:
+                job.result()
+        except BaseException:
+            for job in jobs:
+                job.cancel()
+            wait(jobs)
+            for path in partial.values():
+                path.unlink(missing_ok=True)
+            raise
+        for (name, fmt), path in partial.items():
+            path.replace(out / f"{name}.{fmt}")
         bar.set_postfix_str("scenario.json, README.md", refresh=True)
         meta = {"seed": data.random_state, "scenario": data.scenario.to_dict()}
-        # issue 15 (feedback): surveys table, true survey model and points rules
+        # issue 15 (feedback): true survey model and points rules
         if data.surveys is not None:
             from workbook.synth.feedback import COMPLAINT_TAGS, SURVEY_MODEL
 
-            if "parquet" in formats:
-                data.surveys.to_parquet(out / "surveys.parquet", index=False, compression="zstd")
-                bar.update(len(data.surveys))
-            if "csv" in formats:
-                _write_csv(data.surveys, out / "surveys.csv", bar)
             meta["surveys"] = {**SURVEY_MODEL, "complaint_tags": COMPLAINT_TAGS}
         if data.points_rules is not None:
             meta["points_rules"] = data.points_rules
