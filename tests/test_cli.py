@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbook.cli import error_message, main
+from workbook.cli import main
+from workbook.console import error_message
 from workbook.errors import WorkbookInputError
 
 MAPPING = Path(__file__).parent / "data" / "good" / "mapping.yaml"

@@ -804,7 +804,7 @@ def run(args: argparse.Namespace) -> int:
                            kernel_name=args.kernel, traffic=getattr(args, "traffic", None),
                            errors=getattr(args, "errors", "raise"))
     except WorkbookInputError as exc:
-        from workbook.cli import error_message
+        from workbook.console import error_message
 
         _say(error_message(exc))
         return 2
