@@ -49,6 +49,9 @@ def spark():
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
+        # A short-lived test JVM: the C1 compiler only and the serial collector cut the
+        # JVM's CPU on the default-data test from ~30 s to ~21 s (results cannot change).
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
