@@ -175,3 +175,40 @@ for _path in NOTEBOOKS:
     if _runs(_path):
         _cls = _make_class(_path)
         globals()[_cls.__name__] = _cls
+
+
+def test_the_shared_kernel_is_reset_between_runs(shared_kernel):
+    """What one run changes in the shared kernel does not reach the next run."""
+    def run(code: str, expressions: dict | None = None) -> dict:
+        kc = shared_kernel.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=120)
+            reply = kc.execute_interactive(code, user_expressions=expressions or {}, timeout=120,
+                                           output_hook=lambda msg: None)
+        finally:
+            shared_kernel.release()
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return {k: v["data"]["text/plain"] for k, v in reply["content"]["user_expressions"].items()}
+
+    shared_kernel.reset()
+    fresh = run("import os, warnings", {"cwd": "os.getcwd()", "filters": "repr(warnings.filters)"})
+    run("""
+import os, warnings, matplotlib, matplotlib.pyplot as plt
+os.environ["WORKBOOK_LEFTOVER"] = "1"
+os.chdir(os.path.dirname(os.getcwd()))
+warnings.simplefilter("ignore")
+matplotlib.rcParams["figure.figsize"] = (1.0, 1.0)
+plt.figure()
+leftover = 1
+""")
+    shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": "k"})
+    after = run("import os, warnings, matplotlib, matplotlib.pyplot as plt", {
+        "env": "os.environ.get('WORKBOOK_LEFTOVER')", "key": "os.environ.get('WORKBOOK_PSEUDO_KEY')",
+        "cwd": "os.getcwd()", "filters": "repr(warnings.filters)",
+        "size": "tuple(matplotlib.rcParams['figure.figsize'])", "figures": "len(plt.get_fignums())",
+        "leftover": "'leftover' in globals()", "strict": "os.environ.get('WORKBOOK_STRICT_CLAIMS')"})
+    assert after == {"env": "None", "key": "'k'", "cwd": fresh["cwd"], "filters": fresh["filters"],
+                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'"}
+    assert after["size"] != "(1.0, 1.0)"
+    assert fresh["cwd"].endswith("notebooks'")
