@@ -93,20 +93,25 @@ def _text(o) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_on_minimal_export(path, minimal_export, tmp_path, monkeypatch):
+def test_notebook_runs_on_minimal_export(path, minimal_export, tmp_path, monkeypatch, shared_kernel):
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     monkeypatch.setenv("WORKBOOK_STRICT_CLAIMS", "0")  # claims are about the default data
     monkeypatch.chdir(tmp_path)
     params = {}  # 06's Spark demo (RUN_SPARK) moved to notebooks/analyst/A1_scale.ipynb
+    # In the tests' shared kernel (conftest.SharedKernel), reset first.
+    shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": KEY, "WORKBOOK_STRICT_CLAIMS": "0"})
     try:
         out = run_notebook(path, data=minimal_export["data"], mapping=minimal_export["mapping"],
-                           output=tmp_path / path.name, parameters=params, timeout_seconds=300)
+                           output=tmp_path / path.name, parameters=params, timeout_seconds=300,
+                           kernel_manager=shared_kernel.km)
     except WorkbookInputError as exc:
         if "cannot run on your data" in str(exc):
             # Refused before a kernel started: only the case studies may do that.
             assert "_case_" in path.stem, f"{path.name} refuses user data: {exc}"
             return
         raise
+    finally:
+        shared_kernel.release()
     assert "_case_" not in path.stem, f"{path.name} ran on user data; case studies must refuse it"
     nb = nbformat.read(out, as_version=4)
     outputs = _outputs(nb)

@@ -184,15 +184,21 @@ def test_every_notebook_is_covered():
 
 
 @pytest.mark.parametrize("name", TEACHING)
-def test_teaching_notebook_runs_on_store_export(name, export, tmp_path, monkeypatch):
+def test_teaching_notebook_runs_on_store_export(name, export, tmp_path, monkeypatch, shared_kernel):
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     monkeypatch.chdir(tmp_path)
     d = export["dir"]
     params = dict(EXTRA.get(name, {}))
     traffic = {"traffic": d / "traffic.csv"} if name.startswith("07") else {}
-    out = run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
-                       members=d / "members.csv", parameters=params, timeout_seconds=300,
-                       **traffic)
+    # In the tests' shared kernel (conftest.SharedKernel, reset first); the runs below
+    # through the command line start their own kernel, as a user's run does.
+    shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": KEY})
+    try:
+        out = run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
+                           members=d / "members.csv", parameters=params, timeout_seconds=300,
+                           kernel_manager=shared_kernel.km, **traffic)
+    finally:
+        shared_kernel.release()
     assert out.resolve().is_relative_to(tmp_path)
     assert not out.resolve().is_relative_to(NOTEBOOKS)
     nb = nbformat.read(out, as_version=4)

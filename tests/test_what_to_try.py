@@ -109,74 +109,31 @@ def test_no_bare_assert(path):
             assert not asserts, f"{path.name} cell {i}: bare assert on line {asserts[0].lineno}"
 
 
-# Each notebook's runs share one kernel (a class-scoped fixture): starting a kernel and
-# importing pandas, matplotlib, scikit-learn and statsmodels is about half of a short run,
-# and CI has 20 minutes on 2 cores.  Before every run the user namespace is wiped
-# (%reset -f) and Python's warning filters and "already warned" registries are restored
-# to the fresh kernel's, so a warning shown in one run is shown again in the next.
-_SNAPSHOT = """
-import warnings as _w
-_w._workbook_fresh_filters = list(_w.filters)
-del _w
-"""
-_RESET = """%reset -f
-import sys as _s, warnings as _w
-_w.filters[:] = _w._workbook_fresh_filters
-_w._filters_mutated()
-for _m in list(_s.modules.values()):
-    if isinstance(getattr(_m, "__warningregistry__", None), dict):
-        _m.__warningregistry__.clear()
-del _s, _w, _m
-"""
+# The runs share one kernel per test process (conftest.SharedKernel, reset before every
+# run): starting a kernel and importing pandas, matplotlib, seaborn and SciPy is about
+# half of a short run, and CI has 20 minutes on 2 cores.
 
 
-def _start(km) -> None:
-    import os
-
-    km.start_kernel(cwd=str(REPO / "notebooks"), env={**os.environ, "WORKBOOK_STRICT_CLAIMS": "0"})
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
-    kc.execute_interactive(_SNAPSHOT, timeout=60)
-    kc.stop_channels()
-
-
-@pytest.fixture(scope="class")
-def kernel():
-    """A python3 kernel in notebooks/ with claims in lenient mode (as a trainee runs it)."""
-    from jupyter_client.manager import KernelManager
-
-    km = KernelManager(kernel_name="python3")
-    _start(km)
-    yield km
-    km.shutdown_kernel(now=True)
-
-
-def _execute(path: Path, params: dict, km):
+def _execute(path: Path, params: dict, kernel):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from papermill.translators import translate_parameters
 
-    if not km.is_alive():  # an earlier run killed it: the next one starts afresh
-        _start(km)
+    kernel.reset()
     nb = nbformat.read(path, as_version=4)
     # As papermill does: the parameters go into a new cell right after the one tagged "parameters".
     where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     injected = nbformat.v4.new_code_cell(translate_parameters("python3", "python", params, "Parameters"))
     injected.metadata["tags"] = ["injected-parameters"]
     nb.cells.insert(where + 1, injected)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_RESET))
-    client = NotebookClient(nb, km=km, timeout=600, kernel_name="python3")
+    client = NotebookClient(nb, km=kernel.km, timeout=600, kernel_name="python3")
     error = None
     try:
         client.execute()
     except CellExecutionError as exc:
         error = exc
     finally:
-        if client.kc is not None:
-            client.kc.stop_channels()
-    assert not nb.cells[0].get("outputs"), f"resetting the kernel printed {nb.cells[0].outputs}"
-    nb.cells.pop(0)
+        kernel.release()
     return nb, error
 
 
@@ -194,8 +151,8 @@ def _make_class(path: Path):
     @pytest.mark.slow
     @pytest.mark.parametrize("params, stops_with", [(p, s) for _, p, s in runs],
                              ids=[name for name, _, _ in runs])
-    def test_runs(self, params, stops_with, kernel):
-        nb, error = _execute(path, params, kernel)
+    def test_runs(self, params, stops_with, shared_kernel):
+        nb, error = _execute(path, params, shared_kernel)
         outputs = _outputs(nb)
         shown = "\n".join(_text(o) for o in outputs)
         assert "Traceback" not in shown, f"{path.name} {params}: a traceback is shown"
@@ -218,3 +175,40 @@ for _path in NOTEBOOKS:
     if _runs(_path):
         _cls = _make_class(_path)
         globals()[_cls.__name__] = _cls
+
+
+def test_the_shared_kernel_is_reset_between_runs(shared_kernel):
+    """What one run changes in the shared kernel does not reach the next run."""
+    def run(code: str, expressions: dict | None = None) -> dict:
+        kc = shared_kernel.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=120)
+            reply = kc.execute_interactive(code, user_expressions=expressions or {}, timeout=120,
+                                           output_hook=lambda msg: None)
+        finally:
+            shared_kernel.release()
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return {k: v["data"]["text/plain"] for k, v in reply["content"]["user_expressions"].items()}
+
+    shared_kernel.reset()
+    fresh = run("import os, warnings", {"cwd": "os.getcwd()", "filters": "repr(warnings.filters)"})
+    run("""
+import os, warnings, matplotlib, matplotlib.pyplot as plt
+os.environ["WORKBOOK_LEFTOVER"] = "1"
+os.chdir(os.path.dirname(os.getcwd()))
+warnings.simplefilter("ignore")
+matplotlib.rcParams["figure.figsize"] = (1.0, 1.0)
+plt.figure()
+leftover = 1
+""")
+    shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": "k"})
+    after = run("import os, warnings, matplotlib, matplotlib.pyplot as plt", {
+        "env": "os.environ.get('WORKBOOK_LEFTOVER')", "key": "os.environ.get('WORKBOOK_PSEUDO_KEY')",
+        "cwd": "os.getcwd()", "filters": "repr(warnings.filters)",
+        "size": "tuple(matplotlib.rcParams['figure.figsize'])", "figures": "len(plt.get_fignums())",
+        "leftover": "'leftover' in globals()", "strict": "os.environ.get('WORKBOOK_STRICT_CLAIMS')"})
+    assert after == {"env": "None", "key": "'k'", "cwd": fresh["cwd"], "filters": fresh["filters"],
+                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'"}
+    assert after["size"] != "(1.0, 1.0)"
+    assert fresh["cwd"].endswith("notebooks'")

@@ -8,7 +8,7 @@ can trigger from a notebook's parameters also carry a Chinese message
 
 from __future__ import annotations
 
-import sklearn.exceptions
+__all__ = ["ConvergenceError", "NotFittedError", "WorkbookInputError"]
 
 
 class WorkbookInputError(ValueError):
@@ -44,8 +44,10 @@ class ConvergenceError(RuntimeError):
     """A model fit that did not converge; the message says what to try."""
 
 
-class NotFittedError(WorkbookInputError, sklearn.exceptions.NotFittedError):
-    """A model used before :meth:`fit`: both a :class:`WorkbookInputError` and
+# NotFittedError subclasses scikit-learn's, whose import costs about a second; it is
+# made on first use (module __getattr__), so `import workbook.notebook` and the many
+# modules that only need WorkbookInputError do not pay for scikit-learn.
+_NOT_FITTED_DOC = """A model used before :meth:`fit`: both a :class:`WorkbookInputError` and
     scikit-learn's :class:`~sklearn.exceptions.NotFittedError`.
 
     Raised by :func:`workbook.validation.require_fitted` for every workbook model.
@@ -53,6 +55,26 @@ class NotFittedError(WorkbookInputError, sklearn.exceptions.NotFittedError):
     Examples
     --------
     >>> from sklearn.exceptions import NotFittedError as SkNotFitted
+    >>> from workbook.errors import NotFittedError
     >>> issubclass(NotFittedError, WorkbookInputError), issubclass(NotFittedError, SkNotFitted)
     (True, True)
     """
+
+
+def _not_fitted_error() -> type:
+    import sklearn.exceptions
+
+    cls = type("NotFittedError", (WorkbookInputError, sklearn.exceptions.NotFittedError),
+               {"__doc__": _NOT_FITTED_DOC, "__module__": __name__, "__qualname__": "NotFittedError"})
+    globals()["NotFittedError"] = cls  # made once: the same class on every access
+    return cls
+
+
+def __getattr__(name: str):
+    if name == "NotFittedError":
+        return _not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# doctest finds only what is in the module's namespace: the lazy class's example runs from here.
+__test__ = {"NotFittedError": _NOT_FITTED_DOC}

@@ -189,6 +189,28 @@ def _friendly_error(shell, etype, value, tb, tb_offset=None):
     return [f"{etype.__name__}: 请看上面的提示 (see the message above)"]
 
 
+def _skip_redundant_draw(ip) -> None:
+    """Under the inline backend, draw each figure once per cell instead of twice.
+
+    In interactive mode pyplot draws every changed figure after each cell (a
+    post-execute hook meant for GUI windows); the inline backend then renders
+    the same figure again into the PNG it shows, so that first full draw was
+    thrown away: about a tenth of a notebook's run time.  Warnings raised while
+    drawing still appear (the PNG's draw raises them).  Other backends (e.g. the
+    ipympl widget) keep the hook.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    hook = getattr(plt, "_draw_all_if_interactive", None)
+    if hook is None or "inline" not in matplotlib.get_backend():
+        return
+    try:
+        ip.events.unregister("post_execute", hook)
+    except ValueError:  # not registered (non-interactive mode): nothing to skip
+        pass
+
+
 def setup() -> None:
     """Prepare a teaching notebook: chart theme with a Chinese font, friendly errors.
 
@@ -201,3 +223,4 @@ def setup() -> None:
     ip = shell.get_ipython() if shell is not None else None
     if ip is not None:
         ip.set_custom_exc((WorkbookInputError,), _friendly_error)
+        _skip_redundant_draw(ip)

@@ -573,6 +573,7 @@ def run_notebook(
     timeout_seconds: int | None = 1800,
     progress_bar: bool = False,
     verbose: bool = True,
+    kernel_manager=None,
 ) -> Path:
     """Execute ``notebook`` with the user's data and return the executed copy's path.
 
@@ -609,6 +610,12 @@ def run_notebook(
     verbose : bool, default True
         Print the load summary (rows read, kept, rejected, walk-ins; reasons;
         cleaning notes) to stdout.
+    kernel_manager : jupyter_client.KernelManager, optional
+        A kernel already started by the caller, in the notebook's folder and
+        with lenient claims (``WORKBOOK_STRICT_CLAIMS=0``), to run in instead of
+        a fresh one; the caller clears it between runs and shuts it down.  The
+        tests run many notebooks this way: starting a kernel and importing
+        pandas, matplotlib, seaborn and SciPy costs about 5 s of CPU each time.
 
     Returns
     -------
@@ -734,7 +741,9 @@ def run_notebook(
             pm.execute_notebook(
                 str(nb_path), str(work), parameters=params, kernel_name=kernel_name,
                 cwd=str(nb_path.resolve().parent), progress_bar=progress_bar,
-                execution_timeout=timeout_seconds, kernel_manager_class=_user_run_kernel_manager(),
+                execution_timeout=timeout_seconds,
+                **({"km": kernel_manager} if kernel_manager is not None
+                   else {"kernel_manager_class": _user_run_kernel_manager()}),
             )
     except PapermillExecutionError as exc:
         stop("error")
