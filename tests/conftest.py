@@ -87,6 +87,8 @@ _w._filters_mutated()
 for _m in list(_s.modules.values()):
     if isinstance(getattr(_m, "__warningregistry__", None), dict):
         _m.__warningregistry__.clear()
+if "workbook.memo" in _s.modules:  # kept aggregations: each run computes its own, as in a new kernel
+    _s.modules["workbook.memo"].clear()
 _os.environ.clear()
 _os.environ.update(_env)
 _os.environ.update({env!r})

@@ -201,14 +201,18 @@ warnings.simplefilter("ignore")
 matplotlib.rcParams["figure.figsize"] = (1.0, 1.0)
 plt.figure()
 leftover = 1
+import pandas as pd
+from workbook.aggregate import member_summary
+member_summary("datasets/transactions.parquet")  # the cwd is the repository now
 """)
     shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": "k"})
     after = run("import os, warnings, matplotlib, matplotlib.pyplot as plt", {
         "env": "os.environ.get('WORKBOOK_LEFTOVER')", "key": "os.environ.get('WORKBOOK_PSEUDO_KEY')",
         "cwd": "os.getcwd()", "filters": "repr(warnings.filters)",
         "size": "tuple(matplotlib.rcParams['figure.figsize'])", "figures": "len(plt.get_fignums())",
-        "leftover": "'leftover' in globals()", "strict": "os.environ.get('WORKBOOK_STRICT_CLAIMS')"})
+        "leftover": "'leftover' in globals()", "strict": "os.environ.get('WORKBOOK_STRICT_CLAIMS')",
+        "kept": "__import__('workbook.memo').memo.stats()['entries']"})
     assert after == {"env": "None", "key": "'k'", "cwd": fresh["cwd"], "filters": fresh["filters"],
-                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'"}
+                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'", "kept": "0"}
     assert after["size"] != "(1.0, 1.0)"
     assert fresh["cwd"].endswith("notebooks'")
