@@ -297,17 +297,18 @@ def _member_summary(transactions: object, *, analysis_date: object, member_col: 
 _PERIOD_UNIT = {"M": "month", "month": "month", "W": "week", "week": "week"}
 
 
-def _finish_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
-    """Column types and money in CNY, the same for every engine."""
+def _finish_period_table(raw: pd.DataFrame, date: pd.Timestamp, keys: list[str], counts: list[str]) -> pd.DataFrame:
+    """Column types, money in CNY and row order of a per-period table, the same for every engine.
+
+    ``keys`` are the sort columns (the member id or the cohort, then the
+    period); ``period`` and ``cohort`` become microsecond timestamps.
+    """
     out = pd.DataFrame(
-        {
-            "member_id": raw["member_id"],
-            "period": raw["period"].astype("datetime64[us]"),
-            "n_purchases": raw["n_purchases"].astype("int64"),
-            "amount": raw["amount_cents"].astype("int64") / 100.0,
-        }
+        {key: raw[key].astype("datetime64[us]") if key in ("cohort", "period") else raw[key] for key in keys}
+        | {col: raw[col].astype("int64") for col in counts}
+        | {"amount": raw["amount_cents"].astype("int64") / 100.0}
     )
-    out = out.sort_values(["member_id", "period"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs["analysis_date"] = date
     return out
 
@@ -393,25 +394,10 @@ def _member_period_activity(transactions: object, *, analysis_date: object, memb
             period_unit=_PERIOD_UNIT[freq],
         )
         raw, date = res.frame, res.analysis_date
-    return _finish_activity(raw, date)
+    return _finish_period_table(raw, date, ["member_id", "period"], ["n_purchases"])
 
 
 _COHORT_COLUMNS = ["cohort", "period", "members", "n_purchases", "amount"]
-
-
-def _finish_cohort_activity(raw: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            "cohort": raw["cohort"].astype("datetime64[us]"),
-            "period": raw["period"].astype("datetime64[us]"),
-            "members": raw["members"].astype("int64"),
-            "n_purchases": raw["n_purchases"].astype("int64"),
-            "amount": raw["amount_cents"].astype("int64") / 100.0,
-        }
-    )
-    out = out.sort_values(["cohort", "period"], kind="stable").reset_index(drop=True)
-    out.attrs["analysis_date"] = date
-    return out
 
 
 @renamed_arguments(positional=("analysis_date",))
@@ -499,4 +485,4 @@ def _cohort_activity(transactions: object, *, analysis_date: object, member_col:
             period_unit=_PERIOD_UNIT[freq],
         )
         raw, date = res.frame, res.analysis_date
-    return _finish_cohort_activity(raw, date)
+    return _finish_period_table(raw, date, ["cohort", "period"], ["members", "n_purchases"])
