@@ -397,9 +397,6 @@ def _member_period_activity(transactions: object, *, analysis_date: object, memb
     return _finish_period_table(raw, date, ["member_id", "period"], ["n_purchases"])
 
 
-_COHORT_COLUMNS = ["cohort", "period", "members", "n_purchases", "amount"]
-
-
 @renamed_arguments(positional=("analysis_date",))
 def cohort_activity(
     transactions: object,

@@ -201,22 +201,29 @@ def _arrow_ids(values: object) -> object:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _has_duplicates(ids: pd.Series) -> bool:
-    """True if an id occurs twice: one Arrow sort and a neighbour comparison.
+def _sorted_ids(ids: object) -> tuple[np.ndarray, object, np.ndarray]:
+    """One stable Arrow sort of ``ids``: the order, the sorted ids and where each new value starts.
 
-    Sorting strings is several times cheaper than hashing them in Arrow (and
-    than pandas' ``duplicated``), so the common case, no duplicate, is fast;
-    the rows are only looked up when there is something to report.
+    Sorting string ids is several times cheaper than hashing them in Arrow
+    (``unique``/``index_in``) and than pandas' ``duplicated``.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
+    order = pc.sort_indices(ids).to_numpy()
+    ordered = ids.take(order)
+    is_first = np.ones(len(ordered), dtype=bool)
+    if len(ordered) > 1:
+        is_first[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(
+            zero_copy_only=False)
+    return order, ordered, is_first
+
+
+def _has_duplicates(ids: pd.Series) -> bool:
+    """True if an id occurs twice (the rows are only looked up when there is something to report)."""
+    import pyarrow as pa
+
     try:
-        arr = _arrow_ids(ids)
-        if len(arr) < 2:
-            return False
-        ordered = arr.take(pc.sort_indices(arr))
-        return bool(pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py())
+        return not _sorted_ids(_arrow_ids(ids))[2].all()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         return bool(ids.duplicated().any())
 
@@ -242,23 +249,17 @@ def _check_members(members: pd.DataFrame, member_col: str, join_col: str) -> Non
 def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
     """Sorted union of buyer and registered member ids, and each buyer's position in it.
 
-    One stable Arrow sort of all the ids, then equal neighbours are merged:
-    sorting strings costs a fraction of hashing them (``unique``/``index_in``).
-    Ids Arrow cannot type fall back to one sorted factorisation.
+    Equal neighbours of one Arrow sort of all the ids are merged (see
+    :func:`_sorted_ids`).  Ids Arrow cannot type fall back to one sorted
+    factorisation.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     try:
         b = _arrow_ids(buyers)
         parts = [b] if registered is None or len(registered) == 0 else [b, _arrow_ids(registered).cast(b.type)]
         ids = pa.concat_arrays(parts)
-        order = pc.sort_indices(ids).to_numpy()
-        ordered = ids.take(order)
-        is_first = np.ones(len(ordered), dtype=bool)
-        if len(ordered) > 1:
-            is_first[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(
-                zero_copy_only=False)
+        order, ordered, is_first = _sorted_ids(ids)
         group = np.cumsum(is_first) - 1
         position = np.empty(len(ids), dtype=np.intp)
         position[order] = group

@@ -93,8 +93,11 @@ def _column_token(values: pd.Series) -> Hashable | None:
         data = values.to_numpy()
         parts.append(("values", data.__array_interface__["data"][0], data.strides, data.shape))
     if isinstance(dtype, pd.CategoricalDtype):
-        parts.append(("categories", _column_token(pd.Series(dtype.categories))))
-    if not parts or any(p is None for p in parts):
+        categories = _column_token(pd.Series(dtype.categories))
+        if categories is None:
+            return None
+        parts.append(("categories", categories))
+    if not parts:
         return None
     return (str(dtype), tuple(parts))
 
@@ -121,9 +124,10 @@ def _files_key(source: str | os.PathLike) -> Hashable | None:
     _, pattern = resolve_files(text)
     files = sorted(glob.glob(pattern, recursive=True))
     try:
-        return ("files", tuple((f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files))
+        stats = [(f, os.stat(f)) for f in files]
     except OSError:
         return None
+    return ("files", tuple((f, st.st_size, st.st_mtime_ns) for f, st in stats))
 
 
 def _source_key(source: object, columns: Sequence[str]) -> tuple[Hashable | None, object]:
