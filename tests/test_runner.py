@@ -206,6 +206,35 @@ def test_ctrl_c_keeps_a_marked_partial_notebook_patched(tmp_path, key_env, monke
     assert nbformat.read(partial_path(out), as_version=4).metadata.workbook.run.reason == "interrupted"
 
 
+@pytest.mark.parametrize("swallowed_as", ["return", "cell error"])
+def test_ctrl_c_counts_even_when_the_interrupt_is_swallowed(tmp_path, key_env, monkeypatch, capsys, swallowed_as):
+    """SIGINT that never reaches the runner as a KeyboardInterrupt (asyncio may cancel a task
+    instead) still stops the run: exit 130, partial file marked "interrupted", not a success."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    def swallowing(nb, out, **kwargs):
+        nbformat.write(nbformat.read(nb, as_version=4), out)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the signal arrives during this sleep
+        except KeyboardInterrupt:
+            pass  # what a library on the way may do
+        if swallowed_as == "cell error":  # the kernel's cell was interrupted as well
+            raise PapermillExecutionError(3, 3, "time.sleep(60)", "KeyboardInterrupt", "", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", swallowing)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    nb = make_notebook(tmp_path / "nb.ipynb")
+    out = tmp_path / "o.ipynb"
+    assert run(parser.parse_args([str(nb), "-o", str(out)])) == 130
+    assert "运行被中断" in capsys.readouterr().err
+    assert not out.exists()
+    assert nbformat.read(partial_path(out), as_version=4).metadata.workbook.run.reason == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
 @pytest.mark.slow
 def test_ctrl_c_in_a_real_run_exits_130_and_keeps_partial(tmp_path):
     """SIGINT to a `workbook run` process while a cell sleeps."""

@@ -67,10 +67,12 @@ import contextlib
 import datetime as _dt
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -538,7 +540,7 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _user_run_kernel_manager():
+def _user_run_kernel_manager(started: list | None = None):
     from jupyter_client.manager import AsyncKernelManager
 
     from workbook.notebook import STRICT_ENV
@@ -554,9 +556,42 @@ def _user_run_kernel_manager():
             # A notebook's claims describe the default data: on the user's data they are
             # notes to read, never errors (workbook.notebook.claim).
             kw.setdefault("env", {**os.environ, STRICT_ENV: "0"})
-            return await super().start_kernel(**kw)
+            result = await super().start_kernel(**kw)
+            if started is not None:
+                started.append(self)
+            return result
 
     return QuietKernelManager
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops_the_run(kernels: list, state: dict) -> Iterator[None]:
+    """Ctrl-C interrupts the kernel's cell and raises KeyboardInterrupt here, at once.
+
+    Without this handler, Python's asyncio may turn SIGINT into the cancellation
+    of a task nbclient waits on; the run then went on (seen once: a 60 s cell
+    finished and the runner exited 0).  Interrupting the kernel too means the
+    cell stops even if the KeyboardInterrupt is swallowed on the way; the
+    caller checks ``state["interrupted"]`` whatever papermill returns or raises.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        state["interrupted"] = True
+        for km in kernels:
+            pid = getattr(km.provisioner, "pid", None)
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGINT)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_notebook(
@@ -736,16 +771,32 @@ def run_notebook(
             _say(f"注意：已在笔记本输出中替换 {n} 处原始会员号或个人信息。\n"
                  f"Note: {n} raw member id(s) or personal value(s) were replaced in the outputs.")
 
+    def interrupted() -> None:
+        # The run is over: nbclient's orphaned asyncio tasks (a "Kernel died" reply wait)
+        # must not print their traceback on the user's terminal when they are collected.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        stop("interrupted")
+        _say(f"运行被中断 (Ctrl-C)：未完成的笔记本保存为 {str(work)!r}（名字带 partial，结果不能用）。\n"
+             f"Interrupted (Ctrl-C): the partly executed notebook is kept as {str(work)!r}; "
+             "do not use its numbers.")
+
+    kernels: list = [] if kernel_manager is None else [kernel_manager]
+    ctrl_c = {"interrupted": False}
     try:
-        with _quiet_papermill_inspection():
+        with _quiet_papermill_inspection(), _ctrl_c_stops_the_run(kernels, ctrl_c):
             pm.execute_notebook(
                 str(nb_path), str(work), parameters=params, kernel_name=kernel_name,
                 cwd=str(nb_path.resolve().parent), progress_bar=progress_bar,
                 execution_timeout=timeout_seconds,
                 **({"km": kernel_manager} if kernel_manager is not None
-                   else {"kernel_manager_class": _user_run_kernel_manager()}),
+                   else {"kernel_manager_class": _user_run_kernel_manager(kernels)}),
             )
+        if ctrl_c["interrupted"]:  # the KeyboardInterrupt was swallowed on its way out
+            raise KeyboardInterrupt
     except PapermillExecutionError as exc:
+        if ctrl_c["interrupted"]:  # the interrupted cell's own KeyboardInterrupt
+            interrupted()
+            raise KeyboardInterrupt from None
         stop("error")
         raise WorkbookInputError(
             f"{nb_path.name} failed in cell {exc.exec_count} with {exc.ename}: {clean(str(exc.evalue))}\n"
@@ -754,13 +805,7 @@ def run_notebook(
                        f"{str(work)!r}（名字带 partial，结果不能用）。",
         ) from None
     except KeyboardInterrupt:
-        # The run is over: nbclient's orphaned asyncio tasks (a "Kernel died" reply wait)
-        # must not print their traceback on the user's terminal when they are collected.
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        stop("interrupted")
-        _say(f"运行被中断 (Ctrl-C)：未完成的笔记本保存为 {str(work)!r}（名字带 partial，结果不能用）。\n"
-             f"Interrupted (Ctrl-C): the partly executed notebook is kept as {str(work)!r}; "
-             "do not use its numbers.")
+        interrupted()
         raise
     except Exception as exc:  # kernel died, cell timeout, ...
         stop("error")
