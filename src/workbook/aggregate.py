@@ -69,6 +69,7 @@ of a second pass, so a notebook pays for each aggregation once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,6 +164,36 @@ def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) 
             "monetary_cents": cents[buyers],
         }
     )
+    return raw[_RAW_SUMMARY_COLUMNS]
+
+
+def _sql_summary_raw(table: Any) -> pd.DataFrame:
+    """The raw per-member facts from :data:`workbook.sql.MEMBER_SUMMARY_SQL`'s Arrow result.
+
+    Each member's purchase days arrive as a sorted list, duplicates kept.  Over
+    the flattened lists at once: a day starts a new distinct day where it
+    differs from the element before it or begins a member's list; the number of
+    such starts is ``n_purchase_days`` and the second-last start of a member is
+    its previous purchase day (as the pandas engine takes it from its sorted
+    member-day keys).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    days = table.column("purchase_days").combine_chunks()
+    lengths = pc.fill_null(days.value_lengths(), 0).to_numpy().astype("int64")
+    values = pc.cast(days.flatten(), pa.int32()).to_numpy()  # day numbers since 1970-01-01
+    member = np.repeat(np.arange(len(days)), lengths)
+    starts = np.ones(len(values), dtype=bool)
+    starts[1:] = (values[1:] != values[:-1]) | (member[1:] != member[:-1])
+    start_at = np.flatnonzero(starts)
+    n_days = np.bincount(member[start_at], minlength=len(days))
+    ends = np.cumsum(n_days)  # one past each member's last distinct day
+    prev_day = values[start_at[np.maximum(ends - 2, 0)]].astype("int64") if len(values) else n_days
+    prev = np.where(n_days >= 2, prev_day * 86_400_000_000, np.iinfo("int64").min).view("datetime64[us]")
+    raw = table.drop_columns(["purchase_days"]).to_pandas()
+    raw["prev_purchase_day"] = prev  # int64 min is NaT
+    raw["n_purchase_days"] = n_days
     return raw[_RAW_SUMMARY_COLUMNS]
 
 
@@ -290,7 +321,7 @@ def _member_summary(transactions: object, *, analysis_date: object, member_col: 
             return_col=return_col,
             window_days=window_days,
         )
-        raw, date, time_unit = res.frame, res.analysis_date, res.time_unit
+        raw, date, time_unit = _sql_summary_raw(res.table), res.analysis_date, res.time_unit
     return _finish_summary(raw, date, time_unit)
 
 
@@ -393,7 +424,7 @@ def _member_period_activity(transactions: object, *, analysis_date: object, memb
             return_col=return_col,
             period_unit=_PERIOD_UNIT[freq],
         )
-        raw, date = res.frame, res.analysis_date
+        raw, date = res.table.to_pandas(), res.analysis_date
     return _finish_period_table(raw, date, ["member_id", "period"], ["n_purchases"])
 
 
@@ -481,5 +512,5 @@ def _cohort_activity(transactions: object, *, analysis_date: object, member_col:
             return_col=return_col,
             period_unit=_PERIOD_UNIT[freq],
         )
-        raw, date = res.frame, res.analysis_date
+        raw, date = res.table.to_pandas(), res.analysis_date
     return _finish_period_table(raw, date, ["cohort", "period"], ["members", "n_purchases"])

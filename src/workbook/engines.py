@@ -280,7 +280,7 @@ def _check_profile(profile: pd.Series, time_col: str, amount_col: str) -> None:
 
 
 # --------------------------------------------------------------------------- #
-# Engine back ends: each runs one query text and returns pandas
+# Engine back ends: each runs one query text and returns a pyarrow Table
 # --------------------------------------------------------------------------- #
 class _DuckDB:
     dialect = "duckdb"
@@ -293,9 +293,10 @@ class _DuckDB:
     def kinds(self) -> dict[str, str]:
         return {c: _duckdb_kind(str(t)) for c, t in zip(self.relation.columns, self.relation.types)}
 
-    def run(self, text: str) -> pd.DataFrame:
-        # Through Arrow: ids arrive as pandas' Arrow-backed ``str`` without a Python object per id.
-        return _arrow_table(self.relation.query(self.source_name, text)).to_pandas()
+    def run(self, text: str) -> Any:
+        # Arrow: ids become pandas' Arrow-backed ``str`` without a Python object per id,
+        # and list columns stay flat arrays.
+        return _arrow_table(self.relation.query(self.source_name, text))
 
 
 def _arrow_table(relation: Any) -> Any:
@@ -317,11 +318,14 @@ class _Spark:
     def kinds(self) -> dict[str, str]:
         return {f.name: _spark_kind(f.dataType) for f in self.frame.schema.fields}
 
-    def run(self, text: str) -> pd.DataFrame:
+    def run(self, text: str) -> Any:
+        import pyarrow as pa
+
         self.frame.createOrReplaceTempView(self.source_name)
         try:
             with _quiet_pyspark():
-                return self.spark.sql(text).toPandas()
+                # toPandas turns the UTC session's timestamps into naive ones, as DuckDB gives them.
+                return pa.Table.from_pandas(self.spark.sql(text).toPandas(), preserve_index=False)
         finally:
             self.spark.catalog.dropTempView(self.source_name)
 
@@ -445,7 +449,7 @@ def _spark_frame(spark: Any, source: object, kind: str, time_col: str, caller_tz
 class SqlResult:
     """What an SQL engine hands back to :mod:`workbook.aggregate`."""
 
-    frame: pd.DataFrame
+    table: Any  # pyarrow.Table
     analysis_date: pd.Timestamp
     time_unit: str
 
@@ -485,8 +489,8 @@ def run_sql(
     Returns
     -------
     SqlResult
-        The query result as pandas, the analysis date used and the datetime
-        unit the pandas engine would have produced.
+        The query result as a pyarrow Table, the analysis date used and the
+        datetime unit the pandas engine would have produced.
     """
     require_choice(engine, ("duckdb", "spark"), "engine")
     kind = source_kind(source)
@@ -516,7 +520,7 @@ def run_sql(
             return_col = _check_schema(backend.kinds(), member_col, time_col, amount_col, return_col)
             profile = backend.run(
                 sql.render(sql.PROFILE_SQL, backend.dialect, source=backend.source_name, return_col=None, **names)
-            ).iloc[0]
+            ).to_pandas().iloc[0]
             _check_profile(profile, time_col, amount_col)
             if analysis_date is None:
                 date = pd.Timestamp(profile["default_analysis_ts"])
@@ -534,5 +538,5 @@ def run_sql(
             period_unit=period_unit,
             **names,
         )
-        frame = backend.run(text)
-    return SqlResult(frame=frame, analysis_date=date, time_unit=time_unit)
+        table = backend.run(text)
+    return SqlResult(table=table, analysis_date=date, time_unit=time_unit)

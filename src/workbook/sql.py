@@ -6,14 +6,13 @@ There is exactly one query text per aggregation; both engines execute the same
 string.  The text is written in the common subset of the two dialects
 (``CAST``, ``CASE``, ``floor``, ``date_trunc``, ``INTERVAL 1 DAY`` and standard
 ``TIMESTAMP '...'`` literals).  What differs between the engines is how an
-identifier is quoted (``"name"`` in DuckDB, `` `name` `` in Spark) and the three
-list functions of :data:`LIST_FUNCTIONS` (collect the distinct purchase days of a
-member, count them, take the second latest).
+identifier is quoted (``"name"`` in DuckDB, `` `name` `` in Spark) and the list
+aggregate of :data:`DAY_LIST` (a member's sorted purchase days).
 
 Speed: each query is a single pass with one GROUP BY and returns the small
 per-member (or per-cohort) table; no window functions and no self-joins.  The
-distinct purchase days are a per-member list rather than ``count(DISTINCT ...)``,
-which DuckDB runs as a second hash aggregation over every row.
+purchase days are a per-member list rather than ``count(DISTINCT ...)``, which
+DuckDB runs as a second hash aggregation over every row.
 
 The templates are plain :class:`string.Template` strings.  :func:`render` fills
 their ``$slots`` with
@@ -68,59 +67,38 @@ _TX_CTE = """tx AS (
 )"""
 
 #: Per-member purchase facts; the raw input of ``aggregate.member_summary``.
-#: One GROUP BY, no join and no window: the distinct purchase days of each
-#: member are collected as a small list, whose length is ``n_purchase_days``
-#: and whose second-latest element is ``prev_purchase_day`` (the last purchase
-#: day before the last one; NULL when every purchase fell on one day).  The
-#: three list expressions are the only dialect-specific text (``$days_agg``,
-#: ``$days_count``, ``$days_second``; see :data:`LIST_FUNCTIONS`).
+#: One GROUP BY, no join, no window and no ORDER BY (the small result is sorted
+#: by member id in pandas).  The purchase days of each member come back as a
+#: sorted list, duplicates kept; ``aggregate`` counts its distinct days and
+#: takes the previous purchase day from it with NumPy over the whole flattened
+#: list at once.  (DuckDB's per-list functions, ``list_distinct`` and
+#: ``list_sort(..., 'DESC')[2]``, cost more than the GROUP BY itself.)  The list
+#: aggregate is the only dialect-specific text (``$day_list``; see
+#: :data:`DAY_LIST`).
 MEMBER_SUMMARY_SQL = Template(
     "WITH "
     + _TX_CTE
-    + """,
-per_member AS (
-    SELECT
-        member_id,
-        min(CASE WHEN is_return THEN NULL ELSE ts END) AS first_purchase,
-        max(CASE WHEN is_return THEN NULL ELSE ts END) AS last_purchase,
-        $days_agg AS purchase_days,
-        CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
-        CAST(sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS BIGINT) AS n_returns,
-        CAST(sum(CASE WHEN NOT is_return AND ts >= $window_start_ts THEN 1 ELSE 0 END) AS BIGINT)
-            AS n_purchases_window,
-        CAST(sum(cents) AS BIGINT) AS monetary_cents
-    FROM tx
-    GROUP BY member_id
-    HAVING sum(CASE WHEN is_return THEN 0 ELSE 1 END) > 0
-)
+    + """
 SELECT
     member_id,
-    first_purchase,
-    last_purchase,
-    CAST($days_second AS TIMESTAMP) AS prev_purchase_day,
-    n_purchases,
-    CAST($days_count AS BIGINT) AS n_purchase_days,
-    n_returns,
-    n_purchases_window,
-    monetary_cents
-FROM per_member
-ORDER BY member_id"""
+    min(CASE WHEN is_return THEN NULL ELSE ts END) AS first_purchase,
+    max(CASE WHEN is_return THEN NULL ELSE ts END) AS last_purchase,
+    $day_list AS purchase_days,
+    CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
+    CAST(sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS BIGINT) AS n_returns,
+    CAST(sum(CASE WHEN NOT is_return AND ts >= $window_start_ts THEN 1 ELSE 0 END) AS BIGINT)
+        AS n_purchases_window,
+    CAST(sum(cents) AS BIGINT) AS monetary_cents
+FROM tx
+GROUP BY member_id
+HAVING sum(CASE WHEN is_return THEN 0 ELSE 1 END) > 0"""
 )
 
-#: The list functions of :data:`MEMBER_SUMMARY_SQL`, per dialect: the set of
-#: distinct purchase days (NULLs, i.e. return rows, dropped), its size, and its
-#: second-largest element (NULL when there is none).
-LIST_FUNCTIONS = {
-    "duckdb": {
-        "days_agg": "list_distinct(list(CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END))",
-        "days_count": "len(purchase_days)",
-        "days_second": "list_sort(purchase_days, 'DESC')[2]",
-    },
-    "spark": {
-        "days_agg": "collect_set(CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END)",
-        "days_count": "size(purchase_days)",
-        "days_second": "try_element_at(sort_array(purchase_days, false), 2)",
-    },
+#: The list aggregate of :data:`MEMBER_SUMMARY_SQL`, per dialect: the member's
+#: purchase days (return rows left out), sorted ascending, duplicates kept.
+DAY_LIST = {
+    "duckdb": "list_sort(list(CAST(ts AS DATE)) FILTER (WHERE NOT is_return))",
+    "spark": "sort_array(collect_list(CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END))",
 }
 
 #: Purchases and net cents per member and calendar period (month or ISO week).
@@ -284,6 +262,6 @@ def render(
         "period_unit": period_unit,
         "analysis_ts": timestamp_literal(analysis_date) if analysis_date is not None else "NULL",
         "window_start_ts": timestamp_literal(window_start) if window_start is not None else "NULL",
-        **LIST_FUNCTIONS[dialect],
+        "day_list": DAY_LIST[dialect],
     }
     return template.substitute(values)
