@@ -171,25 +171,28 @@ def _sql_summary_raw(table: Any) -> pd.DataFrame:
     """The raw per-member facts from :data:`workbook.sql.MEMBER_SUMMARY_SQL`'s Arrow result.
 
     Each member's purchase days arrive as a sorted list, duplicates kept.  Over
-    the flattened lists at once: a day starts a new distinct day where it
-    differs from the element before it or begins a member's list; the number of
-    such starts is ``n_purchase_days`` and the second-last start of a member is
-    its previous purchase day (as the pandas engine takes it from its sorted
-    member-day keys).
+    the flattened lists at once: a *run* is a stretch of equal days within one
+    member's list; the member's runs are its distinct purchase days, and the
+    second-last run is its previous purchase day (as the pandas engine takes it
+    from its sorted member-day keys).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     days = table.column("purchase_days").combine_chunks()
-    lengths = pc.fill_null(days.value_lengths(), 0).to_numpy().astype("int64")
+    lengths = pc.fill_null(days.value_lengths(), 0).to_numpy()
+    if len(lengths) and lengths.min() < 1:  # the HAVING clause keeps buyers only
+        raise RuntimeError("member summary: a buying member without purchase days (please report this bug)")
     values = pc.cast(days.flatten(), pa.int32()).to_numpy()  # day numbers since 1970-01-01
-    member = np.repeat(np.arange(len(days)), lengths)
-    starts = np.ones(len(values), dtype=bool)
-    starts[1:] = (values[1:] != values[:-1]) | (member[1:] != member[:-1])
-    start_at = np.flatnonzero(starts)
-    n_days = np.bincount(member[start_at], minlength=len(days))
-    ends = np.cumsum(n_days)  # one past each member's last distinct day
-    prev_day = values[start_at[np.maximum(ends - 2, 0)]].astype("int64") if len(values) else n_days
+    end = np.cumsum(lengths, dtype="int64")
+    begin = end - lengths
+    new_run = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=new_run[1:])
+    new_run[begin] = True
+    run_number = np.cumsum(new_run, dtype="int64")  # 1-based, over all members
+    last_run = run_number[end - 1]
+    n_days = last_run - run_number[begin] + 1
+    prev_day = values[new_run].astype("int64")[np.maximum(last_run - 2, 0)]
     prev = np.where(n_days >= 2, prev_day * 86_400_000_000, np.iinfo("int64").min).view("datetime64[us]")
     raw = table.drop_columns(["purchase_days"]).to_pandas()
     raw["prev_purchase_day"] = prev  # int64 min is NaT

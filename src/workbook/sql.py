@@ -67,8 +67,8 @@ _TX_CTE = """tx AS (
 )"""
 
 #: Per-member purchase facts; the raw input of ``aggregate.member_summary``.
-#: One GROUP BY, no join, no window and no ORDER BY (the small result is sorted
-#: by member id in pandas).  The purchase days of each member come back as a
+#: One GROUP BY, no join and no window; the small result is sorted by member id
+#: (DuckDB sorts 1M ids faster than pandas, which then only checks).  The purchase days of each member come back as a
 #: sorted list, duplicates kept; ``aggregate`` counts its distinct days and
 #: takes the previous purchase day from it with NumPy over the whole flattened
 #: list at once.  (DuckDB's per-list functions, ``list_distinct`` and
@@ -91,7 +91,8 @@ SELECT
     CAST(sum(cents) AS BIGINT) AS monetary_cents
 FROM tx
 GROUP BY member_id
-HAVING sum(CASE WHEN is_return THEN 0 ELSE 1 END) > 0"""
+HAVING sum(CASE WHEN is_return THEN 0 ELSE 1 END) > 0
+ORDER BY member_id"""
 )
 
 #: The list aggregate of :data:`MEMBER_SUMMARY_SQL`, per dialect: the member's
