@@ -352,6 +352,7 @@ def generate(
     all_life_end = np.concatenate(life_end)
     pur_member = np.concatenate([all_life_member] + rep_member)
     pur_time = np.concatenate([all_life_start] + rep_time)
+    del rep_member, rep_time, life_no, rep_t  # peak memory: only the concatenations are used from here on
     # The lives fix each member's first purchase and churn time, all the contact log needs (with the
     # member table): it is drawn (own random stream) in the second thread while this one makes the
     # transactions.
@@ -406,6 +407,8 @@ def generate(
         has_disc = rng_tx.random(n_pur) < share
         rate = rng_tx.uniform(0.05, 0.25, n_pur)
         discount = np.where(has_disc, np.round(amount * rate / (1 - rate), 2), 0.0)
+        del share, has_disc, rate
+    del in_promo, away, other_store
     n_rows = len(pur_member)
 
     # points: earned where the programme applies; redemptions never exceed the balance
@@ -417,24 +420,8 @@ def generate(
             t_launch = (eff.points_launch - sc.start) / pd.Timedelta(days=1)
             eligible = (pur_time >= t_launch) & in_programme[pur_store]
         points_earned = np.where(eligible, np.floor(amount * sc.points_per_cny), 0).astype(np.int64)
-        # by member, then time; the rows are a few runs already in that order (first purchases, then
-        # each batch of lives), which a stable sort (timsort) merges several times faster than quicksort
-        order = np.argsort(pur_member * (W + 1.0) + pur_time, kind="stable")
-        m_sorted = pur_member[order]
-        e_sorted = points_earned[order]
-        cum = np.cumsum(e_sorted)
-        first_of_member = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
-        group_start = np.maximum.accumulate(np.where(first_of_member, np.arange(len(order)), 0))
-        base = np.where(group_start > 0, cum[group_start - 1], 0)
-        earned_before = cum - e_sorted - base
-        flag = eligible[order] & (rng_tx.random(n_rows) < sc.redeem_prob)
-        level = np.where(flag, (earned_before // 100) * 100, 0)
-        # previous flagged level within the member (0 if none)
-        flagged_pos = np.where(flag, np.arange(len(order)), -1)
-        prev_pos = np.maximum.accumulate(np.r_[-1, flagged_pos[:-1]])
-        prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
-        red_sorted = np.where(flag, level - prev_level, 0)
-        points_redeemed[order] = red_sorted
+        points_redeemed = _redemptions(rng_tx, pur_member, pur_time, W, points_earned, eligible, sc.redeem_prob)
+        del eligible
         discount = np.round(discount + points_redeemed / 100.0, 2)
     _advance(bar)
 
@@ -451,6 +438,7 @@ def generate(
         ret_amount = -np.maximum(np.round(amount[src] * frac, 2), 0.01)
         ret_items = -np.clip(np.round(items[src] * frac), 1, items[src]).astype(np.int64)
         ret_points = -np.floor(points_earned[src] * frac).astype(np.int64)
+        del is_ret_src, full, frac, limit, keep
     else:
         src = np.array([], dtype=np.int64)
         r_time = ret_amount = np.array([], dtype=float)
@@ -614,6 +602,37 @@ def generate(
     data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed), member_index=mem_o)
     data.points_rules = points_rules(sc)
     return data
+
+
+def _redemptions(rng: np.random.Generator, member: np.ndarray, t: np.ndarray, W: float, earned: np.ndarray,
+                 eligible: np.ndarray, redeem_prob: float) -> np.ndarray:
+    """Points redeemed per purchase: a flagged purchase redeems the whole hundreds earned since the last one.
+
+    In a function of its own so that its ten-million-row intermediates are freed on return.
+    """
+    # by member, then time; the rows are a few runs already in that order (first purchases, then
+    # each batch of lives), which a stable sort (timsort) merges several times faster than quicksort
+    order = np.argsort(member * (W + 1.0) + t, kind="stable")
+    m_sorted = member[order]
+    e_sorted = earned[order]
+    cum = np.cumsum(e_sorted)
+    first_of_member = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
+    del m_sorted
+    group_start = np.maximum.accumulate(np.where(first_of_member, np.arange(len(order)), 0))
+    base = np.where(group_start > 0, cum[group_start - 1], 0)
+    earned_before = cum - e_sorted - base
+    del cum, e_sorted, base
+    flag = eligible[order] & (rng.random(len(order)) < redeem_prob)
+    level = np.where(flag, (earned_before // 100) * 100, 0)
+    del earned_before
+    # previous flagged level within the member (0 if none)
+    flagged_pos = np.where(flag, np.arange(len(order)), -1)
+    prev_pos = np.maximum.accumulate(np.r_[-1, flagged_pos[:-1]])
+    del flagged_pos
+    prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
+    redeemed = np.zeros(len(order), dtype=np.int64)
+    redeemed[order] = np.where(flag, level - prev_level, 0)
+    return redeemed
 
 
 def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purchase: np.ndarray,
