@@ -475,9 +475,25 @@ def generate(
         order = np.argsort(warped)
     warped = warped[order]
 
-    def in_order(*parts: np.ndarray) -> np.ndarray:
-        return np.concatenate(parts)[order]
+    def in_order(parts: list[np.ndarray]) -> np.ndarray:
+        whole = np.concatenate(parts)
+        parts.clear()  # the only references left (peak memory)
+        return whole[order]
 
+    # The columns are independent gathers and Arrow takes (NumPy and Arrow release the GIL):
+    # two more threads build them while this one orders the packed key below.
+    assembly = ThreadPoolExecutor(max_workers=2)
+    jobs = {
+        "timestamp": assembly.submit(_to_datetime, sc.start, warped),
+        "amount": assembly.submit(in_order, [amount, ret_amount, walk_amount]),
+        "items": assembly.submit(in_order, [items, ret_items, walk_items]),
+        "discount": assembly.submit(in_order, [discount, np.zeros(n_ret + n_walk)]),
+        "points_earned": assembly.submit(in_order, [points_earned, ret_points, np.zeros(n_walk, dtype=np.int64)]),
+        "points_redeemed": assembly.submit(in_order, [points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)]),
+        "category": assembly.submit(lambda: category_series(sc.business, categories_job.result()[0][order])),
+    }
+    del amount, items, discount, points_earned, points_redeemed, ret_amount, ret_items, ret_points
+    del walk_amount, walk_items
     # Member, store, kind and channel share one int64 while they are put in time order: one
     # random gather instead of four (a gather of 10M rows costs a cache miss per row).
     store_bits = max(int(n_s).bit_length(), 1)
@@ -488,39 +504,41 @@ def generate(
     key |= np.concatenate([kind, kind[src], walk_kind])
     key <<= 1
     key |= np.concatenate([online, online[src], np.zeros(n_walk, dtype=bool)])
+    del pur_member, pur_store, online, kind, walk_store, walk_kind
     key = key[order]
     online_o = (key & 1).astype(bool)
     kind_o = ((key >> 1) & 3).astype(np.int8)
     store_o = (key >> 3) & ((1 << store_bits) - 1)
     mem_o = (key >> (3 + store_bits)) - 1
     del key
+    jobs["member_id"] = assembly.submit(lambda: _str_series(member_ids.take(pa.array(mem_o, mask=mem_o < 0))))
+    jobs["store_id"] = assembly.submit(lambda: _str_series(pc.take(store_ids, pa.array(store_o))))
+    jobs["channel"] = assembly.submit(lambda: _str_series(_take(["offline", "online"], online_o)))
+    jobs["kind"] = assembly.submit(lambda: _str_series(_take(["purchase", "visit", "fee"], kind_o)))
     ret_o = (order >= n_rows) & (order < n_rows + n_ret)  # rows n_rows.. are the returns
-    columns = {
-        "amount": in_order(amount, ret_amount, walk_amount),
-        "items": in_order(items, ret_items, walk_items),
-        "discount": in_order(discount, np.zeros(n_ret + n_walk)),
-        "points_earned": in_order(points_earned, ret_points, np.zeros(n_walk, dtype=np.int64)),
-        "points_redeemed": in_order(points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)),
-    }
-    cat_codes, category_preferences = categories_job.result()
-    category = category_series(sc.business, cat_codes[order])
-    del cat_codes
-    del order, pur_member, pur_store, online, kind, amount, items, discount, points_earned, points_redeemed
+    columns = {name: job.result() for name, job in jobs.items()}
+    assembly.shutdown()
+    category_preferences = categories_job.result()[1]
+    del order, jobs
     transactions = pd.DataFrame(
         {
             "transaction_id": _str_series(transaction_ids.result()),
-            "member_id": _str_series(member_ids.take(pa.array(mem_o, mask=mem_o < 0))),
-            "store_id": _str_series(pc.take(store_ids, pa.array(store_o))),
-            "timestamp": _to_datetime(sc.start, warped),
-            **columns,
-            "channel": _str_series(_take(["offline", "online"], online_o)),
+            "member_id": columns["member_id"],
+            "store_id": columns["store_id"],
+            "timestamp": columns["timestamp"],
+            "amount": columns["amount"],
+            "items": columns["items"],
+            "discount": columns["discount"],
+            "points_earned": columns["points_earned"],
+            "points_redeemed": columns["points_redeemed"],
+            "channel": columns["channel"],
             "is_return": ret_o,
-            "kind": _str_series(_take(["purchase", "visit", "fee"], kind_o)),
-            "category": category,
+            "kind": columns["kind"],
+            "category": columns["category"],
         },
         copy=False,
     )
-    del columns, category
+    del columns
     _advance(bar)
 
     # ------------------------------------------------------------ traffic, tiers
