@@ -606,6 +606,23 @@ def test_packed_argsort_equals_stable_argsort():
     assert (argsort_keys(keys)[0] == np.argsort(keys, kind="stable")).all()
 
 
+def test_category_draw_equals_search_over_flattened_rows():
+    from workbook.synth.categories import draw_from_rows
+
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        n, k = int(rng.integers(1, 400)), int(rng.integers(1, 9))
+        theta = rng.dirichlet(np.full(k, rng.choice([0.01, 0.3, 5.0])), n)
+        theta[rng.random(n) < 0.2] = np.eye(k)[rng.integers(0, k)]  # rows with zero shares
+        row = rng.integers(0, n, int(rng.integers(0, 2000)))
+        cum = np.cumsum(theta, axis=1)
+        cum[:, -1] = 1.0
+        flat = (cum + np.arange(n)[:, None]).ravel()
+        pos = np.searchsorted(flat, row + np.random.default_rng(seed).random(len(row)), side="right")
+        expected = np.minimum(pos - row * k, k - 1)
+        assert (draw_from_rows(np.random.default_rng(seed), theta, row) == expected).all()
+
+
 def test_save_writes_nothing_when_the_check_fails(tmp_path):
     data = generate(Scenario.preset("gym", n_members=60), random_state=1)
     data.save(tmp_path)
