@@ -194,10 +194,10 @@ def transaction_categories(
     theta = member_preferences(rng, business, n_members)
     member = np.asarray(member, dtype=np.int64)
     codes = draw_from_rows(rng, theta, member)
-    codes = np.where(np.asarray(kind) == 2, -1, codes)
+    codes = np.where(np.asarray(kind) == 2, -1, codes).astype(np.int8)  # a few categories: 1 byte per row
     mix = population_mix(business)
     walk = np.minimum(np.searchsorted(np.cumsum(mix), rng.random(n_walk_ins), side="right"), len(mix) - 1)
-    return np.concatenate([codes, codes[np.asarray(return_source, dtype=np.int64)], walk]), theta
+    return np.concatenate([codes, codes[np.asarray(return_source, dtype=np.int64)], walk.astype(np.int8)]), theta
 
 
 def category_series(business: str, codes: np.ndarray) -> pd.Series:

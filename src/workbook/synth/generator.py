@@ -468,8 +468,20 @@ def generate(
     # ------------------------------------------------------------ assemble tx
     # Receipts in time order.  Each column is concatenated and put in that order once, and
     # the unordered inputs are freed right away (peak memory at 10M rows).
-    warped = cal.warp(np.concatenate([pur_time, r_time, walk_time]))
+    # The columns are independent gathers and Arrow takes (NumPy and Arrow release the GIL):
+    # two more threads build them while this one orders the packed key below.
+    assembly = ThreadPoolExecutor(max_workers=2)
+    raw_time = np.concatenate([pur_time, r_time, walk_time])
     del pur_time, r_time, walk_time
+    warped = np.empty_like(raw_time)
+
+    def warp_block(lo: int, hi: int) -> None:  # element-wise: blocks in threads give the same values
+        warped[lo:hi] = cal.warp(raw_time[lo:hi])
+
+    edges = np.linspace(0, len(raw_time), 5).astype(np.int64)
+    for job in [assembly.submit(warp_block, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]:
+        job.result()
+    del raw_time
     order, ties = argsort_keys(warped)  # packed sort, 1.5x faster than np.argsort
     if ties:  # rows at equal times: in np.argsort's order, as the data set always had them
         order = np.argsort(warped)
@@ -480,9 +492,6 @@ def generate(
         parts.clear()  # the only references left (peak memory)
         return whole[order]
 
-    # The columns are independent gathers and Arrow takes (NumPy and Arrow release the GIL):
-    # two more threads build them while this one orders the packed key below.
-    assembly = ThreadPoolExecutor(max_workers=2)
     jobs = {
         "timestamp": assembly.submit(_to_datetime, sc.start, warped),
         "amount": assembly.submit(in_order, [amount, ret_amount, walk_amount]),
@@ -608,16 +617,18 @@ def generate(
     # engagement tables (contacts, community): own RNG streams, the tables above are unchanged
     from workbook.synth.community import generate_community
 
-    for name, df in {**contacts_job.result(),
-                     **generate_community(sc, transactions, members, truth, int(seed), member_index=mem_o)}.items():
+    from workbook.synth.feedback import generate_surveys, points_rules
+
+    # community and surveys first: the contact log (worker thread) may still be running
+    community = generate_community(sc, transactions, members, truth, int(seed), member_index=mem_o)
+    # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
+    surveys = generate_surveys(transactions, members, truth, sc.end, int(seed), member_index=mem_o)
+    for name, df in {**contacts_job.result(), **community}.items():
         setattr(data, name, df)
     worker.shutdown()
     for name, df in data.tables().items():
         require_schema(df, name)
-    # issue 15 (feedback): surveys and points rules from their own stream; the tables above are unchanged
-    from workbook.synth.feedback import generate_surveys, points_rules
-
-    data.surveys = generate_surveys(transactions, members, truth, sc.end, int(seed), member_index=mem_o)
+    data.surveys = surveys
     data.points_rules = points_rules(sc)
     return data
 

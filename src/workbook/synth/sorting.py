@@ -60,10 +60,10 @@ def argsort_keys(keys: np.ndarray) -> tuple[np.ndarray, bool]:
     packed <<= np.uint64(row_bits)
     packed |= np.arange(n, dtype=np.uint64)
     packed.sort()
-    order = (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64)
-    short = packed >> np.uint64(row_bits)
+    order = (packed & np.uint64((1 << row_bits) - 1)).view(np.int64)
+    packed >>= np.uint64(row_bits)  # in place: the shortened keys (peak memory)
+    equal_next = packed[1:] == packed[:-1]
     del packed
-    equal_next = short[1:] == short[:-1]
     if not equal_next.any():
         return order, False
     # rows whose shortened keys collide: order each such group by the full keys (then by row)
