@@ -245,6 +245,8 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     keep = np.empty(len(mem), dtype=bool)
     keep[pair_order] = before == 0
     mem, t, channel, kind, camp_ids, holdout, unsub = (a[keep] for a in (mem, t, channel, kind, camp_ids, holdout, unsub))
+    # peak memory (this runs in a thread beside the transaction table): free the pair bookkeeping
+    del k_sched, pair, pair_order, unsub_sorted, first_pair, cum, group_start, before, keep
 
     # responses with the realised fatigue
     sent = ~holdout
@@ -259,6 +261,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     responded = opened & (rng.random(len(mem)) < p_respond)
     visited = responded | (rng.random(len(mem)) < p0)
     unsub = unsub & delivered
+    del k, boost, responded, sent
 
     # rows sorted by time, member id, campaign id (integer keys in the ids' order: no string sorting)
     ids = pa.array(members["member_id"])
