@@ -46,10 +46,39 @@ members / 10.0M transactions; the data are identical before and after every chan
   categories run in worker threads beside the transaction assembly; ``save`` writes the files
   (largest first) in two threads while the check runs, under temporary names renamed only
   once the check has passed.
-* what remains (CPU, one thread's view): the random draws (Gamma/Poisson/uniforms of ~10M
-  purchases), the time-order argsort of 10M floats and the column gathers (~1.5 s each), the
-  string columns (pandas ``str`` = Arrow large strings: about 90 bytes per transaction row),
-  and Parquet encoding with zstd (about 6 s of CPU for the transactions alone).
+* third round (profiled with py-spy, perf and per-step CPU times of a one-thread run at 1.16M members,
+  seed 0, against the code of ea36da9; ``workbook generate --members 1160000`` then took 26.2 s user +
+  14.9 s system CPU, 40.5 s wall, 4.92 GiB peak):
+
+  - system time: 15 s, a quarter of all samples in the kernel zeroing fresh pages.  Arrow's default
+    pool (mimalloc) handed freed pages back and got them again; ``generate()`` and ``save`` now use
+    the system allocator (:mod:`workbook.synth.memory`): 4.3 -> 1.2 s of system time at 300k members.
+    The rest (7-10 s at 1.16M) is NumPy's 80 MB temporaries, each a fresh mapping.
+  - start-up: 3.7 s before any work, because the ``workbook`` command imported every sub-command
+    (papermill/nbformat of ``run``: 2.6 s) and the scenario's date check imported scikit-learn (1 s).
+    Now only the sub-command being run is imported: ``workbook generate --help`` takes 0.65 s.
+  - contact log, 8.5 s CPU (worker thread): ``pd.to_timedelta`` of 5.5M float days (0.9 s; now the
+    same arithmetic in NumPy, 0.09 s), ``pd.factorize`` of a million store ids (Arrow dictionary
+    encoding), pandas' ``is_monotonic_increasing`` on a million ids (held the GIL; Arrow), a sort of
+    already sorted keys, two argsorts; now 6.2 s.
+  - transaction table, 6.6 s on the main thread: the opening-hours warp of 10M times (1.5 s; now in
+    blocks on two threads), ``np.argsort`` of 10M floats (1.7-2.6 s; now ``argsort_keys``: the row
+    number packed into the low bits of the key and the values sorted, 1.5x faster, exact, falling
+    back to ``np.argsort`` where its order of equal times matters), the column gathers and string
+    columns (now in two more threads while the packed key is ordered).
+  - transaction ids: 0.8 s per 10M (now in blocks of 256k rows: 0.3 s); category draws: a binary
+    search over all members' cumulative shares (now a count inside the row: 0.8 -> 0.56 s in member
+    order, 14 -> 1.4 s in random order).
+  - peak memory: ten 10M-row intermediates of the points redemption lived until ``generate()``
+    returned (now in a function of their own), the lives' parts and draws were kept, and the
+    foreign-key check read 10M ids as numbers at once (0.6 GiB; now blocks of 1M rows, 0.25 GiB).
+  - Parquet: 6.5 s of CPU for all tables (transactions 3.4 s: string columns hashed for dictionary
+    pages, zstd), written in two threads beside the 1.2-2.5 s integrity check; not changed.
+
+* what remains (CPU, one thread's view, 1.16M members): the random draws (~3 s), the contact log (6 s,
+  in a worker thread), the transaction table (~4 s), Parquet encoding (6.5 s), the integrity check
+  (1.2-2.5 s) and 7-10 s of system time zeroing the pages of NumPy temporaries; on two idle cores
+  about half of it overlaps.
 """
 
 from __future__ import annotations

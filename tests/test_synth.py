@@ -589,6 +589,40 @@ def test_sort_shortcuts_equal_lexsort():
         assert (_lexsort_by_time(time, a, b) == np.lexsort((b, a, time))).all()
 
 
+def test_packed_argsort_equals_stable_argsort():
+    from workbook.synth.sorting import argsort_keys
+
+    rng = np.random.default_rng(1)
+    cases = [rng.random(500) * 730, np.round(rng.random(500) * 9, 1), rng.random(500) * 1e-300,
+             rng.integers(-2**62, 2**62, 500), rng.integers(0, 7, 500), np.array([-0.0, 0.0, 1.0]),
+             np.array([np.nan, 1.0, 0.5]), np.zeros(0), np.array([2.0])]
+    for keys in cases:
+        order, ties = argsort_keys(keys)
+        assert (order == np.argsort(keys, kind="stable")).all()
+        assert ties == (len(np.unique(keys)) < len(keys))
+    # shortened keys that collide (microsecond times over a year beside 2**20 row numbers)
+    keys = rng.integers(0, 31_536_000_000_000, 2**20) + 1_700_000_000_000_000
+    keys[::1000] = keys[1::1000] + 1  # neighbours one microsecond apart
+    assert (argsort_keys(keys)[0] == np.argsort(keys, kind="stable")).all()
+
+
+def test_category_draw_equals_search_over_flattened_rows():
+    from workbook.synth.categories import draw_from_rows
+
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        n, k = int(rng.integers(1, 400)), int(rng.integers(1, 9))
+        theta = rng.dirichlet(np.full(k, rng.choice([0.01, 0.3, 5.0])), n)
+        theta[rng.random(n) < 0.2] = np.eye(k)[rng.integers(0, k)]  # rows with zero shares
+        row = rng.integers(0, n, int(rng.integers(0, 2000)))
+        cum = np.cumsum(theta, axis=1)
+        cum[:, -1] = 1.0
+        flat = (cum + np.arange(n)[:, None]).ravel()
+        pos = np.searchsorted(flat, row + np.random.default_rng(seed).random(len(row)), side="right")
+        expected = np.minimum(pos - row * k, k - 1)
+        assert (draw_from_rows(np.random.default_rng(seed), theta, row) == expected).all()
+
+
 def test_save_writes_nothing_when_the_check_fails(tmp_path):
     data = generate(Scenario.preset("gym", n_members=60), random_state=1)
     data.save(tmp_path)

@@ -11,11 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
-from sklearn.utils.validation import check_is_fitted
-
 from workbook.deprecation import renamed_arguments
-from workbook.errors import NotFittedError, WorkbookInputError
+from workbook.errors import WorkbookInputError
 
 #: How many offending row labels an error message lists before "...".
 MAX_ROWS_IN_MESSAGE = 5
@@ -192,6 +189,12 @@ def require_fitted(model: object, attributes: str | Sequence[str] | None = None,
     ...
     workbook.errors.NotFittedError: This RFMScorer is not fitted yet; call fit(...) first.
     """
+    # imported here: scikit-learn takes 1 s to import, and the data generator (via parse_date) needs none of it
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from workbook.errors import NotFittedError
+
     try:
         check_is_fitted(model, attributes)
     except SklearnNotFittedError:

@@ -33,9 +33,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.special import expit, logit
 
 from workbook.synth.scenario import Scenario
+from workbook.synth.sorting import argsort_keys
 from workbook.synth.strings import take_strings
 
 __all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
@@ -67,7 +69,9 @@ _CHUNK = 200_000  # members per block of the schedule draws
 def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, sent_t: np.ndarray) -> np.ndarray:
     """Messages actually sent to the same member in ``[t - 30, t)`` days (vectorised by sorted keys)."""
     span = 10.0 * (float(max(t.max(initial=0), sent_t.max(initial=0))) + FATIGUE_WINDOW_DAYS + 1)
-    keys = np.sort(sent_member * span + sent_t)
+    keys = sent_member * span + sent_t
+    if not (keys[1:] >= keys[:-1]).all():  # rows in (member, time) order give sorted keys: no sort needed
+        keys.sort()
     query = member * span + t
     return (np.searchsorted(keys, query, "left")
             - np.searchsorted(keys, query - FATIGUE_WINDOW_DAYS, "left")).astype(np.int64)
@@ -84,12 +88,8 @@ def _member_time_order(member: np.ndarray, t: np.ndarray) -> np.ndarray:
     if len(t) == 0:
         return np.zeros(0, dtype=np.int64)
     span = 2.0 ** np.ceil(np.log2(float(t.max()) + 1.0))
-    key = member * span + t
-    order = np.argsort(key)
-    sorted_key = key[order]
-    if (sorted_key[1:] == sorted_key[:-1]).any():
-        return np.lexsort((t, member))
-    return order
+    order, ties = argsort_keys(member * span + t)
+    return np.lexsort((t, member)) if ties else order
 
 
 def _lexsort_by_time(time: np.ndarray, *ties: np.ndarray) -> np.ndarray:
@@ -98,7 +98,7 @@ def _lexsort_by_time(time: np.ndarray, *ties: np.ndarray) -> np.ndarray:
     Rows with equal times (a handful among millions of microsecond timestamps)
     are put in the lexsort's order among themselves; the rest is already there.
     """
-    order = np.argsort(time)
+    order = argsort_keys(time)[0]
     t_sorted = time[order]
     equal_next = t_sorted[1:] == t_sorted[:-1]
     tied = np.zeros(len(time), dtype=bool)  # every row of a group of equal times
@@ -109,6 +109,32 @@ def _lexsort_by_time(time: np.ndarray, *ties: np.ndarray) -> np.ndarray:
         rows = np.sort(order[pos])  # the lexsort breaks full ties by row number
         order[pos] = rows[np.lexsort(tuple(key[rows] for key in reversed(ties)) + (time[rows],))]
     return order
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """``pd.factorize(values, sort=True)``'s codes and number of distinct values, for strings without nulls.
+
+    Arrow's hash encoding and a sort of the few distinct values: ten times faster
+    than factorizing a million pandas strings.
+    """
+    arr = pa.array(values)
+    encoded = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).dictionary_encode()
+    rank = np.empty(len(encoded.dictionary), dtype=np.int64)
+    rank[np.argsort(encoded.dictionary.to_numpy(zero_copy_only=False).astype(str), kind="stable")] = np.arange(len(rank))
+    return rank[encoded.indices.to_numpy()], len(rank)
+
+
+def _add_days(start: pd.Timestamp, days: np.ndarray) -> np.ndarray:
+    """``(start + pd.to_timedelta(days, unit="D")).astype("datetime64[us]")`` for days >= 0, in NumPy.
+
+    The same arithmetic as pandas (whole days and the fraction rounded to 13
+    digits, converted to nanoseconds separately; truncated to microseconds), ten
+    times faster.
+    """
+    whole = days.astype(np.int64)
+    ns_per_day = 86_400_000_000_000
+    ns = whole * ns_per_day + (np.round(days - whole, 13) * ns_per_day).astype(np.int64)
+    return (np.datetime64(start.as_unit("ns").to_datetime64()) + ns.astype("timedelta64[ns]")).astype("datetime64[us]")
 
 
 def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -165,8 +191,8 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     start = sc.end.normalize() - pd.Timedelta(days=364)
     span_days = float((sc.end.normalize() + pd.Timedelta(days=1) - start) / pd.Timedelta(days=1))
     join_days = ((members["join_date"] - start) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    store_index, store_codes = pd.factorize(members["home_store_id"], sort=True)
-    intensity = np.exp(0.5 * rng.standard_normal(len(store_codes)))[store_index]  # CRM habits of the home store
+    store_index, n_home_stores = _sorted_codes(members["home_store_id"])
+    intensity = np.exp(0.5 * rng.standard_normal(n_home_stores))[store_index]  # CRM habits of the home store
     reach = rng.random((n, len(CHANNELS))) < _REACH
     z = engagement_score(truth)
 
@@ -219,32 +245,37 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     keep = np.empty(len(mem), dtype=bool)
     keep[pair_order] = before == 0
     mem, t, channel, kind, camp_ids, holdout, unsub = (a[keep] for a in (mem, t, channel, kind, camp_ids, holdout, unsub))
+    # peak memory (this runs in a thread beside the transaction table): free the pair bookkeeping
+    del k_sched, pair, pair_order, unsub_sorted, first_pair, cum, group_start, before, keep
 
     # responses with the realised fatigue
     sent = ~holdout
     k = _recent_counts(mem, t, mem[sent], t[sent])
-    sent_at = (start + pd.to_timedelta(t, unit="D")).astype("datetime64[us]")
+    sent_at = _add_days(start, t)
     delivered = sent & (rng.random(len(mem)) < _DELIVER[channel])
     p_open = expit(logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
     opened = delivered & (rng.random(len(mem)) < p_open)
     boost = np.array([_BOOST["routine"], _BOOST["short_video"], _BOOST["social_post"]])[kind]
     p_respond = expit(logit(_RESPOND)[channel] + _BETA_RESPOND * z[mem] - FATIGUE_RESPOND * k + boost)
-    p0 = background_visit_prob(truth, mem, sent_at.to_numpy(), VISIT_WINDOW_DAYS)
+    p0 = background_visit_prob(truth, mem, sent_at, VISIT_WINDOW_DAYS)
     responded = opened & (rng.random(len(mem)) < p_respond)
     visited = responded | (rng.random(len(mem)) < p0)
     unsub = unsub & delivered
+    del k, boost, responded, sent
 
     # rows sorted by time, member id, campaign id (integer keys in the ids' order: no string sorting)
-    ids = members["member_id"]
-    id_rank = np.arange(n) if ids.is_monotonic_increasing else np.argsort(np.argsort(ids.to_numpy(dtype=str)))
-    order = _lexsort_by_time(sent_at.to_numpy().view(np.int64), id_rank[mem], camp_ids)
+    ids = pa.array(members["member_id"])
+    # generated ids are sorted: checked in Arrow (pandas' is_monotonic_increasing makes a million Python strings)
+    in_order = len(ids) < 2 or pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py()
+    id_rank = np.arange(n) if in_order else np.argsort(np.argsort(members["member_id"].to_numpy(dtype=str)))
+    order = _lexsort_by_time(sent_at.view(np.int64), id_rank[mem], camp_ids)
 
     def vocab(values, codes):  # string column from a small vocabulary, without object arrays
         return pd.Series(take_strings(list(values), codes[order]), dtype="str")
 
     contacts = pd.DataFrame({
-        "member_id": pd.Series(pa.array(ids).take(mem[order]), dtype="str"),
-        "sent_at": sent_at.to_numpy()[order],
+        "member_id": pd.Series(ids.take(mem[order]), dtype="str"),
+        "sent_at": sent_at[order],
         "channel": vocab(CHANNELS, channel),
         "campaign_id": vocab(names, camp_ids),
         "campaign_kind": vocab(["routine", *INVITATION_KINDS], kind),

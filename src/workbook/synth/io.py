@@ -21,6 +21,7 @@ import pyarrow.csv as pa_csv
 from tqdm.auto import tqdm
 
 from workbook.errors import WorkbookInputError
+from workbook.synth.memory import system_arrow_pool
 from workbook.synth.schema import data_dictionary_markdown
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def _write_csv(df: pd.DataFrame, path: Path, bar: tqdm) -> None:
             bar.update(batch.num_rows)
 
 
+@system_arrow_pool()
 def save_dataset(
     data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = ("parquet",), progress: bool = False
 ) -> Path:

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 __all__ = ["fixed_width_ids", "take_strings"]
 
+_BLOCK = 1 << 18
 _T4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), dtype=np.uint32)
 
 
@@ -26,17 +27,20 @@ def fixed_width_ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndar
     n = len(numbers)
     k = -(-width // 4)
     p = prefix.encode()
-    chunks = np.empty((n, k), dtype=np.uint32)
-    rest = np.asarray(numbers, dtype=np.int64)
-    for j in range(k - 1, -1, -1):
-        q = rest // 10_000
-        chunks[:, j] = _T4[rest - q * 10_000]
-        rest = q
+    numbers = np.asarray(numbers, dtype=np.int64)
     w = len(p) + width
     buf = np.empty((n, w), dtype=np.uint8)
     if p:
         buf[:, : len(p)] = np.frombuffer(p, dtype=np.uint8)
-    buf[:, len(p):] = chunks.view(np.uint8).reshape(n, 4 * k)[:, 4 * k - width:]
+    # blocks of rows: the intermediates stay in cache and small (peak memory at ten million ids)
+    for lo in range(0, n, _BLOCK):
+        rest = numbers[lo: lo + _BLOCK]
+        chunks = np.empty((len(rest), k), dtype=np.uint32)
+        for j in range(k - 1, -1, -1):
+            q = rest // 10_000
+            chunks[:, j] = _T4[rest - q * 10_000]
+            rest = q
+        buf[lo: lo + len(chunks), len(p):] = chunks.view(np.uint8).reshape(len(chunks), 4 * k)[:, 4 * k - width:]
     bitmap, null_count = None, 0
     if valid is not None:
         valid = np.asarray(valid, dtype=bool)
