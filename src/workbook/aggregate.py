@@ -189,10 +189,12 @@ def _sql_summary_raw(table: Any) -> pd.DataFrame:
     new_run = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=new_run[1:])
     new_run[begin] = True
-    run_number = np.cumsum(new_run, dtype="int64")  # 1-based, over all members
-    last_run = run_number[end - 1]
+    # 1-based, over all members; int32 while it fits (100M rows: 0.4 GB instead of 0.8)
+    run_number = np.cumsum(new_run, dtype="int32" if len(values) < 2**31 else "int64")
+    last_run = run_number[end - 1].astype("int64")
     n_days = last_run - run_number[begin] + 1
-    prev_day = values[new_run].astype("int64")[np.maximum(last_run - 2, 0)]
+    del run_number
+    prev_day = values[new_run][np.maximum(last_run - 2, 0)].astype("int64")
     prev = np.where(n_days >= 2, prev_day * 86_400_000_000, np.iinfo("int64").min).view("datetime64[us]")
     raw = table.drop_columns(["purchase_days"]).to_pandas()
     raw["prev_purchase_day"] = prev  # int64 min is NaT
