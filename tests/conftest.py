@@ -75,8 +75,21 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _SNAPSHOT = """
 import os as _os, warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt
+from matplotlib.figure import Figure as _Figure
+# Load the inline backend now: loading it turns interactive mode on, and the snapshot below must
+# have it on (restoring a snapshot taken before, with interactive off, stopped every later run's
+# figures from being drawn or shown at all).
+_plt.switch_backend(_mpl.rcParams["backend"])
+# Each figure a cell shows is drawn, with the real fonts and layout (so a missing Chinese glyph
+# warns on stderr as for a trainee), but not encoded as a PNG: its output is its text form
+# ("<Figure size ... with N Axes>").  The book build renders the real images.
+get_ipython().run_line_magic("config", "InlineBackend.figure_formats = set()")
+def _draw_figure(fig, p, cycle):
+    fig.draw_without_rendering()
+    p.text(repr(fig))
+get_ipython().display_formatter.formatters["text/plain"].for_type(_Figure, _draw_figure)
 _w._workbook_fresh = (list(_w.filters), dict(_os.environ), _os.getcwd(), _mpl.rcParams.copy())
-del _os, _w, _mpl, _plt
+del _os, _w, _mpl, _plt, _Figure, _draw_figure
 """
 _RESET = """%reset -f
 import os as _os, sys as _s, warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt
@@ -103,20 +116,47 @@ class SharedKernel:
 
     ``reset(env)`` before each run; ``km`` is what nbclient or
     :func:`workbook.runner.run_notebook` (``kernel_manager=``) execute in.
+
+    ``km.client()`` hands out one client, kept connected while the kernel lives:
+    a new client per run waits for the kernel again, and jupyter_client's wait
+    ends only after IOPub has been quiet for 0.2 s, twice a run (reset, then the
+    run) -- idle time on a 2-core CI machine.  Messages of earlier runs cannot
+    reach a later run: nbclient and ``execute_interactive`` keep only the replies
+    and outputs of the requests they sent.
     """
 
     def __init__(self):
+        from jupyter_client.blocking.client import BlockingKernelClient
         from jupyter_client.manager import KernelManager
 
-        class _KernelManager(KernelManager):
-            # nbclient leaves the channels of a kernel it does not own open: close them after each run.
-            def client(self, **kw):
-                kc = super().client(**kw)
-                self.clients.append(kc)
-                return kc
+        class _Client(BlockingKernelClient):
+            ready = False
 
-        self.km = _KernelManager(kernel_name="python3")
-        self.km.clients = []
+            def start_channels(self, *args, **kw):
+                if not self.channels_running:
+                    super().start_channels(*args, **kw)
+
+            def wait_for_ready(self, timeout=None):
+                if self.ready and self.is_alive():
+                    return
+                super().wait_for_ready(timeout=timeout)
+                self.ready = True
+
+            def stop_channels(self):
+                pass  # nbclient and the runner leave it open anyway; SharedKernel closes it
+
+            def close(self):
+                super().stop_channels()
+
+        class _KernelManager(KernelManager):
+            kept = None
+
+            def client(self, **kw):
+                if self.kept is None:
+                    self.kept = super().client(**kw)
+                return self.kept
+
+        self.km = _KernelManager(kernel_name="python3", client_factory=_Client)
         self.starts = 0
         # The environment as the session started: a test's monkeypatched variables
         # reach a run only through reset(env).
@@ -133,12 +173,9 @@ class SharedKernel:
     def _run(self, code: str) -> None:
         kc = self.km.client()
         kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=120)
-            reply = kc.execute_interactive(code, timeout=120, output_hook=self._fail_on_output)
-            assert reply["content"]["status"] == "ok", f"resetting the shared kernel failed: {reply['content']}"
-        finally:
-            self.release()
+        kc.wait_for_ready(timeout=120)
+        reply = kc.execute_interactive(code, timeout=120, output_hook=self._fail_on_output)
+        assert reply["content"]["status"] == "ok", f"resetting the shared kernel failed: {reply['content']}"
 
     @staticmethod
     def _fail_on_output(msg) -> None:
@@ -148,18 +185,14 @@ class SharedKernel:
     def reset(self, env: dict | None = None) -> None:
         """Make the kernel as fresh as a new one (restarting it if an earlier run killed it)."""
         if not self.km.has_kernel or not self.km.is_alive():
-            if self.km.has_kernel:
-                self.km.shutdown_kernel(now=True)
+            self.shutdown()
             self._start()
         self._run(_RESET.replace("{env!r}", repr(dict(env or {}))))
 
-    def release(self) -> None:
-        """Close the client channels opened by the last run."""
-        while self.km.clients:
-            self.km.clients.pop().stop_channels()
-
     def shutdown(self) -> None:
-        self.release()
+        if self.km.kept is not None:
+            self.km.kept.close()
+            self.km.kept = None
         if self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
 

@@ -193,12 +193,9 @@ def test_teaching_notebook_runs_on_store_export(name, export, tmp_path, monkeypa
     # In the tests' shared kernel (conftest.SharedKernel, reset first); the runs below
     # through the command line start their own kernel, as a user's run does.
     shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": KEY})
-    try:
-        out = run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
-                           members=d / "members.csv", parameters=params, timeout_seconds=300,
-                           kernel_manager=shared_kernel.km, **traffic)
-    finally:
-        shared_kernel.release()
+    out = run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
+                       members=d / "members.csv", parameters=params, timeout_seconds=300,
+                       kernel_manager=shared_kernel.km, **traffic)
     assert out.resolve().is_relative_to(tmp_path)
     assert not out.resolve().is_relative_to(NOTEBOOKS)
     nb = nbformat.read(out, as_version=4)
