@@ -201,6 +201,7 @@ matplotlib.rcParams["figure.figsize"] = (1.0, 1.0)
 plt.figure()
 leftover = 1
 import pandas as pd
+pd.set_option("display.float_format", "{:,.2f}".format)
 from workbook.aggregate import member_summary
 member_summary("datasets/transactions.parquet")  # the cwd is the repository now
 """)
@@ -210,10 +211,12 @@ member_summary("datasets/transactions.parquet")  # the cwd is the repository now
         "cwd": "os.getcwd()", "filters": "repr(warnings.filters)",
         "size": "tuple(matplotlib.rcParams['figure.figsize'])", "figures": "len(plt.get_fignums())",
         "leftover": "'leftover' in globals()", "strict": "os.environ.get('WORKBOOK_STRICT_CLAIMS')",
-        "kept": "__import__('workbook.memo').memo.stats()['entries']"})
+        "kept": "__import__('workbook.memo').memo.stats()['entries']",
+        "float_format": "__import__('pandas').get_option('display.float_format')"})
     shown = after.pop("shown")
     assert after == {"env": "None", "key": "'k'", "cwd": fresh["cwd"], "filters": fresh["filters"],
-                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'", "kept": "0"}
+                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'", "kept": "0",
+                     "float_format": "None"}
     assert after["size"] != "(1.0, 1.0)"
     # the figure of the last run is drawn and shown (a glyph no font has warns, every run again)
     assert "<Figure size" in shown and "Glyph 12032" in shown, shown
