@@ -94,9 +94,11 @@ del _os, _w, _mpl, _plt
 # User namespace wiped, figures closed; warning filters and "already warned" registries (so a
 # warning shown in one run is shown again in the next), kept aggregations (workbook.memo), pandas'
 # options, the environment, the working directory and matplotlib's rcParams restored; a new history session
-# (as %reset, plus the cell counter back to 1: the reset itself is not counted).
+# (as %reset, plus the cell counter back to 1: the reset itself is not counted).  Last, the garbage
+# is collected and what is left (modules, caches) frozen (gc.freeze): the garbage collector then no
+# longer walks it, at every reset (each full collection cost ~0.2 s) and during the runs.
 _RESET = """get_ipython().reset(new_session=True)
-import os as _os, sys as _s, warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt
+import gc as _gc, os as _os, sys as _s, warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt
 _plt.close("all")
 _filters, _env, _cwd, _rc = _w._workbook_fresh
 _w.filters[:] = _filters
@@ -115,7 +117,9 @@ _os.environ.update(_env)
 _os.environ.update({env!r})
 _os.chdir(_cwd)
 _mpl.rcParams.update(_rc)
-del _os, _s, _w, _mpl, _plt, _filters, _env, _cwd, _rc, _m
+_gc.collect()
+_gc.freeze()
+del _gc, _os, _s, _w, _mpl, _plt, _filters, _env, _cwd, _rc, _m
 """
 
 
