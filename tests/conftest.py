@@ -135,6 +135,10 @@ _LONGEST_FIRST = (
     "test_browser.py",
     "test_apps.py",
     "test_exercise_guide.py",
+    # long modules that otherwise came last and left one worker alone for up to a minute
+    "test_runner.py",
+    "test_engines.py",
+    "test_no_raw_ids.py",
 )
 
 
