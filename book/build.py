@@ -180,7 +180,10 @@ class ReusableKernel:
         self.cwd, self.env, self.setup = str(cwd), dict(env), setup
 
     def _start(self) -> None:
-        self.km.start_kernel(cwd=self.cwd, stderr=subprocess.DEVNULL, env=self.env)
+        # History in memory: a reset starts a new history session, which would write to the
+        # history.sqlite that every kernel on the machine shares (and may lock).
+        self.km.start_kernel(cwd=self.cwd, stderr=subprocess.DEVNULL, env=self.env,
+                             extra_arguments=["--HistoryManager.hist_file=:memory:"])
         self._run(_SNAPSHOT.replace("{setup}", self.setup))
 
     def _run(self, code: str) -> None:
