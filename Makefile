@@ -35,7 +35,7 @@ APPS_PORT  ?= 8866
 
 help:
 	@echo "make lab   - set up (first time only) and open JupyterLab on the notebooks"
-	@echo "make test  - set up (first time only) and run pytest + nbval over notebooks and exercises"
+	@echo "make test  - set up (first time only) and run every test: pytest, doctests, notebooks and exercises"
 	@echo "make book  - build the course as a static HTML site (build/book/html/index.html; no server needed)"
 	@echo "make apps  - serve the code-free apps for managers (APPS_HOST=0.0.0.0 APPS_PORT=8866 for a classroom)"
 
