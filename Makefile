@@ -13,14 +13,15 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 LAB_STAMP  := $(VENV)/.stamp-lab
 TEST_STAMP := $(VENV)/.stamp-test
 DATA   := datasets/transactions.parquet
-# Notebooks checked by nbval: teaching notebooks and the instructor (solution) exercises.
+# Notebooks checked by nbval (the others are executed by tests, see below).
 # --durations=30: the slowest tests are listed in every run (the CI budget is 20 min on 2 cores).
 # --no-loadscope-reorder: xdist hands out modules in collection order, which tests/conftest.py
 # sets longest first (its default, most tests first, left a long notebook module for the end).
 # The teaching notebooks (notebooks/*.ipynb) are executed once, with strict claims, by the
-# book build in tests/test_book.py (book/build.py --strict): a second nbval run would double
-# the CI time.  nbval runs the instructor solutions and the analyst notebook.
-NOTEBOOKS := notebooks/analyst exercises/solutions
+# book build in tests/test_book.py (book/build.py --strict), and the instructor solutions
+# (exercises/solutions) by tests/test_exercises.py (strict claims, every check must pass):
+# a second nbval run of either would execute them twice.  nbval runs the analyst notebook.
+NOTEBOOKS := notebooks/analyst
 PYTEST_WORKERS ?= 2
 # make book / make apps (for managers): each installs its extra into the same .venv the first time.
 BOOK_STAMP := $(VENV)/.stamp-book

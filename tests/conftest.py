@@ -63,42 +63,41 @@ def spark():
 # One Jupyter kernel for the tests that run teaching notebooks with changed
 # parameters or on a user's export (test_what_to_try, test_user_data_e2e,
 # test_minimal_export).  Starting a kernel and importing pandas, matplotlib,
-# seaborn and SciPy costs about 5 s of CPU; those tests run about 190 notebooks.
-# Before every run the kernel is put back as it started: user namespace wiped
-# (%reset -f), figures closed, matplotlib's rcParams, the environment, the
-# working directory and Python's warning filters and "already warned" registries
-# restored, so a warning shown in one run is shown again in the next.  The book
-# build (tests/test_book.py) still runs every notebook in a fresh kernel.
+# seaborn and SciPy costs about 5 s of CPU; those tests run about 200 notebooks.
+# Before every run the kernel is put back as it started (book/build.py's
+# ReusableKernel, which the book build uses too): user namespace, figures,
+# rcParams, pandas options, environment, working directory, warning filters and
+# "already warned" registries, so a warning shown in one run is shown again in the next.
 # ---------------------------------------------------------------------------
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_SNAPSHOT = """
-import os as _os, warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt
-_w._workbook_fresh = (list(_w.filters), dict(_os.environ), _os.getcwd(), _mpl.rcParams.copy())
-del _os, _w, _mpl, _plt
-"""
-_RESET = """%reset -f
-import os as _os, sys as _s, warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt
-_plt.close("all")
-_filters, _env, _cwd, _rc = _w._workbook_fresh
-_w.filters[:] = _filters
-_w._filters_mutated()
-for _m in list(_s.modules.values()):
-    if isinstance(getattr(_m, "__warningregistry__", None), dict):
-        _m.__warningregistry__.clear()
-if "workbook.memo" in _s.modules:  # kept aggregations: each run computes its own, as in a new kernel
-    _s.modules["workbook.memo"].clear()
-_os.environ.clear()
-_os.environ.update(_env)
-_os.environ.update({env!r})
-_os.chdir(_cwd)
-_mpl.rcParams.update(_rc)
-del _os, _s, _w, _mpl, _plt, _filters, _env, _cwd, _rc, _m
+
+def _load_book_build():
+    """book/build.py as a module (not importable by name: PyPI's `build` would shadow it)."""
+    spec = importlib.util.spec_from_file_location("workbook_book_build", os.path.join(REPO, "book", "build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+book_build = _load_book_build()
+
+# Each figure a cell shows is drawn, with the real fonts and layout (so a missing Chinese glyph
+# warns on stderr as for a trainee), but not encoded as a PNG: its output is its text form
+# ("<Figure size ... with N Axes>").  The book build renders the real images.
+_DRAW_WITHOUT_PNG = """
+from matplotlib.figure import Figure as _Figure
+get_ipython().run_line_magic("config", "InlineBackend.figure_formats = set()")
+def _draw_figure(fig, p, cycle):
+    fig.draw_without_rendering()
+    p.text(repr(fig))
+get_ipython().display_formatter.formatters["text/plain"].for_type(_Figure, _draw_figure)
+del _Figure, _draw_figure
 """
 
 
-class SharedKernel:
+class SharedKernel(book_build.ReusableKernel):
     """A python3 kernel in notebooks/ with lenient claims, reused run after run.
 
     ``reset(env)`` before each run; ``km`` is what nbclient or
@@ -106,62 +105,10 @@ class SharedKernel:
     """
 
     def __init__(self):
-        from jupyter_client.manager import KernelManager
-
-        class _KernelManager(KernelManager):
-            # nbclient leaves the channels of a kernel it does not own open: close them after each run.
-            def client(self, **kw):
-                kc = super().client(**kw)
-                self.clients.append(kc)
-                return kc
-
-        self.km = _KernelManager(kernel_name="python3")
-        self.km.clients = []
-        self.starts = 0
         # The environment as the session started: a test's monkeypatched variables
         # reach a run only through reset(env).
-        self.env = {**os.environ, "WORKBOOK_STRICT_CLAIMS": "0"}
-
-    def _start(self) -> None:
-        import subprocess
-
-        self.km.start_kernel(cwd=os.path.join(REPO, "notebooks"), stderr=subprocess.DEVNULL,
-                             env=self.env)
-        self.starts += 1
-        self._run(_SNAPSHOT)
-
-    def _run(self, code: str) -> None:
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=120)
-            reply = kc.execute_interactive(code, timeout=120, output_hook=self._fail_on_output)
-            assert reply["content"]["status"] == "ok", f"resetting the shared kernel failed: {reply['content']}"
-        finally:
-            self.release()
-
-    @staticmethod
-    def _fail_on_output(msg) -> None:
-        if msg["msg_type"] in ("stream", "error", "display_data", "execute_result"):
-            raise AssertionError(f"resetting the shared kernel printed {msg['content']}")
-
-    def reset(self, env: dict | None = None) -> None:
-        """Make the kernel as fresh as a new one (restarting it if an earlier run killed it)."""
-        if not self.km.has_kernel or not self.km.is_alive():
-            if self.km.has_kernel:
-                self.km.shutdown_kernel(now=True)
-            self._start()
-        self._run(_RESET.replace("{env!r}", repr(dict(env or {}))))
-
-    def release(self) -> None:
-        """Close the client channels opened by the last run."""
-        while self.km.clients:
-            self.km.clients.pop().stop_channels()
-
-    def shutdown(self) -> None:
-        self.release()
-        if self.km.has_kernel:
-            self.km.shutdown_kernel(now=True)
+        super().__init__(os.path.join(REPO, "notebooks"), {**os.environ, "WORKBOOK_STRICT_CLAIMS": "0"},
+                         setup=_DRAW_WITHOUT_PNG)
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +135,10 @@ _LONGEST_FIRST = (
     "test_browser.py",
     "test_apps.py",
     "test_exercise_guide.py",
+    # long modules that otherwise came last and left one worker alone for up to a minute
+    "test_runner.py",
+    "test_engines.py",
+    "test_no_raw_ids.py",
 )
 
 

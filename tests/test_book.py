@@ -27,23 +27,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import book_build  # book/build.py, loaded by path
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
-
-def _load_build_script():
-    """book/build.py as a module (not importable by name: PyPI's `build` would shadow it)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("workbook_book_build", REPO / "book" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-book_build = _load_build_script()
-
 BUILD_TIMEOUT = 900  # s: twelve notebooks on a busy 2-core machine, then Sphinx
 
 

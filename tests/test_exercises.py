@@ -306,7 +306,8 @@ def _with_answers(nb: nbformat.NotebookNode, answers: list[str]) -> nbformat.Not
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Every exercise executed three ways, as a trainee would: unanswered (the student version as
-    handed out), with typical wrong answers, and answered (the instructor version)."""
+    handed out), with typical wrong answers, and answered (the instructor version, with strict
+    claims: a claim about the default data that fails is an error)."""
     if not _data_available():
         if os.environ.get("CI") == "true":
             pytest.fail("The default data set is missing in CI; run `make data` first.")
@@ -319,8 +320,14 @@ def runs(tmp_path_factory):
         nbformat.write(_with_answers(nbformat.read(student, as_version=4), [c for c, _ in WRONG_ANSWERS[stem]]), wrong)
         plan += [(stem, "unanswered", student), (stem, "wrong", wrong),
                  (stem, "right", EXERCISES / "solutions" / f"{stem}.ipynb")]
-    # One kernel for all (each notebook resets its own answers); trainee mode whatever the environment.
-    executed = exercises.execute([p for _, _, p in plan], shared_kernel=True, timeout=300)
+    # One kernel for the trainee's versions (each notebook resets its own answers), in trainee mode
+    # whatever the environment; one for the instructor versions, with strict claims: this is the
+    # run of exercises/solutions under `make test` (nbval no longer runs them a second time).
+    plan.sort(key=lambda step: step[1] == "right")
+    trainee = [p for _, variant, p in plan if variant != "right"]
+    instructor = [p for _, variant, p in plan if variant == "right"]
+    executed = (exercises.execute(trainee, shared_kernel=True, timeout=300)
+                + exercises.execute(instructor, shared_kernel=True, timeout=300, strict=True))
     return {(stem, variant): nb for (stem, variant, _), nb in zip(plan, executed, strict=True)}
 
 

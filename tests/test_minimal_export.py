@@ -110,8 +110,6 @@ def test_notebook_runs_on_minimal_export(path, minimal_export, tmp_path, monkeyp
             assert "_case_" in path.stem, f"{path.name} refuses user data: {exc}"
             return
         raise
-    finally:
-        shared_kernel.release()
     assert "_case_" not in path.stem, f"{path.name} ran on user data; case studies must refuse it"
     nb = nbformat.read(out, as_version=4)
     outputs = _outputs(nb)

@@ -193,12 +193,9 @@ def test_teaching_notebook_runs_on_store_export(name, export, tmp_path, monkeypa
     # In the tests' shared kernel (conftest.SharedKernel, reset first); the runs below
     # through the command line start their own kernel, as a user's run does.
     shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": KEY})
-    try:
-        out = run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
-                           members=d / "members.csv", parameters=params, timeout_seconds=300,
-                           kernel_manager=shared_kernel.km, **traffic)
-    finally:
-        shared_kernel.release()
+    out = run_notebook(NOTEBOOKS / name, data=d / "pos_export.csv", mapping=d / "mapping.yaml",
+                       members=d / "members.csv", parameters=params, timeout_seconds=300,
+                       kernel_manager=shared_kernel.km, **traffic)
     assert out.resolve().is_relative_to(tmp_path)
     assert not out.resolve().is_relative_to(NOTEBOOKS)
     nb = nbformat.read(out, as_version=4)
@@ -222,13 +219,14 @@ def test_case_study_refuses_user_data(name, export, tmp_path, monkeypatch):
                      output=tmp_path / "case.ipynb")
 
 
-def test_maintenance_on_a_twelve_row_export(tmp_path, monkeypatch):
+def test_maintenance_on_a_twelve_row_export(tmp_path, monkeypatch, shared_kernel):
     """A two-week export: the 12-month repeat rate is unknown (nan), not a crash."""
     monkeypatch.setenv("WORKBOOK_PSEUDO_KEY", KEY)
     good = REPO / "tests" / "data" / "good"
+    shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": KEY})
     out = run_notebook(NOTEBOOKS / "03_maintenance.ipynb", data=good / "pos_export_gbk.csv",
                        mapping=good / "mapping.yaml", members=good / "members_utf8_bom.csv",
-                       output=tmp_path / "03.ipynb", timeout_seconds=300)
+                       output=tmp_path / "03.ipynb", timeout_seconds=300, kernel_manager=shared_kernel.km)
     text = _outputs_text(nbformat.read(out, as_version=4))
     assert "12 个月 nan%" in text
 

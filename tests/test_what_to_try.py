@@ -132,8 +132,6 @@ def _execute(path: Path, params: dict, kernel):
         client.execute()
     except CellExecutionError as exc:
         error = exc
-    finally:
-        kernel.release()
     return nb, error
 
 
@@ -165,6 +163,8 @@ def _make_class(path: Path):
             )
             return
         assert error is None, f"{path.name} {params}: {error.ename}: {error.evalue}"
+        # The shared kernel draws each figure shown (conftest._SNAPSHOT): its output is "<Figure ...>".
+        assert "<Figure size" in shown, f"{path.name} {params}: no figure was drawn"
         warnings = [_text(o) for o in outputs if o.get("name") == "stderr" and "Warning" in _text(o)]
         assert not warnings, f"{path.name} {params}: warning printed: {warnings[0][:300]}"
 
@@ -182,14 +182,13 @@ def test_the_shared_kernel_is_reset_between_runs(shared_kernel):
     def run(code: str, expressions: dict | None = None) -> dict:
         kc = shared_kernel.km.client()
         kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=120)
-            reply = kc.execute_interactive(code, user_expressions=expressions or {}, timeout=120,
-                                           output_hook=lambda msg: None)
-        finally:
-            shared_kernel.release()
+        kc.wait_for_ready(timeout=120)
+        shown = []
+        reply = kc.execute_interactive(code, user_expressions=expressions or {}, timeout=120,
+                                       output_hook=lambda msg: shown.append(msg["content"]))
         assert reply["content"]["status"] == "ok", reply["content"]
-        return {k: v["data"]["text/plain"] for k, v in reply["content"]["user_expressions"].items()}
+        values = {k: v["data"]["text/plain"] for k, v in reply["content"]["user_expressions"].items()}
+        return {**values, "shown": repr(shown)}
 
     shared_kernel.reset()
     fresh = run("import os, warnings", {"cwd": "os.getcwd()", "filters": "repr(warnings.filters)"})
@@ -202,17 +201,23 @@ matplotlib.rcParams["figure.figsize"] = (1.0, 1.0)
 plt.figure()
 leftover = 1
 import pandas as pd
+pd.set_option("display.float_format", "{:,.2f}".format)
 from workbook.aggregate import member_summary
 member_summary("datasets/transactions.parquet")  # the cwd is the repository now
 """)
     shared_kernel.reset({"WORKBOOK_PSEUDO_KEY": "k"})
-    after = run("import os, warnings, matplotlib, matplotlib.pyplot as plt", {
+    after = run("import os, warnings, matplotlib, matplotlib.pyplot as plt\nplt.title('\u2f00')", {
         "env": "os.environ.get('WORKBOOK_LEFTOVER')", "key": "os.environ.get('WORKBOOK_PSEUDO_KEY')",
         "cwd": "os.getcwd()", "filters": "repr(warnings.filters)",
         "size": "tuple(matplotlib.rcParams['figure.figsize'])", "figures": "len(plt.get_fignums())",
         "leftover": "'leftover' in globals()", "strict": "os.environ.get('WORKBOOK_STRICT_CLAIMS')",
-        "kept": "__import__('workbook.memo').memo.stats()['entries']"})
+        "kept": "__import__('workbook.memo').memo.stats()['entries']",
+        "float_format": "__import__('pandas').get_option('display.float_format')"})
+    shown = after.pop("shown")
     assert after == {"env": "None", "key": "'k'", "cwd": fresh["cwd"], "filters": fresh["filters"],
-                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'", "kept": "0"}
+                     "size": after["size"], "figures": "0", "leftover": "False", "strict": "'0'", "kept": "0",
+                     "float_format": "None"}
     assert after["size"] != "(1.0, 1.0)"
+    # the figure of the last run is drawn and shown (a glyph no font has warns, every run again)
+    assert "<Figure size" in shown and "Glyph 12032" in shown, shown
     assert fresh["cwd"].endswith("notebooks'")

@@ -205,6 +205,9 @@ def _skip_redundant_draw(ip) -> None:
     hook = getattr(plt, "_draw_all_if_interactive", None)
     if hook is None or "inline" not in matplotlib.get_backend():
         return
+    # pyplot loads its backend, which registers the hook, only when the first figure is made
+    # (after setup() in a new kernel): load it now, so there is a hook to drop.
+    plt.switch_backend(matplotlib.get_backend())
     try:
         ip.events.unregister("post_execute", hook)
     except ValueError:  # not registered (non-interactive mode): nothing to skip
