@@ -186,21 +186,29 @@ def test_cell_error_keeps_a_marked_partial_notebook(tmp_path, key_env, capsys):
     assert not out.exists() and partial_path(out).exists()
 
 
+def _cli_run_with(execute_notebook, tmp_path, monkeypatch, capsys) -> tuple[int, str, Path]:
+    """`workbook run` on a small notebook with papermill's execute_notebook replaced:
+    (exit code, stderr, the output path asked for)."""
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    nb = make_notebook(tmp_path / "nb.ipynb")
+    out = tmp_path / "o.ipynb"
+    code = run(parser.parse_args([str(nb), "-o", str(out)]))
+    return code, capsys.readouterr().err, out
+
+
 def test_ctrl_c_keeps_a_marked_partial_notebook_patched(tmp_path, key_env, monkeypatch, capsys):
     """KeyboardInterrupt while papermill runs (patched: no kernel) -> partial file, exit 130."""
-    import papermill
 
     def interrupted(nb, out, **kwargs):
         nbformat.write(nbformat.read(nb, as_version=4), out)  # papermill saves as it goes
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    nb = make_notebook(tmp_path / "nb.ipynb")
-    out = tmp_path / "o.ipynb"
-    assert run(parser.parse_args([str(nb), "-o", str(out)])) == 130
-    err = capsys.readouterr().err
+    code, err, out = _cli_run_with(interrupted, tmp_path, monkeypatch, capsys)
+    assert code == 130
     assert "运行被中断" in err and "o.partial.ipynb" in err
     assert not out.exists()
     assert nbformat.read(partial_path(out), as_version=4).metadata.workbook.run.reason == "interrupted"
@@ -210,7 +218,6 @@ def test_ctrl_c_keeps_a_marked_partial_notebook_patched(tmp_path, key_env, monke
 def test_ctrl_c_counts_even_when_the_interrupt_is_swallowed(tmp_path, key_env, monkeypatch, capsys, swallowed_as):
     """SIGINT that never reaches the runner as a KeyboardInterrupt (asyncio may cancel a task
     instead) still stops the run: exit 130, partial file marked "interrupted", not a success."""
-    import papermill
     from papermill.exceptions import PapermillExecutionError
 
     def swallowing(nb, out, **kwargs):
@@ -223,13 +230,9 @@ def test_ctrl_c_counts_even_when_the_interrupt_is_swallowed(tmp_path, key_env, m
         if swallowed_as == "cell error":  # the kernel's cell was interrupted as well
             raise PapermillExecutionError(3, 3, "time.sleep(60)", "KeyboardInterrupt", "", [])
 
-    monkeypatch.setattr(papermill, "execute_notebook", swallowing)
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    nb = make_notebook(tmp_path / "nb.ipynb")
-    out = tmp_path / "o.ipynb"
-    assert run(parser.parse_args([str(nb), "-o", str(out)])) == 130
-    assert "运行被中断" in capsys.readouterr().err
+    code, err, out = _cli_run_with(swallowing, tmp_path, monkeypatch, capsys)
+    assert code == 130
+    assert "运行被中断" in err
     assert not out.exists()
     assert nbformat.read(partial_path(out), as_version=4).metadata.workbook.run.reason == "interrupted"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
