@@ -68,10 +68,10 @@ _TX_CTE = """tx AS (
 
 #: Per-member purchase facts; the raw input of ``aggregate.member_summary``.
 #: One GROUP BY, no join and no window; the small result is sorted by member id
-#: (DuckDB sorts 1M ids faster than pandas, which then only checks).  The purchase days of each member come back as a
-#: sorted list, duplicates kept; ``aggregate`` counts its distinct days and
-#: takes the previous purchase day from it with NumPy over the whole flattened
-#: list at once.  (DuckDB's per-list functions, ``list_distinct`` and
+#: (DuckDB sorts 1M ids faster than pandas, which then only checks).  The
+#: purchase days of each member come back as a sorted list, duplicates kept;
+#: ``aggregate`` counts its distinct days and takes the previous purchase day
+#: from it with NumPy over the whole flattened list at once.  (DuckDB's per-list functions, ``list_distinct`` and
 #: ``list_sort(..., 'DESC')[2]``, cost more than the GROUP BY itself.)  The list
 #: aggregate is the only dialect-specific text (``$day_list``; see
 #: :data:`DAY_LIST`).
