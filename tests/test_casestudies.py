@@ -157,6 +157,25 @@ def test_early_life_outcomes_window_edges_and_returns():
     assert not bool(c["complete"]) and c["repeat_purchases"] == 0
 
 
+def test_early_life_outcomes_first_purchase_ties_and_member_order():
+    # members out of order; b's two purchases at the same time: the smaller transaction id is the first
+    tx = _tx([
+        ("t9", "b", "s", "2024-01-05 10:00", 70),
+        ("t3", "b", "s", "2024-01-05 10:00", 80),
+        ("t5", "a", "s", "2024-01-02", 50),
+        ("t1", "a", "s", "2024-01-03", 20),
+    ])
+    out = early_life_outcomes(tx, 180, 91, analysis_date="2024-12-01")
+    assert out.index.tolist() == ["a", "b"]
+    assert out.loc["b", "first_amount"] == 80.0  # t3, not t9
+    assert out.loc["b", "repeat_purchases"] == 1 and out.loc["b", "repeat_spend"] == 70.0
+    assert out.loc["a", "first_amount"] == 50.0 and out.loc["a", "repeat_purchases"] == 1
+    # the same outcomes when the ids are Python objects, not Arrow-backed text
+    same = early_life_outcomes(tx.astype({"member_id": object, "transaction_id": object}), 180, 91,
+                               analysis_date="2024-12-01")
+    pd.testing.assert_frame_equal(same.reset_index(drop=True), out.reset_index(drop=True))
+
+
 def test_early_life_outcomes_errors():
     tx = _tx([("t1", "a", "s", "2024-01-01", 5)])
     with pytest.raises(WorkbookInputError, match="active_from_days"):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook.ids import WALK_IN_VALUES, lost_leading_zeros, mask_ids, normalise_ids
+from workbook.ids import WALK_IN_VALUES, ids_in, lost_leading_zeros, mask_ids, normalise_ids
 
 
 def norm(values, **kw):
@@ -108,3 +108,26 @@ def test_property_digit_ids_round_trip_through_text_and_float_exports(ids):
     assert as_float.tolist() == [str(int(i)) for i in ids]
     wide = norm([i.translate(str.maketrans("0123456789", "０１２３４５６７８９")) for i in ids]).ids
     assert wide.tolist() == ids
+
+
+_ID = st.one_of(st.none(), st.sampled_from(["M01", "M02", "0012", "12", "散客", "", "139 0000 1111"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(_ID, max_size=12), known=st.lists(_ID, max_size=6),
+       kind=st.sampled_from(["series", "index", "set", "list", "object"]))
+def test_ids_in_agrees_with_pandas_isin(values, known, kind):
+    left = pd.Series(values, dtype="str")
+    right = {"series": pd.Series(known, dtype="str"), "index": pd.Index(known, dtype="str"),
+             "set": set(known), "list": list(known), "object": pd.Series(known, dtype=object)}[kind]
+    expected = left.isin(right).to_numpy(dtype=bool)
+    got = ids_in(left, right)
+    assert got.dtype == bool and got.tolist() == expected.tolist()
+    assert ids_in(pd.Index(left), right).tolist() == expected.tolist()
+
+
+def test_ids_in_leaves_other_types_to_pandas():
+    assert ids_in(pd.Series([1, 2, 3]), [2, 3]).tolist() == [False, True, True]
+    assert ids_in(pd.Series(["1", "2"], dtype="str"), [2]).tolist() == [False, False]  # text is not a number
+    assert ids_in(pd.Series(["a", "b"], dtype="category"), ["b"]).tolist() == [False, True]
+    assert ids_in(pd.Series([], dtype="str"), ["a"]).tolist() == []

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbook.causal import repurchase_rate_by_period
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.ids import ids_in
 from workbook.transactions import DAY, purchases
 from workbook.validation import (
     format_rows,
@@ -279,6 +282,27 @@ def true_effect(
     }])
 
 
+def _first_purchases(buys: pd.DataFrame, transaction_col: str) -> pd.DataFrame:
+    """Each member's first purchase (earliest time, then smallest transaction id), indexed by member, sorted.
+
+    One Arrow sort by (member, time, transaction id) and a comparison of neighbours: with
+    string ids, pandas' ``sort_values`` + ``drop_duplicates`` hashed every id twice (3 s for
+    the 460 000 rows of case study 10; Arrow 0.3 s).  Ids Arrow cannot type go through pandas.
+    """
+    try:
+        keys = pa.table({"m": pa.array(buys["member_id"].array), "ts": pa.array(buys["ts"].array),
+                         "t": pa.array(buys[transaction_col].array)})
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        ordered = buys.sort_values(["member_id", "ts", transaction_col], kind="stable")
+        return ordered.drop_duplicates("member_id").set_index("member_id")
+    order = pc.sort_indices(keys, sort_keys=[("m", "ascending"), ("ts", "ascending"), ("t", "ascending")]).to_numpy()
+    members = keys.column("m").take(order)
+    first = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        first[1:] = pc.not_equal(members.slice(1), members.slice(0, len(order) - 1)).to_numpy(zero_copy_only=False)
+    return buys.iloc[order[first]].set_index("member_id")
+
+
 @renamed_arguments(positional=("analysis_date",))
 def early_life_outcomes(
     transactions: pd.DataFrame,
@@ -351,17 +375,11 @@ def early_life_outcomes(
     tx = rows.reset_index(drop=True).assign(purchase=~rows["is_return"].to_numpy())
     if not tx["purchase"].any():
         raise WorkbookInputError("transactions have no member purchases before the analysis date.")
-    firsts = (
-        tx.loc[tx["purchase"]]
-        .sort_values(["member_id", "ts", transaction_col], kind="stable")
-        .drop_duplicates("member_id")
-        .set_index("member_id")
-    )
+    firsts = _first_purchases(tx.loc[tx["purchase"]], transaction_col)
     first_time = tx["member_id"].map(firsts["ts"])
     elapsed = tx["ts"] - first_time
-    in_horizon = first_time.notna() & (elapsed < horizon_days * DAY) & ~tx[transaction_col].isin(
-        firsts[transaction_col]
-    ) & (elapsed >= pd.Timedelta(0))
+    in_horizon = first_time.notna() & (elapsed < horizon_days * DAY) & ~ids_in(tx[transaction_col], firsts[transaction_col]) & (
+        elapsed >= pd.Timedelta(0))
     window = tx.loc[in_horizon]
     rep = window.loc[window["purchase"]]
     late = rep.loc[(rep["ts"] - first_time[rep.index]) >= active_from_days * DAY]
@@ -373,7 +391,7 @@ def early_life_outcomes(
         window.groupby("member_id")["amount"].sum().reindex(out.index, fill_value=0.0).astype("float64")
     )
     out["repurchased"] = out["repeat_purchases"] > 0
-    out["retained"] = out.index.isin(late["member_id"].unique())
+    out["retained"] = ids_in(out.index, late["member_id"])
     out["complete"] = (out["first_purchase"] + horizon_days * DAY <= date).to_numpy()
     out.index.name = member_col
     out.attrs.update(analysis_date=date, horizon_days=horizon_days, active_from_days=active_from_days)

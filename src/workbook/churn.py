@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits
 from workbook.aggregate import member_summary
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.ids import ids_in
 from workbook.transactions import DAY, purchases
 from workbook.validation import (
     format_rows,
@@ -332,7 +333,7 @@ def churn_features(
     extra = [c for c in (channel_col, discount_col) if c is not None]
     tx, _ = purchases(transactions, analysis_date=cutoff_ts, member_col=member_col, time_col=time_col,
                       amount_col=amount_col, return_col=return_col, include_returns=True, columns=extra)
-    tx = tx.loc[tx["member_id"].isin(index)]
+    tx = tx.loc[ids_in(tx["member_id"], index)]
     buy = ~tx["is_return"].to_numpy()
     amount = tx["amount"].to_numpy(dtype="float64")
     ts = tx["ts"]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from workbook.aggregate import cohort_activity, member_period_activity
 from workbook.errors import WorkbookInputError
+from workbook.ids import ids_in
 from workbook.validation import require_choice, require_columns, require_dataframe, require_datetime
 
 _FREQ = {"M": "M", "month": "M", "W": "W-SUN", "week": "W-SUN"}
@@ -166,7 +167,7 @@ def _join_date_values(
     if cohort.empty:
         raise WorkbookInputError("No member was acquired before the analysis date.")
     sizes = cohort.groupby(cohort).size()
-    act = act.loc[act["member_id"].isin(cohort.index)]
+    act = act.loc[ids_in(act["member_id"], cohort.index)]
     act = act.assign(cohort=cohort.reindex(act["member_id"]).to_numpy())
     act = act.assign(k=act["pidx"] - act["cohort"])
     act = act.loc[act["k"] >= 0]

@@ -33,8 +33,10 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros"]
+__all__ = ["WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in"]
 
 #: Placeholders that POS systems put in the member column of a walk-in sale.
 #: Compared after normalisation (full-width to half-width, blanks stripped,
@@ -268,3 +270,43 @@ def lost_leading_zeros(ids: pd.Series, known_ids) -> pd.Series:
     stripped = set(known[known.str.startswith("0")].str.lstrip("0"))
     s = ids.astype("str")
     return (s.notna() & ~s.isin(set(known)) & s.isin(stripped)).fillna(False).astype(bool)
+
+
+def _arrow_strings(values) -> pa.Array | pa.ChunkedArray | None:
+    """The Arrow string array behind a Series/Index/array of pandas' Arrow-backed ``str``, else None."""
+    dtype = getattr(values, "dtype", None)
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    arr = pa.array(values.array if isinstance(values, (pd.Series, pd.Index)) else values)
+    return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+
+
+def ids_in(values, known) -> np.ndarray:
+    """Which of ``values`` are in ``known``: a boolean array, as ``values.isin(known)``.
+
+    For ids in pandas' default text type (Arrow-backed ``str``) Arrow hashes both
+    sides in C.  pandas 3's ``isin`` of that type first makes a Python object of
+    every known value: 2.9 s for the first purchases of 75 000 members.  Other
+    types go through pandas.  A missing value is "in" ``known`` when ``known`` has
+    one, as in pandas.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ids_in(pd.Series(["a", "b", None], dtype="str"), pd.Index(["b", "c"], dtype="str")).tolist()
+    [False, True, False]
+    """
+    left = _arrow_strings(values)
+    right = _arrow_strings(known)
+    if left is not None and right is None:  # e.g. a set or list of str
+        try:
+            right = pa.array(list(known) if isinstance(known, (set, frozenset)) else known,
+                             type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            right = None  # not all text: pandas decides
+    if left is None or right is None:
+        return np.asarray(pd.Series(values).isin(known), dtype=bool)
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    found = pc.is_in(left, value_set=right, skip_nulls=False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)

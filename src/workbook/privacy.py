@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.ids import ids_in
 from workbook.validation import require_choice, format_rows
 
 __all__ = ["Pseudonymiser", "Redactor", "recording_raw_values", "mask_contacts", "mask_pii", "require_strong_key", "KeyFileWarning",
@@ -452,7 +453,7 @@ class Pseudonymiser:
 
 def require_no_raw_ids(pseudonymised: pd.Series, original: pd.Series) -> None:
     """Raise if any original id survives in a pseudonymised column (a safety check)."""
-    leaked = pseudonymised.isin(set(original.dropna().astype("str")))
+    leaked = ids_in(pseudonymised, original.dropna().astype("str"))
     if leaked.any():
         raise WorkbookInputError(
             f"Raw ids remain after pseudonymisation at {format_rows(pseudonymised.index[leaked])}."

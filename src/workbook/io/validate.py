@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.ids import lost_leading_zeros
+from workbook.ids import ids_in, lost_leading_zeros
 from workbook.io.convert import as_text, resolve_tz
 from workbook.io.mapping import TABLES
 from workbook.io.report import PERSONAL_COLUMNS, REPORT_COLUMNS, finish_report
@@ -94,9 +94,8 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
         )
         member_checks = []
         if member_ids is not None:
-            known = set(member_ids)
             member_checks.append(
-                K(lambda s: s.isna() | s.isin(known), name="orphan_member"))
+                K(lambda s: s.isna() | ids_in(s, member_ids), name="orphan_member"))
         cols = {
             "transaction_id": C(str, not_dup, nullable=False, required=False),
             "member_id": C(str, member_checks, nullable=True),
@@ -115,7 +114,8 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
             "category": C(str, nullable=True, required=False),  # any label the shop uses (issue 15)
         }
     elif table == "surveys":  # issue 15: member surveys (NPS 0-10, satisfaction 1-5)
-        member_checks = [K(lambda s: s.isin(set(member_ids)), name="orphan_member")] if member_ids is not None else []
+        member_checks = ([K(lambda s: pd.Series(ids_in(s, member_ids), index=s.index), name="orphan_member")]
+                         if member_ids is not None else [])
         cols = {
             "survey_id": C(str, not_dup, nullable=False, required=False),
             "member_id": C(str, member_checks, nullable=False),
@@ -127,11 +127,11 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
             "complaint_tags": C(str, nullable=True, required=False),
         }
     elif table == "contacts":  # issue 15: the contact log
-        known = set(member_ids) if member_ids is not None else None
+        known = member_ids
         # yes/no: numpy bool (synthetic) or pandas "boolean" with gaps (loaded exports)
         flag = C(None, K(lambda s: s.isna() | s.isin([True, False]), name="yes_no"), nullable=True, required=False)
         cols = {
-            "member_id": C(str, [K(lambda s: s.isna() | s.isin(known), name="orphan_member")] if known is not None
+            "member_id": C(str, [K(lambda s: s.isna() | ids_in(s, known), name="orphan_member")] if known is not None
                            else [], nullable=False),
             "sent_at": C(pa.DateTime, future, nullable=False),
             "channel": C(str, K(lambda s: s.isna() | s.isin(["wechat_official_account", "app_push", "sms",
