@@ -100,6 +100,25 @@ def test_good_export_end_to_end_member_summary(good, members):
     assert s.loc["0001", "recency_days"] == 11
 
 
+def test_paths_with_a_tilde_are_the_home_folder(good, monkeypatch, tmp_path):
+    """A trainee types DATA_PATH = "~/Downloads/export.csv": the loaders, the mapping file,
+    the SQL engine and the data-set folder all read it from the home folder."""
+    import shutil
+
+    from workbook.synth import load_dataset
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "Downloads").mkdir()
+    shutil.copy(GOOD / "pos_export_gbk.csv", tmp_path / "Downloads" / "export.csv")
+    shutil.copy(MAPPING, tmp_path / "Downloads" / "mapping.yaml")
+    tx = load_transactions("~/Downloads/export.csv", "~/Downloads/mapping.yaml", analysis_date=NOW)
+    pd.testing.assert_frame_equal(tx, good.data)
+    tx.to_parquet(tmp_path / "Downloads" / "tx.parquet")
+    assert member_summary("~/Downloads/tx.parquet").equals(member_summary(tx))
+    shutil.copytree(Path(__file__).resolve().parents[1] / "datasets", tmp_path / "data")
+    assert len(load_dataset("~/data").members) > 0
+
+
 def test_good_members_file(members):
     assert members["member_id"].tolist() == ["0001", "0002", "0003"]
     assert members["gender"].tolist() == ["M", "F", "M"]

@@ -177,8 +177,10 @@ def resolve_files(path: str | os.PathLike) -> tuple[str, str]:
     Remote URLs (``s3://``, ``hdfs://`` ...) are passed through unchecked.
     """
     text = os.fspath(path)
-    low = text.lower()
     remote = "://" in text
+    if not remote:
+        text = os.path.expanduser(text)  # "~/exports/*.parquet"
+    low = text.lower()
     if not remote and os.path.isdir(text):
         for fmt, suffix in (("parquet", ".parquet"), ("csv", ".csv")):
             pattern = os.path.join(text, "**", f"*{suffix}")
@@ -434,6 +436,7 @@ def _spark_frame(spark: Any, source: object, kind: str, time_col: str, caller_tz
     if kind == "path":
         fmt, _ = resolve_files(source)
         text = os.fspath(source)
+        text = text if "://" in text else os.path.expanduser(text)
         if fmt == "parquet":
             return spark.read.parquet(text)
         return spark.read.csv(text, header=True, inferSchema=True, recursiveFileLookup=os.path.isdir(text))

@@ -193,7 +193,7 @@ def _unique_key_loader():
 
 def _raw_mapping(mapping):
     if isinstance(mapping, (str, Path)):
-        return _read_mapping_file(Path(mapping))
+        return _read_mapping_file(Path(mapping).expanduser())
     return mapping
 
 

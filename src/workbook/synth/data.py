@@ -244,7 +244,7 @@ def load_dataset(directory: str | Path | None = None) -> SyntheticData:
     >>> data = load_dataset()  # doctest: +SKIP
     >>> data.transactions.head()  # doctest: +SKIP
     """
-    folder = default_data_dir() if directory is None else Path(directory)
+    folder = default_data_dir() if directory is None else Path(directory).expanduser()
     frames = {}
     for name in TABLES:
         path = folder / f"{name}.parquet"
