@@ -218,6 +218,9 @@ def _execute(kernel: ReusableKernel, src: str, dest: str, key: str) -> tuple[str
     """Run one notebook in ``kernel`` (reset first); write the executed copy."""
     from nbclient import NotebookClient
 
+    from workbook.kernel_wait import bounded_channel_waits
+
+    bounded_channel_waits()  # a reply that has arrived is read (workbook.kernel_wait)
     start = time.monotonic()
     path = Path(src)
     nb = nbformat.read(path, as_version=4)

@@ -7,7 +7,7 @@ tests/test_browser.py (both use tests/_browser.py).
 
 * Each app opens at the first try, shows its results (a chart or a table) and no error; one
   widget is changed as a manager would (slider with the arrow keys, or a drop-down); the
-  results change and still no error is shown.  (Before :mod:`workbook.apps.kernel_wait`, about
+  results change and still no error is shown.  (Before :mod:`workbook.kernel_wait`, about
   one page in three stayed "Running ..." forever on 2 busy cores.)
 * The RFM app receives a small messy export through its upload panel (GB18030, phone
   numbers as member ids, day/month-ambiguous dates, one amount that is not a number):

@@ -1,4 +1,4 @@
-"""workbook.apps.kernel_wait: a channel wait that a lost ``zmq.FD`` wake-up cannot stall.
+"""workbook.kernel_wait: a channel wait that a lost ``zmq.FD`` wake-up cannot stall.
 
 The lost wake-up is made on purpose: a message arrives while ``get_msg`` waits, and a raw
 (non-asyncio) view of the same socket reads ``zmq.EVENTS`` before the event loop looks, which
@@ -20,8 +20,8 @@ import zmq.asyncio
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.session import Session
 
-from workbook.apps import kernel_wait
-from workbook.apps.kernel_wait import POLL_SLICE, bounded_channel_waits, sliced_get_msg
+from workbook import kernel_wait
+from workbook.kernel_wait import POLL_SLICE, bounded_channel_waits, sliced_get_msg
 
 
 class _Pair:

@@ -214,6 +214,24 @@ def test_ctrl_c_keeps_a_marked_partial_notebook_patched(tmp_path, key_env, monke
     assert nbformat.read(partial_path(out), as_version=4).metadata.workbook.run.reason == "interrupted"
 
 
+def test_workbook_run_executes_with_bounded_channel_waits(tmp_path, key_env, monkeypatch, capsys):
+    """The notebook runs with workbook.kernel_wait installed (a lost zmq wake-up cannot hold a cell)."""
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    from workbook.kernel_wait import sliced_get_msg
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", AsyncZMQSocketChannel.get_msg)  # undone after
+    seen = {}
+
+    def execute(nb, out, **kwargs):
+        seen["get_msg"] = AsyncZMQSocketChannel.get_msg
+        nbformat.write(nbformat.read(nb, as_version=4), out)
+
+    code, err, out = _cli_run_with(execute, tmp_path, monkeypatch, capsys)
+    assert code == 0, err
+    assert seen["get_msg"] is sliced_get_msg
+
+
 @pytest.mark.parametrize("swallowed_as", ["return", "cell error"])
 def test_ctrl_c_counts_even_when_the_interrupt_is_swallowed(tmp_path, key_env, monkeypatch, capsys, swallowed_as):
     """SIGINT that never reaches the runner as a KeyboardInterrupt (asyncio may cancel a task

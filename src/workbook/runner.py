@@ -80,6 +80,7 @@ import nbformat
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
+from workbook.kernel_wait import bounded_channel_waits
 
 __all__ = ["add_arguments", "run", "run_notebook", "parameter_names", "partial_path",
            "rejected_path", "PROTECTED_DIRS", "DEFAULT_OUTPUT_DIR", "REJECTED_COLUMNS"]
@@ -782,6 +783,7 @@ def run_notebook(
 
     kernels: list = [] if kernel_manager is None else [kernel_manager]
     ctrl_c = {"interrupted": False}
+    bounded_channel_waits()  # a reply that has arrived is read (workbook.kernel_wait)
     try:
         with _quiet_papermill_inspection(), _ctrl_c_stops_the_run(kernels, ctrl_c):
             pm.execute_notebook(

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from traitlets.config import Config
     from voila.app import Voila
 
-    from workbook.apps.kernel_wait import bounded_channel_waits
+    from workbook.kernel_wait import bounded_channel_waits
 
     bounded_channel_waits()  # a page must not wait forever for a reply that has arrived
 

@@ -1,6 +1,6 @@
-"""Waits on a kernel's messages in the apps server that cannot miss a message already received.
+"""Waits on a kernel's messages that cannot miss a message already received.
 
-Voilà runs an app notebook in the server process: nbclient sends the cell and awaits the
+Voilà (``workbook apps``) runs an app notebook in the server process: nbclient sends the cell and awaits the
 kernel's ``execute_reply`` with ``shell_channel.get_msg(timeout=None)``, which is one
 ``zmq.asyncio`` poll with no time limit.  That poll is woken only by an edge of the
 socket's ``zmq.FD``.  On 2 busy cores, about one app page in three stayed "Running ..."
@@ -14,8 +14,10 @@ wake-up of an edge-triggered ``zmq.FD`` is the failure pyzmq's documentation war
 polls of at most :data:`POLL_SLICE` seconds.  A poll that ends by its time limit asks libzmq
 directly (``zmq_poll`` with timeout 0), so a message that is already there is read at the
 latest one slice later.  The total time limit and the ``queue.Empty`` at its end are the
-caller's, as before.  ``workbook apps`` installs it before Voilà starts; it changes nothing
-for a kernel, nor in any other process.
+caller's, as before.  ``workbook apps`` installs it before Voilà starts, ``workbook run`` and
+the book build (``make book``) before they execute a notebook: there the same lost wake-up
+would hold a cell until its time limit (``workbook run``: 30 min) and then carry on.  It
+changes nothing inside a kernel.
 """
 
 from __future__ import annotations
