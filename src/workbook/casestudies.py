@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from workbook.causal import repurchase_rate_by_period
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.ids import ids_in
+from workbook.ids import ids_in, run_starts
 from workbook.transactions import DAY, purchases
 from workbook.validation import (
     format_rows,
@@ -296,10 +296,7 @@ def _first_purchases(buys: pd.DataFrame, transaction_col: str) -> pd.DataFrame:
         ordered = buys.sort_values(["member_id", "ts", transaction_col], kind="stable")
         return ordered.drop_duplicates("member_id").set_index("member_id")
     order = pc.sort_indices(keys, sort_keys=[("m", "ascending"), ("ts", "ascending"), ("t", "ascending")]).to_numpy()
-    members = keys.column("m").take(order)
-    first = np.ones(len(order), dtype=bool)
-    if len(order) > 1:
-        first[1:] = pc.not_equal(members.slice(1), members.slice(0, len(order) - 1)).to_numpy(zero_copy_only=False)
+    first = run_starts(keys.column("m").take(order))
     return buys.iloc[order[first]].set_index("member_id")
 
 

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in"]
+__all__ = ["WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in", "run_starts"]
 
 #: Placeholders that POS systems put in the member column of a walk-in sale.
 #: Compared after normalisation (full-width to half-width, blanks stripped,
@@ -310,3 +310,21 @@ def ids_in(values, known) -> np.ndarray:
         right = right.combine_chunks()
     found = pc.is_in(left, value_set=right, skip_nulls=False)
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def run_starts(ordered: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where each new value of sorted ids begins: True at a row whose id differs from the row before.
+
+    With ids sorted once by Arrow, this marks each member's first row without hashing an id.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> run_starts(pa.array(["a", "a", "b", "c", "c"])).tolist()
+    [True, False, True, True, False]
+    """
+    starts = np.ones(len(ordered), dtype=bool)
+    if len(ordered) > 1:
+        starts[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(
+            zero_copy_only=False)
+    return starts

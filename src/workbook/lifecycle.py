@@ -34,6 +34,7 @@ import pandas as pd
 from workbook.aggregate import member_summary
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.ids import run_starts
 from workbook.transactions import DAY
 from workbook.validation import (
     format_rows,
@@ -211,11 +212,7 @@ def _sorted_ids(ids: object) -> tuple[np.ndarray, object, np.ndarray]:
 
     order = pc.sort_indices(ids).to_numpy()
     ordered = ids.take(order)
-    is_first = np.ones(len(ordered), dtype=bool)
-    if len(ordered) > 1:
-        is_first[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(
-            zero_copy_only=False)
-    return order, ordered, is_first
+    return order, ordered, run_starts(ordered)
 
 
 def _has_duplicates(ids: pd.Series) -> bool:
