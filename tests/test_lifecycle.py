@@ -272,3 +272,7 @@ def test_duplicate_member_ids_are_found_by_sorting():
     assert _has_duplicates(pd.Series([3, 1, 3]))
     assert not _has_duplicates(pd.Series([], dtype="str"))
     assert _has_duplicates(pd.Series(["x", 1, "x"], dtype=object))  # Arrow cannot type it: pandas fallback
+    # ids in increasing order are decided without a sort; equal neighbours are not "increasing"
+    assert not _has_duplicates(pd.Series(["M01", "M02", "M10"], dtype="str"))
+    assert _has_duplicates(pd.Series(["M01", "M02", "M02", "M10"], dtype="str"))
+    assert not _has_duplicates(pd.Series(["a"], dtype="str"))

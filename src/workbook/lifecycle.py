@@ -218,9 +218,13 @@ def _sorted_ids(ids: object) -> tuple[np.ndarray, object, np.ndarray]:
 def _has_duplicates(ids: pd.Series) -> bool:
     """True if an id occurs twice (the rows are only looked up when there is something to report)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     try:
-        return not _sorted_ids(_arrow_ids(ids))[2].all()
+        arr = _arrow_ids(ids)
+        if len(arr) > 1 and pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py():
+            return False  # strictly increasing (a member table in id order): no sort needed
+        return not _sorted_ids(arr)[2].all()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         return bool(ids.duplicated().any())
 
