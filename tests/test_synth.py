@@ -632,3 +632,25 @@ def test_save_writes_nothing_when_the_check_fails(tmp_path):
     with pytest.raises(WorkbookInputError, match="transactions.store_id"):
         data.save(tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no partial files, nothing replaced
+
+
+def test_early_writer_files_are_published_only_after_the_check(tmp_path):
+    from workbook.synth.io import EarlyWriter, save_dataset
+
+    writer = EarlyWriter(tmp_path)
+    data = generate(Scenario.preset("gym", n_members=60), random_state=1, on_table=writer)
+    assert {"transactions", "members", "truth"} <= set(writer.jobs)
+    data.transactions = data.transactions.copy()  # replaced after it was handed over: written again
+    data.transactions.loc[0, "store_id"] = "S999"
+    with pytest.raises(WorkbookInputError, match="transactions.store_id"):
+        save_dataset(data, tmp_path, early=writer)
+    assert list(tmp_path.iterdir()) == []  # the early files were removed with the others
+
+    writer = EarlyWriter(tmp_path)
+    data = generate(Scenario.preset("gym", n_members=60), random_state=1, on_table=writer)
+    data.members = data.members.assign(name="X")  # a valid replacement: its file is written again
+    save_dataset(data, tmp_path, early=writer)
+    loaded = load_dataset(tmp_path)
+    pd.testing.assert_frame_equal(loaded.members, data.members)
+    pd.testing.assert_frame_equal(loaded.transactions, data.transactions)
+    assert not list(tmp_path.glob(".*partial"))

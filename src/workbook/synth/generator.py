@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -196,7 +197,8 @@ def _simulate_lives(
 @system_arrow_pool()
 @reuse_freed_memory()
 def generate(
-    scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None
+    scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None,
+    on_table: Callable[[str, pd.DataFrame], None] | None = None,
 ) -> SyntheticData:
     """Generate a synthetic membership data set with its ground truth.
 
@@ -209,6 +211,11 @@ def generate(
         identical frames (``seed=`` is the former name).
     progress : bool, optional
         Show a tqdm progress bar; default: only for 200,000 members or more.
+    on_table : callable, optional
+        Called as ``on_table(name, frame)`` as soon as a table of the result is
+        final (the transactions first, while the engagement tables are still being
+        generated); the frame must not be modified.  ``workbook generate`` passes a
+        :class:`~workbook.synth.io.EarlyWriter` to write files meanwhile.
 
     Returns
     -------
@@ -549,6 +556,8 @@ def generate(
         copy=False,
     )
     del columns
+    if on_table is not None:
+        on_table("transactions", transactions)
     _advance(bar)
 
     # ------------------------------------------------------------ traffic, tiers
@@ -615,6 +624,10 @@ def generate(
         scenario=sc,
         random_state=int(seed),
     )
+    if on_table is not None:  # largest first
+        for name, df in sorted(data.tables().items(), key=lambda item: -len(item[1])):
+            if name != "transactions":
+                on_table(name, df)
     # engagement tables (contacts, community): own RNG streams, the tables above are unchanged
     from workbook.synth.community import generate_community
 
