@@ -239,24 +239,30 @@ class EarlyWriter:
         self.jobs[name] = (df, self._pool.submit(_write_parquet, df, _partial_path(self.out, name, "parquet")))
 
     def take(self, name: str, df: pd.DataFrame) -> Future | None:
-        """The job writing ``df`` as table ``name``, if it was handed over (else None)."""
+        """The job writing ``df`` as table ``name``, if it was handed over and has started (else None).
+
+        A job still waiting is cancelled: the caller writes the table itself, in more threads.
+        """
         entry = self.jobs.pop(name, None)
         if entry is None:
             return None
         if entry[0] is df:
-            return entry[1]
+            return None if entry[1].cancel() else entry[1]
         self.jobs[name] = entry  # another frame: its file is removed by discard()
         return None
 
     def discard(self) -> None:
-        """Stop, wait for and remove everything not taken; the writer can be used no more."""
+        """Stop, wait for and remove everything not taken; the writer can be used no more.
+
+        Jobs already taken keep running (their owner waits for them).
+        """
         for _, job in self.jobs.values():
             job.cancel()
         wait([job for _, job in self.jobs.values()])
         for name in self.jobs:
             _partial_path(self.out, name, "parquet").unlink(missing_ok=True)
         self.jobs.clear()
-        self._pool.shutdown()
+        self._pool.shutdown(wait=False)
 
 
 @system_arrow_pool()
