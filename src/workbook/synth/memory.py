@@ -68,10 +68,12 @@ def reuse_freed_memory() -> Iterator[None]:
     glibc serves every allocation from its heap (``M_MMAP_MAX = 0``) and does not
     give freed memory back (``M_TRIM_THRESHOLD``), so a new temporary reuses pages
     that are already mapped instead of faulting in (and zeroing) fresh ones, and
-    NumPy does not advise huge pages.  On exit the settings are glibc's defaults
-    again, NumPy's advice is what it was, and the free memory is returned to the
-    system (``malloc_trim``).  Nested or concurrent blocks share the outermost one's
-    settings.  Elsewhere than glibc on Linux only the NumPy advice is switched off.
+    NumPy does not advise huge pages.  On exit both glibc parameters are back at
+    their default values (glibc's sliding mmap threshold, which any ``mallopt``
+    call switches off, stays off; ``MALLOC_*`` environment settings are not
+    restored), NumPy's advice is what it was, and the free memory is returned to
+    the system (``malloc_trim``).  Nested or concurrent blocks share the outermost
+    one's settings.  Elsewhere than glibc on Linux only the NumPy advice is switched off.
 
     Examples
     --------
