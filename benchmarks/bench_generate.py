@@ -84,12 +84,17 @@ members / 10.0M transactions; the data are identical before and after every chan
     temporary (gathers, ``np.where``, random fills, ufunc outputs).  glibc maps each block above
     32 MiB afresh and unmaps it on ``free``, and NumPy advises huge pages on it, which with
     ``transparent_hugepage/defrag = madvise`` (Debian/Ubuntu default) compacts memory on the fault.
-    ``generate()`` now runs inside :func:`workbook.synth.memory.reuse_freed_memory` (glibc
-    ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the heap; NumPy's huge-page
-    advice off; defaults restored and free memory returned with ``malloc_trim`` on exit):
-    ``generate()`` 11.5-12.7 -> 2.3-2.4 s of system time (6.7 s with only the huge-page advice off),
-    peak +0.15-0.4 GiB.  End to end 13-18 -> 3.4-4.3 s of system time at load below 4 (up to 7.7-11.5 s
-    when the other session was at load 5, where the old code took 10-14 s).
+    ``generate()`` now runs inside :func:`workbook.synth.memory.large_array_memory` with
+    ``keep_freed=True`` (glibc ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the
+    heap; NumPy's huge-page advice off; defaults restored and free memory returned with
+    ``malloc_trim`` on exit): ``generate()`` 11.5-12.7 -> 2.3-2.4 s of system time (6.7 s with only
+    the huge-page advice off), peak +0.15-0.4 GiB.  End to end 12-16 -> 3.4-4.9 s of system time at
+    load below 4 (up to 7.7-11.5 s when the other session was at load 5, where the old code took
+    10-14 s).  The trade-off, ``workbook generate --members 1160000`` (10.0M transactions), load 1.8-2.3:
+    old 15.1-18.5 s system, 3.72-3.78 GiB; huge-page advice off only 8.8-12.1 s, 3.59-3.74 GiB;
+    with ``keep_freed`` 4.9 s, 4.00-4.01 GiB (just over issue 14's 4 GiB at that size; 3.48-3.68 GiB at
+    1M members).  Tried and not kept: returning the free heap (``malloc_trim``) or going back to
+    glibc's defaults before the transaction assembly (peak unchanged, 3.94-4.03 GiB).
   - Parquet: ``save_dataset`` writes tables of 500k+ rows without dictionary pages for timestamps and
     mostly distinct strings (ids, names, phones; told apart on the first 65,536 rows) and without
     min/max statistics for strings (:func:`workbook.synth.io._parquet_options`): all tables 9.9 -> 7.1 s
@@ -104,7 +109,8 @@ members / 10.0M transactions; the data are identical before and after every chan
     threads.  Alternated runs at load 3.5-3.9: 20.5 / 21.5 s against 21.2 / 32.0 s without.
   - ``np.take`` instead of fancy indexing for the 10M-row gathers: no measurable difference in the end
     (a first micro-benchmark was misled by page faults); kept, the values are the same.
-  - measured end to end (user + system CPU, wall, peak RSS; old -> new, same run, alternated):
+  - measured end to end at 1M members (8.6M transactions; user + system CPU, wall, peak RSS;
+    old -> new, same run, alternated):
     load 1.5-2: 25.7 + 13.2 s, 22.2 s, 3.34 GiB -> 24.8 + 3.4 s, 16.2 s, 3.48 GiB;
     load 2.3-2.8 (two pairs, final code): 29.5 + 15.9 s, 25.8 s / 26.4 + 11.9 s, 22.1 s, 3.16-3.36 GiB
     -> 25.5 + 4.5 s, 15.9 s / 27.3 + 3.8 s, 17.0 s, 3.52-3.68 GiB;

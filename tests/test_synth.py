@@ -656,8 +656,8 @@ def test_early_writer_files_are_published_only_after_the_check(tmp_path):
     assert not list(tmp_path.glob(".*partial"))
 
 
-def test_reuse_freed_memory_restores_numpy_huge_page_advice():
-    from workbook.synth.memory import _numpy_hugepage_switch, reuse_freed_memory
+def test_large_array_memory_restores_numpy_huge_page_advice():
+    from workbook.synth.memory import _numpy_hugepage_switch, large_array_memory
 
     if _numpy_hugepage_switch() is None:
         pytest.skip("this NumPy has no run-time huge-page switch")
@@ -666,10 +666,11 @@ def test_reuse_freed_memory_restores_numpy_huge_page_advice():
     except ImportError:  # NumPy 1.x
         from numpy.core.multiarray import _get_madvise_hugepage
     before = _get_madvise_hugepage()
-    with reuse_freed_memory():
-        assert _get_madvise_hugepage() is False
-        with reuse_freed_memory():  # nested: the outer block restores
-            pass
-        assert _get_madvise_hugepage() is False
-        assert float((np.arange(5_000_000, dtype=float) * 2).sum()) == 24_999_995_000_000.0
-    assert _get_madvise_hugepage() == before
+    for keep_freed in (False, True):
+        with large_array_memory(keep_freed=keep_freed):
+            assert _get_madvise_hugepage() is False
+            with large_array_memory():  # nested: the outer block restores
+                pass
+            assert _get_madvise_hugepage() is False
+            assert float((np.arange(5_000_000, dtype=float) * 2).sum()) == 24_999_995_000_000.0
+        assert _get_madvise_hugepage() == before

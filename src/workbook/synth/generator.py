@@ -46,7 +46,7 @@ from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.synth.data import SyntheticData
 from workbook.synth.categories import category_series, preferences_frame, transaction_categories
-from workbook.synth.memory import reuse_freed_memory, system_arrow_pool
+from workbook.synth.memory import large_array_memory, system_arrow_pool
 from workbook.synth.sorting import argsort_keys
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
@@ -195,7 +195,7 @@ def _simulate_lives(
 # --------------------------------------------------------------------------- main
 @renamed_arguments(seed="random_state")
 @system_arrow_pool()
-@reuse_freed_memory()
+@large_array_memory(keep_freed=True)
 def generate(
     scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None,
     on_table: Callable[[str, pd.DataFrame], None] | None = None,
