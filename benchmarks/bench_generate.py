@@ -75,10 +75,58 @@ members / 10.0M transactions; the data are identical before and after every chan
   - Parquet: 6.5 s of CPU for all tables (transactions 3.4 s: string columns hashed for dictionary
     pages, zstd), written in two threads beside the 1.2-2.5 s integrity check; not changed.
 
-* what remains (CPU, one thread's view, 1.16M members): the random draws (~3 s), the contact log (6 s,
-  in a worker thread), the transaction table (~4 s), Parquet encoding (6.5 s), the integrity check
-  (1.2-2.5 s) and 7-10 s of system time zeroing the pages of NumPy temporaries; on two idle cores
-  about half of it overlaps.
+* fourth round (``workbook generate --preset retail_chain --members 1000000``, seed 0, 10.0M
+  transactions; measured with ``/usr/bin/time -v``, old (10c17cd) and new code alternated in the same
+  run, on a 2-core machine that another session kept at load 1.5-5; perf, py-spy and per-thread CPU
+  times; the data are identical, table for table, to the old code's):
+
+  - system time: perf put a quarter of all samples in ``clear_page_erms``, spread over every NumPy
+    temporary (gathers, ``np.where``, random fills, ufunc outputs).  glibc maps each block above
+    32 MiB afresh and unmaps it on ``free``, and NumPy advises huge pages on it, which with
+    ``transparent_hugepage/defrag = madvise`` (Debian/Ubuntu default) compacts memory on the fault.
+    ``generate()`` now runs inside :func:`workbook.synth.memory.large_array_memory` with
+    ``keep_freed=True`` (glibc ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the
+    heap; NumPy's huge-page advice off; defaults restored and free memory returned with
+    ``malloc_trim`` on exit): ``generate()`` 11.5-12.7 -> 2.3-2.4 s of system time (6.7 s with only
+    the huge-page advice off), peak +0.15-0.4 GiB.  End to end 12-16 -> 3.4-4.9 s of system time at
+    load below 4 (up to 7.7-11.5 s when the other session was at load 5, where the old code took
+    10-14 s).  The trade-off, ``workbook generate --members 1160000`` (10.0M transactions), load 1.8-2.3:
+    old 15.1-18.5 s system, 3.72-3.78 GiB; huge-page advice off only 8.8-12.1 s, 3.59-3.74 GiB;
+    with ``keep_freed`` 4.9 s, 4.00-4.01 GiB (just over issue 14's 4 GiB at that size; 3.48-3.68 GiB at
+    1M members).  Tried and not kept: returning the free heap (``malloc_trim``) or going back to
+    glibc's defaults before the transaction assembly (peak unchanged, 3.94-4.03 GiB).
+  - Parquet: ``save_dataset`` writes tables of 500k+ rows without dictionary pages for timestamps and
+    mostly distinct strings (ids, names, phones; told apart on the first 65,536 rows) and without
+    min/max statistics for strings (:func:`workbook.synth.io._parquet_options`): all tables 9.9 -> 7.1 s
+    of CPU, files 5% smaller, read back equal (schema metadata included).  Smaller tables (the default
+    data set's) keep pyarrow's defaults, so ``datasets/`` stays byte-identical.  Tried and left out:
+    ``compression_level`` (pyarrow's zstd default is already level 1), lz4 (-0.8 s, files 1.8x larger),
+    DELTA encodings (ids slower; sorted timestamps 0.16 s faster, too little to matter).
+  - overlap: ``workbook generate`` hands each finished table to an :class:`~workbook.synth.io.EarlyWriter`
+    (``generate(on_table=...)``): the transaction file (3.4-4.1 s of CPU) is written in a thread while
+    the traffic, tier, truth, community and survey steps run; files keep their temporary names until
+    ``save_dataset``'s check passes.  Early tables not yet started are left to ``save_dataset``'s two
+    threads.  Alternated runs at load 3.5-3.9: 20.5 / 21.5 s against 21.2 / 32.0 s without.
+  - ``np.take`` instead of fancy indexing for the 10M-row gathers: no measurable difference in the end
+    (a first micro-benchmark was misled by page faults); kept, the values are the same.
+  - measured end to end at 1M members (8.6M transactions; user + system CPU, wall, peak RSS;
+    old -> new, same run, alternated):
+    load 1.5-2: 25.7 + 13.2 s, 22.2 s, 3.34 GiB -> 24.8 + 3.4 s, 16.2 s, 3.48 GiB;
+    load 2.3-2.8 (two pairs, final code): 29.5 + 15.9 s, 25.8 s / 26.4 + 11.9 s, 22.1 s, 3.16-3.36 GiB
+    -> 25.5 + 4.5 s, 15.9 s / 27.3 + 3.8 s, 17.0 s, 3.52-3.68 GiB;
+    load 3.6-5.4 (three pairs, before the early writer stopped blocking the check): 24.2-28.0 +
+    9.8-14.3 s, 54-68 s -> 23.2-25.9 + 4.3-11.5 s, 45-54 s, 3.55-3.73 GiB (old 3.34-3.36 GiB).
+    Peak memory is up 0.2-0.4 GiB (heap kept for reuse, the transaction file written beside the
+    engagement tables): still under the 4 GiB of issue 14 at 1M members, closer to it.
+
+* what remains (user CPU ~24-25 s end to end at 1M members, of which Parquet encoding ~7 s, the
+  contact log 4-4.6 s in a worker thread, the integrity check 1.7-2 s, categories 1.6 s, community
+  1.1-1.4 s, members 0.9 s, the lives and transaction assembly on the main thread ~5 s, start-up
+  ~1 s; system time 2.5-4 s): even perfectly spread over two idle cores that is ~14 s, so the 12 s
+  target of issue 14 needs about 5 s less CPU; on a machine another session keeps busy, wall time
+  follows CPU time.  Candidates: string columns of the transaction table written as dictionary
+  arrays (needs the Arrow schema not to be stored, or readers get categoricals), the foreign-key
+  check of 37M ids (``_id_numbers``: a straight copy for 8-byte ids), the contact log's gathers.
 """
 
 from __future__ import annotations

@@ -632,3 +632,45 @@ def test_save_writes_nothing_when_the_check_fails(tmp_path):
     with pytest.raises(WorkbookInputError, match="transactions.store_id"):
         data.save(tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no partial files, nothing replaced
+
+
+def test_early_writer_files_are_published_only_after_the_check(tmp_path):
+    from workbook.synth.io import EarlyWriter, save_dataset
+
+    writer = EarlyWriter(tmp_path)
+    data = generate(Scenario.preset("gym", n_members=60), random_state=1, on_table=writer)
+    assert {"transactions", "members", "truth"} <= set(writer.jobs)
+    data.transactions = data.transactions.copy()  # replaced after it was handed over: written again
+    data.transactions.loc[0, "store_id"] = "S999"
+    with pytest.raises(WorkbookInputError, match="transactions.store_id"):
+        save_dataset(data, tmp_path, early=writer)
+    assert list(tmp_path.iterdir()) == []  # the early files were removed with the others
+
+    writer = EarlyWriter(tmp_path)
+    data = generate(Scenario.preset("gym", n_members=60), random_state=1, on_table=writer)
+    data.members = data.members.assign(name="X")  # a valid replacement: its file is written again
+    save_dataset(data, tmp_path, early=writer)
+    loaded = load_dataset(tmp_path)
+    pd.testing.assert_frame_equal(loaded.members, data.members)
+    pd.testing.assert_frame_equal(loaded.transactions, data.transactions)
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_large_array_memory_restores_numpy_huge_page_advice():
+    from workbook.synth.memory import _numpy_hugepage_switch, large_array_memory
+
+    if _numpy_hugepage_switch() is None:
+        pytest.skip("this NumPy has no run-time huge-page switch")
+    try:
+        from numpy._core.multiarray import _get_madvise_hugepage
+    except ImportError:  # NumPy 1.x
+        from numpy.core.multiarray import _get_madvise_hugepage
+    before = _get_madvise_hugepage()
+    for keep_freed in (False, True):
+        with large_array_memory(keep_freed=keep_freed):
+            assert _get_madvise_hugepage() is False
+            with large_array_memory():  # nested: the outer block restores
+                pass
+            assert _get_madvise_hugepage() is False
+            assert float((np.arange(5_000_000, dtype=float) * 2).sum()) == 24_999_995_000_000.0
+        assert _get_madvise_hugepage() == before

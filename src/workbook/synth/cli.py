@@ -8,6 +8,7 @@ import time
 
 from workbook.errors import WorkbookInputError
 from workbook.synth.generator import generate
+from workbook.synth.io import EarlyWriter, save_dataset
 from workbook.synth.scenario import PRESETS, Scenario
 
 
@@ -63,10 +64,18 @@ def run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     formats = formats_from_args(args)
     show = not args.quiet
+    # Parquet files of finished tables are written while the rest is generated (published only
+    # after the integrity check in save_dataset, like the others)
+    early = EarlyWriter(args.out) if "parquet" in formats else None
     t0 = time.perf_counter()
-    data = generate(scenario, random_state=args.seed, progress=show)
-    t1 = time.perf_counter()
-    out = data.save(args.out, formats=formats, progress=show)
+    try:
+        data = generate(scenario, random_state=args.seed, progress=show, on_table=early)
+        t1 = time.perf_counter()
+        out = save_dataset(data, args.out, formats=formats, progress=show, early=early)
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
     if show:
         t2 = time.perf_counter()
         print(

@@ -99,7 +99,7 @@ def _lexsort_by_time(time: np.ndarray, *ties: np.ndarray) -> np.ndarray:
     are put in the lexsort's order among themselves; the rest is already there.
     """
     order = argsort_keys(time)[0]
-    t_sorted = time[order]
+    t_sorted = np.take(time, order)
     equal_next = t_sorted[1:] == t_sorted[:-1]
     tied = np.zeros(len(time), dtype=bool)  # every row of a group of equal times
     tied[:-1] |= equal_next
@@ -229,7 +229,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     mem, channel = mem.astype(np.int32), channel.astype(np.int8)
     kind, camp_ids = kind.astype(np.int8), camp_ids.astype(np.int8)
     order = _member_time_order(mem, t)
-    mem, t, channel, kind, camp_ids, holdout = (a[order] for a in (mem, t, channel, kind, camp_ids, holdout))
+    mem, t, channel, kind, camp_ids, holdout = (np.take(a, order) for a in (mem, t, channel, kind, camp_ids, holdout))
 
     # unsubscribes end a channel: draw them with the scheduled fatigue, drop what follows
     sent = ~holdout
@@ -271,11 +271,11 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     order = _lexsort_by_time(sent_at.view(np.int64), id_rank[mem], camp_ids)
 
     def vocab(values, codes):  # string column from a small vocabulary, without object arrays
-        return pd.Series(take_strings(list(values), codes[order]), dtype="str")
+        return pd.Series(take_strings(list(values), np.take(codes, order)), dtype="str")
 
     contacts = pd.DataFrame({
-        "member_id": pd.Series(ids.take(mem[order]), dtype="str"),
-        "sent_at": sent_at[order],
+        "member_id": pd.Series(ids.take(np.take(mem, order)), dtype="str"),
+        "sent_at": np.take(sent_at, order),
         "channel": vocab(CHANNELS, channel),
         "campaign_id": vocab(names, camp_ids),
         "campaign_kind": vocab(["routine", *INVITATION_KINDS], kind),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.synth.data import SyntheticData
 from workbook.synth.categories import category_series, preferences_frame, transaction_categories
-from workbook.synth.memory import system_arrow_pool
+from workbook.synth.memory import large_array_memory, system_arrow_pool
 from workbook.synth.sorting import argsort_keys
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
@@ -177,10 +178,10 @@ def _simulate_lives(
     g[has] = rng.gamma(shape=(m[has] + 1 - k[has]).astype(float))
     scale = np.zeros(n)
     scale[has] = length[has] / (last[has] + g[has])
-    tau = tau0[life] + (cs - before[life]) * scale[life]
+    tau = np.take(tau0, life) + (cs - np.take(before, life)) * np.take(scale, life)
     # tau -> sigma (undo the lift after the launch) -> raw time
     if np.isfinite(sigma_launch):
-        lf = lift[life]
+        lf = np.take(lift, life)
         sigma = np.where(tau > sigma_launch, sigma_launch + (tau - sigma_launch) / (1.0 + lf), tau)
     else:
         sigma = tau
@@ -194,8 +195,10 @@ def _simulate_lives(
 # --------------------------------------------------------------------------- main
 @renamed_arguments(seed="random_state")
 @system_arrow_pool()
+@large_array_memory(keep_freed=True)
 def generate(
-    scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None
+    scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None,
+    on_table: Callable[[str, pd.DataFrame], None] | None = None,
 ) -> SyntheticData:
     """Generate a synthetic membership data set with its ground truth.
 
@@ -208,6 +211,11 @@ def generate(
         identical frames (``seed=`` is the former name).
     progress : bool, optional
         Show a tqdm progress bar; default: only for 200,000 members or more.
+    on_table : callable, optional
+        Called as ``on_table(name, frame)`` as soon as a table of the result is
+        final (the transactions first, while the engagement tables are still being
+        generated); the frame must not be modified.  ``workbook generate`` passes a
+        :class:`~workbook.synth.io.EarlyWriter` to write files meanwhile.
 
     Returns
     -------
@@ -363,10 +371,10 @@ def generate(
 
     # ------------------------------------------------------------ transactions
     n_pur = len(pur_member)
-    online = rng_tx.random(n_pur) < online_pref[pur_member]
+    online = rng_tx.random(n_pur) < np.take(online_pref, pur_member)
     away = rng_tx.random(n_pur) >= sc.home_store_share
     other_store = _weighted_choice(rng_tx, n_pur, store_weight)
-    pur_store = np.where(~online & away, other_store, home[pur_member])
+    pur_store = np.where(~online & away, other_store, np.take(home, pur_member))
     promo_windows = _holiday_promos(sc) if sc.seasonality else []
     campaigns += promo_windows
     in_promo = np.zeros(n_pur, dtype=bool)
@@ -381,7 +389,7 @@ def generate(
         items = np.zeros(n_pur, dtype=np.int64)
         discount = np.zeros(n_pur)
         online[:] = False
-        pur_store = np.where(away, other_store, home[pur_member])
+        pur_store = np.where(away, other_store, np.take(home, pur_member))
         # monthly fees: at each billing date of every life, while alive and inside the period
         n_fee = np.floor((np.minimum(all_life_end, np.nextafter(W, 0)) - all_life_start) / sc.billing_cycle_days
                          ).astype(np.int64) + 1
@@ -401,7 +409,7 @@ def generate(
         in_promo = np.concatenate([in_promo, np.zeros(nf, dtype=bool)])
     else:
         kind = np.zeros(n_pur, dtype=np.int8)  # purchase
-        amount = np.maximum(np.round(rng_tx.gamma(sc.gg_p, 1.0 / nu[pur_member]), 2), 0.01)
+        amount = np.maximum(np.round(rng_tx.gamma(sc.gg_p, 1.0 / np.take(nu, pur_member)), 2), 0.01)
         items = 1 + rng_tx.poisson(np.maximum(amount / item_price - 1.0, 0.0))
         share = np.where(in_promo, sc.promo_discount_share, sc.promo_discount_share / 4)
         has_disc = rng_tx.random(n_pur) < share
@@ -485,12 +493,12 @@ def generate(
     order, ties = argsort_keys(warped)  # packed sort, 1.5x faster than np.argsort
     if ties:  # rows at equal times: in np.argsort's order, as the data set always had them
         order = np.argsort(warped)
-    warped = warped[order]
+    warped = np.take(warped, order)
 
     def in_order(parts: list[np.ndarray]) -> np.ndarray:
         whole = np.concatenate(parts)
         parts.clear()  # the only references left (peak memory)
-        return whole[order]
+        return np.take(whole, order)
 
     jobs = {
         "timestamp": assembly.submit(_to_datetime, sc.start, warped),
@@ -499,7 +507,7 @@ def generate(
         "discount": assembly.submit(in_order, [discount, np.zeros(n_ret + n_walk)]),
         "points_earned": assembly.submit(in_order, [points_earned, ret_points, np.zeros(n_walk, dtype=np.int64)]),
         "points_redeemed": assembly.submit(in_order, [points_redeemed, np.zeros(n_ret + n_walk, dtype=np.int64)]),
-        "category": assembly.submit(lambda: category_series(sc.business, categories_job.result()[0][order])),
+        "category": assembly.submit(lambda: category_series(sc.business, np.take(categories_job.result()[0], order))),
     }
     del amount, items, discount, points_earned, points_redeemed, ret_amount, ret_items, ret_points
     del walk_amount, walk_items
@@ -514,7 +522,7 @@ def generate(
     key <<= 1
     key |= np.concatenate([online, online[src], np.zeros(n_walk, dtype=bool)])
     del pur_member, pur_store, online, kind, walk_store, walk_kind
-    key = key[order]
+    key = np.take(key, order)
     online_o = (key & 1).astype(bool)
     kind_o = ((key >> 1) & 3).astype(np.int8)
     store_o = (key >> 3) & ((1 << store_bits) - 1)
@@ -548,6 +556,8 @@ def generate(
         copy=False,
     )
     del columns
+    if on_table is not None:
+        on_table("transactions", transactions)
     _advance(bar)
 
     # ------------------------------------------------------------ traffic, tiers
@@ -614,6 +624,10 @@ def generate(
         scenario=sc,
         random_state=int(seed),
     )
+    if on_table is not None:  # largest first
+        for name, df in sorted(data.tables().items(), key=lambda item: -len(item[1])):
+            if name != "transactions":
+                on_table(name, df)
     # engagement tables (contacts, community): own RNG streams, the tables above are unchanged
     from workbook.synth.community import generate_community
 
@@ -642,8 +656,8 @@ def _redemptions(rng: np.random.Generator, member: np.ndarray, t: np.ndarray, W:
     # by member, then time; the rows are a few runs already in that order (first purchases, then
     # each batch of lives), which a stable sort (timsort) merges several times faster than quicksort
     order = np.argsort(member * (W + 1.0) + t, kind="stable")
-    m_sorted = member[order]
-    e_sorted = earned[order]
+    m_sorted = np.take(member, order)
+    e_sorted = np.take(earned, order)
     cum = np.cumsum(e_sorted)
     first_of_member = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
     del m_sorted
@@ -651,7 +665,7 @@ def _redemptions(rng: np.random.Generator, member: np.ndarray, t: np.ndarray, W:
     base = np.where(group_start > 0, cum[group_start - 1], 0)
     earned_before = cum - e_sorted - base
     del cum, e_sorted, base
-    flag = eligible[order] & (rng.random(len(order)) < redeem_prob)
+    flag = np.take(eligible, order) & (rng.random(len(order)) < redeem_prob)
     level = np.where(flag, (earned_before // 100) * 100, 0)
     del earned_before
     # previous flagged level within the member (0 if none)

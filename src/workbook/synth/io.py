@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 FORMATS = ("parquet", "csv")
 #: Rows per CSV batch: the progress bar moves at least every this many rows.
 _CSV_BATCH_ROWS = 500_000
+#: Tables with at least this many rows get the cheaper Parquet settings of :func:`_parquet_options`
+#: (the default data set's tables are smaller, so its files stay byte for byte as they were).
+_LARGE_TABLE_ROWS = 500_000
+#: Rows sampled to tell an id-like string column (mostly distinct values) from a categorical one.
+_DISTINCT_SAMPLE_ROWS = 1 << 16
 
 
 def default_data_dir() -> Path:
@@ -121,6 +126,45 @@ def _feedback_readme(data: SyntheticData) -> str:
     return rows + surveys_markdown(data.points_rules)
 
 
+def _parquet_options(df: pd.DataFrame) -> dict:
+    """``pyarrow.parquet.write_table`` options for ``df``: the same data, less encoding work for large tables.
+
+    Dictionary pages only pay off for repeated values: timestamps and string columns
+    whose values are mostly distinct (ids, names, phones) are written plain, which
+    skips hashing every value (and Arrow's fallback to plain encoding once the
+    dictionary page is full).  Min/max statistics are kept for numbers and times
+    (readers skip row groups with them) and left out for strings, whose byte-wise
+    comparisons cost the most.  Measured at 1M members (10M transactions): 9.9 -> 7.1 s
+    of CPU for all tables, files 5% smaller.  Small tables keep pyarrow's defaults.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": [f"T{i:06d}" for i in range(600_000)], "kind": "purchase",
+    ...                    "t": pd.Timestamp("2024-01-01"), "x": 1.0})
+    >>> opts = _parquet_options(df)
+    >>> opts["use_dictionary"], opts["write_statistics"]
+    (['kind', 'x'], ['t', 'x'])
+    >>> _parquet_options(df.head(10))
+    {'compression': 'zstd'}
+    """
+    options: dict = {"compression": "zstd"}
+    if len(df) < _LARGE_TABLE_ROWS:
+        return options
+    plain, no_stats = set(), set()
+    for name, col in df.items():
+        if pd.api.types.is_datetime64_any_dtype(col.dtype):
+            plain.add(name)
+        elif pd.api.types.is_string_dtype(col.dtype):
+            no_stats.add(name)
+            sample = col.iloc[:_DISTINCT_SAMPLE_ROWS]
+            if sample.nunique(dropna=True) > len(sample) // 2:
+                plain.add(name)
+    columns = [str(c) for c in df.columns]
+    options["use_dictionary"] = [c for c in columns if c not in plain]
+    options["write_statistics"] = [c for c in columns if c not in no_stats]
+    return options
+
+
 def _csv_table(df: pd.DataFrame) -> pa.Table:
     """``df`` as an Arrow table that writes like pandas' CSV: dates without a time, times without fractions.
 
@@ -149,9 +193,82 @@ def _write_csv(df: pd.DataFrame, path: Path, bar: tqdm) -> None:
             bar.update(batch.num_rows)
 
 
+def _partial_path(out: Path, name: str, fmt: str) -> Path:
+    """Where ``<name>.<fmt>`` is written before the integrity check lets it replace the real file."""
+    return out / f".{name}.{fmt}.partial"
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False, **_parquet_options(df))
+
+
+class EarlyWriter:
+    """Parquet files of the tables :func:`~workbook.synth.generator.generate` has finished, written in a thread.
+
+    ``workbook generate`` passes one as ``generate(..., on_table=writer)`` and then
+    to ``save_dataset(..., early=writer)``: the transaction table (the largest file,
+    a third of all encoding work) is written while the engagement tables are still
+    being generated.  The files go under the temporary names :func:`save_dataset`
+    uses, so the integrity check still decides whether they are published; a table
+    replaced after it was handed over is written again.  :meth:`discard` removes
+    whatever was written (call it if generating fails).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbook.synth import Scenario, generate, load_dataset
+    >>> folder = tempfile.mkdtemp()
+    >>> writer = EarlyWriter(folder)
+    >>> data = generate(Scenario.preset("gym", n_members=50), random_state=0, on_table=writer)
+    >>> "transactions" in writer.jobs
+    True
+    >>> load_dataset(save_dataset(data, folder, early=writer)).transactions.equals(data.transactions)
+    True
+    >>> sorted(p.name for p in Path(folder).glob(".*partial"))
+    []
+    """
+
+    def __init__(self, out_dir: str | Path):
+        self.out = Path(out_dir)
+        self.jobs: dict[str, tuple[pd.DataFrame, Future]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-parquet")
+
+    def __call__(self, name: str, df: pd.DataFrame) -> None:
+        """Start writing table ``name`` (final: it must not change afterwards)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.jobs[name] = (df, self._pool.submit(_write_parquet, df, _partial_path(self.out, name, "parquet")))
+
+    def take(self, name: str, df: pd.DataFrame) -> Future | None:
+        """The job writing ``df`` as table ``name``, if it was handed over and has started (else None).
+
+        A job still waiting is cancelled: the caller writes the table itself, in more threads.
+        """
+        entry = self.jobs.pop(name, None)
+        if entry is None:
+            return None
+        if entry[0] is df:
+            return None if entry[1].cancel() else entry[1]
+        self.jobs[name] = entry  # another frame: its file is removed by discard()
+        return None
+
+    def discard(self) -> None:
+        """Stop, wait for and remove everything not taken; the writer can be used no more.
+
+        Jobs already taken keep running (their owner waits for them).
+        """
+        for _, job in self.jobs.values():
+            job.cancel()
+        wait([job for _, job in self.jobs.values()])
+        for name in self.jobs:
+            _partial_path(self.out, name, "parquet").unlink(missing_ok=True)
+        self.jobs.clear()
+        self._pool.shutdown(wait=False)
+
+
 @system_arrow_pool()
 def save_dataset(
-    data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = ("parquet",), progress: bool = False
+    data: SyntheticData, out_dir: str | Path, formats: tuple[str, ...] = ("parquet",), progress: bool = False,
+    early: EarlyWriter | None = None,
 ) -> Path:
     """Write ``<table>.parquet`` (and ``<table>.csv`` if asked), ``scenario.json`` and ``README.md``.
 
@@ -167,6 +284,9 @@ def save_dataset(
         times, ``true``/``false`` and empty cells for missing values, for Excel and other tools.
     progress : bool, default False
         Show a progress bar counting the rows written, with the file being written.
+    early : EarlyWriter, optional
+        Parquet files already being written while ``data`` was generated
+        (:class:`EarlyWriter`): used instead of writing those tables again.
 
     The integrity check (:meth:`SyntheticData.check`) runs while the files are
     written, under temporary names: if it fails, they are removed and the
@@ -205,14 +325,23 @@ def save_dataset(
     # Two threads (pyarrow's writers release the GIL): the integrity check and the files, largest
     # first, each written under a temporary name and renamed only once the check has passed.
     files.sort(key=lambda f: -len(tables[f[0]]))
-    partial = {f: out / f".{f[0]}.{f[1]}.partial" for f in files}
+    partial = {f: _partial_path(out, *f) for f in files}
+    started: dict[tuple[str, str], Future] = {}  # files an EarlyWriter has written or is writing
+    if early is not None:
+        if early.out.resolve() == out.resolve() and "parquet" in formats:
+            for name in tables:
+                job = early.take(name, tables[name])
+                if job is not None:
+                    started[name, "parquet"] = job
+        early.discard()  # anything handed over but not saved here
+        files = [f for f in files if f not in started]
     with tqdm(total=total, desc="写入文件 (writing files)", unit=" rows", unit_scale=True,
               disable=not progress) as bar, ThreadPoolExecutor(max_workers=2) as pool:
 
         def write(name: str, fmt: str) -> None:
             bar.set_postfix_str(f"{name}.{fmt}", refresh=True)
             if fmt == "parquet":
-                tables[name].to_parquet(partial[name, fmt], index=False, compression="zstd")
+                tables[name].to_parquet(partial[name, fmt], index=False, **_parquet_options(tables[name]))
                 bar.update(len(tables[name]))
             else:
                 _write_csv(tables[name], partial[name, fmt], bar)
@@ -220,8 +349,12 @@ def save_dataset(
         jobs = [pool.submit(write, *files[0])] if files else []
         check = pool.submit(data.check)
         jobs += [pool.submit(write, *f) for f in files[1:]]
+        jobs += list(started.values())
         try:
             check.result()
+            for (name, _), job in started.items():
+                job.result()
+                bar.update(len(tables[name]))
             for job in jobs:
                 job.result()
         except BaseException:
