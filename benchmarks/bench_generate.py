@@ -84,8 +84,8 @@ members / 10.0M transactions; the data are identical before and after every chan
     temporary (gathers, ``np.where``, random fills, ufunc outputs).  glibc maps each block above
     32 MiB afresh and unmaps it on ``free``, and NumPy advises huge pages on it, which with
     ``transparent_hugepage/defrag = madvise`` (Debian/Ubuntu default) compacts memory on the fault.
-    ``generate()`` now runs inside :func:`workbook.synth.memory.large_array_memory` with
-    ``keep_freed=True`` (glibc ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the
+    ``generate()`` ran inside :func:`workbook.synth.memory.large_array_memory` with
+    ``keep_freed=True`` (now ``False``, see the last item: glibc ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the
     heap; NumPy's huge-page advice off; defaults restored and free memory returned with
     ``malloc_trim`` on exit): ``generate()`` 11.5-12.7 -> 2.3-2.4 s of system time (6.7 s with only
     the huge-page advice off), peak +0.15-0.4 GiB.  End to end 12-16 -> 3.4-4.9 s of system time at
@@ -118,6 +118,11 @@ members / 10.0M transactions; the data are identical before and after every chan
     9.8-14.3 s, 54-68 s -> 23.2-25.9 + 4.3-11.5 s, 45-54 s, 3.55-3.73 GiB (old 3.34-3.36 GiB).
     Peak memory is up 0.2-0.4 GiB (heap kept for reuse, the transaction file written beside the
     engagement tables): still under the 4 GiB of issue 14 at 1M members, closer to it.
+  - the choice, remeasured on an idle machine (load 0.8-1.8) after the merge, ``workbook generate
+    --members 1160000 --seed 0``: ``keep_freed=True`` 31.5 + 6.0 s CPU, 20.7 s wall, 4.10 GiB;
+    ``keep_freed=False`` 30.5 + 10.3 s, 22.0 s, 3.71 GiB.  ``generate()`` uses ``keep_freed=False``:
+    1.3 s is not worth going over the 4 GiB limit.  ``--members 1000000`` with it: 26.6 + 8.7 s CPU,
+    19.1 s wall, 3.20 GiB.
 
 * what remains (user CPU ~24-25 s end to end at 1M members, of which Parquet encoding ~7 s, the
   contact log 4-4.6 s in a worker thread, the integrity check 1.7-2 s, categories 1.6 s, community

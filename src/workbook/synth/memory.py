@@ -16,7 +16,8 @@ compacts memory on the page fault.  Measured in-process at 1M members (8.6M
 transactions, a busy 2-core machine), ``generate()`` spent 11.5-12.7 s of system
 time, 6.7 s without the huge-page advice (:func:`large_array_memory`) and 2.4 s
 with freed blocks also kept in the heap for reuse (``keep_freed=True``), which
-costs 0.3-0.4 GiB more peak memory.
+costs 0.3-0.4 GiB more peak memory (``generate()`` does without it: see
+:func:`large_array_memory`).
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def large_array_memory(keep_freed: bool = False) -> Iterator[None]:
     15.1-15.8 s before, 8.8-9.3 s without the advice, 4.9 s with ``keep_freed``;
     peak 3.72-3.78, 3.59-3.74 and 4.00-4.03 GiB (heap fragmentation; at 1M members,
     8.6M transactions, 3.16-3.36 GiB before and 3.48-3.68 GiB with ``keep_freed``).
-    :func:`~workbook.synth.generator.generate` uses ``keep_freed=True``: 4-8 s less
-    CPU end to end.  NumPy's advice is restored on exit; nested or concurrent
+    :func:`~workbook.synth.generator.generate` uses ``keep_freed=False``: with it, the
+    10M-transaction run peaked over issue 14's 4 GiB (idle machine, 2026-12-02: 20.7 s wall,
+    4.10 GiB with ``keep_freed``; 22.0 s, 3.71 GiB without).  NumPy's advice is restored on exit; nested or concurrent
     blocks share the outermost one's settings; ``keep_freed`` needs glibc on Linux
     (elsewhere only the advice is switched off).
 
