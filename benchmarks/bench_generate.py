@@ -85,7 +85,7 @@ members / 10.0M transactions; the data are identical before and after every chan
     32 MiB afresh and unmaps it on ``free``, and NumPy advises huge pages on it, which with
     ``transparent_hugepage/defrag = madvise`` (Debian/Ubuntu default) compacts memory on the fault.
     ``generate()`` ran inside :func:`workbook.synth.memory.large_array_memory` with
-    ``keep_freed=True`` (now ``False``, see the last item: glibc ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the
+    ``keep_freed=True`` (removed, see the last item: glibc ``M_MMAP_MAX = 0`` and no trimming, so freed blocks are reused from the
     heap; NumPy's huge-page advice off; defaults restored and free memory returned with
     ``malloc_trim`` on exit): ``generate()`` 11.5-12.7 -> 2.3-2.4 s of system time (6.7 s with only
     the huge-page advice off), peak +0.15-0.4 GiB.  End to end 12-16 -> 3.4-4.9 s of system time at
@@ -120,8 +120,8 @@ members / 10.0M transactions; the data are identical before and after every chan
     engagement tables): still under the 4 GiB of issue 14 at 1M members, closer to it.
   - the choice, remeasured on an idle machine (load 0.8-1.8) after the merge, ``workbook generate
     --members 1160000 --seed 0``: ``keep_freed=True`` 31.5 + 6.0 s CPU, 20.7 s wall, 4.10 GiB;
-    ``keep_freed=False`` 30.5 + 10.3 s, 22.0 s, 3.71 GiB.  ``generate()`` uses ``keep_freed=False``:
-    1.3 s is not worth going over the 4 GiB limit.  ``--members 1000000`` with it: 26.6 + 8.7 s CPU,
+    ``keep_freed=False`` 30.5 + 10.3 s, 22.0 s, 3.71 GiB.  ``keep_freed`` was removed (``generate()``
+    only switches the huge-page advice off): 1.3 s is not worth going over the 4 GiB limit.  ``--members 1000000`` with it: 26.6 + 8.7 s CPU,
     19.1 s wall, 3.20 GiB.
 
 * what remains (user CPU ~24-25 s end to end at 1M members, of which Parquet encoding ~7 s, the

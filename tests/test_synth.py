@@ -666,11 +666,10 @@ def test_large_array_memory_restores_numpy_huge_page_advice():
     except ImportError:  # NumPy 1.x
         from numpy.core.multiarray import _get_madvise_hugepage
     before = _get_madvise_hugepage()
-    for keep_freed in (False, True):
-        with large_array_memory(keep_freed=keep_freed):
-            assert _get_madvise_hugepage() is False
-            with large_array_memory():  # nested: the outer block restores
-                pass
-            assert _get_madvise_hugepage() is False
-            assert float((np.arange(5_000_000, dtype=float) * 2).sum()) == 24_999_995_000_000.0
-        assert _get_madvise_hugepage() == before
+    with large_array_memory():
+        assert _get_madvise_hugepage() is False
+        with large_array_memory():  # nested: the outer block restores
+            pass
+        assert _get_madvise_hugepage() is False
+        assert float((np.arange(5_000_000, dtype=float) * 2).sum()) == 24_999_995_000_000.0
+    assert _get_madvise_hugepage() == before

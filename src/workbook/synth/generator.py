@@ -195,7 +195,7 @@ def _simulate_lives(
 # --------------------------------------------------------------------------- main
 @renamed_arguments(seed="random_state")
 @system_arrow_pool()
-@large_array_memory(keep_freed=False)
+@large_array_memory()
 def generate(
     scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None,
     on_table: Callable[[str, pd.DataFrame], None] | None = None,
