@@ -170,16 +170,20 @@ def _has_duckdb() -> bool:
     return importlib.util.find_spec("duckdb") is not None
 
 
+def _local(path: str | os.PathLike) -> str:
+    """``path`` as text with ``~`` expanded (``"~/exports/*.parquet"``); remote URLs untouched."""
+    text = os.fspath(path)
+    return text if "://" in text else os.path.expanduser(text)
+
+
 def resolve_files(path: str | os.PathLike) -> tuple[str, str]:
     """Return ``(format, pattern)`` for a file, folder or glob of Parquet/CSV files.
 
     A folder is searched recursively for ``*.parquet`` files, else ``*.csv``.
     Remote URLs (``s3://``, ``hdfs://`` ...) are passed through unchecked.
     """
-    text = os.fspath(path)
+    text = _local(path)
     remote = "://" in text
-    if not remote:
-        text = os.path.expanduser(text)  # "~/exports/*.parquet"
     low = text.lower()
     if not remote and os.path.isdir(text):
         for fmt, suffix in (("parquet", ".parquet"), ("csv", ".csv")):
@@ -435,8 +439,7 @@ def _spark_frame(spark: Any, source: object, kind: str, time_col: str, caller_tz
             return spark.createDataFrame(source if isinstance(source, pd.DataFrame) else source.to_pandas())
     if kind == "path":
         fmt, _ = resolve_files(source)
-        text = os.fspath(source)
-        text = text if "://" in text else os.path.expanduser(text)
+        text = _local(source)
         if fmt == "parquet":
             return spark.read.parquet(text)
         return spark.read.csv(text, header=True, inferSchema=True, recursiveFileLookup=os.path.isdir(text))

@@ -141,7 +141,7 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
     require_choice(opts["duplicates"], list(DUPLICATE_CHOICES), "duplicates")
     columns = spec["columns"]
     canon, required = TABLES[table]
-    path = Path(path).expanduser()  # "~/Downloads/export.csv" as a trainee types it
+    path = Path(path)
     raw = read_raw(path, encoding=opts["encoding"], sep=opts["sep"],
                    sheet_name=opts["sheet_name"], header_row=opts["header_row"])
     notes, frame = raw.notes, raw.frame

@@ -233,7 +233,7 @@ def _excel_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_raw(path, *, encoding, sep, sheet_name, header_row) -> RawTable:
-    path = Path(path).expanduser()
+    path = Path(path).expanduser()  # "~/Downloads/export.csv" as a trainee types it
     if not path.exists():
         raise WorkbookInputError(f"File {str(path)!r} does not exist.",
                                  message_zh=f"文件 {str(path)!r} 不存在。")

@@ -127,11 +127,10 @@ def _schema(table: str, frame: pd.DataFrame, analysis_date: pd.Timestamp, member
             "complaint_tags": C(str, nullable=True, required=False),
         }
     elif table == "contacts":  # issue 15: the contact log
-        known = member_ids
         # yes/no: numpy bool (synthetic) or pandas "boolean" with gaps (loaded exports)
         flag = C(None, K(lambda s: s.isna() | s.isin([True, False]), name="yes_no"), nullable=True, required=False)
         cols = {
-            "member_id": C(str, [K(lambda s: s.isna() | ids_in(s, known), name="orphan_member")] if known is not None
+            "member_id": C(str, [K(lambda s: s.isna() | ids_in(s, member_ids), name="orphan_member")] if member_ids is not None
                            else [], nullable=False),
             "sent_at": C(pa.DateTime, future, nullable=False),
             "channel": C(str, K(lambda s: s.isna() | s.isin(["wechat_official_account", "app_push", "sms",

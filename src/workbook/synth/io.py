@@ -341,7 +341,7 @@ def save_dataset(
         def write(name: str, fmt: str) -> None:
             bar.set_postfix_str(f"{name}.{fmt}", refresh=True)
             if fmt == "parquet":
-                tables[name].to_parquet(partial[name, fmt], index=False, **_parquet_options(tables[name]))
+                _write_parquet(tables[name], partial[name, fmt])
                 bar.update(len(tables[name]))
             else:
                 _write_csv(tables[name], partial[name, fmt], bar)
