@@ -134,12 +134,27 @@ class Lab(BrowserSession):
         self.wait_for(
             f"notebook {name} to open",
             lambda: self.js(
-                "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                "return !!(w && w.context && w.context.path.endsWith(arguments[0]) && w.content"
-                " && w.content.widgets.length > 0);",
+                "const a = window.jupyterapp;"
+                "const w = a && Array.from(a.shell.widgets('main')).find("
+                "  x => x.context && x.context.path.endsWith(arguments[0]));"
+                "return !!(w && w.content && w.content.widgets.length > 0);",
                 name,
             ),
             timeout=120,
+        )
+        # Headless Chromium 150 starts without page focus, and JupyterLab's current notebook (the one
+        # Run > Run All Cells acts on) follows focus: click into the notebook, as a trainee does.
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.CSS_SELECTOR, ".jp-Notebook").click()
+        self.wait_for(
+            f"notebook {name} to be the current widget",
+            lambda: self.js(
+                "const w = window.jupyterapp.shell.currentWidget;"
+                "return !!(w && w.context && w.context.path.endsWith(arguments[0]));",
+                name,
+            ),
+            timeout=30,
         )
         self.wait_for("the kernel to start (status idle)", lambda: self.kernel_status() == "idle", timeout=120)
 
