@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook.ids import WALK_IN_VALUES, ids_in, lost_leading_zeros, mask_ids, normalise_ids
+from workbook.ids import WALK_IN_VALUES, ids_in, increasing, lost_leading_zeros, mask_ids, normalise_ids, order_keys
 
 
 def norm(values, **kw):
@@ -131,3 +131,44 @@ def test_ids_in_leaves_other_types_to_pandas():
     assert ids_in(pd.Series(["1", "2"], dtype="str"), [2]).tolist() == [False, False]  # text is not a number
     assert ids_in(pd.Series(["a", "b"], dtype="category"), ["b"]).tolist() == [False, True]
     assert ids_in(pd.Series([], dtype="str"), ["a"]).tolist() == []
+
+
+# Fixed-width ids over a few bytes, including non-ASCII (3 UTF-8 bytes per character) and digits.
+_WIDE_ID = st.text(alphabet="09AMz店\x7f", min_size=3, max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(a=st.lists(_WIDE_ID, max_size=15), b=st.lists(_WIDE_ID, max_size=15))
+def test_order_keys_sort_and_compare_like_the_ids(a, b):
+    a = [x for x in a if len(x.encode()) == 3] or ["M01"]
+    b = [x for x in b if len(x.encode()) == 3]
+    keys = order_keys(pd.Series(a, dtype="str"), pd.Series(b, dtype="str"))
+    assert keys is not None and [len(k) for k in keys] == [len(a), len(b)]
+    ids, key = a + b, np.concatenate(keys)
+    for i in range(len(ids)):
+        for j in range(len(ids)):
+            # byte order of UTF-8 text = code point order = Python's str order
+            assert (key[i] < key[j]) == (ids[i] < ids[j]) and (key[i] == key[j]) == (ids[i] == ids[j])
+    assert increasing(pd.Series(sorted(set(ids)), dtype="str"))
+    assert increasing(pd.Series(ids, dtype="str")) == all(x < y for x, y in zip(ids, ids[1:]))
+
+
+def test_order_keys_refuse_what_they_cannot_encode():
+    assert order_keys(pd.Series(["a", "bc"], dtype="str")) is None  # two widths
+    assert order_keys(pd.Series(["ab", None], dtype="str")) is None  # a missing id
+    assert order_keys(pd.Series(["ab"], dtype="str"), pd.Series(["abc"], dtype="str")) is None
+    assert order_keys(pd.Series([1, 2])) is None  # numbers are not text ids
+    # 40 positions of 5 different bytes each need 93 bits: no 64-bit key
+    assert order_keys(pd.Series(["a" * 40, "e" * 40], dtype="str")) is None
+    phones = pd.Series(["13900001111", "13800002222", "15258218732"], dtype="str")  # 11 digits fit
+    (k,) = order_keys(phones)
+    assert np.argsort(k).tolist() == [1, 0, 2]
+    assert [len(k) for k in order_keys(pd.Series([], dtype="str"), phones)] == [0, 3]
+
+
+def test_increasing_on_numbers_text_and_objects():
+    assert increasing(np.array([1, 2, 5])) and not increasing(np.array([1, 1, 2]))
+    assert not increasing(pd.Index(["a", "c", "b", "dd"], dtype="str"))  # two widths: Arrow's compare
+    assert increasing(pd.Index(["a", "b", "dd"], dtype="str"))
+    assert not increasing(pd.Index(["a", None, "dd"], dtype="str"))
+    assert increasing(pd.Index([3, 7, 9])) and not increasing(pd.Index(["b", "a"], dtype=object))

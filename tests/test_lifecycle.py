@@ -246,10 +246,17 @@ def test_stages_with_arrow_backed_ids_read_from_parquet(tmp_path):
     buyers=st.lists(st.text("ab1中", min_size=1, max_size=3), unique=True, max_size=12),
     registered=st.lists(st.text("ab1中", min_size=1, max_size=3), unique=True, max_size=12),
     as_int=st.booleans(),
+    fixed=st.booleans(),
+    member_table=st.booleans(),
 )
-def test_sorted_union_is_sorted_unique_and_places_buyers(buyers, registered, as_int):
+def test_sorted_union_is_sorted_unique_and_places_buyers(buyers, registered, as_int, fixed, member_table):
     from workbook.lifecycle import _sorted_union
 
+    if fixed:  # one byte width: the integer-key path (workbook.ids.order_keys)
+        buyers = list(dict.fromkeys(b.replace("中", "c").rjust(3, "0") for b in buyers))
+        registered = list(dict.fromkeys(r.replace("中", "c").rjust(3, "0") for r in registered))
+    if member_table:  # a member table in id order holding every buyer: the searchsorted path
+        registered = sorted(set(registered) | set(buyers))
     if as_int:
         buyers = [abs(hash(b)) % 97 for b in buyers]
         registered = [abs(hash(r)) % 97 for r in registered]

@@ -75,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from workbook import engines, memo, sql
+from workbook.ids import increasing
 from workbook.deprecation import renamed_arguments
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
 from workbook.validation import require_choice, require_whole, resolve_analysis_date
@@ -204,7 +205,9 @@ def _sql_summary_raw(table: Any) -> pd.DataFrame:
 
 def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd.DataFrame:
     """Derived metrics, defined once for every engine, on the small per-member table."""
-    out = raw.set_index("member_id").sort_index(kind="stable")
+    out = raw.set_index("member_id")
+    if not increasing(out.index):  # the SQL engines return it sorted: checked, not sorted again
+        out = out.sort_index(kind="stable")
     if out.index.dtype == object and pd.api.types.infer_dtype(out.index) in ("string", "empty"):
         out.index = out.index.astype("str")  # what pandas infers for string ids
     for col in _DATETIME_COLUMNS:

@@ -36,7 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in", "run_starts"]
+__all__ = [
+    "WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in", "run_starts",
+    "order_keys", "increasing",
+]
 
 #: Placeholders that POS systems put in the member column of a walk-in sale.
 #: Compared after normalisation (full-width to half-width, blanks stripped,
@@ -328,3 +331,110 @@ def run_starts(ordered: pa.Array | pa.ChunkedArray) -> np.ndarray:
         starts[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(
             zero_copy_only=False)
     return starts
+
+
+def _fixed_width_bytes(arr: pa.Array) -> np.ndarray | None:
+    """The ids of a null-free Arrow text array as an (n, width) byte matrix (no copy), if all are one width."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or arr.null_count:
+        return None
+    n = len(arr)
+    _, offsets, data = arr.buffers()
+    off = np.frombuffer(offsets, dtype=np.int32 if pa.types.is_string(arr.type) else np.int64)
+    off = off[arr.offset: arr.offset + n + 1]
+    width = int(off[1] - off[0]) if n else 0
+    if n == 0 or width == 0 or not (np.diff(off) == width).all():
+        return None
+    return np.frombuffer(data, dtype=np.uint8)[off[0]: off[-1]].reshape(n, width)
+
+
+def order_keys(*arrays: object) -> list[np.ndarray] | None:
+    """Order-preserving integer keys of fixed-width ids: one ``uint64`` per id, one encoding for all ``arrays``.
+
+    Ids of one byte length (``M0000123``, 11-digit phone numbers) become numbers
+    that sort and compare like the ids: each byte position is a digit whose
+    radix is the range of bytes seen there (a position where every id has the
+    same byte drops out).  Keys compare in the ids' byte order, which is
+    Arrow's and pandas' sort order of text, and equal keys are equal ids; so
+    sorting, merging and searching millions of ids cost integer operations
+    instead of string comparisons.
+
+    Returns None (use a string method) unless every array is Arrow text (or
+    Arrow-backed pandas ``str``) without missing values, all non-empty arrays
+    hold ids of one byte length, and the keys fit in 64 bits.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a, b = order_keys(pd.Series(["M07", "M10", "M09"], dtype="str"), pd.Series(["M09", "M12"], dtype="str"))
+    >>> a.tolist(), b.tolist()
+    ([7, 10, 9], [9, 12])
+    >>> order_keys(pd.Series(["a", "bc"], dtype="str")) is None   # two widths
+    True
+    """
+    matrices = []
+    for values in arrays:
+        arr = _arrow_strings(values) if not isinstance(values, (pa.Array, pa.ChunkedArray)) else values
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if arr is None:
+            return None
+        if len(arr) == 0:
+            matrices.append(None)
+            continue
+        mat = _fixed_width_bytes(arr)
+        if mat is None:
+            return None
+        matrices.append(mat)
+    present = [m for m in matrices if m is not None]
+    if not present or len({m.shape[1] for m in present}) != 1:
+        return None if present else [np.empty(0, dtype=np.uint64) for _ in matrices]
+    width = present[0].shape[1]
+    lows, radices, capacity = [], [], 1
+    for j in range(width):
+        lo = min(int(m[:, j].min()) for m in present)
+        radix = max(int(m[:, j].max()) for m in present) - lo + 1
+        lows.append(lo)
+        radices.append(radix)
+        capacity *= radix
+    if capacity > 1 << 64:
+        return None
+    keys = []
+    for m in matrices:
+        if m is None:
+            keys.append(np.empty(0, dtype=np.uint64))
+            continue
+        key = np.zeros(len(m), dtype=np.uint64)
+        for j in range(width):
+            if radices[j] > 1:
+                key *= np.uint64(radices[j])
+                key += m[:, j] - np.uint8(lows[j])
+        keys.append(key)
+    return keys
+
+
+def increasing(values: object) -> bool:
+    """True if ``values`` are strictly increasing: sorted, without repeats (and without missing ids).
+
+    Numbers (e.g. :func:`order_keys`) are compared as they are; ids by their
+    integer keys where :func:`order_keys` applies, else neighbour by neighbour
+    in Arrow (pandas' check of Arrow-backed text first makes a Python object
+    of every id), else by pandas.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> increasing(pd.Index(["M01", "M02", "M10"], dtype="str")), increasing(pd.Index(["b", "a"], dtype="str"))
+    (True, False)
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        return bool(len(values) < 2 or (values[1:] > values[:-1]).all())
+    keys = order_keys(values)
+    if keys is not None:
+        return increasing(keys[0])
+    arr = _arrow_strings(values)
+    if arr is None:
+        index = pd.Index(values)
+        return bool(not index.hasnans and index.is_monotonic_increasing and index.is_unique)
+    if len(arr) < 2:
+        return arr.null_count == 0
+    return bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())

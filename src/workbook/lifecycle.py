@@ -34,7 +34,7 @@ import pandas as pd
 from workbook.aggregate import member_summary
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.ids import run_starts
+from workbook.ids import increasing, order_keys, run_starts
 from workbook.transactions import DAY
 from workbook.validation import (
     format_rows,
@@ -218,13 +218,14 @@ def _sorted_ids(ids: object) -> tuple[np.ndarray, object, np.ndarray]:
 def _has_duplicates(ids: pd.Series) -> bool:
     """True if an id occurs twice (the rows are only looked up when there is something to report)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     try:
-        arr = _arrow_ids(ids)
-        if len(arr) > 1 and pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py():
-            return False  # strictly increasing (a member table in id order): no sort needed
-        return not _sorted_ids(arr)[2].all()
+        if increasing(ids):
+            return False  # a member table in id order: no sort needed
+        keys = order_keys(ids)
+        if keys is not None:
+            return len(np.unique(keys[0])) < len(ids)
+        return not _sorted_ids(_arrow_ids(ids))[2].all()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         return bool(ids.duplicated().any())
 
@@ -259,6 +260,16 @@ def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.In
     try:
         b = _arrow_ids(buyers)
         parts = [b] if registered is None or len(registered) == 0 else [b, _arrow_ids(registered).cast(b.type)]
+        keys = order_keys(*parts)
+        if keys is not None:  # fixed-width ids: integer keys instead of string comparisons
+            if len(keys) == 2 and increasing(keys[1]):
+                # the usual case: a member table in id order that holds every buyer
+                at = np.searchsorted(keys[1], keys[0])
+                if (at < len(keys[1])).all() and (keys[1][at] == keys[0]).all():
+                    return pd.Index(parts[1].to_pandas(), name="member_id"), at
+            uniq_keys, first, position = np.unique(np.concatenate(keys), return_index=True, return_inverse=True)
+            uniq = pa.concat_arrays(parts).take(pa.array(first))
+            return pd.Index(uniq.to_pandas(), name="member_id"), position.reshape(-1)[: len(b)]
         ids = pa.concat_arrays(parts)
         order, ordered, is_first = _sorted_ids(ids)
         group = np.cumsum(is_first) - 1

@@ -232,12 +232,16 @@ def _unique_inverse_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 def _mid_rank_scores(values: np.ndarray, uniq: np.ndarray, cum: np.ndarray, bins: int) -> np.ndarray:
     """Score = quantile bin containing the middle of each value's rank interval."""
     n = int(cum[-1])
-    # Searching sorted keys is several times faster (cache-friendly) than random ones.
-    order = np.argsort(values)
-    keys = values[order]
-    twice_mid = np.empty(len(values), dtype="int64")
     # 2L + E; integer arithmetic avoids rounding at bin edges
-    twice_mid[order] = cum[np.searchsorted(uniq, keys, side="left")] + cum[np.searchsorted(uniq, keys, side="right")]
+    if values is uniq:  # scoring the distinct values themselves (fit_transform): they are their own ranks
+        twice_mid = cum[:-1] + cum[1:]
+    else:
+        # Searching sorted keys is several times faster (cache-friendly) than random ones.
+        order = np.argsort(values)
+        keys = values[order]
+        twice_mid = np.empty(len(values), dtype="int64")
+        twice_mid[order] = (cum[np.searchsorted(uniq, keys, side="left")]
+                            + cum[np.searchsorted(uniq, keys, side="right")])
     score = (twice_mid * bins + 2 * n - 1) // (2 * n)
     return np.clip(score, 1, bins).astype("int64")
 
@@ -265,7 +269,7 @@ def _rfm_code(r: np.ndarray, f: np.ndarray, m: np.ndarray, sep: str) -> pd.Categ
 def _attach_scores(
     rfm: pd.DataFrame, r: np.ndarray, f: np.ndarray, m: np.ndarray, max_scores: tuple[int, int, int]
 ) -> pd.DataFrame:
-    out = rfm.copy()
+    out = rfm.copy(deep=False)  # copy-on-write: the new columns never reach ``rfm``; no data copied
     out["r_score"] = r
     out["f_score"] = f
     out["m_score"] = m
@@ -813,7 +817,7 @@ def segment(
         for i, row in table.iterrows():  # 8 rule rows
             lookup[int(row["r_high"]) * 4 + int(row["f_high"]) * 2 + int(row["m_high"])] = i
         codes = lookup[high[0].astype("int64") * 4 + high[1] * 2 + high[2]]
-    out = scored.copy()
+    out = scored.copy(deep=False)  # copy-on-write, as in _attach_scores
     out["segment"] = _categorical(codes, table["segment"])
     out["segment_en"] = _categorical(codes, table["name_en"])
     out["segment_zh"] = _categorical(codes, table["name_zh"])
