@@ -234,7 +234,7 @@ def purchases(
             keep &= ~is_return
     out = pd.DataFrame(
         {
-            "member_id": members.to_numpy()[keep],
+            "member_id": _kept(members, keep),
             "ts": transactions[time_col].to_numpy()[keep],
             "amount": amount[keep],
             "is_return": is_return[keep],
@@ -245,5 +245,22 @@ def purchases(
         out = out.drop(columns=["amount", "is_return"])
     for col in extra:
         values = transactions[col]
-        out[col] = (values.to_numpy(dtype="float64") if col in numeric else values.to_numpy())[keep]
+        out[col] = values.to_numpy(dtype="float64")[keep] if col in numeric else _kept(values, keep)
     return out, date
+
+
+def _kept(values: pd.Series, keep: np.ndarray):
+    """The rows of ``values`` where ``keep`` is true, as an array of the same kind.
+
+    Text columns of the dtype pandas gives text (Arrow-backed ``str``) are filtered in
+    Arrow: a round trip through a NumPy array of Python strings, which the DataFrame
+    then converted back, cost ~50 ms per column on the default data (176k rows), about
+    half of this function; Arrow's filter ~2 ms, same dtype, same values.  Other columns
+    go through NumPy as before.
+    """
+    if values.dtype == _TEXT_DTYPE:
+        return values.array[keep]
+    return values.to_numpy()[keep]
+
+
+_TEXT_DTYPE = pd.Series(["text"]).dtype  # what a DataFrame makes of an array of Python strings
