@@ -25,7 +25,7 @@ import statsmodels.formula.api as smf
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
-from workbook.transactions import DAY, PERIOD_FREQ, purchases
+from workbook.transactions import DAY, PERIOD_FREQ, column_values, purchases
 from workbook.validation import (
     format_rows,
     require_choice,
@@ -413,8 +413,8 @@ def repurchase_rate_by_period(
     periods = rows["ts"].dt.to_period(PERIOD_FREQ[freq])
     tx = pd.DataFrame(
         {
-            "unit": rows[unit_col].to_numpy(),
-            "member": rows["member_id"].to_numpy(),
+            "unit": column_values(rows[unit_col]),
+            "member": column_values(rows["member_id"]),
             "ts": rows["ts"].to_numpy(),
             "day": rows["ts"].dt.normalize().to_numpy(),
             "amount": rows["amount"].to_numpy(dtype="float64"),

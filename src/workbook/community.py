@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.transactions import purchases
+from workbook.transactions import column_values, purchases
 
 __all__ = ["COVARIATES", "METHODS", "community_effect", "community_frame"]
 
@@ -91,7 +91,7 @@ def community_frame(community: pd.DataFrame, transactions: pd.DataFrame, members
     launch = pd.Timestamp(launch)
     pre, _ = purchases(transactions, analysis_date=launch, include_returns=True)  # validated, before launch
     g = pre[~pre["is_return"]].groupby("member_id")
-    out = pd.DataFrame({"member_id": community["member_id"].to_numpy(), "joined": joined_at.notna().to_numpy()})
+    out = pd.DataFrame({"member_id": column_values(community["member_id"]), "joined": joined_at.notna().to_numpy()})
     ids = out["member_id"]
     out["pre_purchases"] = g.size().reindex(ids, fill_value=0).to_numpy().astype(np.int64)
     recent = pre["ts"] >= launch - pd.Timedelta(days=90)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from workbook.errors import WorkbookInputError
-from workbook.transactions import purchases
+from workbook.transactions import column_values, purchases
 from workbook.validation import format_rows, require_choice, require_whole
 
 __all__ = [
@@ -119,7 +119,7 @@ def _points_rows(transactions, analysis_date, member_col, time_col, earned_col, 
         )
     tx = pd.DataFrame(
         {
-            "member_id": rows["member_id"].to_numpy(),
+            "member_id": column_values(rows["member_id"]),
             "ts": rows["ts"].to_numpy(),
             "earned": rows[earned_col].to_numpy(dtype="float64"),
             "redeemed": rows[redeemed_col].to_numpy(dtype="float64"),

@@ -51,7 +51,7 @@ import pandas as pd
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.points import points_ledger  # re-exported: notebooks call tiers.points_ledger
-from workbook.transactions import purchases
+from workbook.transactions import column_values, purchases
 from workbook.validation import (
     require_choice,
     require_columns,
@@ -792,7 +792,7 @@ def benefit_cost(
             "points": np.bincount(level, weights=points, minlength=k),
         }
     )
-    pairs = pd.DataFrame({"member_id": tx["member_id"].to_numpy(), "level": level}).drop_duplicates()
+    pairs = pd.DataFrame({"member_id": column_values(tx["member_id"]), "level": level}).drop_duplicates()
     out["members"] = np.bincount(pairs["level"].to_numpy(), minlength=k)
     # Time each member held each tier inside [start, end), in years of 365 days.
     vf = tiers["review_date"].clip(lower=start)
