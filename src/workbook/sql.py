@@ -74,7 +74,10 @@ _TX_CTE = """tx AS (
 #: from it with NumPy over the whole flattened list at once.  (DuckDB's per-list functions, ``list_distinct`` and
 #: ``list_sort(..., 'DESC')[2]``, cost more than the GROUP BY itself.)  The list
 #: aggregate is the only dialect-specific text (``$day_list``; see
-#: :data:`DAY_LIST`).
+#: :data:`DAY_LIST`).  Memory: the per-member aggregate states are what peaks
+#: (5M members at 100M rows), so the counts are ``count(CASE ... END)`` (an
+#: 8-byte state; ``sum`` of integers keeps a 128-bit one) and the days are
+#: small day numbers (:func:`day_type`): 3.20 -> 2.52 GiB at 100M rows, same CPU.
 MEMBER_SUMMARY_SQL = Template(
     "WITH "
     + _TX_CTE
