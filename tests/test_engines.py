@@ -228,7 +228,7 @@ def test_purchase_day_numbers_at_the_smallint_limit(tmp_path, longer, day_type):
     """Day numbers are SMALLINT up to 2**15 days before the analysis day, INTEGER beyond; same results."""
     tx = _span_transactions(longer)
     earliest_day = pd.Timestamp(ANALYSIS) - pd.Timedelta(days=2**15)
-    assert sql.day_type(tx["timestamp"].min(), ANALYSIS) == day_type
+    assert sql.day_type(tx["timestamp"].min(), analysis_date=ANALYSIS) == day_type
     expected = member_summary(tx, analysis_date=ANALYSIS, engine="pandas")
     assert expected.loc["a", "prev_purchase_day"] == earliest_day
     assert expected.loc["a", "n_purchase_days"] == 2

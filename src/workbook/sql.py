@@ -213,7 +213,7 @@ def timestamp_literal(value: object) -> str:
     return f"TIMESTAMP '{text}'"
 
 
-def day_type(first_ts: object | None, analysis_date: object | None) -> str:
+def day_type(first_ts: object | None, *, analysis_date: object | None) -> str:
     """SQL type of the purchase day numbers (days relative to the analysis day).
 
     ``SMALLINT`` when every day from ``first_ts`` to the analysis date fits
@@ -224,9 +224,9 @@ def day_type(first_ts: object | None, analysis_date: object | None) -> str:
 
     Examples
     --------
-    >>> day_type("2020-01-01", "2024-04-01")
+    >>> day_type("2020-01-01", analysis_date="2024-04-01")
     'SMALLINT'
-    >>> day_type("1900-01-01", "2024-04-01"), day_type(None, "2024-04-01")
+    >>> day_type("1900-01-01", analysis_date="2024-04-01"), day_type(None, analysis_date="2024-04-01")
     ('INTEGER', 'INTEGER')
     """
     if first_ts is None or analysis_date is None or pd.isna(first_ts):
@@ -297,7 +297,7 @@ def render(
         "analysis_ts": analysis_ts,
         "window_start_ts": timestamp_literal(window_start) if window_start is not None else "NULL",
         "day_list": Template(DAY_LIST[dialect]).substitute(
-            analysis_ts=analysis_ts, day_type=day_type(first_ts, analysis_date)
+            analysis_ts=analysis_ts, day_type=day_type(first_ts, analysis_date=analysis_date)
         ),
     }
     return template.substitute(values)
