@@ -211,6 +211,34 @@ def test_nanosecond_input(rand_tx):
 # --------------------------------------------------------------------------- #
 # File, folder, glob, CSV and DuckDB relation sources
 # --------------------------------------------------------------------------- #
+def _span_transactions(longer: bool) -> pd.DataFrame:
+    """Purchases from exactly 2**15 days before the analysis day (``longer``: one day more)."""
+    earliest = pd.Timestamp(ANALYSIS) - pd.Timedelta(days=2**15)
+    rows = [("a", earliest + pd.Timedelta(hours=10)), ("a", earliest + pd.Timedelta(hours=11)),
+            ("a", pd.Timestamp("2024-03-31 09:00")), ("b", pd.Timestamp("2024-02-29 08:00"))]
+    if longer:
+        rows.append(("b", earliest - pd.Timedelta(hours=1)))
+    return pd.DataFrame(
+        {"member_id": [m for m, _ in rows], "timestamp": [t for _, t in rows], "amount": [1.5] * len(rows)}
+    )
+
+
+@pytest.mark.parametrize(("longer", "day_type"), [(False, "SMALLINT"), (True, "INTEGER")])
+def test_purchase_day_numbers_at_the_smallint_limit(tmp_path, longer, day_type):
+    """Day numbers are SMALLINT up to 2**15 days before the analysis day, INTEGER beyond; same results."""
+    tx = _span_transactions(longer)
+    earliest_day = pd.Timestamp(ANALYSIS) - pd.Timedelta(days=2**15)
+    assert sql.day_type(tx["timestamp"].min(), analysis_date=ANALYSIS) == day_type
+    expected = member_summary(tx, analysis_date=ANALYSIS, engine="pandas")
+    assert expected.loc["a", "prev_purchase_day"] == earliest_day
+    assert expected.loc["a", "n_purchase_days"] == 2
+    b_prev = expected.loc["b", "prev_purchase_day"]
+    assert b_prev == earliest_day - pd.Timedelta(days=1) if longer else pd.isna(b_prev)
+    tx.to_parquet(tmp_path / "tx.parquet", index=False)
+    for source in (tx, tmp_path / "tx.parquet"):
+        pd.testing.assert_frame_equal(member_summary(source, analysis_date=ANALYSIS, engine="duckdb"), expected)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, rand_tx):
     root = tmp_path_factory.mktemp("tx")
@@ -353,6 +381,12 @@ def test_spark_equals_pandas(spark, edge, rand_tx, files):
     pd.testing.assert_frame_equal(member_summary(sdf), expected)
     # a folder of Parquet files read by Spark (default date computed in SQL)
     pd.testing.assert_frame_equal(member_summary(files / "chunks", engine="spark"), expected)
+    # purchase days beyond SMALLINT's range of day numbers
+    long_span = _span_transactions(longer=True)
+    pd.testing.assert_frame_equal(
+        member_summary(long_span, analysis_date=ANALYSIS, engine="spark"),
+        member_summary(long_span, analysis_date=ANALYSIS, engine="pandas"),
+    )
     # weeks (Monday starts) are the riskier calendar period; months are covered with DuckDB
     pd.testing.assert_frame_equal(
         member_period_activity(edge, analysis_date=ANALYSIS, freq="W", engine="spark"),

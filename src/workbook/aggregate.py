@@ -168,10 +168,11 @@ def _pandas_summary_raw(tx: pd.DataFrame, date: pd.Timestamp, window_days: int) 
     return raw[_RAW_SUMMARY_COLUMNS]
 
 
-def _sql_summary_raw(table: Any) -> pd.DataFrame:
+def _sql_summary_raw(table: Any, date: pd.Timestamp) -> pd.DataFrame:
     """The raw per-member facts from :data:`workbook.sql.MEMBER_SUMMARY_SQL`'s Arrow result.
 
-    Each member's purchase days arrive as a sorted list, duplicates kept.  Over
+    Each member's purchase days arrive as a sorted list, duplicates kept, as
+    day numbers relative to the day of the analysis ``date``.  Over
     the flattened lists at once: a *run* is a stretch of equal days within one
     member's list; the member's runs are its distinct purchase days, and the
     second-last run is its previous purchase day (as the pandas engine takes it
@@ -184,7 +185,7 @@ def _sql_summary_raw(table: Any) -> pd.DataFrame:
     lengths = pc.fill_null(days.value_lengths(), 0).to_numpy()
     if len(lengths) and lengths.min() < 1:  # the HAVING clause keeps buyers only
         raise RuntimeError("member summary: a buying member without purchase days (please report this bug)")
-    values = pc.cast(days.flatten(), pa.int32()).to_numpy()  # day numbers since 1970-01-01
+    values = pc.cast(days.flatten(), pa.int32()).to_numpy()  # day numbers, 0 = the analysis day
     end = np.cumsum(lengths, dtype="int64")
     begin = end - lengths
     new_run = np.ones(len(values), dtype=bool)
@@ -195,7 +196,8 @@ def _sql_summary_raw(table: Any) -> pd.DataFrame:
     last_run = run_number[end - 1].astype("int64")
     n_days = last_run - run_number[begin] + 1
     del run_number
-    prev_day = values[new_run][np.maximum(last_run - 2, 0)].astype("int64")
+    analysis_day = (date.normalize() - pd.Timestamp(0)).days  # day number since 1970-01-01
+    prev_day = values[new_run][np.maximum(last_run - 2, 0)].astype("int64") + analysis_day
     prev = np.where(n_days >= 2, prev_day * 86_400_000_000, np.iinfo("int64").min).view("datetime64[us]")
     raw = table.drop_columns(["purchase_days"]).to_pandas()
     raw["prev_purchase_day"] = prev  # int64 min is NaT
@@ -329,7 +331,7 @@ def _member_summary(transactions: object, *, analysis_date: object, member_col: 
             return_col=return_col,
             window_days=window_days,
         )
-        raw, date, time_unit = _sql_summary_raw(res.table), res.analysis_date, res.time_unit
+        raw, date, time_unit = _sql_summary_raw(res.table, res.analysis_date), res.analysis_date, res.time_unit
     return _finish_summary(raw, date, time_unit)
 
 

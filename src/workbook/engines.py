@@ -501,6 +501,7 @@ def run_sql(
     require_choice(engine, ("duckdb", "spark"), "engine")
     kind = source_kind(source)
     time_unit = "us"
+    first_ts = None
     if kind == "pandas":
         require_dataframe(source, "transactions")
         require_columns(source, [member_col, time_col, amount_col], "transactions")
@@ -512,6 +513,7 @@ def run_sql(
                 "local times without one: use .dt.tz_localize(None) first."
             )
         date = resolve_analysis_date(source[time_col], analysis_date=analysis_date)
+        first_ts = source[time_col].min()
         time_unit = np.datetime_data(source[time_col].dtype)[0]
         if return_col is not None and return_col not in source.columns:
             return_col = None
@@ -528,6 +530,7 @@ def run_sql(
                 sql.render(sql.PROFILE_SQL, backend.dialect, source=backend.source_name, return_col=None, **names)
             ).to_pandas().iloc[0]
             _check_profile(profile, time_col, amount_col)
+            first_ts = profile["first_ts"]
             if analysis_date is None:
                 date = pd.Timestamp(profile["default_analysis_ts"])
             else:
@@ -542,6 +545,7 @@ def run_sql(
             analysis_date=date,
             window_start=window_start,
             period_unit=period_unit,
+            first_ts=first_ts,
             **names,
         )
         table = backend.run(text)

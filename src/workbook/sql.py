@@ -74,7 +74,10 @@ _TX_CTE = """tx AS (
 #: from it with NumPy over the whole flattened list at once.  (DuckDB's per-list functions, ``list_distinct`` and
 #: ``list_sort(..., 'DESC')[2]``, cost more than the GROUP BY itself.)  The list
 #: aggregate is the only dialect-specific text (``$day_list``; see
-#: :data:`DAY_LIST`).
+#: :data:`DAY_LIST`).  Memory: the per-member aggregate states are what peaks
+#: (5M members at 100M rows), so the counts are ``count(CASE ... END)`` (an
+#: 8-byte state; ``sum`` of integers keeps a 128-bit one) and the days are
+#: small day numbers (:func:`day_type`): 3.20 -> 2.52 GiB at 100M rows, same CPU.
 MEMBER_SUMMARY_SQL = Template(
     "WITH "
     + _TX_CTE
@@ -84,22 +87,25 @@ SELECT
     min(CASE WHEN is_return THEN NULL ELSE ts END) AS first_purchase,
     max(CASE WHEN is_return THEN NULL ELSE ts END) AS last_purchase,
     $day_list AS purchase_days,
-    CAST(sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS BIGINT) AS n_purchases,
-    CAST(sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS BIGINT) AS n_returns,
-    CAST(sum(CASE WHEN NOT is_return AND ts >= $window_start_ts THEN 1 ELSE 0 END) AS BIGINT)
-        AS n_purchases_window,
+    CAST(count(CASE WHEN is_return THEN NULL ELSE 1 END) AS BIGINT) AS n_purchases,
+    CAST(count(CASE WHEN is_return THEN 1 END) AS BIGINT) AS n_returns,
+    CAST(count(CASE WHEN NOT is_return AND ts >= $window_start_ts THEN 1 END) AS BIGINT) AS n_purchases_window,
     CAST(sum(cents) AS BIGINT) AS monetary_cents
 FROM tx
 GROUP BY member_id
-HAVING sum(CASE WHEN is_return THEN 0 ELSE 1 END) > 0
+HAVING count(CASE WHEN is_return THEN NULL ELSE 1 END) > 0
 ORDER BY member_id"""
 )
 
 #: The list aggregate of :data:`MEMBER_SUMMARY_SQL`, per dialect: the member's
-#: purchase days (return rows left out), sorted ascending, duplicates kept.
+#: purchase days (return rows left out), sorted ascending, duplicates kept, as
+#: day numbers relative to the analysis day (0 for the day of the analysis
+#: date, -1 the day before, ...) of type ``$day_type`` (see :func:`day_type`).
 DAY_LIST = {
-    "duckdb": "list_sort(list(CAST(ts AS DATE)) FILTER (WHERE NOT is_return))",
-    "spark": "sort_array(collect_list(CASE WHEN is_return THEN NULL ELSE CAST(ts AS DATE) END))",
+    "duckdb": "list_sort(list(CAST(CAST(ts AS DATE) - CAST($analysis_ts AS DATE) AS $day_type))"
+              " FILTER (WHERE NOT is_return))",
+    "spark": "sort_array(collect_list(CASE WHEN is_return THEN NULL"
+             " ELSE CAST(datediff(CAST(ts AS DATE), CAST($analysis_ts AS DATE)) AS $day_type) END))",
 }
 
 #: Purchases and net cents per member and calendar period (month or ISO week).
@@ -207,6 +213,28 @@ def timestamp_literal(value: object) -> str:
     return f"TIMESTAMP '{text}'"
 
 
+def day_type(first_ts: object | None, *, analysis_date: object | None) -> str:
+    """SQL type of the purchase day numbers (days relative to the analysis day).
+
+    ``SMALLINT`` when every day from ``first_ts`` to the analysis date fits
+    (89 years), else ``INTEGER``.  The list of purchase days is the largest
+    part of the member-summary aggregation's state (about 20 values per member);
+    two bytes a value instead of four take 0.2 GiB off the peak at 100M
+    transactions (README, "Performance").
+
+    Examples
+    --------
+    >>> day_type("2020-01-01", analysis_date="2024-04-01")
+    'SMALLINT'
+    >>> day_type("1900-01-01", analysis_date="2024-04-01"), day_type(None, analysis_date="2024-04-01")
+    ('INTEGER', 'INTEGER')
+    """
+    if first_ts is None or analysis_date is None or pd.isna(first_ts):
+        return "INTEGER"
+    span = pd.Timestamp(analysis_date).normalize() - pd.Timestamp(first_ts).normalize()
+    return "SMALLINT" if span.days <= 2**15 else "INTEGER"
+
+
 def render(
     template: Template,
     dialect: str,
@@ -219,6 +247,7 @@ def render(
     analysis_date: object | None = None,
     window_start: object | None = None,
     period_unit: str = "month",
+    first_ts: object | None = None,
 ) -> str:
     """Fill a query template with quoted identifiers and package-made literals.
 
@@ -239,6 +268,9 @@ def render(
         Cut-off dates, rendered as ``TIMESTAMP`` literals.
     period_unit : {"month", "week"}
         Calendar period of :data:`MEMBER_PERIOD_ACTIVITY_SQL` and :data:`COHORT_ACTIVITY_SQL`.
+    first_ts : date-like, optional
+        The earliest timestamp in ``source``; decides the type of the purchase
+        day numbers of :data:`MEMBER_SUMMARY_SQL` (see :func:`day_type`).
 
     Returns
     -------
@@ -257,12 +289,15 @@ def render(
         is_return = Template(_RETURN_FROM_SIGN).substitute(amount=q["amount"])
     else:
         is_return = Template(_RETURN_FLAG).substitute(return_col=quote_identifier(return_col, dialect))
+    analysis_ts = timestamp_literal(analysis_date) if analysis_date is not None else "NULL"
     values = {
         **q,
         "is_return": is_return,
         "period_unit": period_unit,
-        "analysis_ts": timestamp_literal(analysis_date) if analysis_date is not None else "NULL",
+        "analysis_ts": analysis_ts,
         "window_start_ts": timestamp_literal(window_start) if window_start is not None else "NULL",
-        "day_list": DAY_LIST[dialect],
+        "day_list": Template(DAY_LIST[dialect]).substitute(
+            analysis_ts=analysis_ts, day_type=day_type(first_ts, analysis_date=analysis_date)
+        ),
     }
     return template.substitute(values)
