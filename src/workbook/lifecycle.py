@@ -251,8 +251,11 @@ def _check_members(members: pd.DataFrame, member_col: str, join_col: str) -> Non
 def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
     """Sorted union of buyer and registered member ids, and each buyer's position in it.
 
-    Equal neighbours of one Arrow sort of all the ids are merged (see
-    :func:`_sorted_ids`).  Ids Arrow cannot type fall back to one sorted
+    Ids of one byte length are joined on their integer keys
+    (:func:`workbook.ids.order_keys`): one ``searchsorted`` when the member
+    table is in id order and holds every buyer, else one integer ``np.unique``.
+    Other text ids: equal neighbours of one Arrow sort of all the ids are merged
+    (see :func:`_sorted_ids`).  Ids Arrow cannot type fall back to one sorted
     factorisation.
     """
     import pyarrow as pa
@@ -267,7 +270,7 @@ def _sorted_union(buyers: pd.Index, registered: pd.Series | None) -> tuple[pd.In
                 at = np.searchsorted(keys[1], keys[0])
                 if (at < len(keys[1])).all() and (keys[1][at] == keys[0]).all():
                     return pd.Index(parts[1].to_pandas(), name="member_id"), at
-            uniq_keys, first, position = np.unique(np.concatenate(keys), return_index=True, return_inverse=True)
+            _, first, position = np.unique(np.concatenate(keys), return_index=True, return_inverse=True)
             uniq = pa.concat_arrays(parts).take(pa.array(first))
             return pd.Index(uniq.to_pandas(), name="member_id"), position.reshape(-1)[: len(b)]
         ids = pa.concat_arrays(parts)
