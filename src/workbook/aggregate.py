@@ -75,8 +75,8 @@ import numpy as np
 import pandas as pd
 
 from workbook import engines, memo, sql
-from workbook.ids import increasing
 from workbook.deprecation import renamed_arguments
+from workbook.ids import increasing
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
 from workbook.validation import require_choice, require_whole, resolve_analysis_date
 

@@ -220,11 +220,11 @@ def _has_duplicates(ids: pd.Series) -> bool:
     import pyarrow as pa
 
     try:
+        keys = order_keys(ids)
+        if keys is not None:  # fixed-width ids: integers; a member table in id order needs no sort
+            return not increasing(keys[0]) and len(np.unique(keys[0])) < len(ids)
         if increasing(ids):
             return False  # a member table in id order: no sort needed
-        keys = order_keys(ids)
-        if keys is not None:
-            return len(np.unique(keys[0])) < len(ids)
         return not _sorted_ids(_arrow_ids(ids))[2].all()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         return bool(ids.duplicated().any())
