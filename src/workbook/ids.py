@@ -428,13 +428,13 @@ def increasing(values: object) -> bool:
     """
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
         return bool(len(values) < 2 or (values[1:] > values[:-1]).all())
-    keys = order_keys(values)
-    if keys is not None:
-        return increasing(keys[0])
-    arr = _arrow_strings(values)
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else _arrow_strings(values)
     if arr is None:
         index = pd.Index(values)
         return bool(not index.hasnans and index.is_monotonic_increasing and index.is_unique)
+    keys = order_keys(arr)  # the Arrow array made once serves both checks
+    if keys is not None:
+        return increasing(keys[0])
     if len(arr) < 2:
         return arr.null_count == 0
     return bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
