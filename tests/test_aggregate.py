@@ -106,3 +106,30 @@ def test_period_activity_records_analysis_date(tx):
     assert a.attrs["analysis_date"] == pd.Timestamp("2024-04-01")
     # default: midnight after the last transaction day
     assert member_period_activity(tx).attrs["analysis_date"] == pd.Timestamp("2024-04-03")
+
+
+@pytest.mark.parametrize("ids", [["m3", "m1", "m2"], ["m3", "m10", "m2"]])  # one width (integer keys) / two
+def test_unordered_query_result_comes_back_sorted_with_each_member_s_facts(ids):
+    # The SQL engines return members in no particular order; the raw table is sorted by
+    # member id and every per-member value (those computed from the day lists too) moves along.
+    import pyarrow as pa
+
+    from workbook.aggregate import _sql_summary_raw
+
+    ts = pd.to_datetime(["2024-03-01", "2024-02-01", "2024-01-01"]).as_unit("us")
+    table = pa.table({
+        "member_id": pa.array(ids, pa.string()),
+        "first_purchase": pa.array(ts), "last_purchase": pa.array(ts),
+        # day numbers relative to the analysis day 2024-04-01: one, two and three distinct days
+        "purchase_days": pa.array([[-31], [-60, -60, -31], [-91, -60, -31]], pa.list_(pa.int16())),
+        "n_purchases": pa.array([1, 3, 3]), "n_returns": pa.array([0, 1, 2]),
+        "n_purchases_window": pa.array([1, 3, 3]), "monetary_cents": pa.array([100, 300, 500]),
+    })
+    raw = _sql_summary_raw(table, pd.Timestamp("2024-04-01"))
+    expected = sorted(range(3), key=lambda i: ids[i])
+    assert raw["member_id"].tolist() == [ids[i] for i in expected]
+    assert raw["n_purchase_days"].tolist() == [[1, 2, 3][i] for i in expected]
+    assert raw["n_returns"].tolist() == [[0, 1, 2][i] for i in expected]
+    prev = [pd.NaT, pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-01")]
+    assert raw["prev_purchase_day"].tolist() == [prev[i] for i in expected]
+    assert raw["first_purchase"].tolist() == [ts[i] for i in expected]

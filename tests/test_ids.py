@@ -8,7 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook.ids import WALK_IN_VALUES, ids_in, increasing, lost_leading_zeros, mask_ids, normalise_ids, order_keys
+import pyarrow as pa
+
+from workbook.ids import (
+    WALK_IN_VALUES, ids_in, increasing, lost_leading_zeros, mask_ids, normalise_ids, order_keys, sort_order,
+)
 
 
 def norm(values, **kw):
@@ -151,6 +155,24 @@ def test_order_keys_sort_and_compare_like_the_ids(a, b):
             assert (key[i] < key[j]) == (ids[i] < ids[j]) and (key[i] == key[j]) == (ids[i] == ids[j])
     assert increasing(pd.Series(sorted(set(ids)), dtype="str"))
     assert increasing(pd.Series(ids, dtype="str")) == all(x < y for x, y in zip(ids, ids[1:]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(ids=st.lists(st.one_of(_WIDE_ID, st.text(alphabet="09AMz店", max_size=4)), max_size=20),
+       chunks=st.integers(1, 3), fixed=st.booleans())
+def test_sort_order_sorts_like_pandas(ids, chunks, fixed):
+    if fixed:  # one byte width: the integer-key path
+        ids = [x for x in ids if len(x.encode()) == 3]
+    size = -(-len(ids) // chunks) or 1
+    arr = pa.chunked_array([pa.array(ids[i:i + size], pa.string()) for i in range(0, len(ids), size)], pa.string())
+    order = sort_order(arr)
+    assert order.dtype == np.int64
+    # pandas' stable sort of the same text is the reference order (ties keep their input order)
+    assert order.tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()
+
+
+def test_sort_order_of_numbers():
+    assert sort_order(pa.array([30, 4, 100, 4])).tolist() == [1, 3, 0, 2]
 
 
 def test_order_keys_refuse_what_they_cannot_encode():

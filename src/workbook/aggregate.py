@@ -76,7 +76,7 @@ import pandas as pd
 
 from workbook import engines, memo, sql
 from workbook.deprecation import renamed_arguments
-from workbook.ids import increasing
+from workbook.ids import increasing, sort_order
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
 from workbook.validation import require_choice, require_whole, resolve_analysis_date
 
@@ -199,16 +199,19 @@ def _sql_summary_raw(table: Any, date: pd.Timestamp) -> pd.DataFrame:
     analysis_day = (date.normalize() - pd.Timestamp(0)).days  # day number since 1970-01-01
     prev_day = values[new_run][np.maximum(last_run - 2, 0)].astype("int64") + analysis_day
     prev = np.where(n_days >= 2, prev_day * 86_400_000_000, np.iinfo("int64").min).view("datetime64[us]")
-    raw = table.drop_columns(["purchase_days"]).to_pandas()
-    raw["prev_purchase_day"] = prev  # int64 min is NaT
-    raw["n_purchase_days"] = n_days
+    # The query returns members in no particular order; sorting them here costs a
+    # fraction of an ORDER BY in the query (see ids.sort_order).
+    order = sort_order(table.column("member_id"))
+    raw = table.drop_columns(["purchase_days"]).take(order).to_pandas()
+    raw["prev_purchase_day"] = prev[order]  # int64 min is NaT
+    raw["n_purchase_days"] = n_days[order]
     return raw[_RAW_SUMMARY_COLUMNS]
 
 
 def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd.DataFrame:
     """Derived metrics, defined once for every engine, on the small per-member table."""
     out = raw.set_index("member_id")
-    if not increasing(out.index):  # the SQL engines return it sorted: checked, not sorted again
+    if not increasing(out.index):  # both engines' raw tables come sorted: checked, not sorted again
         out = out.sort_index(kind="stable")
     if out.index.dtype == object and pd.api.types.infer_dtype(out.index) in ("string", "empty"):
         out.index = out.index.astype("str")  # what pandas infers for string ids
