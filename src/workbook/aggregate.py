@@ -208,10 +208,14 @@ def _sql_summary_raw(table: Any, date: pd.Timestamp) -> pd.DataFrame:
     return raw[_RAW_SUMMARY_COLUMNS]
 
 
-def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str) -> pd.DataFrame:
-    """Derived metrics, defined once for every engine, on the small per-member table."""
+def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str, *, ordered: bool = False) -> pd.DataFrame:
+    """Derived metrics, defined once for every engine, on the small per-member table.
+
+    ``ordered``: the raw table is known to be sorted by unique member ids (the SQL
+    engines' is, by :func:`_sql_summary_raw`); otherwise that is checked.
+    """
     out = raw.set_index("member_id")
-    if not increasing(out.index):  # both engines' raw tables come sorted: checked, not sorted again
+    if not ordered and not increasing(out.index):  # pandas' raw table comes sorted: checked, not sorted again
         out = out.sort_index(kind="stable")
     if out.index.dtype == object and pd.api.types.infer_dtype(out.index) in ("string", "empty"):
         out.index = out.index.astype("str")  # what pandas infers for string ids
@@ -321,21 +325,20 @@ def _member_summary(transactions: object, *, analysis_date: object, member_col: 
         tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
                              amount_col=amount_col, return_col=return_col, include_returns=True)
         raw = _pandas_summary_raw(tx, date, window_days)
-        time_unit = np.datetime_data(transactions[time_col].dtype)[0]
-    else:
-        res = engines.run_sql(
-            sql.MEMBER_SUMMARY_SQL,
-            transactions,
-            engine,
-            analysis_date=analysis_date,
-            member_col=member_col,
-            time_col=time_col,
-            amount_col=amount_col,
-            return_col=return_col,
-            window_days=window_days,
-        )
-        raw, date, time_unit = _sql_summary_raw(res.table, res.analysis_date), res.analysis_date, res.time_unit
-    return _finish_summary(raw, date, time_unit)
+        return _finish_summary(raw, date, np.datetime_data(transactions[time_col].dtype)[0])
+    res = engines.run_sql(
+        sql.MEMBER_SUMMARY_SQL,
+        transactions,
+        engine,
+        analysis_date=analysis_date,
+        member_col=member_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        return_col=return_col,
+        window_days=window_days,
+    )
+    raw = _sql_summary_raw(res.table, res.analysis_date)
+    return _finish_summary(raw, res.analysis_date, res.time_unit, ordered=True)
 
 
 _PERIOD_UNIT = {"M": "month", "month": "month", "W": "week", "week": "week"}
