@@ -171,6 +171,11 @@ def test_sort_order_sorts_like_pandas(ids, chunks, fixed):
     assert order.tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()
 
 
+def test_sort_order_keeps_repeated_ids_in_input_order():
+    ids = np.random.default_rng(1).choice(["M1", "M2", "M3"], 500).tolist()  # fixed width, many ties
+    assert sort_order(pa.array(ids)).tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()
+
+
 def test_sort_order_of_numbers():
     assert sort_order(pa.array([30, 4, 100, 4])).tolist() == [1, 3, 0, 2]
 
