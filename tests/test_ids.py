@@ -171,6 +171,22 @@ def test_sort_order_sorts_like_pandas(ids, chunks, fixed):
     assert order.tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()
 
 
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["M01", "M02", "M10", "店", "A9z", "a", "ab"]),  # repeats
+                               st.one_of(st.none(), st.integers(-3, 3))), max_size=25),
+       fixed=st.booleans(), as_time=st.booleans())
+def test_sort_order_with_a_second_key_sorts_like_pandas_sort_values(rows, fixed, as_time):
+    if fixed:
+        rows = [r for r in rows if len(r[0].encode()) == 3]
+    ids = pd.Series([r[0] for r in rows], dtype="str")
+    then = pd.Series([np.nan if r[1] is None else r[1] for r in rows], dtype="float64")
+    if as_time:  # periods are timestamps; a missing one is NaT
+        then = pd.to_datetime(then, unit="D")
+    order = sort_order(ids, then=then.to_numpy())
+    frame = pd.DataFrame({"ids": ids, "then": then})
+    assert order.tolist() == frame.sort_values(["ids", "then"], kind="stable").index.tolist()
+
+
 def test_sort_order_keeps_repeated_ids_in_input_order():
     ids = np.random.default_rng(1).choice(["M1", "M2", "M3"], 500).tolist()  # fixed width, many ties
     assert sort_order(pa.array(ids)).tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()

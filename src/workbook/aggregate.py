@@ -355,7 +355,10 @@ def _finish_period_table(raw: pd.DataFrame, date: pd.Timestamp, keys: list[str],
         | {col: raw[col].astype("int64") for col in counts}
         | {"amount": raw["amount_cents"].astype("int64") / 100.0}
     )
-    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    if keys[0] == "member_id":  # member ids: an integer sort (ids.sort_order) instead of pandas' string sort
+        out = out.take(sort_order(out["member_id"], then=out[keys[1]].to_numpy())).reset_index(drop=True)
+    else:
+        out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs["analysis_date"] = date
     return out
 

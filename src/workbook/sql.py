@@ -117,7 +117,9 @@ _ACTIVITY_SELECT = """SELECT
 FROM tx
 GROUP BY member_id, date_trunc('$period_unit', ts)"""
 
-MEMBER_PERIOD_ACTIVITY_SQL = Template("WITH " + _TX_CTE + "\n" + _ACTIVITY_SELECT + "\nORDER BY member_id, period")
+#: Unordered, as the member summary: ``aggregate`` sorts the rows (an ORDER BY here
+#: cost 3-3.7 of 9 s of CPU for 5M member-months from 10M transactions).
+MEMBER_PERIOD_ACTIVITY_SQL = Template("WITH " + _TX_CTE + "\n" + _ACTIVITY_SELECT)
 
 #: Buying members, purchases and net cents per first-purchase cohort and
 #: calendar period: the finished small table behind the cohort matrices
