@@ -321,24 +321,15 @@ def member_summary(
                    window_days=window_days)
 
 
-def _member_summary(transactions: object, *, analysis_date: object, member_col: str, time_col: str,
-                    amount_col: str, return_col: str | None, engine: str, window_days: int) -> pd.DataFrame:
+def _member_summary(transactions: object, *, analysis_date: object, engine: str, window_days: int,
+                    **cols: str | None) -> pd.DataFrame:
+    """``cols``: member_col, time_col, amount_col, return_col (as in :func:`member_summary`)."""
     if engine == "pandas":
-        tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
-                             amount_col=amount_col, return_col=return_col, include_returns=True)
+        tx, date = purchases(transactions, analysis_date=analysis_date, include_returns=True, **cols)
         raw = _pandas_summary_raw(tx, date, window_days)
-        return _finish_summary(raw, date, np.datetime_data(transactions[time_col].dtype)[0])
-    res = engines.run_sql(
-        sql.MEMBER_SUMMARY_SQL,
-        transactions,
-        engine,
-        analysis_date=analysis_date,
-        member_col=member_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        return_col=return_col,
-        window_days=window_days,
-    )
+        return _finish_summary(raw, date, np.datetime_data(transactions[cols["time_col"]].dtype)[0])
+    res = engines.run_sql(sql.MEMBER_SUMMARY_SQL, transactions, engine, analysis_date=analysis_date,
+                          window_days=window_days, **cols)
     raw = _sql_summary_raw(res.table, res.analysis_date)
     return _finish_summary(raw, res.analysis_date, res.time_unit, ordered=True)
 
@@ -421,11 +412,10 @@ def member_period_activity(
                    time_col=time_col, amount_col=amount_col, return_col=return_col, engine=engine, freq=freq)
 
 
-def _member_period_activity(transactions: object, *, analysis_date: object, member_col: str, time_col: str,
-                            amount_col: str, return_col: str | None, engine: str, freq: str) -> pd.DataFrame:
+def _member_period_activity(transactions: object, *, analysis_date: object, engine: str, freq: str,
+                            **cols: str | None) -> pd.DataFrame:
     if engine == "pandas":
-        tx, date = purchases(transactions, analysis_date=analysis_date, member_col=member_col, time_col=time_col,
-                             amount_col=amount_col, return_col=return_col, include_returns=True)
+        tx, date = purchases(transactions, analysis_date=analysis_date, include_returns=True, **cols)
         period = tx["ts"].dt.to_period(PERIOD_FREQ[freq]).dt.start_time
         raw = (
             tx.assign(period=period, is_buy=~tx["is_return"], amount_cents=_cents(tx["amount"]))
@@ -434,17 +424,8 @@ def _member_period_activity(transactions: object, *, analysis_date: object, memb
             .reset_index()
         )
     else:
-        res = engines.run_sql(
-            sql.MEMBER_PERIOD_ACTIVITY_SQL,
-            transactions,
-            engine,
-            analysis_date=analysis_date,
-            member_col=member_col,
-            time_col=time_col,
-            amount_col=amount_col,
-            return_col=return_col,
-            period_unit=_PERIOD_UNIT[freq],
-        )
+        res = engines.run_sql(sql.MEMBER_PERIOD_ACTIVITY_SQL, transactions, engine, analysis_date=analysis_date,
+                              period_unit=_PERIOD_UNIT[freq], **cols)
         raw, date = res.table.to_pandas(), res.analysis_date
     return _finish_period_table(raw, date, ["member_id", "period"], ["n_purchases"])
 
@@ -504,12 +485,10 @@ def cohort_activity(
                    time_col=time_col, amount_col=amount_col, return_col=return_col, engine=engine, freq=freq)
 
 
-def _cohort_activity(transactions: object, *, analysis_date: object, member_col: str, time_col: str,
-                     amount_col: str, return_col: str | None, engine: str, freq: str) -> pd.DataFrame:
+def _cohort_activity(transactions: object, *, analysis_date: object, engine: str, freq: str,
+                     **cols: str | None) -> pd.DataFrame:
     if engine == "pandas":
-        act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, member_col=member_col,
-                                     time_col=time_col, amount_col=amount_col, return_col=return_col,
-                                     engine="pandas")
+        act = member_period_activity(transactions, analysis_date=analysis_date, freq=freq, engine="pandas", **cols)
         date = act.attrs["analysis_date"]
         first = act.loc[act["n_purchases"] > 0].groupby("member_id", sort=False)["period"].min()
         act = act.assign(cohort=act["member_id"].map(first))
@@ -522,16 +501,7 @@ def _cohort_activity(transactions: object, *, analysis_date: object, member_col:
             .reset_index()
         )
     else:
-        res = engines.run_sql(
-            sql.COHORT_ACTIVITY_SQL,
-            transactions,
-            engine,
-            analysis_date=analysis_date,
-            member_col=member_col,
-            time_col=time_col,
-            amount_col=amount_col,
-            return_col=return_col,
-            period_unit=_PERIOD_UNIT[freq],
-        )
+        res = engines.run_sql(sql.COHORT_ACTIVITY_SQL, transactions, engine, analysis_date=analysis_date,
+                              period_unit=_PERIOD_UNIT[freq], **cols)
         raw, date = res.table.to_pandas(), res.analysis_date
     return _finish_period_table(raw, date, ["cohort", "period"], ["members", "n_purchases"])
