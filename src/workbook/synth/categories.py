@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbook.synth.strings import take_strings
+from workbook.synth.strings import take_fixed_width, take_strings
 
 #: Category codes per business model, in display order.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -226,7 +226,7 @@ def preferences_frame(member_ids: pd.Series, theta: np.ndarray, business: str) -
     n, k = theta.shape
     return pd.DataFrame(
         {
-            "member_id": pd.Series(pa.array(member_ids, type=pa.string()).take(np.repeat(np.arange(n), k)),
+            "member_id": pd.Series(take_fixed_width(pa.array(member_ids, type=pa.string()), np.repeat(np.arange(n), k)),
                                    dtype="str"),
             "category": pd.Series(take_strings(list(vocab), np.tile(np.arange(k), n)), dtype="str"),
             "preference": np.round(theta.ravel(), 4).astype(np.float64),

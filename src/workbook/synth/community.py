@@ -43,7 +43,7 @@ from scipy.special import expit
 
 from workbook.synth.contacts import active_at, background_visit_prob, engagement_score
 from workbook.synth.scenario import Scenario
-from workbook.synth.strings import take_strings
+from workbook.synth.strings import take_fixed_width, take_strings
 
 __all__ = ["EMOTIONAL_KINDS", "JOIN_WINDOW_DAYS", "community_launch", "generate_community"]
 
@@ -188,7 +188,7 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
     holdout = rng.random(len(idx)) < _HOLDOUT_SHARE
     p_visit = np.where(holdout, p0, 1 - (1 - p0) * (1 - r))
     emotional = pd.DataFrame({
-        "member_id": pd.Series(pa.array(members["member_id"]).take(idx), dtype="str"),
+        "member_id": pd.Series(take_fixed_width(pa.array(members["member_id"]), idx), dtype="str"),
         "sent_at": when,
         "kind": pd.Series(take_strings(list(EMOTIONAL_KINDS), kind_code), dtype="str"),
         "holdout": holdout,

@@ -38,7 +38,7 @@ from scipy.special import expit, logit
 
 from workbook.synth.scenario import Scenario
 from workbook.synth.sorting import argsort_keys
-from workbook.synth.strings import take_strings
+from workbook.synth.strings import take_fixed_width, take_strings
 
 __all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
            "engagement_score", "generate_contacts"]
@@ -75,6 +75,41 @@ def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, s
     query = member * span + t
     return (np.searchsorted(keys, query, "left")
             - np.searchsorted(keys, query - FATIGUE_WINDOW_DAYS, "left")).astype(np.int64)
+
+
+def _recent_counts_in_order(member: np.ndarray, t: np.ndarray, sent: np.ndarray) -> np.ndarray:
+    """``_recent_counts(member, t, member[sent], t[sent])`` for rows in (member, time) order, without searching.
+
+    Rows in that order have non-decreasing keys ``member * span + t``, so the sent
+    rows in ``[t - 30, t)`` of a row are among the rows just before it: each pass
+    looks one row further back, for the rows whose previous look was still inside
+    the window (a few passes over ever fewer rows instead of two binary searches
+    of millions of keys).  The keys and comparisons are ``_recent_counts``'s, so
+    the counts are identical; rows in another order go through it.
+    """
+    n = len(t)
+    span = 10.0 * (float(max(t.max(initial=0), t[sent].max(initial=0))) + FATIGUE_WINDOW_DAYS + 1)
+    query = member * span + t
+    if n > 1 and not (query[1:] >= query[:-1]).all():
+        return _recent_counts(member, t, member[sent], t[sent])
+    low = query - FATIGUE_WINDOW_DAYS
+    counts = np.zeros(n, dtype=np.int64)
+    if n < 2:
+        return counts
+    # first look back (the row just before), on whole slices
+    inside = query[:-1] >= low[1:]  # keys are sorted: once below the window, all earlier ones are too
+    counts[1:] = inside & sent[:-1] & (query[:-1] < query[1:])
+    inside[0] = False  # row 1 has no second row before it
+    rows = np.flatnonzero(inside) + 1  # rows still looking back: row - lag is their next candidate
+    lag = 2
+    while len(rows):
+        prev = rows - lag
+        prev_key = query[prev]
+        inside = prev_key >= low[rows]  # keys are sorted: once below the window, all earlier ones are too
+        counts[rows] += inside & sent[prev] & (prev_key < query[rows])
+        rows = rows[inside & (prev > 0)]
+        lag += 1
+    return counts
 
 
 def _member_time_order(member: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -233,7 +268,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
 
     # unsubscribes end a channel: draw them with the scheduled fatigue, drop what follows
     sent = ~holdout
-    k_sched = _recent_counts(mem, t, mem[sent], t[sent])
+    k_sched = _recent_counts_in_order(mem, t, sent)
     unsub = sent & (rng.random(len(mem)) < expit(logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
     pair = mem * len(CHANNELS) + channel
     pair_order = np.argsort(pair, kind="stable")  # rows are in (member, time) order: = lexsort((t, pair))
@@ -250,7 +285,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
 
     # responses with the realised fatigue
     sent = ~holdout
-    k = _recent_counts(mem, t, mem[sent], t[sent])
+    k = _recent_counts_in_order(mem, t, sent)
     sent_at = _add_days(start, t)
     delivered = sent & (rng.random(len(mem)) < _DELIVER[channel])
     p_open = expit(logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
@@ -274,7 +309,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
         return pd.Series(take_strings(list(values), np.take(codes, order)), dtype="str")
 
     contacts = pd.DataFrame({
-        "member_id": pd.Series(ids.take(np.take(mem, order)), dtype="str"),
+        "member_id": pd.Series(take_fixed_width(ids, np.take(mem, order)), dtype="str"),
         "sent_at": np.take(sent_at, order),
         "channel": vocab(CHANNELS, channel),
         "campaign_id": vocab(names, camp_ids),

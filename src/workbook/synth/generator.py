@@ -51,7 +51,7 @@ from workbook.synth.sorting import argsort_keys
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
-from workbook.synth.strings import fixed_width_ids as _ids, take_strings as _take
+from workbook.synth.strings import fixed_width_ids as _ids, take_fixed_width, take_strings as _take
 
 _US_PER_DAY = 86_400_000_000
 _SIZES = np.array(["small", "medium", "large"])
@@ -528,7 +528,7 @@ def generate(
     store_o = (key >> 3) & ((1 << store_bits) - 1)
     mem_o = (key >> (3 + store_bits)) - 1
     del key
-    jobs["member_id"] = assembly.submit(lambda: _str_series(member_ids.take(pa.array(mem_o, mask=mem_o < 0))))
+    jobs["member_id"] = assembly.submit(lambda: _str_series(take_fixed_width(member_ids, mem_o)))
     jobs["store_id"] = assembly.submit(lambda: _str_series(pc.take(store_ids, pa.array(store_o))))
     jobs["channel"] = assembly.submit(lambda: _str_series(_take(["offline", "online"], online_o)))
     jobs["kind"] = assembly.submit(lambda: _str_series(_take(["purchase", "visit", "fee"], kind_o)))
