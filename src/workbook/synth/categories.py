@@ -140,11 +140,17 @@ def draw_from_rows(rng: np.random.Generator, theta: np.ndarray, row: np.ndarray)
     # The search over the flattened rows, done row by row: every earlier row's values are at most
     # ``row <= u`` and every later row's at least ``row + 1 >= u``, so the position inside the row
     # is the count of its own values <= u (n_cat or more -> the last category).  Blocks of 2**18
-    # draws read one cache line per draw instead of binary-searching ten million values.
+    # draws read one cache line per draw instead of binary-searching ten million values.  Up to 8
+    # categories, a row's eight comparisons (padded with +inf, never <= u) are one 8-byte word whose
+    # set bits are counted (NumPy 2): 2x faster than summing the booleans along the rows.
+    by_word = n_cat <= 8 and hasattr(np, "bitwise_count")
+    if by_word and n_cat < 8:
+        shifted = np.concatenate([shifted, np.full((n_rows, 8 - n_cat), np.inf)], axis=1)
     out = np.empty(len(row), dtype=np.int64)
     for lo in range(0, len(row), 1 << 18):
         hi = lo + (1 << 18)
-        out[lo:hi] = (shifted[row[lo:hi]] <= u[lo:hi, None]).sum(axis=1)
+        below = np.take(shifted, row[lo:hi], axis=0) <= u[lo:hi, None]
+        out[lo:hi] = np.bitwise_count(below.view(np.uint64)).ravel() if by_word else below.sum(axis=1)
     return np.minimum(out, n_cat - 1)
 
 

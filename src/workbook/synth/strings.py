@@ -55,11 +55,18 @@ def fixed_width_ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndar
     ).cast(pa.string())
 
 
+def _offsets(values: pa.Array) -> np.ndarray:
+    """The offsets of a string or large string array (its own slice of the buffer)."""
+    dtype = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    return np.frombuffer(values.buffers()[1], dtype=dtype)[values.offset: values.offset + len(values) + 1]
+
+
 def _fixed_width(values: pa.Array) -> int | None:
     """The byte width shared by every string of ``values`` (no nulls, one chunk), else None."""
-    if not pa.types.is_string(values.type) or values.null_count or len(values) == 0:
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or values.null_count \
+            or len(values) == 0:
         return None
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset: values.offset + len(values) + 1]
+    offsets = _offsets(values)
     width = int(offsets[1] - offsets[0])
     if width == 0 or int(offsets[-1] - offsets[0]) != width * len(values) or (np.diff(offsets) != width).any():
         return None
@@ -67,7 +74,7 @@ def _fixed_width(values: pa.Array) -> int | None:
 
 
 def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) -> pa.Array:
-    """``values.take(indices)`` with a negative index giving a missing value, as a pyarrow string array.
+    """``values.take(indices)`` with a negative index giving a missing value (string or large string array).
 
     Strings of one byte width (generated ids) are gathered by NumPy as fixed-size
     items (one 8-byte load per member id instead of Arrow's per-string copy loop);
@@ -80,6 +87,8 @@ def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) ->
     ['M03', None, 'M01']
     >>> take_fixed_width(pa.array(["a", "bc"]), np.array([1, 0])).to_pylist()
     ['bc', 'a']
+    >>> take_fixed_width(pa.array(["M1", "M2"], pa.large_string()), np.array([1, 1])).type
+    DataType(large_string)
     """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -87,17 +96,19 @@ def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) ->
     missing = indices < 0
     any_missing = bool(missing.any())
     width = _fixed_width(values)
-    if width is None or (len(indices) + 1) * width >= 2**31:
+    large = pa.types.is_large_string(values.type)
+    if width is None or (not large and (len(indices) + 1) * width >= 2**31):
         return values.take(pa.array(indices, mask=missing) if any_missing else pa.array(indices))
-    start = int(np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset])
+    start = int(_offsets(values)[0])
     raw = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start: start + width * len(values)]
     item = np.uint64 if width == 8 else np.dtype((np.void, width))
     rows = np.where(missing, 0, indices) if any_missing else indices  # a missing row gets any id's bytes
     data = np.take(raw.view(item), rows)
-    offsets = np.arange(0, (len(indices) + 1) * width, width, dtype=np.int32)
+    offsets = np.arange(0, (len(indices) + 1) * width, width, dtype=np.int64 if large else np.int32)
     bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if any_missing else None
-    return pa.StringArray.from_buffers(len(indices), pa.py_buffer(offsets), pa.py_buffer(data), bitmap,
-                                       int(missing.sum()) if any_missing else 0)
+    kind = pa.LargeStringArray if large else pa.StringArray
+    return kind.from_buffers(len(indices), pa.py_buffer(offsets), pa.py_buffer(data), bitmap,
+                             int(missing.sum()) if any_missing else 0)
 
 
 def take_strings(vocabulary: list[str], codes: np.ndarray) -> pa.Array:
