@@ -577,6 +577,100 @@ def test_foreign_key_lookup_equals_isin(values, reference):
     assert (_not_in(chunked, pd.concat([reference, reference], ignore_index=True)) == expected).all()
 
 
+def test_foreign_key_lookup_reads_missing_slots_of_the_ids_width():
+    import pyarrow as pa
+
+    from workbook.synth.data import _not_in
+    from workbook.synth.strings import fixed_width_ids, take_fixed_width
+
+    ids = fixed_width_ids("M", np.arange(1, 2_001), 7)
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-1, 2_000, 5_000)
+    values = pd.Series(take_fixed_width(ids, rows), dtype="str")  # missing rows hold the first id's bytes
+    keep = rng.random(2_000) < 0.7
+    keep[0] = False  # ... which is not in the reference: their answers must be ignored
+    reference = pd.Series(ids, dtype="str")[keep].reset_index(drop=True)
+    expected = values.notna().to_numpy() & ~values.isin(reference).to_numpy()
+    assert expected.any() and values.isna().any()
+    assert (_not_in(values, reference) == expected).all()
+    # missing slots with other bytes (a letter among the digits, or empty as read from Parquet)
+    for filler in ("M00000x1", ""):
+        arr = pa.array(np.where(rows < 0, filler, values.fillna("").to_numpy(dtype=object)).tolist())
+        raw = pa.Array.from_buffers(arr.type, len(arr), [pa.array(rows >= 0).buffers()[1], *arr.buffers()[1:]])
+        assert (_not_in(pd.Series(raw, dtype="str"), reference) == expected).all()
+
+
+def test_id_numbers_word_check_equals_column_check():
+    import pyarrow as pa
+
+    from workbook.synth.data import _id_numbers, _id_numbers_by_columns
+
+    rng = np.random.default_rng(0)
+    alphabet = np.frombuffer(b"0123456789:/AZM ", dtype=np.uint8)
+    fast = 0
+    for _ in range(1500):
+        width, n = int(rng.integers(1, 10)), int(rng.integers(1, 40))
+        n_digits = int(rng.integers(0, width + 1))
+        prefix = bytes(rng.choice(alphabet, width - n_digits))
+        ids = [prefix + bytes(rng.choice(alphabet[:10], n_digits)) for _ in range(n)]
+        if rng.random() < 0.4:  # one id off the pattern
+            ids[int(rng.integers(0, n))] = bytes(rng.choice(alphabet, width))
+        arr = pa.array([i.decode() for i in ids], pa.large_string() if rng.random() < 0.5 else pa.string())
+        if n > 2 and rng.random() < 0.3:
+            arr = arr.slice(1)
+        numbers, signature = _id_numbers(arr)
+        if 0 < width <= 8:
+            binary = arr.cast(pa.binary()) if pa.types.is_string(arr.type) else arr.cast(pa.large_binary())
+            data = np.frombuffer(binary.buffers()[2], dtype=np.uint8)
+            start = int(np.frombuffer(binary.buffers()[1], dtype=np.int32 if pa.types.is_string(arr.type)
+                                      else np.int64)[binary.offset])
+            raw = data[start: start + width * len(arr)].reshape(len(arr), width)
+            expected, expected_signature = _id_numbers_by_columns(binary, raw, width)
+        else:
+            expected, expected_signature = None, None
+        assert signature == expected_signature
+        assert (numbers is None and expected is None) or (numbers == expected).all()
+        fast += numbers is not None
+    assert fast > 300
+    assert _id_numbers(pa.array(["M0012345", "M0000007"]))[0].tolist() == [12345, 7]
+
+
+def test_fixed_width_take_equals_arrow_take():
+    import pyarrow as pa
+
+    from workbook.synth.strings import take_fixed_width
+
+    rng = np.random.default_rng(2)
+    for words in (["M0000001", "M0000002", "M0000003"], ["S01", "S02"], ["a", "bc", "def"], ["x", None, "y"]):
+        for kind in (pa.string(), pa.large_string()):
+            arr = pa.array(words, kind)
+            for values in (arr, arr.slice(1), pa.chunked_array([arr[:1], arr[1:]])):
+                rows = rng.integers(-1, len(values), 50)
+                result = take_fixed_width(values, rows)
+                result.validate(full=True)
+                expected = pa.chunked_array([values]).combine_chunks() if isinstance(values, pa.Array) else values
+                expected = (expected.combine_chunks() if isinstance(expected, pa.ChunkedArray) else expected).take(
+                    pa.array(rows, mask=rows < 0))
+                assert result.type == kind and result.equals(expected)
+
+
+def test_recent_counts_in_member_time_order_equal_the_search():
+    from workbook.synth.contacts import _recent_counts, _recent_counts_in_order
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        n = int(rng.integers(0, 300))
+        member = rng.integers(0, int(rng.integers(1, 20)), n).astype(np.int32)
+        t = np.round(rng.uniform(0, 120, n), int(rng.integers(0, 3)))  # ties, and gaps of exactly 30 days
+        order = np.lexsort((t, member))
+        member, t = member[order], t[order]
+        sent = rng.random(n) < 0.8
+        expected = _recent_counts(member, t, member[sent], t[sent])
+        assert (_recent_counts_in_order(member, t, sent) == expected).all()
+        shuffled = rng.permutation(n)  # not in order: the search itself
+        assert (_recent_counts_in_order(member[shuffled], t[shuffled], sent[shuffled]) == expected[shuffled]).all()
+
+
 def test_sort_shortcuts_equal_lexsort():
     from workbook.synth.contacts import _lexsort_by_time, _member_time_order
 
@@ -609,9 +703,9 @@ def test_packed_argsort_equals_stable_argsort():
 def test_category_draw_equals_search_over_flattened_rows():
     from workbook.synth.categories import draw_from_rows
 
-    for seed in range(10):
+    for seed in range(20):
         rng = np.random.default_rng(seed)
-        n, k = int(rng.integers(1, 400)), int(rng.integers(1, 9))
+        n, k = int(rng.integers(1, 400)), int(rng.integers(1, 13))  # up to 8: a word per row; more: the sum
         theta = rng.dirichlet(np.full(k, rng.choice([0.01, 0.3, 5.0])), n)
         theta[rng.random(n) < 0.2] = np.eye(k)[rng.integers(0, k)]  # rows with zero shares
         row = rng.integers(0, n, int(rng.integers(0, 2000)))
