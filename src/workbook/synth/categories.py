@@ -154,6 +154,22 @@ def draw_from_rows(rng: np.random.Generator, theta: np.ndarray, row: np.ndarray)
     return np.minimum(out, n_cat - 1)
 
 
+def preference_draws(random_state: int, business: str, n_members: int) -> tuple[np.random.Generator, np.ndarray]:
+    """The categories' random stream and the members' true preferences, its first draws.
+
+    What :func:`transaction_categories` starts with; the generator draws them early
+    (they need no transactions) in a thread and hands both over.
+
+    Examples
+    --------
+    >>> rng, theta = preference_draws(3, "gym", 2)
+    >>> theta.shape, bool(np.allclose(theta.sum(axis=1), 1.0))
+    ((2, 5), True)
+    """
+    rng = np.random.default_rng([int(random_state), STREAM])
+    return rng, member_preferences(rng, business, n_members)
+
+
 def transaction_categories(
     random_state: int,
     business: str,
@@ -162,6 +178,8 @@ def transaction_categories(
     kind: np.ndarray,
     return_source: np.ndarray,
     n_walk_ins: int,
+    *,
+    preferences: tuple[np.random.Generator, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Category codes of all generated rows, in the generator's pre-sort layout.
 
@@ -181,6 +199,9 @@ def transaction_categories(
         For each return row, the index of the purchase row it returns.
     n_walk_ins : int
         Number of non-member walk-in rows (they come last).
+    preferences : (Generator, ndarray), optional
+        ``preference_draws(random_state, business, n_members)`` if already drawn
+        (the stream continues from there: the same codes).
 
     Returns
     -------
@@ -196,8 +217,7 @@ def transaction_categories(
     >>> codes.shape, int(codes[1]), theta.shape
     ((5,), -1, (2, 5))
     """
-    rng = np.random.default_rng([int(random_state), STREAM])
-    theta = member_preferences(rng, business, n_members)
+    rng, theta = preference_draws(random_state, business, n_members) if preferences is None else preferences
     member = np.asarray(member, dtype=np.int64)
     codes = draw_from_rows(rng, theta, member)
     codes = np.where(np.asarray(kind) == 2, -1, codes).astype(np.int8)  # a few categories: 1 byte per row

@@ -45,7 +45,7 @@ from tqdm.auto import tqdm
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.synth.data import SyntheticData
-from workbook.synth.categories import category_series, preferences_frame, transaction_categories
+from workbook.synth.categories import category_series, preference_draws, preferences_frame, transaction_categories
 from workbook.synth.memory import large_array_memory, system_arrow_pool
 from workbook.synth.sorting import argsort_keys
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
@@ -318,6 +318,9 @@ def generate(
     worker = ThreadPoolExecutor(max_workers=3)
     member_ids = _ids("M", np.arange(1, n + 1), _member_width(n))
     members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids, member_ids)
+    # the categories' own stream starts with the members' preferences (1.2M Dirichlet rows, the
+    # categories' largest draw): drawn now, beside the lives, instead of during the transaction table
+    preferences_job = worker.submit(_preferences, seed, sc.business, n, member_ids)
     _advance(bar)
 
     # ------------------------------------------------------------------- lives
@@ -470,7 +473,7 @@ def generate(
     id_width = max(9, len(str(n_tx)))
     transaction_ids = worker.submit(_ids, "T", np.arange(1, n_tx + 1), id_width)
     # product categories (issue 15): own random stream, so the other columns are unchanged
-    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, member_ids)
+    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, preferences_job)
     _advance(bar)
 
     # ------------------------------------------------------------ assemble tx
@@ -689,11 +692,19 @@ def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purch
     return generate_contacts(sc, members, truth, seed)
 
 
+def _preferences(seed: int, business: str, n: int, member_ids: pa.Array
+                 ) -> tuple[np.random.Generator, np.ndarray, pd.DataFrame]:
+    """The categories' stream after the members' true preferences, the preferences and their table (issue 15)."""
+    rng, theta = preference_draws(seed, business, n)
+    return rng, theta, preferences_frame(_str_series(member_ids), theta, business)
+
+
 def _categories(seed: int, business: str, n: int, member: np.ndarray, kind: np.ndarray, return_source: np.ndarray,
-                n_walk: int, member_ids: pa.Array) -> tuple[np.ndarray, pd.DataFrame]:
+                n_walk: int, preferences_job: Future) -> tuple[np.ndarray, pd.DataFrame]:
     """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15)."""
-    codes, theta = transaction_categories(seed, business, n, member, kind, return_source, n_walk)
-    return codes, preferences_frame(_str_series(member_ids), theta, business)
+    rng, theta, frame = preferences_job.result()
+    codes, _ = transaction_categories(seed, business, n, member, kind, return_source, n_walk, preferences=(rng, theta))
+    return codes, frame
 
 
 def _member_width(n: int) -> int:
