@@ -320,7 +320,8 @@ def generate(
     members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids, member_ids)
     # the categories' own stream starts with the members' preferences (1.2M Dirichlet rows, the
     # categories' largest draw): drawn now, beside the lives, instead of during the transaction table
-    preferences_job = worker.submit(_preferences, seed, sc.business, n, member_ids)
+    # (their table is made later: built now, its 0.4 GB would add to the peak)
+    preferences_job = worker.submit(preference_draws, seed, sc.business, n)
     _advance(bar)
 
     # ------------------------------------------------------------------- lives
@@ -473,7 +474,8 @@ def generate(
     id_width = max(9, len(str(n_tx)))
     transaction_ids = worker.submit(_ids, "T", np.arange(1, n_tx + 1), id_width)
     # product categories (issue 15): own random stream, so the other columns are unchanged
-    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, preferences_job)
+    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, member_ids,
+                                   preferences_job)
     _advance(bar)
 
     # ------------------------------------------------------------ assemble tx
@@ -692,19 +694,16 @@ def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purch
     return generate_contacts(sc, members, truth, seed)
 
 
-def _preferences(seed: int, business: str, n: int, member_ids: pa.Array
-                 ) -> tuple[np.random.Generator, np.ndarray, pd.DataFrame]:
-    """The categories' stream after the members' true preferences, the preferences and their table (issue 15)."""
-    rng, theta = preference_draws(seed, business, n)
-    return rng, theta, preferences_frame(_str_series(member_ids), theta, business)
-
-
 def _categories(seed: int, business: str, n: int, member: np.ndarray, kind: np.ndarray, return_source: np.ndarray,
-                n_walk: int, preferences_job: Future) -> tuple[np.ndarray, pd.DataFrame]:
-    """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15)."""
-    rng, theta, frame = preferences_job.result()
-    codes, _ = transaction_categories(seed, business, n, member, kind, return_source, n_walk, preferences=(rng, theta))
-    return codes, frame
+                n_walk: int, member_ids: pa.Array, preferences_job: Future) -> tuple[np.ndarray, pd.DataFrame]:
+    """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15).
+
+    ``preferences_job``: :func:`~workbook.synth.categories.preference_draws` (the stream continues from it).
+    """
+    preferences = preferences_job.result()
+    codes, theta = transaction_categories(seed, business, n, member, kind, return_source, n_walk,
+                                          preferences=preferences)
+    return codes, preferences_frame(_str_series(member_ids), theta, business)
 
 
 def _member_width(n: int) -> int:
