@@ -671,7 +671,37 @@ def test_recent_counts_in_member_time_order_equal_the_search():
         assert (_recent_counts_in_order(member[shuffled], t[shuffled], sent[shuffled]) == expected[shuffled]).all()
 
 
+def _redemptions_row_by_row(rng, member, t, W, earned, eligible, redeem_prob):
+    """The generator's former redemption code, on every row (each row's balance and previous flagged level)."""
+    order = np.argsort(member * (W + 1.0) + t, kind="stable")
+    m_sorted, e_sorted = member[order], earned[order]
+    cum = np.cumsum(e_sorted)
+    group_start = np.maximum.accumulate(np.where(np.r_[True, m_sorted[1:] != m_sorted[:-1]], np.arange(len(order)), 0))
+    earned_before = cum - e_sorted - np.where(group_start > 0, cum[group_start - 1], 0)
+    flag = eligible[order] & (rng.random(len(order)) < redeem_prob)
+    level = np.where(flag, (earned_before // 100) * 100, 0)
+    prev_pos = np.maximum.accumulate(np.r_[-1, np.where(flag, np.arange(len(order)), -1)[:-1]])
+    prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
+    redeemed = np.zeros(len(order), dtype=np.int64)
+    redeemed[order] = np.where(flag, level - prev_level, 0)
+    return redeemed
+
+
+def test_redemptions_of_the_flagged_rows_equal_the_row_by_row_code():
+    from workbook.synth.generator import _redemptions
+
+    rng = np.random.default_rng(5)
+    for seed in range(300):
+        n, n_members = int(rng.integers(1, 400)), int(rng.integers(1, 30))
+        member, t = rng.integers(0, n_members, n), np.round(rng.uniform(0, 50, n), int(rng.integers(0, 2)))
+        earned = np.where(rng.random(n) < 0.8, rng.integers(0, 400, n), 0).astype(np.int64)
+        eligible, prob = rng.random(n) < 0.7, float(rng.choice([0.0, 0.3, 1.0]))
+        expected = _redemptions_row_by_row(np.random.default_rng(seed), member, t, 50.0, earned, eligible, prob)
+        assert (_redemptions(np.random.default_rng(seed), member, t, 50.0, earned, eligible, prob) == expected).all()
+
+
 def test_sort_shortcuts_equal_lexsort():
+    from workbook.synth.community import _by_day_then_row
     from workbook.synth.contacts import _lexsort_by_time, _member_time_order
 
     rng = np.random.default_rng(0)
@@ -681,6 +711,11 @@ def test_sort_shortcuts_equal_lexsort():
         assert (_member_time_order(member, t) == np.lexsort((t, member))).all()
         time, a, b = rng.integers(0, 30, n), rng.integers(0, 4, n), rng.integers(0, 3, n)
         assert (_lexsort_by_time(time, a, b) == np.lexsort((b, a, time))).all()
+        # emotional touches: whole days (or not: the lexsort itself), then member rows, equal pairs kept in order
+        when = (rng.integers(19_000, 19_030, n) * 86_400_000_000).astype("datetime64[us]")
+        if rng.random() < 0.2 and n:
+            when[int(rng.integers(0, n))] += np.timedelta64(1, "s")
+        assert (_by_day_then_row(when, a, 4) == np.lexsort((a, when))).all()
 
 
 def test_packed_argsort_equals_stable_argsort():

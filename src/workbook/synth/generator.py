@@ -657,29 +657,34 @@ def _redemptions(rng: np.random.Generator, member: np.ndarray, t: np.ndarray, W:
     """Points redeemed per purchase: a flagged purchase redeems the whole hundreds earned since the last one.
 
     In a function of its own so that its ten-million-row intermediates are freed on return.
+    Only the flagged purchases (``redeem_prob`` of the eligible ones) need their balance
+    and the previous flagged purchase's level, so after the flags everything works on them.
     """
     # by member, then time; the rows are a few runs already in that order (first purchases, then
     # each batch of lives), which a stable sort (timsort) merges several times faster than quicksort
     order = np.argsort(member * (W + 1.0) + t, kind="stable")
     m_sorted = np.take(member, order)
     e_sorted = np.take(earned, order)
+    flag = np.take(eligible, order)
+    flag &= rng.random(len(order)) < redeem_prob
+    pos = np.flatnonzero(flag)  # flagged purchases, in (member, time) order
+    del flag
+    # points earned by the member before each flagged purchase: the running total, less the
+    # total at the end of the member's previous purchases (their first row: a search in the sorted members)
     cum = np.cumsum(e_sorted)
-    first_of_member = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
+    m_pos = m_sorted[pos]
+    first = np.searchsorted(m_sorted, m_pos, side="left")
     del m_sorted
-    group_start = np.maximum.accumulate(np.where(first_of_member, np.arange(len(order)), 0))
-    base = np.where(group_start > 0, cum[group_start - 1], 0)
-    earned_before = cum - e_sorted - base
-    del cum, e_sorted, base
-    flag = np.take(eligible, order) & (rng.random(len(order)) < redeem_prob)
-    level = np.where(flag, (earned_before // 100) * 100, 0)
-    del earned_before
-    # previous flagged level within the member (0 if none)
-    flagged_pos = np.where(flag, np.arange(len(order)), -1)
-    prev_pos = np.maximum.accumulate(np.r_[-1, flagged_pos[:-1]])
-    del flagged_pos
-    prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
+    earned_before = cum[pos] - e_sorted[pos] - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0)
+    del cum, e_sorted
+    level = (earned_before // 100) * 100
+    # the previous flagged purchase's level, if it is the same member's
+    same = np.zeros(len(pos), dtype=bool)
+    same[1:] = m_pos[1:] == m_pos[:-1]
+    prev_level = np.zeros(len(pos), dtype=level.dtype)
+    prev_level[1:] = np.where(same[1:], level[:-1], 0)
     redeemed = np.zeros(len(order), dtype=np.int64)
-    redeemed[order] = np.where(flag, level - prev_level, 0)
+    redeemed[order[pos]] = level - prev_level
     return redeemed
 
 
