@@ -112,6 +112,23 @@ def _recent_counts_in_order(member: np.ndarray, t: np.ndarray, sent: np.ndarray)
     return counts
 
 
+def _until_first_unsubscribe(pair: np.ndarray, unsub: np.ndarray) -> np.ndarray:
+    """Rows kept: those with no unsubscribe at an earlier row of the same (member, channel) ``pair``.
+
+    For rows in time order within each pair.  The first unsubscribing row of each
+    pair is found among the few unsubscribes; a row is kept up to it (no sort).
+
+    Examples
+    --------
+    >>> _until_first_unsubscribe(np.array([0, 1, 0, 0, 1]), np.array([False, True, True, False, False])).tolist()
+    [True, True, True, False, False]
+    """
+    rows = np.flatnonzero(unsub)
+    first = np.full(int(pair.max(initial=-1)) + 1, len(pair))  # per pair: its first unsubscribing row, or past the end
+    np.minimum.at(first, pair[rows], rows)
+    return np.arange(len(pair)) <= first[pair]
+
+
 def _member_time_order(member: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``np.lexsort((t, member))`` for times ``t >= 0``, by one float key ``member * span + t``.
 
@@ -270,18 +287,10 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     sent = ~holdout
     k_sched = _recent_counts_in_order(mem, t, sent)
     unsub = sent & (rng.random(len(mem)) < expit(logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
-    pair = mem * len(CHANNELS) + channel
-    pair_order = np.argsort(pair, kind="stable")  # rows are in (member, time) order: = lexsort((t, pair))
-    unsub_sorted = unsub[pair_order].astype(np.int64)
-    first_pair = np.r_[True, pair[pair_order][1:] != pair[pair_order][:-1]]
-    cum = np.cumsum(unsub_sorted)
-    group_start = np.maximum.accumulate(np.where(first_pair, np.arange(len(cum)), 0))
-    before = cum - unsub_sorted - (cum[group_start] - unsub_sorted[group_start])  # unsubscribes earlier in the pair
-    keep = np.empty(len(mem), dtype=bool)
-    keep[pair_order] = before == 0
+    keep = _until_first_unsubscribe(mem * len(CHANNELS) + channel, unsub)
     mem, t, channel, kind, camp_ids, holdout, unsub = (a[keep] for a in (mem, t, channel, kind, camp_ids, holdout, unsub))
     # peak memory (this runs in a thread beside the transaction table): free the pair bookkeeping
-    del k_sched, pair, pair_order, unsub_sorted, first_pair, cum, group_start, before, keep
+    del k_sched, keep
 
     # responses with the realised fatigue
     sent = ~holdout
