@@ -518,21 +518,31 @@ def generate(
     del walk_amount, walk_items
     # Member, store, kind and channel share one int64 while they are put in time order: one
     # random gather instead of four (a gather of 10M rows costs a cache miss per row).
+    # Built in place, part by part (purchases, returns, walk-ins): no 10M-row concatenations.
     store_bits = max(int(n_s).bit_length(), 1)
-    key = np.concatenate([pur_member, pur_member[src], np.full(n_walk, -1)]) + 1
-    key <<= store_bits
-    key |= np.concatenate([pur_store, pur_store[src], walk_store])
-    key <<= 2
-    key |= np.concatenate([kind, kind[src], walk_kind])
-    key <<= 1
-    key |= np.concatenate([online, online[src], np.zeros(n_walk, dtype=bool)])
+    key = np.empty(n_tx, dtype=np.int64)
+    purchases, returns, walk_ins = slice(0, n_rows), slice(n_rows, n_rows + n_ret), slice(n_rows + n_ret, n_tx)
+    key[purchases] = pur_member
+    key[returns] = pur_member[src]
+    key[walk_ins] = -1
+    key += 1
+    for width, of_purchase, of_walk_in in ((store_bits, pur_store, walk_store), (2, kind, walk_kind), (1, online, False)):
+        key <<= width
+        key[purchases] |= of_purchase
+        key[returns] |= of_purchase[src]
+        key[walk_ins] |= of_walk_in
     del pur_member, pur_store, online, kind, walk_store, walk_kind
     key = np.take(key, order)
-    online_o = (key & 1).astype(bool)
-    kind_o = ((key >> 1) & 3).astype(np.int8)
-    store_o = (key >> 3) & ((1 << store_bits) - 1)
-    mem_o = (key >> (3 + store_bits)) - 1
-    del key
+    mem_o = np.right_shift(key, 3 + store_bits)  # in-place steps: one 10M-row temporary per column
+    mem_o -= 1
+    store_o = np.right_shift(key, 3)
+    store_o &= (1 << store_bits) - 1
+    bits = np.right_shift(key, 1)
+    bits &= 3
+    kind_o = bits.astype(np.int8)
+    np.bitwise_and(key, 1, out=bits)
+    online_o = bits.astype(bool)
+    del key, bits
     jobs["member_id"] = assembly.submit(lambda: _str_series(take_fixed_width(member_ids, mem_o)))
     jobs["store_id"] = assembly.submit(lambda: _str_series(pc.take(store_ids, pa.array(store_o))))
     jobs["channel"] = assembly.submit(lambda: _str_series(_take(["offline", "online"], online_o)))
