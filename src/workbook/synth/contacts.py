@@ -112,6 +112,26 @@ def _recent_counts_in_order(member: np.ndarray, t: np.ndarray, sent: np.ndarray)
     return counts
 
 
+def _logistic(base: np.ndarray, slope: float, z: np.ndarray, fatigue: float, k: np.ndarray,
+              boost: np.ndarray | None = None) -> np.ndarray:
+    """``expit(base + slope * z - fatigue * k [+ boost])``, evaluated in that order, in place in ``base``.
+
+    ``base`` (a fresh array) is overwritten; three million-row temporaries fewer per call.
+
+    Examples
+    --------
+    >>> _logistic(np.array([0.0, 1.0]), 1.0, np.array([0.0, 1.0]), 2.0, np.array([0, 1])).tolist()
+    [0.5, 0.5]
+    """
+    term = np.multiply(slope, z)
+    base += term  # = base + slope * z (addition is commutative, also in floating point)
+    np.multiply(fatigue, k, out=term)
+    base -= term
+    if boost is not None:
+        base += boost
+    return expit(base, out=base)
+
+
 def _until_first_unsubscribe(pair: np.ndarray, unsub: np.ndarray) -> np.ndarray:
     """Rows kept: those with no unsubscribe at an earlier row of the same (member, channel) ``pair``.
 
@@ -297,10 +317,10 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     k = _recent_counts_in_order(mem, t, sent)
     sent_at = _add_days(start, t)
     delivered = sent & (rng.random(len(mem)) < _DELIVER[channel])
-    p_open = expit(logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
+    p_open = _logistic(logit(_OPEN)[channel], _BETA_OPEN, z[mem], FATIGUE_OPEN, k)
     opened = delivered & (rng.random(len(mem)) < p_open)
     boost = np.array([_BOOST["routine"], _BOOST["short_video"], _BOOST["social_post"]])[kind]
-    p_respond = expit(logit(_RESPOND)[channel] + _BETA_RESPOND * z[mem] - FATIGUE_RESPOND * k + boost)
+    p_respond = _logistic(logit(_RESPOND)[channel], _BETA_RESPOND, z[mem], FATIGUE_RESPOND, k, boost)
     p0 = background_visit_prob(truth, mem, sent_at, VISIT_WINDOW_DAYS)
     responded = opened & (rng.random(len(mem)) < p_respond)
     visited = responded | (rng.random(len(mem)) < p0)

@@ -413,12 +413,26 @@ def generate(
         in_promo = np.concatenate([in_promo, np.zeros(nf, dtype=bool)])
     else:
         kind = np.zeros(n_pur, dtype=np.int8)  # purchase
-        amount = np.maximum(np.round(rng_tx.gamma(sc.gg_p, 1.0 / np.take(nu, pur_member)), 2), 0.01)
-        items = 1 + rng_tx.poisson(np.maximum(amount / item_price - 1.0, 0.0))
+        # the same arithmetic in place (ten-million-row temporaries are fresh pages the kernel zeroes)
+        scale = np.take(nu, pur_member)
+        np.divide(1.0, scale, out=scale)
+        amount = rng_tx.gamma(sc.gg_p, scale)
+        np.round(amount, 2, out=amount)
+        np.maximum(amount, 0.01, out=amount)
+        np.divide(amount, item_price, out=scale)
+        scale -= 1.0
+        np.maximum(scale, 0.0, out=scale)
+        items = rng_tx.poisson(scale)
+        items += 1
+        del scale
         share = np.where(in_promo, sc.promo_discount_share, sc.promo_discount_share / 4)
         has_disc = rng_tx.random(n_pur) < share
         rate = rng_tx.uniform(0.05, 0.25, n_pur)
-        discount = np.where(has_disc, np.round(amount * rate / (1 - rate), 2), 0.0)
+        discount = amount * rate
+        np.subtract(1, rate, out=rate)
+        discount /= rate
+        np.round(discount, 2, out=discount)
+        np.copyto(discount, 0.0, where=~has_disc)
         del share, has_disc, rate
     del in_promo, away, other_store
     n_rows = len(pur_member)
