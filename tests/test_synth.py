@@ -717,6 +717,28 @@ def test_rows_are_kept_until_the_first_unsubscribe_of_their_pair():
         assert (_until_first_unsubscribe(pair, unsub) == expected).all()
 
 
+def test_large_table_parquet_options_and_read_back(tmp_path, monkeypatch):
+    import workbook.synth.io as synth_io
+
+    # the rules of the 500k-row tables at a small scale
+    for name, value in (("_LARGE_TABLE_ROWS", 1_000), ("_DISTINCT_SAMPLE_ROWS", 512), ("_ROW_GROUP_ROWS", 1_024),
+                        ("_DICTIONARY_PAGE_BYTES", 1_024)):
+        monkeypatch.setattr(synth_io, name, value)
+    n = 4_000
+    df = pd.DataFrame({
+        "member_id": pd.Series([f"M{i // 8:07d}" for i in range(n)], dtype="str"),  # one per category
+        "category": pd.Series([("fresh", "dairy", "baby", "home")[i % 4] for i in range(n)], dtype="str"),
+        "transaction_id": pd.Series([f"T{i:09d}" for i in range(n)], dtype="str"),
+        "sent_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), unit="s"),
+        "preference": np.round(np.random.default_rng(0).random(n), 4),
+    })
+    options = synth_io._parquet_options(df)
+    assert options["use_dictionary"] == ["category", "preference"]  # a row group's member ids overflow the page
+    assert options["write_statistics"] == ["sent_at", "preference"]
+    synth_io._write_parquet(df, tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), df)
+
+
 def test_sort_shortcuts_equal_lexsort():
     from workbook.synth.community import _by_day_then_row
     from workbook.synth.contacts import _lexsort_by_time, _member_time_order
