@@ -146,7 +146,7 @@ def _parquet_options(df: pd.DataFrame) -> dict:
     Examples
     --------
     >>> df = pd.DataFrame({"id": [f"T{i:06d}" for i in range(600_000)], "kind": "purchase",
-    ...                    "t": pd.Timestamp("2024-01-01"), "x": 1.0, "m": [f"M{i // 8:07d}" for i in range(600_000)]})
+    ...                    "t": pd.Timestamp("2024-01-01"), "x": 1.0, "m": [f"M{i // 4:07d}" for i in range(600_000)]})
     >>> opts = _parquet_options(df)
     >>> opts["use_dictionary"], opts["write_statistics"]
     (['kind', 'x'], ['t', 'x'])
