@@ -273,9 +273,10 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     ch_of = np.arange(_N_ROUTINE) % len(CHANNELS)
     p_pick = np.minimum(_ROUTINE_SHARE * intensity, 0.9)
     mem, camp = [], []
+    draws = np.empty((min(_CHUNK, n), _N_ROUTINE))  # one buffer for every block (48 MB of fresh pages each)
     for lo in range(0, n, _CHUNK):  # row blocks: the same draws as one (n, campaigns) matrix, less memory
         hi = min(lo + _CHUNK, n)
-        pick = ((rng.random((hi - lo, _N_ROUTINE)) < p_pick[lo:hi, None]) & reach[lo:hi, ch_of]
+        pick = ((rng.random(out=draws[: hi - lo]) < p_pick[lo:hi, None]) & reach[lo:hi, ch_of]
                 & (join_days[lo:hi, None] < send_day[None, :]))
         rows, cols = np.nonzero(pick)
         mem.append(rows + lo)
