@@ -739,6 +739,32 @@ def test_large_table_parquet_options_and_read_back(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), df)
 
 
+def test_contact_times_and_visit_chances_equal_the_plain_formulas():
+    from workbook.synth.contacts import _add_days, active_at, background_visit_prob
+
+    rng = np.random.default_rng(7)
+    start = pd.Timestamp("2024-01-01")
+    days = np.r_[0.0, 1.0, 364.5, 1e-9, 399.999999999, rng.uniform(0, 400, 20_000)]
+    expected = (start + pd.to_timedelta(days, unit="D")).astype("datetime64[us]").to_numpy()
+    assert (_add_days(start, days) == expected).all()
+    n = 300
+    first = (np.datetime64("2024-01-01") + rng.integers(0, 300, n).astype("timedelta64[D]")).astype("datetime64[us]")
+    churn = (np.datetime64("2024-03-01") + rng.integers(0, 300, n).astype("timedelta64[D]")).astype("datetime64[us]")
+    truth = pd.DataFrame({"purchase_rate_per_day": rng.gamma(1.0, 0.02, n),
+                          "first_purchase": np.where(rng.random(n) < 0.8, first, np.datetime64("NaT")),
+                          "churn_time": np.where(rng.random(n) < 0.4, churn, np.datetime64("NaT"))})
+    before = truth.copy()
+    idx = rng.integers(0, n, 5_000)
+    when = (np.datetime64("2024-01-01") + rng.integers(0, 400, 5_000).astype("timedelta64[D]")).astype("datetime64[us]")
+    lam = truth["purchase_rate_per_day"].to_numpy()[idx]
+    plain = np.where(active_at(truth, when, idx), 1.0 - np.exp(-lam * 7), 0.0)
+    assert (background_visit_prob(truth, idx, when, 7) == plain).all()
+    everyone = np.where(active_at(truth, when[:n], slice(None)),
+                        1.0 - np.exp(-truth["purchase_rate_per_day"].to_numpy() * 7), 0.0)
+    assert (background_visit_prob(truth, slice(None), when[:n], 7) == everyone).all()  # a view of the truth
+    pd.testing.assert_frame_equal(truth, before)  # the truth is not touched
+
+
 def test_sort_shortcuts_equal_lexsort():
     from workbook.synth.community import _by_day_then_row
     from workbook.synth.contacts import _lexsort_by_time, _member_time_order

@@ -205,8 +205,13 @@ def _add_days(start: pd.Timestamp, days: np.ndarray) -> np.ndarray:
     """
     whole = days.astype(np.int64)
     ns_per_day = 86_400_000_000_000
-    ns = whole * ns_per_day + (np.round(days - whole, 13) * ns_per_day).astype(np.int64)
-    return (np.datetime64(start.as_unit("ns").to_datetime64()) + ns.astype("timedelta64[ns]")).astype("datetime64[us]")
+    fraction = days - whole
+    np.round(fraction, 13, out=fraction)
+    fraction *= ns_per_day
+    whole *= ns_per_day  # in place, in the same order: whole days, their fractions, the start
+    whole += fraction.astype(np.int64)
+    whole += np.datetime64(start.as_unit("ns").to_datetime64()).astype(np.int64)
+    return whole.view("datetime64[ns]").astype("datetime64[us]")
 
 
 def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -220,8 +225,15 @@ def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray
 
 def background_visit_prob(truth: pd.DataFrame, idx: np.ndarray, when, days: float) -> np.ndarray:
     """P(a store visit within ``days`` without any message): ``1 - exp(-lambda days)`` while alive."""
-    lam = truth["purchase_rate_per_day"].to_numpy()[idx]
-    return np.where(active_at(truth, when, idx), 1.0 - np.exp(-lam * days), 0.0)
+    p = truth["purchase_rate_per_day"].to_numpy()[idx]
+    if not p.flags.owndata:  # a view of the truth (idx a slice): the arithmetic below is in place
+        p = p.copy()
+    np.negative(p, out=p)
+    p *= days
+    np.exp(p, out=p)
+    np.subtract(1.0, p, out=p)
+    np.copyto(p, 0.0, where=~active_at(truth, when, idx))
+    return p
 
 
 def engagement_score(truth: pd.DataFrame) -> np.ndarray:
