@@ -565,7 +565,7 @@ def generate(
     columns = {name: job.result() for name, job in jobs.items()}
     assembly.shutdown()
     category_preferences = categories_job.result()[1]
-    del order, jobs
+    del order, jobs, preferences_job  # the preferences (74 MB at 1.16M members) are in their table now
     transactions = pd.DataFrame(
         {
             "transaction_id": _str_series(transaction_ids.result()),
@@ -584,7 +584,8 @@ def generate(
         },
         copy=False,
     )
-    del columns
+    # the futures keep their results alive: the ids' 32-bit offsets (the frame holds 64-bit ones), the codes
+    del columns, transaction_ids, categories_job
     if on_table is not None:
         on_table("transactions", transactions)
     _advance(bar)
