@@ -156,12 +156,17 @@ members / 10.0M transactions; the data are identical before and after every chan
     pyarrow's 1 MiB dictionary page is written plain (:func:`workbook.synth.io._parquet_options`):
     ``category_preferences.member_id`` (each id once per category) 0.43 -> 0.21 s for the column, the file
     17.3 -> 16.2 MB; no other column of the 1.16M data set changes encoding.
-  - end to end, this round and the fourth (eca9941) alternated, 2 pairs each time, ``/usr/bin/time -v``:
-    load 5.3-5.6: 26.6-28.8 s user + 7.2-7.6 s system = 33.8-36.4 s CPU, 37-56 s wall, 3.77-3.79 GiB
-    against 31.5-32.2 + 8.9-9.2 = 40.7-41.1 s CPU, 52-69 s wall, 3.77-3.81 GiB; load 6.6-8.4: 34.0-35.0 s
-    CPU, 77 s wall, 3.75-3.78 GiB against 38.3-40.6 s CPU, 83-117 s wall, 3.70-3.81 GiB.  The peak
-    (reached at the end of ``generate()``, all tables alive while the transaction file is written) is
-    unchanged.
+  - end to end, this round and the fourth (eca9941) alternated, ``/usr/bin/time -v``, 11 pairs over the
+    session: CPU (user + system) 0.2-6.9 s less per pair, median 4.4 s (about 11%); minor faults
+    3.80-3.97M -> 3.26-3.44M.  Final code, 5 pairs at load 3.0-4.1: 25.3-28.6 s user + 6.9-8.0 s system
+    = 32.2-36.5 s CPU (median 34.6), 18.8-38.1 s wall, 3.68-3.81 GiB, against 27.2-31.1 + 7.6-8.9 =
+    34.8-40.0 s CPU (median 36.5), 18.4-39.6 s wall, 3.58-3.76 GiB.  Earlier pairs (before the last
+    commits): load 1.6-2.4, 32.2-34.1 s CPU, 17.2-24.3 s wall against 38.7-39.9 s, 20.7-21.4 s wall;
+    load 5.3-8.4, 33.8-36.4 s against 38.3-41.1 s.  Wall times follow the other sessions' load more
+    than the code.  The peak is reached at the end of ``generate()`` (all tables alive while the
+    transaction file is written); holding the preference draws' future to the end had raised it to
+    3.79-3.94 GiB at load 1.6-2.4 (against 3.66-3.67): the futures are dropped once their results are in
+    the tables, 3.65-3.81 GiB since.
   - tried and not kept: string columns of the transaction table handed to the Parquet writer as
     dictionary arrays (Arrow schema not stored, read back equal): 4.1-5.0 s -> 4.0-4.9 s for the file, not
     worth the format change; glibc keeping freed blocks (``GLIBC_TUNABLES=glibc.malloc.mmap_max=0``, with
@@ -176,8 +181,8 @@ members / 10.0M transactions; the data are identical before and after every chan
   main thread of ``generate()`` 8.4-8.9 s user + 2.7-3.4 s system, community 1.4-1.6 s of it; the
   contact log 4.0-4.4 s user + 2.2-2.8 s system in a worker thread with 1.0M of the 3.4-3.6M minor
   faults; Parquet encoding of all tables ~8 s, the transaction file 3.9-4.8 s; the integrity check
-  1.2-1.5 s; members 0.9-1.1 s): half of the 33.8-36.4 s of CPU measured end to end at load 5.3-5.6 is
-  still 17-18 s, so the 12 s of issue 14 needs roughly another 10 s less CPU.  Candidates: the contact
+  1.2-1.5 s; members 0.9-1.1 s): half of the 32.2-36.5 s of CPU measured end to end at load 3-4 is
+  still 16-18 s, so the 12 s of issue 14 needs roughly another 10 s less CPU.  Candidates: the contact
   log's 5.5M-row temporaries (float32 where exact, in place), the remaining 80 MB temporaries of the
   transaction table (system time), the Gamma draws with small shapes (a change of the data set).
 """
