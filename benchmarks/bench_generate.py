@@ -151,7 +151,7 @@ members / 10.0M transactions; the data are identical before and after every chan
   - fewer fresh 40-80 MB temporaries (each one page faults the kernel zeroes): the packed
     member/store/kind/channel key built in place part by part, amounts, items, discounts and the contact
     log's open/respond probabilities computed in place in the same order, one buffer for the schedule's
-    blocks of draws: minor faults 3.80-3.90M -> 3.35-3.44M.
+    blocks of draws: minor faults 3.80-3.97M -> 3.26-3.44M (with the changes above).
   - Parquet: a string column whose row group's distinct values (with their 4-byte lengths) overflow
     pyarrow's 1 MiB dictionary page is written plain (:func:`workbook.synth.io._parquet_options`):
     ``category_preferences.member_id`` (each id once per category) 0.43 -> 0.21 s for the column, the file
