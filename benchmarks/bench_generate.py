@@ -124,14 +124,67 @@ members / 10.0M transactions; the data are identical before and after every chan
     only switches the huge-page advice off): 1.3 s is not worth going over the 4 GiB limit.  ``--members 1000000`` with it: 26.6 + 8.7 s CPU,
     19.1 s wall, 3.20 GiB.
 
-* what remains (user CPU ~24-25 s end to end at 1M members, of which Parquet encoding ~7 s, the
-  contact log 4-4.6 s in a worker thread, the integrity check 1.7-2 s, categories 1.6 s, community
-  1.1-1.4 s, members 0.9 s, the lives and transaction assembly on the main thread ~5 s, start-up
-  ~1 s; system time 2.5-4 s): even perfectly spread over two idle cores that is ~14 s, so the 12 s
-  target of issue 14 needs about 5 s less CPU; on a machine another session keeps busy, wall time
-  follows CPU time.  Candidates: string columns of the transaction table written as dictionary
-  arrays (needs the Arrow schema not to be stored, or readers get categoricals), the foreign-key
-  check of 37M ids (``_id_numbers``: a straight copy for 8-byte ids), the contact log's gathers.
+* fifth round (``workbook generate --preset retail_chain --members 1160000 --seed 0``, 9,972,452
+  transactions; other sessions kept the 2-core machine at load 4-10 throughout, so only CPU times and
+  minor page faults were compared; per-step CPU of each thread with ``getrusage(RUSAGE_THREAD)``, py-spy,
+  line_profiler, perf; every table identical to the fourth round's, file for file, except the encoding of
+  ``category_preferences.parquet``, which reads back equal):
+
+  - each changed step, old and new code alternated in one process on inputs of the real sizes (thread
+    CPU, best of 3, load 6-7): the contact log's fatigue counts (run twice) look back over the rows
+    already in (member, time) order instead of two binary searches per row, 0.64 -> 0.21 s; rows after
+    an unsubscribe found from each (member, channel) pair's first unsubscribing row instead of sorting
+    the pairs, 0.33 -> 0.06 s; member ids of generated rows gathered by NumPy as fixed-width 8-byte
+    items (:func:`workbook.synth.strings.take_fixed_width`) instead of Arrow's ``take``: 10M transactions
+    with 10% walk-ins 0.86 -> 0.19 s, 5.5M contacts 0.38 -> 0.13 s (also the preference table's and the
+    emotional touches' ids); category draws count a row's eight comparisons as the set bits of one word
+    (``np.bitwise_count``) instead of summing booleans, 0.72 -> 0.44 s; points redemptions worked out
+    for the flagged purchases only, 1.27 -> 0.79 s; emotional touches ordered by one packed day-and-row
+    key instead of ``np.lexsort``, 0.64 -> 0.06 s; the integrity check reads generated ids a word at a
+    time (prefix and digits checked per 8-byte word, digits converted by three multiply-and-shift
+    steps, the column-by-column code kept for other ids), 10M ids 0.27 -> 0.20 s, missing member ids
+    of walk-ins read in place instead of copying the present ones; ``SyntheticData.check`` on the saved
+    1.16M data set, old and new alternated in separate processes at load 6: 1.84-2.60 -> 1.32-1.86 s.
+  - the categories' preference draws (1.2M Dirichlet rows, ~1.3 s of Gamma variates at load 5) start in
+    a worker thread beside the lives, when the second core is otherwise idle, instead of during the
+    transaction table; the category stream continues from them, so the codes are the same.
+  - fewer fresh 40-80 MB temporaries (each one page faults the kernel zeroes): the packed
+    member/store/kind/channel key built in place part by part, amounts, items, discounts and the contact
+    log's open/respond probabilities computed in place in the same order, one buffer for the schedule's
+    blocks of draws: minor faults 3.80-3.97M -> 3.26-3.44M (with the changes above).
+  - Parquet: a string column whose row group's distinct values (with their 4-byte lengths) overflow
+    pyarrow's 1 MiB dictionary page is written plain (:func:`workbook.synth.io._parquet_options`):
+    ``category_preferences.member_id`` (each id once per category) 0.43 -> 0.21 s for the column, the file
+    17.3 -> 16.2 MB; no other column of the 1.16M data set changes encoding.
+  - end to end, this round and the fourth (eca9941) alternated, ``/usr/bin/time -v``, 11 pairs over the
+    session: CPU (user + system) 0.2-6.9 s less per pair, median 4.4 s (about 11%); minor faults
+    3.80-3.97M -> 3.26-3.44M.  Final code, 5 pairs at load 3.0-4.1: 25.3-28.6 s user + 6.9-8.0 s system
+    = 32.2-36.5 s CPU (median 34.6), 18.8-38.1 s wall, 3.68-3.81 GiB, against 27.2-31.1 + 7.6-8.9 =
+    34.8-40.0 s CPU (median 36.5), 18.4-39.6 s wall, 3.58-3.76 GiB.  Earlier pairs (before the last
+    commits): load 1.6-2.4, 32.2-34.1 s CPU, 17.2-24.3 s wall against 38.7-39.9 s, 20.7-21.4 s wall;
+    load 5.3-8.4, 33.8-36.4 s against 38.3-41.1 s.  Wall times follow the other sessions' load more
+    than the code.  The peak is reached at the end of ``generate()`` (all tables alive while the
+    transaction file is written); holding the preference draws' future to the end had raised it to
+    3.79-3.94 GiB at load 1.6-2.4 (against 3.66-3.67): the futures are dropped once their results are in
+    the tables, 3.65-3.81 GiB since.
+  - tried and not kept: string columns of the transaction table handed to the Parquet writer as
+    dictionary arrays (Arrow schema not stored, read back equal): 4.1-5.0 s -> 4.0-4.9 s for the file, not
+    worth the format change; glibc keeping freed blocks (``GLIBC_TUNABLES=glibc.malloc.mmap_max=0``, with
+    and without trimming): system time 7.2 -> 5.1 / 3.7 s but 4.01 / 4.14 GiB (over the limit) and no less
+    CPU in total; small-vocabulary string columns built in NumPy (3-8x slower than Arrow's ``take``);
+    the fixed-width gather for 3-byte store ids (0.069 vs 0.060 s, no gain); the preference table's
+    category column built by tiling one repeat (0.18 -> 0.14 s, too little for the code); the packed
+    sort for the redemption order (0.37 -> 0.34 s; timsort of the few runs kept); the preference
+    *table* built early with the draws (0.4 GB more held through the lives, for no gain in CPU).
+
+* what remains (round 5, per thread in-process at load 7.9-10.5, where CPU times are inflated: the
+  main thread of ``generate()`` 8.4-8.9 s user + 2.7-3.4 s system, community 1.4-1.6 s of it; the
+  contact log 4.0-4.4 s user + 2.2-2.8 s system in a worker thread with 1.0M of the 3.4-3.6M minor
+  faults; Parquet encoding of all tables ~8 s, the transaction file 3.9-4.8 s; the integrity check
+  1.2-1.5 s; members 0.9-1.1 s): half of the 32.2-36.5 s of CPU measured end to end at load 3-4 is
+  still 16-18 s, so the 12 s of issue 14 needs roughly another 10 s less CPU.  Candidates: the contact
+  log's 5.5M-row temporaries (float32 where exact, in place), the remaining 80 MB temporaries of the
+  transaction table (system time), the Gamma draws with small shapes (a change of the data set).
 """
 
 from __future__ import annotations

@@ -577,7 +577,196 @@ def test_foreign_key_lookup_equals_isin(values, reference):
     assert (_not_in(chunked, pd.concat([reference, reference], ignore_index=True)) == expected).all()
 
 
+def test_foreign_key_lookup_reads_missing_slots_of_the_ids_width():
+    import pyarrow as pa
+
+    from workbook.synth.data import _not_in
+    from workbook.synth.strings import fixed_width_ids, take_fixed_width
+
+    ids = fixed_width_ids("M", np.arange(1, 2_001), 7)
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-1, 2_000, 5_000)
+    values = pd.Series(take_fixed_width(ids, rows), dtype="str")  # missing rows hold the first id's bytes
+    keep = rng.random(2_000) < 0.7
+    keep[0] = False  # ... which is not in the reference: their answers must be ignored
+    reference = pd.Series(ids, dtype="str")[keep].reset_index(drop=True)
+    expected = values.notna().to_numpy() & ~values.isin(reference).to_numpy()
+    assert expected.any() and values.isna().any()
+    assert (_not_in(values, reference) == expected).all()
+    # missing slots with other bytes (a letter among the digits, or empty as read from Parquet)
+    for filler in ("M00000x1", ""):
+        arr = pa.array(np.where(rows < 0, filler, values.fillna("").to_numpy(dtype=object)).tolist())
+        raw = pa.Array.from_buffers(arr.type, len(arr), [pa.array(rows >= 0).buffers()[1], *arr.buffers()[1:]])
+        assert (_not_in(pd.Series(raw, dtype="str"), reference) == expected).all()
+
+
+def test_id_numbers_word_check_equals_column_check():
+    import pyarrow as pa
+
+    from workbook.synth.data import _id_numbers, _id_numbers_by_columns
+
+    rng = np.random.default_rng(0)
+    alphabet = np.frombuffer(b"0123456789:/AZM ", dtype=np.uint8)
+    fast = 0
+    for _ in range(600):
+        width, n = int(rng.integers(1, 10)), int(rng.integers(1, 40))
+        n_digits = int(rng.integers(0, width + 1))
+        prefix = bytes(rng.choice(alphabet, width - n_digits))
+        ids = [prefix + bytes(rng.choice(alphabet[:10], n_digits)) for _ in range(n)]
+        if rng.random() < 0.4:  # one id off the pattern
+            ids[int(rng.integers(0, n))] = bytes(rng.choice(alphabet, width))
+        arr = pa.array([i.decode() for i in ids], pa.large_string() if rng.random() < 0.5 else pa.string())
+        if n > 2 and rng.random() < 0.3:
+            arr = arr.slice(1)
+        numbers, signature = _id_numbers(arr)
+        if 0 < width <= 8:
+            binary = arr.cast(pa.binary()) if pa.types.is_string(arr.type) else arr.cast(pa.large_binary())
+            data = np.frombuffer(binary.buffers()[2], dtype=np.uint8)
+            start = int(np.frombuffer(binary.buffers()[1], dtype=np.int32 if pa.types.is_string(arr.type)
+                                      else np.int64)[binary.offset])
+            raw = data[start: start + width * len(arr)].reshape(len(arr), width)
+            expected, expected_signature = _id_numbers_by_columns(binary, raw, width)
+        else:
+            expected, expected_signature = None, None
+        assert signature == expected_signature
+        assert (numbers is None and expected is None) or (numbers == expected).all()
+        fast += numbers is not None
+    assert fast > 100
+    assert _id_numbers(pa.array(["M0012345", "M0000007"]))[0].tolist() == [12345, 7]
+
+
+def test_fixed_width_take_equals_arrow_take():
+    import pyarrow as pa
+
+    from workbook.synth.strings import take_fixed_width
+
+    rng = np.random.default_rng(2)
+    for words in (["M0000001", "M0000002", "M0000003"], ["S01", "S02"], ["a", "bc", "def"], ["x", None, "y"]):
+        for kind in (pa.string(), pa.large_string()):
+            arr = pa.array(words, kind)
+            for values in (arr, arr.slice(1), pa.chunked_array([arr[:1], arr[1:]])):
+                rows = rng.integers(-1, len(values), 50)
+                result = take_fixed_width(values, rows)
+                result.validate(full=True)
+                expected = pa.chunked_array([values]).combine_chunks() if isinstance(values, pa.Array) else values
+                expected = (expected.combine_chunks() if isinstance(expected, pa.ChunkedArray) else expected).take(
+                    pa.array(rows, mask=rows < 0))
+                assert result.type == kind and result.equals(expected)
+
+
+def test_recent_counts_in_member_time_order_equal_the_search():
+    from workbook.synth.contacts import _recent_counts, _recent_counts_in_order
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        n = int(rng.integers(0, 300))
+        member = rng.integers(0, int(rng.integers(1, 20)), n).astype(np.int32)
+        t = np.round(rng.uniform(0, 120, n), int(rng.integers(0, 3)))  # ties, and gaps of exactly 30 days
+        order = np.lexsort((t, member))
+        member, t = member[order], t[order]
+        sent = rng.random(n) < 0.8
+        expected = _recent_counts(member, t, member[sent], t[sent])
+        assert (_recent_counts_in_order(member, t, sent) == expected).all()
+        shuffled = rng.permutation(n)  # not in order: the search itself
+        assert (_recent_counts_in_order(member[shuffled], t[shuffled], sent[shuffled]) == expected[shuffled]).all()
+
+
+def _redemptions_row_by_row(rng, member, t, W, earned, eligible, redeem_prob):
+    """The generator's former redemption code, on every row (each row's balance and previous flagged level)."""
+    order = np.argsort(member * (W + 1.0) + t, kind="stable")
+    m_sorted, e_sorted = member[order], earned[order]
+    cum = np.cumsum(e_sorted)
+    group_start = np.maximum.accumulate(np.where(np.r_[True, m_sorted[1:] != m_sorted[:-1]], np.arange(len(order)), 0))
+    earned_before = cum - e_sorted - np.where(group_start > 0, cum[group_start - 1], 0)
+    flag = eligible[order] & (rng.random(len(order)) < redeem_prob)
+    level = np.where(flag, (earned_before // 100) * 100, 0)
+    prev_pos = np.maximum.accumulate(np.r_[-1, np.where(flag, np.arange(len(order)), -1)[:-1]])
+    prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
+    redeemed = np.zeros(len(order), dtype=np.int64)
+    redeemed[order] = np.where(flag, level - prev_level, 0)
+    return redeemed
+
+
+def test_redemptions_of_the_flagged_rows_equal_the_row_by_row_code():
+    from workbook.synth.generator import _redemptions
+
+    rng = np.random.default_rng(5)
+    for seed in range(300):
+        n, n_members = int(rng.integers(1, 400)), int(rng.integers(1, 30))
+        member, t = rng.integers(0, n_members, n), np.round(rng.uniform(0, 50, n), int(rng.integers(0, 2)))
+        earned = np.where(rng.random(n) < 0.8, rng.integers(0, 400, n), 0).astype(np.int64)
+        eligible, prob = rng.random(n) < 0.7, float(rng.choice([0.0, 0.3, 1.0]))
+        expected = _redemptions_row_by_row(np.random.default_rng(seed), member, t, 50.0, earned, eligible, prob)
+        assert (_redemptions(np.random.default_rng(seed), member, t, 50.0, earned, eligible, prob) == expected).all()
+
+
+def test_rows_are_kept_until_the_first_unsubscribe_of_their_pair():
+    from workbook.synth.contacts import _until_first_unsubscribe
+
+    rng = np.random.default_rng(6)
+    for _ in range(300):
+        n = int(rng.integers(0, 300))
+        pair = rng.integers(0, int(rng.integers(1, 40)), n)
+        unsub = rng.random(n) < rng.choice([0.0, 0.05, 0.3, 1.0])
+        # a row is kept unless its pair had an unsubscribe at an earlier row (the rows are in time order)
+        unsubscribed, expected = set(), np.zeros(n, dtype=bool)
+        for row in range(n):
+            expected[row] = pair[row] not in unsubscribed
+            if unsub[row]:
+                unsubscribed.add(pair[row])
+        assert (_until_first_unsubscribe(pair, unsub) == expected).all()
+
+
+def test_large_table_parquet_options_and_read_back(tmp_path, monkeypatch):
+    import workbook.synth.io as synth_io
+
+    # the rules of the 500k-row tables at a small scale
+    for name, value in (("_LARGE_TABLE_ROWS", 1_000), ("_DISTINCT_SAMPLE_ROWS", 512), ("_ROW_GROUP_ROWS", 1_024),
+                        ("_DICTIONARY_PAGE_BYTES", 1_024)):
+        monkeypatch.setattr(synth_io, name, value)
+    n = 4_000
+    df = pd.DataFrame({
+        "member_id": pd.Series([f"M{i // 8:07d}" for i in range(n)], dtype="str"),  # one per category
+        "category": pd.Series([("fresh", "dairy", "baby", "home")[i % 4] for i in range(n)], dtype="str"),
+        "transaction_id": pd.Series([f"T{i:09d}" for i in range(n)], dtype="str"),
+        "sent_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), unit="s"),
+        "preference": np.round(np.random.default_rng(0).random(n), 4),
+    })
+    options = synth_io._parquet_options(df)
+    assert options["use_dictionary"] == ["category", "preference"]  # a row group's member ids overflow the page
+    assert options["write_statistics"] == ["sent_at", "preference"]
+    synth_io._write_parquet(df, tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), df)
+
+
+def test_contact_times_and_visit_chances_equal_the_plain_formulas():
+    from workbook.synth.contacts import _add_days, active_at, background_visit_prob
+
+    rng = np.random.default_rng(7)
+    start = pd.Timestamp("2024-01-01")
+    days = np.r_[0.0, 1.0, 364.5, 1e-9, 399.999999999, rng.uniform(0, 400, 20_000)]
+    expected = (start + pd.to_timedelta(days, unit="D")).astype("datetime64[us]").to_numpy()
+    assert (_add_days(start, days) == expected).all()
+    n = 300
+    first = (np.datetime64("2024-01-01") + rng.integers(0, 300, n).astype("timedelta64[D]")).astype("datetime64[us]")
+    churn = (np.datetime64("2024-03-01") + rng.integers(0, 300, n).astype("timedelta64[D]")).astype("datetime64[us]")
+    truth = pd.DataFrame({"purchase_rate_per_day": rng.gamma(1.0, 0.02, n),
+                          "first_purchase": np.where(rng.random(n) < 0.8, first, np.datetime64("NaT")),
+                          "churn_time": np.where(rng.random(n) < 0.4, churn, np.datetime64("NaT"))})
+    before = truth.copy()
+    idx = rng.integers(0, n, 5_000)
+    when = (np.datetime64("2024-01-01") + rng.integers(0, 400, 5_000).astype("timedelta64[D]")).astype("datetime64[us]")
+    lam = truth["purchase_rate_per_day"].to_numpy()[idx]
+    plain = np.where(active_at(truth, when, idx), 1.0 - np.exp(-lam * 7), 0.0)
+    assert (background_visit_prob(truth, idx, when, 7) == plain).all()
+    everyone = np.where(active_at(truth, when[:n], slice(None)),
+                        1.0 - np.exp(-truth["purchase_rate_per_day"].to_numpy() * 7), 0.0)
+    assert (background_visit_prob(truth, slice(None), when[:n], 7) == everyone).all()  # a view of the truth
+    pd.testing.assert_frame_equal(truth, before)  # the truth is not touched
+
+
 def test_sort_shortcuts_equal_lexsort():
+    from workbook.synth.community import _by_day_then_row
     from workbook.synth.contacts import _lexsort_by_time, _member_time_order
 
     rng = np.random.default_rng(0)
@@ -587,6 +776,11 @@ def test_sort_shortcuts_equal_lexsort():
         assert (_member_time_order(member, t) == np.lexsort((t, member))).all()
         time, a, b = rng.integers(0, 30, n), rng.integers(0, 4, n), rng.integers(0, 3, n)
         assert (_lexsort_by_time(time, a, b) == np.lexsort((b, a, time))).all()
+        # emotional touches: whole days (or not: the lexsort itself), then member rows, equal pairs kept in order
+        when = (rng.integers(19_000, 19_030, n) * 86_400_000_000).astype("datetime64[us]")
+        if rng.random() < 0.2 and n:
+            when[int(rng.integers(0, n))] += np.timedelta64(1, "s")
+        assert (_by_day_then_row(when, a, 4) == np.lexsort((a, when))).all()
 
 
 def test_packed_argsort_equals_stable_argsort():
@@ -609,9 +803,9 @@ def test_packed_argsort_equals_stable_argsort():
 def test_category_draw_equals_search_over_flattened_rows():
     from workbook.synth.categories import draw_from_rows
 
-    for seed in range(10):
+    for seed in range(20):
         rng = np.random.default_rng(seed)
-        n, k = int(rng.integers(1, 400)), int(rng.integers(1, 9))
+        n, k = int(rng.integers(1, 400)), int(rng.integers(1, 13))  # up to 8: a word per row; more: the sum
         theta = rng.dirichlet(np.full(k, rng.choice([0.01, 0.3, 5.0])), n)
         theta[rng.random(n) < 0.2] = np.eye(k)[rng.integers(0, k)]  # rows with zero shares
         row = rng.integers(0, n, int(rng.integers(0, 2000)))

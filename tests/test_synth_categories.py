@@ -26,7 +26,7 @@ def retail():
 def test_categories_leave_every_other_column_unchanged(retail, monkeypatch):
     """The categories come from their own stream: without them the other columns are the same."""
 
-    def no_categories(random_state, business, n_members, member, kind, src, n_walk):
+    def no_categories(random_state, business, n_members, member, kind, src, n_walk, **_):
         n_rows = len(member) + len(src) + n_walk
         return np.full(n_rows, -1), np.full((n_members, len(CATEGORIES[business])), 1 / len(CATEGORIES[business]))
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbook.synth.strings import take_strings
+from workbook.synth.strings import take_fixed_width, take_strings
 
 #: Category codes per business model, in display order.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -140,12 +140,34 @@ def draw_from_rows(rng: np.random.Generator, theta: np.ndarray, row: np.ndarray)
     # The search over the flattened rows, done row by row: every earlier row's values are at most
     # ``row <= u`` and every later row's at least ``row + 1 >= u``, so the position inside the row
     # is the count of its own values <= u (n_cat or more -> the last category).  Blocks of 2**18
-    # draws read one cache line per draw instead of binary-searching ten million values.
+    # draws read one cache line per draw instead of binary-searching ten million values.  Up to 8
+    # categories, a row's eight comparisons (padded with +inf, never <= u) are one 8-byte word whose
+    # set bits are counted (NumPy 2): 2x faster than summing the booleans along the rows.
+    by_word = n_cat <= 8 and hasattr(np, "bitwise_count")
+    if by_word and n_cat < 8:
+        shifted = np.concatenate([shifted, np.full((n_rows, 8 - n_cat), np.inf)], axis=1)
     out = np.empty(len(row), dtype=np.int64)
     for lo in range(0, len(row), 1 << 18):
         hi = lo + (1 << 18)
-        out[lo:hi] = (shifted[row[lo:hi]] <= u[lo:hi, None]).sum(axis=1)
+        below = np.take(shifted, row[lo:hi], axis=0) <= u[lo:hi, None]
+        out[lo:hi] = np.bitwise_count(below.view(np.uint64)).ravel() if by_word else below.sum(axis=1)
     return np.minimum(out, n_cat - 1)
+
+
+def preference_draws(random_state: int, business: str, n_members: int) -> tuple[np.random.Generator, np.ndarray]:
+    """The categories' random stream and the members' true preferences, its first draws.
+
+    What :func:`transaction_categories` starts with; the generator draws them early
+    (they need no transactions) in a thread and hands both over.
+
+    Examples
+    --------
+    >>> rng, theta = preference_draws(3, "gym", 2)
+    >>> theta.shape, bool(np.allclose(theta.sum(axis=1), 1.0))
+    ((2, 5), True)
+    """
+    rng = np.random.default_rng([int(random_state), STREAM])
+    return rng, member_preferences(rng, business, n_members)
 
 
 def transaction_categories(
@@ -156,6 +178,8 @@ def transaction_categories(
     kind: np.ndarray,
     return_source: np.ndarray,
     n_walk_ins: int,
+    *,
+    preferences: tuple[np.random.Generator, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Category codes of all generated rows, in the generator's pre-sort layout.
 
@@ -175,6 +199,9 @@ def transaction_categories(
         For each return row, the index of the purchase row it returns.
     n_walk_ins : int
         Number of non-member walk-in rows (they come last).
+    preferences : (Generator, ndarray), optional
+        ``preference_draws(random_state, business, n_members)`` if already drawn
+        (the stream continues from there: the same codes).
 
     Returns
     -------
@@ -190,8 +217,7 @@ def transaction_categories(
     >>> codes.shape, int(codes[1]), theta.shape
     ((5,), -1, (2, 5))
     """
-    rng = np.random.default_rng([int(random_state), STREAM])
-    theta = member_preferences(rng, business, n_members)
+    rng, theta = preference_draws(random_state, business, n_members) if preferences is None else preferences
     member = np.asarray(member, dtype=np.int64)
     codes = draw_from_rows(rng, theta, member)
     codes = np.where(np.asarray(kind) == 2, -1, codes).astype(np.int8)  # a few categories: 1 byte per row
@@ -226,7 +252,7 @@ def preferences_frame(member_ids: pd.Series, theta: np.ndarray, business: str) -
     n, k = theta.shape
     return pd.DataFrame(
         {
-            "member_id": pd.Series(pa.array(member_ids, type=pa.string()).take(np.repeat(np.arange(n), k)),
+            "member_id": pd.Series(take_fixed_width(pa.array(member_ids, type=pa.string()), np.repeat(np.arange(n), k)),
                                    dtype="str"),
             "category": pd.Series(take_strings(list(vocab), np.tile(np.arange(k), n)), dtype="str"),
             "preference": np.round(theta.ravel(), 4).astype(np.float64),

@@ -43,7 +43,8 @@ from scipy.special import expit
 
 from workbook.synth.contacts import active_at, background_visit_prob, engagement_score
 from workbook.synth.scenario import Scenario
-from workbook.synth.strings import take_strings
+from workbook.synth.sorting import argsort_keys
+from workbook.synth.strings import take_fixed_width, take_strings
 
 __all__ = ["EMOTIONAL_KINDS", "JOIN_WINDOW_DAYS", "community_launch", "generate_community"]
 
@@ -68,6 +69,22 @@ def community_launch(sc: Scenario) -> pd.Timestamp:
     """
     mid = (sc.start + (sc.end - sc.start) / 2).normalize()
     return mid if mid.day == 1 else (mid + pd.offsets.MonthBegin(1)).normalize()
+
+
+def _by_day_then_row(when: np.ndarray, row: np.ndarray, n_rows: int) -> np.ndarray:
+    """``np.lexsort((row, when))`` for whole-day times: one packed integer key ``day * n_rows + row``.
+
+    Examples
+    --------
+    >>> when = np.array(["2024-01-02", "2024-01-01", "2024-01-02"], dtype="datetime64[us]")
+    >>> _by_day_then_row(when, np.array([1, 5, 0]), 6).tolist()
+    [1, 2, 0]
+    """
+    micros = when.view(np.int64)
+    if len(when) == 0 or (micros % 86_400_000_000).any() or (row < 0).any() or (row >= n_rows).any():
+        return np.lexsort((row, when))
+    day = micros // 86_400_000_000
+    return argsort_keys((day - day.min()) * n_rows + row)[0]  # stable: equal keys stay in row order, as lexsort
 
 
 def _window_purchases(members: pd.DataFrame, transactions: pd.DataFrame, lo, hi,
@@ -180,7 +197,7 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
         invited = top[join[top] < np.datetime64(day)]
         parts.append((invited, np.full(len(invited), np.datetime64(day, "us")), np.full(len(invited), 2)))
     idx, when, kind_code = (np.concatenate(a) for a in zip(*parts))
-    order = np.lexsort((idx, when))  # by time, then member row (as the batches' stable sort did)
+    order = _by_day_then_row(when, idx, len(members))  # by time, then member row (as the batches' stable sort did)
     idx, when, kind_code = idx[order], when[order], kind_code[order]
     p0 = background_visit_prob(truth, idx, when, TOUCH_WINDOW_DAYS)
     response = np.array([_RESPONSE[k] for k in EMOTIONAL_KINDS])
@@ -188,7 +205,7 @@ def generate_community(sc: Scenario, transactions: pd.DataFrame, members: pd.Dat
     holdout = rng.random(len(idx)) < _HOLDOUT_SHARE
     p_visit = np.where(holdout, p0, 1 - (1 - p0) * (1 - r))
     emotional = pd.DataFrame({
-        "member_id": pd.Series(pa.array(members["member_id"]).take(idx), dtype="str"),
+        "member_id": pd.Series(take_fixed_width(pa.array(members["member_id"]), idx), dtype="str"),
         "sent_at": when,
         "kind": pd.Series(take_strings(list(EMOTIONAL_KINDS), kind_code), dtype="str"),
         "holdout": holdout,

@@ -38,7 +38,7 @@ from scipy.special import expit, logit
 
 from workbook.synth.scenario import Scenario
 from workbook.synth.sorting import argsort_keys
-from workbook.synth.strings import take_strings
+from workbook.synth.strings import take_fixed_width, take_strings
 
 __all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
            "engagement_score", "generate_contacts"]
@@ -75,6 +75,78 @@ def _recent_counts(member: np.ndarray, t: np.ndarray, sent_member: np.ndarray, s
     query = member * span + t
     return (np.searchsorted(keys, query, "left")
             - np.searchsorted(keys, query - FATIGUE_WINDOW_DAYS, "left")).astype(np.int64)
+
+
+def _recent_counts_in_order(member: np.ndarray, t: np.ndarray, sent: np.ndarray) -> np.ndarray:
+    """``_recent_counts(member, t, member[sent], t[sent])`` for rows in (member, time) order, without searching.
+
+    Rows in that order have non-decreasing keys ``member * span + t``, so the sent
+    rows in ``[t - 30, t)`` of a row are among the rows just before it: each pass
+    looks one row further back, for the rows whose previous look was still inside
+    the window (a few passes over ever fewer rows instead of two binary searches
+    of millions of keys).  The keys and comparisons are ``_recent_counts``'s, so
+    the counts are identical; rows in another order go through it.
+    """
+    n = len(t)
+    span = 10.0 * (float(max(t.max(initial=0), t[sent].max(initial=0))) + FATIGUE_WINDOW_DAYS + 1)
+    query = member * span + t
+    if n > 1 and not (query[1:] >= query[:-1]).all():
+        return _recent_counts(member, t, member[sent], t[sent])
+    low = query - FATIGUE_WINDOW_DAYS
+    counts = np.zeros(n, dtype=np.int64)
+    if n < 2:
+        return counts
+    # first look back (the row just before), on whole slices
+    inside = query[:-1] >= low[1:]  # keys are sorted: once below the window, all earlier ones are too
+    counts[1:] = inside & sent[:-1] & (query[:-1] < query[1:])
+    inside[0] = False  # row 1 has no second row before it
+    rows = np.flatnonzero(inside) + 1  # rows still looking back: row - lag is their next candidate
+    lag = 2
+    while len(rows):
+        prev = rows - lag
+        prev_key = query[prev]
+        inside = prev_key >= low[rows]  # keys are sorted: once below the window, all earlier ones are too
+        counts[rows] += inside & sent[prev] & (prev_key < query[rows])
+        rows = rows[inside & (prev > 0)]
+        lag += 1
+    return counts
+
+
+def _logistic(base: np.ndarray, slope: float, z: np.ndarray, fatigue: float, k: np.ndarray,
+              boost: np.ndarray | None = None) -> np.ndarray:
+    """``expit(base + slope * z - fatigue * k [+ boost])``, evaluated in that order, in place in ``base``.
+
+    ``base`` (a fresh array) is overwritten; three million-row temporaries fewer per call.
+
+    Examples
+    --------
+    >>> _logistic(np.array([0.0, 1.0]), 1.0, np.array([0.0, 1.0]), 2.0, np.array([0, 1])).tolist()
+    [0.5, 0.5]
+    """
+    term = np.multiply(slope, z)
+    base += term  # = base + slope * z (addition is commutative, also in floating point)
+    np.multiply(fatigue, k, out=term)
+    base -= term
+    if boost is not None:
+        base += boost
+    return expit(base, out=base)
+
+
+def _until_first_unsubscribe(pair: np.ndarray, unsub: np.ndarray) -> np.ndarray:
+    """Rows kept: those with no unsubscribe at an earlier row of the same (member, channel) ``pair``.
+
+    For rows in time order within each pair.  The first unsubscribing row of each
+    pair is found among the few unsubscribes; a row is kept up to it (no sort).
+
+    Examples
+    --------
+    >>> _until_first_unsubscribe(np.array([0, 1, 0, 0, 1]), np.array([False, True, True, False, False])).tolist()
+    [True, True, True, False, False]
+    """
+    rows = np.flatnonzero(unsub)
+    first = np.full(int(pair.max(initial=-1)) + 1, len(pair))  # per pair: its first unsubscribing row, or past the end
+    np.minimum.at(first, pair[rows], rows)
+    return np.arange(len(pair)) <= first[pair]
 
 
 def _member_time_order(member: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -133,8 +205,13 @@ def _add_days(start: pd.Timestamp, days: np.ndarray) -> np.ndarray:
     """
     whole = days.astype(np.int64)
     ns_per_day = 86_400_000_000_000
-    ns = whole * ns_per_day + (np.round(days - whole, 13) * ns_per_day).astype(np.int64)
-    return (np.datetime64(start.as_unit("ns").to_datetime64()) + ns.astype("timedelta64[ns]")).astype("datetime64[us]")
+    fraction = days - whole
+    np.round(fraction, 13, out=fraction)
+    fraction *= ns_per_day
+    whole *= ns_per_day  # in place, in the same order: whole days, their fractions, the start
+    whole += fraction.astype(np.int64)
+    whole += np.datetime64(start.as_unit("ns").to_datetime64()).astype(np.int64)
+    return whole.view("datetime64[ns]").astype("datetime64[us]")
 
 
 def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -148,8 +225,15 @@ def active_at(truth: pd.DataFrame, when: pd.Series | np.ndarray, idx: np.ndarray
 
 def background_visit_prob(truth: pd.DataFrame, idx: np.ndarray, when, days: float) -> np.ndarray:
     """P(a store visit within ``days`` without any message): ``1 - exp(-lambda days)`` while alive."""
-    lam = truth["purchase_rate_per_day"].to_numpy()[idx]
-    return np.where(active_at(truth, when, idx), 1.0 - np.exp(-lam * days), 0.0)
+    p = truth["purchase_rate_per_day"].to_numpy()[idx]
+    if not p.flags.owndata:  # a view of the truth (idx a slice): the arithmetic below is in place
+        p = p.copy()
+    np.negative(p, out=p)
+    p *= days
+    np.exp(p, out=p)
+    np.subtract(1.0, p, out=p)
+    np.copyto(p, 0.0, where=~active_at(truth, when, idx))
+    return p
 
 
 def engagement_score(truth: pd.DataFrame) -> np.ndarray:
@@ -201,9 +285,10 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
     ch_of = np.arange(_N_ROUTINE) % len(CHANNELS)
     p_pick = np.minimum(_ROUTINE_SHARE * intensity, 0.9)
     mem, camp = [], []
+    draws = np.empty((min(_CHUNK, n), _N_ROUTINE))  # one buffer for every block (48 MB of fresh pages each)
     for lo in range(0, n, _CHUNK):  # row blocks: the same draws as one (n, campaigns) matrix, less memory
         hi = min(lo + _CHUNK, n)
-        pick = ((rng.random((hi - lo, _N_ROUTINE)) < p_pick[lo:hi, None]) & reach[lo:hi, ch_of]
+        pick = ((rng.random(out=draws[: hi - lo]) < p_pick[lo:hi, None]) & reach[lo:hi, ch_of]
                 & (join_days[lo:hi, None] < send_day[None, :]))
         rows, cols = np.nonzero(pick)
         mem.append(rows + lo)
@@ -233,30 +318,22 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
 
     # unsubscribes end a channel: draw them with the scheduled fatigue, drop what follows
     sent = ~holdout
-    k_sched = _recent_counts(mem, t, mem[sent], t[sent])
+    k_sched = _recent_counts_in_order(mem, t, sent)
     unsub = sent & (rng.random(len(mem)) < expit(logit(_UNSUB)[channel] + FATIGUE_UNSUB * k_sched))
-    pair = mem * len(CHANNELS) + channel
-    pair_order = np.argsort(pair, kind="stable")  # rows are in (member, time) order: = lexsort((t, pair))
-    unsub_sorted = unsub[pair_order].astype(np.int64)
-    first_pair = np.r_[True, pair[pair_order][1:] != pair[pair_order][:-1]]
-    cum = np.cumsum(unsub_sorted)
-    group_start = np.maximum.accumulate(np.where(first_pair, np.arange(len(cum)), 0))
-    before = cum - unsub_sorted - (cum[group_start] - unsub_sorted[group_start])  # unsubscribes earlier in the pair
-    keep = np.empty(len(mem), dtype=bool)
-    keep[pair_order] = before == 0
+    keep = _until_first_unsubscribe(mem * len(CHANNELS) + channel, unsub)
     mem, t, channel, kind, camp_ids, holdout, unsub = (a[keep] for a in (mem, t, channel, kind, camp_ids, holdout, unsub))
     # peak memory (this runs in a thread beside the transaction table): free the pair bookkeeping
-    del k_sched, pair, pair_order, unsub_sorted, first_pair, cum, group_start, before, keep
+    del k_sched, keep
 
     # responses with the realised fatigue
     sent = ~holdout
-    k = _recent_counts(mem, t, mem[sent], t[sent])
+    k = _recent_counts_in_order(mem, t, sent)
     sent_at = _add_days(start, t)
     delivered = sent & (rng.random(len(mem)) < _DELIVER[channel])
-    p_open = expit(logit(_OPEN)[channel] + _BETA_OPEN * z[mem] - FATIGUE_OPEN * k)
+    p_open = _logistic(logit(_OPEN)[channel], _BETA_OPEN, z[mem], FATIGUE_OPEN, k)
     opened = delivered & (rng.random(len(mem)) < p_open)
     boost = np.array([_BOOST["routine"], _BOOST["short_video"], _BOOST["social_post"]])[kind]
-    p_respond = expit(logit(_RESPOND)[channel] + _BETA_RESPOND * z[mem] - FATIGUE_RESPOND * k + boost)
+    p_respond = _logistic(logit(_RESPOND)[channel], _BETA_RESPOND, z[mem], FATIGUE_RESPOND, k, boost)
     p0 = background_visit_prob(truth, mem, sent_at, VISIT_WINDOW_DAYS)
     responded = opened & (rng.random(len(mem)) < p_respond)
     visited = responded | (rng.random(len(mem)) < p0)
@@ -274,7 +351,7 @@ def generate_contacts(sc: Scenario, members: pd.DataFrame, truth: pd.DataFrame,
         return pd.Series(take_strings(list(values), np.take(codes, order)), dtype="str")
 
     contacts = pd.DataFrame({
-        "member_id": pd.Series(ids.take(np.take(mem, order)), dtype="str"),
+        "member_id": pd.Series(take_fixed_width(ids, np.take(mem, order)), dtype="str"),
         "sent_at": np.take(sent_at, order),
         "channel": vocab(CHANNELS, channel),
         "campaign_id": vocab(names, camp_ids),

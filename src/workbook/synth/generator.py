@@ -45,13 +45,13 @@ from tqdm.auto import tqdm
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
 from workbook.synth.data import SyntheticData
-from workbook.synth.categories import category_series, preferences_frame, transaction_categories
+from workbook.synth.categories import category_series, preference_draws, preferences_frame, transaction_categories
 from workbook.synth.memory import large_array_memory, system_arrow_pool
 from workbook.synth.sorting import argsort_keys
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
-from workbook.synth.strings import fixed_width_ids as _ids, take_strings as _take
+from workbook.synth.strings import fixed_width_ids as _ids, take_fixed_width, take_strings as _take
 
 _US_PER_DAY = 86_400_000_000
 _SIZES = np.array(["small", "medium", "large"])
@@ -318,6 +318,10 @@ def generate(
     worker = ThreadPoolExecutor(max_workers=3)
     member_ids = _ids("M", np.arange(1, n + 1), _member_width(n))
     members_job = worker.submit(_members_frame, sc, rng_pii, n, channel, join, home, store_ids, member_ids)
+    # the categories' own stream starts with the members' preferences (1.2M Dirichlet rows, the
+    # categories' largest draw): drawn now, beside the lives, instead of during the transaction table
+    # (their table is made later: built now, its 0.4 GB would add to the peak)
+    preferences_job = worker.submit(preference_draws, seed, sc.business, n)
     _advance(bar)
 
     # ------------------------------------------------------------------- lives
@@ -409,12 +413,26 @@ def generate(
         in_promo = np.concatenate([in_promo, np.zeros(nf, dtype=bool)])
     else:
         kind = np.zeros(n_pur, dtype=np.int8)  # purchase
-        amount = np.maximum(np.round(rng_tx.gamma(sc.gg_p, 1.0 / np.take(nu, pur_member)), 2), 0.01)
-        items = 1 + rng_tx.poisson(np.maximum(amount / item_price - 1.0, 0.0))
+        # the same arithmetic in place (ten-million-row temporaries are fresh pages the kernel zeroes)
+        scale = np.take(nu, pur_member)
+        np.divide(1.0, scale, out=scale)
+        amount = rng_tx.gamma(sc.gg_p, scale)
+        np.round(amount, 2, out=amount)
+        np.maximum(amount, 0.01, out=amount)
+        np.divide(amount, item_price, out=scale)
+        scale -= 1.0
+        np.maximum(scale, 0.0, out=scale)
+        items = rng_tx.poisson(scale)
+        items += 1
+        del scale
         share = np.where(in_promo, sc.promo_discount_share, sc.promo_discount_share / 4)
         has_disc = rng_tx.random(n_pur) < share
         rate = rng_tx.uniform(0.05, 0.25, n_pur)
-        discount = np.where(has_disc, np.round(amount * rate / (1 - rate), 2), 0.0)
+        discount = amount * rate
+        np.subtract(1, rate, out=rate)
+        discount /= rate
+        np.round(discount, 2, out=discount)
+        np.copyto(discount, 0.0, where=~has_disc)
         del share, has_disc, rate
     del in_promo, away, other_store
     n_rows = len(pur_member)
@@ -470,7 +488,8 @@ def generate(
     id_width = max(9, len(str(n_tx)))
     transaction_ids = worker.submit(_ids, "T", np.arange(1, n_tx + 1), id_width)
     # product categories (issue 15): own random stream, so the other columns are unchanged
-    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, member_ids)
+    categories_job = worker.submit(_categories, seed, sc.business, n, pur_member, kind, src, n_walk, member_ids,
+                                   preferences_job)
     _advance(bar)
 
     # ------------------------------------------------------------ assemble tx
@@ -513,22 +532,32 @@ def generate(
     del walk_amount, walk_items
     # Member, store, kind and channel share one int64 while they are put in time order: one
     # random gather instead of four (a gather of 10M rows costs a cache miss per row).
+    # Built in place, part by part (purchases, returns, walk-ins): no 10M-row concatenations.
     store_bits = max(int(n_s).bit_length(), 1)
-    key = np.concatenate([pur_member, pur_member[src], np.full(n_walk, -1)]) + 1
-    key <<= store_bits
-    key |= np.concatenate([pur_store, pur_store[src], walk_store])
-    key <<= 2
-    key |= np.concatenate([kind, kind[src], walk_kind])
-    key <<= 1
-    key |= np.concatenate([online, online[src], np.zeros(n_walk, dtype=bool)])
+    key = np.empty(n_tx, dtype=np.int64)
+    purchases, returns, walk_ins = slice(0, n_rows), slice(n_rows, n_rows + n_ret), slice(n_rows + n_ret, n_tx)
+    key[purchases] = pur_member
+    key[returns] = pur_member[src]
+    key[walk_ins] = -1
+    key += 1
+    for width, of_purchase, of_walk_in in ((store_bits, pur_store, walk_store), (2, kind, walk_kind), (1, online, False)):
+        key <<= width
+        key[purchases] |= of_purchase
+        key[returns] |= of_purchase[src]
+        key[walk_ins] |= of_walk_in
     del pur_member, pur_store, online, kind, walk_store, walk_kind
     key = np.take(key, order)
-    online_o = (key & 1).astype(bool)
-    kind_o = ((key >> 1) & 3).astype(np.int8)
-    store_o = (key >> 3) & ((1 << store_bits) - 1)
-    mem_o = (key >> (3 + store_bits)) - 1
-    del key
-    jobs["member_id"] = assembly.submit(lambda: _str_series(member_ids.take(pa.array(mem_o, mask=mem_o < 0))))
+    mem_o = np.right_shift(key, 3 + store_bits)  # in-place steps: one 10M-row temporary per column
+    mem_o -= 1
+    store_o = np.right_shift(key, 3)
+    store_o &= (1 << store_bits) - 1
+    bits = np.right_shift(key, 1)
+    bits &= 3
+    kind_o = bits.astype(np.int8)
+    np.bitwise_and(key, 1, out=bits)
+    online_o = bits.astype(bool)
+    del key, bits
+    jobs["member_id"] = assembly.submit(lambda: _str_series(take_fixed_width(member_ids, mem_o)))
     jobs["store_id"] = assembly.submit(lambda: _str_series(pc.take(store_ids, pa.array(store_o))))
     jobs["channel"] = assembly.submit(lambda: _str_series(_take(["offline", "online"], online_o)))
     jobs["kind"] = assembly.submit(lambda: _str_series(_take(["purchase", "visit", "fee"], kind_o)))
@@ -536,7 +565,7 @@ def generate(
     columns = {name: job.result() for name, job in jobs.items()}
     assembly.shutdown()
     category_preferences = categories_job.result()[1]
-    del order, jobs
+    del order, jobs, preferences_job  # the preferences (74 MB at 1.16M members) are in their table now
     transactions = pd.DataFrame(
         {
             "transaction_id": _str_series(transaction_ids.result()),
@@ -555,7 +584,8 @@ def generate(
         },
         copy=False,
     )
-    del columns
+    # the futures keep their results alive: the ids' 32-bit offsets (the frame holds 64-bit ones), the codes
+    del columns, transaction_ids, categories_job
     if on_table is not None:
         on_table("transactions", transactions)
     _advance(bar)
@@ -652,29 +682,34 @@ def _redemptions(rng: np.random.Generator, member: np.ndarray, t: np.ndarray, W:
     """Points redeemed per purchase: a flagged purchase redeems the whole hundreds earned since the last one.
 
     In a function of its own so that its ten-million-row intermediates are freed on return.
+    Only the flagged purchases (``redeem_prob`` of the eligible ones) need their balance
+    and the previous flagged purchase's level, so after the flags everything works on them.
     """
     # by member, then time; the rows are a few runs already in that order (first purchases, then
     # each batch of lives), which a stable sort (timsort) merges several times faster than quicksort
     order = np.argsort(member * (W + 1.0) + t, kind="stable")
     m_sorted = np.take(member, order)
     e_sorted = np.take(earned, order)
+    flag = np.take(eligible, order)
+    flag &= rng.random(len(order)) < redeem_prob
+    pos = np.flatnonzero(flag)  # flagged purchases, in (member, time) order
+    del flag
+    # points earned by the member before each flagged purchase: the running total, less the
+    # total at the end of the member's previous purchases (their first row: a search in the sorted members)
     cum = np.cumsum(e_sorted)
-    first_of_member = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
+    m_pos = m_sorted[pos]
+    first = np.searchsorted(m_sorted, m_pos, side="left")
     del m_sorted
-    group_start = np.maximum.accumulate(np.where(first_of_member, np.arange(len(order)), 0))
-    base = np.where(group_start > 0, cum[group_start - 1], 0)
-    earned_before = cum - e_sorted - base
-    del cum, e_sorted, base
-    flag = np.take(eligible, order) & (rng.random(len(order)) < redeem_prob)
-    level = np.where(flag, (earned_before // 100) * 100, 0)
-    del earned_before
-    # previous flagged level within the member (0 if none)
-    flagged_pos = np.where(flag, np.arange(len(order)), -1)
-    prev_pos = np.maximum.accumulate(np.r_[-1, flagged_pos[:-1]])
-    del flagged_pos
-    prev_level = np.where((prev_pos >= group_start) & (prev_pos >= 0), level[np.maximum(prev_pos, 0)], 0)
+    earned_before = cum[pos] - e_sorted[pos] - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0)
+    del cum, e_sorted
+    level = (earned_before // 100) * 100
+    # the previous flagged purchase's level, if it is the same member's
+    same = np.zeros(len(pos), dtype=bool)
+    same[1:] = m_pos[1:] == m_pos[:-1]
+    prev_level = np.zeros(len(pos), dtype=level.dtype)
+    prev_level[1:] = np.where(same[1:], level[:-1], 0)
     redeemed = np.zeros(len(order), dtype=np.int64)
-    redeemed[order] = np.where(flag, level - prev_level, 0)
+    redeemed[order[pos]] = level - prev_level
     return redeemed
 
 
@@ -690,9 +725,14 @@ def _contact_log(sc: Scenario, members_job: Future, lam: np.ndarray, first_purch
 
 
 def _categories(seed: int, business: str, n: int, member: np.ndarray, kind: np.ndarray, return_source: np.ndarray,
-                n_walk: int, member_ids: pa.Array) -> tuple[np.ndarray, pd.DataFrame]:
-    """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15)."""
-    codes, theta = transaction_categories(seed, business, n, member, kind, return_source, n_walk)
+                n_walk: int, member_ids: pa.Array, preferences_job: Future) -> tuple[np.ndarray, pd.DataFrame]:
+    """Category codes of the rows (pre-sort layout) and the true preferences table (issue 15).
+
+    ``preferences_job``: :func:`~workbook.synth.categories.preference_draws` (the stream continues from it).
+    """
+    preferences = preferences_job.result()
+    codes, theta = transaction_categories(seed, business, n, member, kind, return_source, n_walk,
+                                          preferences=preferences)
     return codes, preferences_frame(_str_series(member_ids), theta, business)
 
 
