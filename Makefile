@@ -59,6 +59,9 @@ $(LAB_STAMP): pyproject.toml | $(BIN)/python
 # uv writes no bytecode by itself; the packages' .pyc files are compiled once here (imports
 # without them are 2-3x slower when PYTHONDONTWRITEBYTECODE is set, as in CI), all but the
 # packages' own test folders (a quarter of the bytes, never imported) and pip/setuptools.
+# uv's --compile-bytecode compiled 12,402 files in 59-68 s of CPU, compileall without the
+# test folders 10,121 files in 55-63 s (busy machine, two runs each); a clean clone's whole
+# installation took 1 min 26 s (empty uv cache, 2026-12-02).
 INSTALLER ?= uv
 NO_COMPILE := '/(tests?|pip|setuptools|pkg_resources|_distutils_hack)/'
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
