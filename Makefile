@@ -56,23 +56,17 @@ $(LAB_STAMP): pyproject.toml | $(BIN)/python
 # `make test` installs with uv (itself from PyPI, into .venv): the same packages as pip,
 # in 128 s instead of 222 s (cold caches, 2 busy cores).  uv reads no pip.conf: behind a
 # PyPI mirror, run `make test INSTALLER=pip`.  `make lab` (trainees) keeps pip.
-# uv writes no bytecode by itself; the packages' .pyc files are compiled once here (imports
-# without them are 2-3x slower when PYTHONDONTWRITEBYTECODE is set, as in CI), all but the
-# packages' own test folders (a quarter of the bytes, never imported) and pip/setuptools.
-# uv's --compile-bytecode compiled 12,402 files in 59-68 s of CPU, compileall without the
-# test folders 10,121 files in 55-63 s (busy machine, two runs each); a clean clone's whole
-# installation took 1 min 26 s (empty uv cache, 2026-12-02).
+# --compile-bytecode writes the .pyc files (CI sets PYTHONDONTWRITEBYTECODE: nothing else
+# writes them).  Tried and not kept: uv without it, then compileall without the packages'
+# test folders and pip (9,414 instead of 12,402 files): 6-18 s less CPU but no less wall time
+# (reinstall from the uv cache plus compiling: 82 and 97 s against uv's 81 and 71 s; 2 busy cores, 2026-12-02).
 INSTALLER ?= uv
-NO_COMPILE := '/(tests?|pip|setuptools|pkg_resources|_distutils_hack)/'
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Set-up step 2/3: installing the workbook with the test and Spark extras into $(VENV) ($(INSTALLER))"
 	@if [ "$(INSTALLER)" = uv ]; then \
 	  $(PIP) install -q uv && \
-	  $(BIN)/uv pip install --python $(BIN)/python -e '.[test,spark]' || { \
+	  $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -e '.[test,spark]' || { \
 	    echo "uv could not install the packages (it reads no pip.conf; behind a PyPI mirror run: make test INSTALLER=pip)"; exit 1; }; \
-	  echo "    compiling the packages' bytecode"; \
-	  $(BIN)/python -m compileall -q -j 0 -x $(NO_COMPILE) "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || \
-	    echo "    (the files listed above are compiled in memory when imported)"; \
 	else \
 	  $(PIP) install --progress-bar on -e '.[test,spark]'; \
 	fi
