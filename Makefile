@@ -57,9 +57,11 @@ $(LAB_STAMP): pyproject.toml | $(BIN)/python
 # in 128 s instead of 222 s (cold caches, 2 busy cores).  uv reads no pip.conf: behind a
 # PyPI mirror, run `make test INSTALLER=pip`.  `make lab` (trainees) keeps pip.
 # --compile-bytecode writes the .pyc files (CI sets PYTHONDONTWRITEBYTECODE: nothing else
-# writes them).  Tried and not kept: uv without it, then compileall without the packages'
-# test folders and pip (9,414 instead of 12,402 files): 6-18 s less CPU but no less wall time
-# (reinstall from the uv cache plus compiling: 82 and 97 s against uv's 81 and 71 s; 2 busy cores, 2026-12-02).
+# writes them).  Tried and not kept, the results being mixed: uv without it, then compileall
+# without the packages' test folders and pip (9,414 instead of 12,402 files) used 5-18 s less
+# CPU; wall time: reinstalling from the uv cache plus compiling took 82 and 97 s against uv's
+# 81 and 71 s, a clean clone's whole installation (empty uv cache) 86 s against 97 s
+# (2 cores shared with other work, load 2-3, 2026-12-02).
 INSTALLER ?= uv
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Set-up step 2/3: installing the workbook with the test and Spark extras into $(VENV) ($(INSTALLER))"
