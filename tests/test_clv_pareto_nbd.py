@@ -90,10 +90,17 @@ def test_cdnow_log_likelihood_is_the_maximum(fitted, cdnow):
 
 def test_cdnow_fit_matches_lifetimes(fitted, cdnow):
     reference = lifetimes.ParetoNBDFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    # lifetimes' own optimiser stops at slightly different points of the likelihood's flat ridge
+    # from run to run (up to 0.44% in r/alpha seen in CI); ours must be at least as likely as its
+    # optimum and close to it (our fit against the published estimates is checked at 0.2% above).
     np.testing.assert_allclose(
         fitted.params_[["r", "alpha", "s", "beta"]], reference.params_[["r", "alpha", "s", "beta"]],
-        rtol=2e-3,
+        rtol=1e-2,
     )
+    at_reference = pareto_nbd_log_likelihood(
+        reference.params_[["r", "alpha", "s", "beta"]].to_numpy(), cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    ).sum()
+    assert fitted.log_likelihood_ >= at_reference - 1e-6
 
 
 def test_predictions_match_lifetimes_for_same_parameters(cdnow):
