@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 __all__ = [
     "WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in", "run_starts",
-    "order_keys", "increasing", "sort_order",
+    "order_keys", "increasing", "sort_order", "fixed_width_bytes",
 ]
 
 #: Placeholders that POS systems put in the member column of a walk-in sale.
@@ -333,8 +333,17 @@ def run_starts(ordered: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return starts
 
 
-def _fixed_width_bytes(arr: pa.Array) -> np.ndarray | None:
-    """The ids of a null-free Arrow text array as an (n, width) byte matrix (no copy), if all are one width."""
+def fixed_width_bytes(arr: pa.Array) -> np.ndarray | None:
+    """The ids of a null-free Arrow text array as an (n, width) byte matrix (no copy), if all are one width.
+
+    None for other types, missing values, an empty array or ids of several widths.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> fixed_width_bytes(pa.array(["M1", "M2"])).tolist(), fixed_width_bytes(pa.array(["a", "bc"]))
+    ([[77, 49], [77, 50]], None)
+    """
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or arr.null_count:
         return None
     n = len(arr)
@@ -381,7 +390,7 @@ def order_keys(*arrays: object) -> list[np.ndarray] | None:
         if len(arr) == 0:
             matrices.append(None)
             continue
-        mat = _fixed_width_bytes(arr)
+        mat = fixed_width_bytes(arr)
         if mat is None:
             return None
         matrices.append(mat)

@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbook.ids import fixed_width_bytes
+
 __all__ = ["fixed_width_ids", "take_fixed_width", "take_strings"]
 
 _BLOCK = 1 << 18
@@ -55,24 +57,6 @@ def fixed_width_ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndar
     ).cast(pa.string())
 
 
-def _offsets(values: pa.Array) -> np.ndarray:
-    """The offsets of a string or large string array (its own slice of the buffer)."""
-    dtype = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    return np.frombuffer(values.buffers()[1], dtype=dtype)[values.offset: values.offset + len(values) + 1]
-
-
-def _fixed_width(values: pa.Array) -> int | None:
-    """The byte width shared by every string of ``values`` (no nulls, one chunk), else None."""
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or values.null_count \
-            or len(values) == 0:
-        return None
-    offsets = _offsets(values)
-    width = int(offsets[1] - offsets[0])
-    if width == 0 or int(offsets[-1] - offsets[0]) != width * len(values) or (np.diff(offsets) != width).any():
-        return None
-    return width
-
-
 def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) -> pa.Array:
     """``values.take(indices)`` with a negative index giving a missing value (string or large string array).
 
@@ -95,15 +79,14 @@ def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) ->
     indices = np.asarray(indices, dtype=np.int64)
     missing = indices < 0
     any_missing = bool(missing.any())
-    width = _fixed_width(values)
+    matrix = fixed_width_bytes(values)  # (n, width) bytes of one-width strings, else None
+    width = None if matrix is None else matrix.shape[1]
     large = pa.types.is_large_string(values.type)
     if width is None or (not large and (len(indices) + 1) * width >= 2**31):
         return values.take(pa.array(indices, mask=missing) if any_missing else pa.array(indices))
-    start = int(_offsets(values)[0])
-    raw = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start: start + width * len(values)]
     item = np.uint64 if width == 8 else np.dtype((np.void, width))
     rows = np.where(missing, 0, indices) if any_missing else indices  # a missing row gets any id's bytes
-    data = np.take(raw.view(item), rows)
+    data = np.take(matrix.reshape(-1).view(item), rows)
     offsets = np.arange(0, (len(indices) + 1) * width, width, dtype=np.int64 if large else np.int32)
     bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if any_missing else None
     kind = pa.LargeStringArray if large else pa.StringArray
