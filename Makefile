@@ -22,6 +22,8 @@ DATA   := datasets/transactions.parquet
 # (exercises/solutions) by tests/test_exercises.py (strict claims, every check must pass):
 # a second nbval run of either would execute them twice.  nbval runs the analyst notebook.
 NOTEBOOKS := notebooks/analyst
+# Two workers for two cores: -n 3 on the same idle 2-core machine (clean clone of bb70b13, 2026-12-02)
+# took 12 min 12 s of tests and 1184 s of user CPU against 8 min 2 s and 944 s with -n 2.
 PYTEST_WORKERS ?= 2
 # make book / make apps (for managers): each installs its extra into the same .venv the first time.
 BOOK_STAMP := $(VENV)/.stamp-book

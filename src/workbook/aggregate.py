@@ -59,8 +59,8 @@ per-member table unordered, and it is sorted here by member id
 fraction of what an ``ORDER BY`` costs in the query).  ``engine="pandas"`` runs the NumPy
 implementation below (integer member codes, integer day numbers, bincounts),
 which is the reference the SQL engines are tested against.  Where the time
-goes and the measurements are in README.md ("Performance") and
-``benchmarks/bench_rfm.py``.
+goes and the measurements are in README.md ("Performance"),
+docs/performance.md and ``benchmarks/bench_rfm.py``.
 
 Each function keeps its last few results (:mod:`workbook.memo`): asked again
 for the same data (a DataFrame whose columns have not changed, or files with
