@@ -1,5 +1,6 @@
 """Hand-computed checks of the per-member aggregation (one definition per metric)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,6 +100,29 @@ def test_bad_input_raises_clear_error(tx, mutate, message):
 def test_analysis_date_before_data(tx):
     with pytest.raises(WorkbookInputError, match="before the first transaction"):
         member_summary(tx, analysis_date="2020-01-01")
+
+
+@pytest.mark.parametrize("ids", [["m1", "m2", "m3"], ["m1", "m22", "m3"]])  # one width (integer keys) / two
+def test_unordered_period_query_result_comes_back_as_the_pandas_engine_sorts_it(tx, ids, monkeypatch):
+    # The query has no ORDER BY: its rows are shuffled here on purpose, and the table must still
+    # equal the pandas engine's, sorted by member and period with every value moved along.
+    import dataclasses
+
+    import workbook.aggregate as aggregate_module
+
+    tx = tx.assign(member_id=tx["member_id"].replace(dict(zip(["m1", "m2", "m3"], ids))))
+    real = aggregate_module.engines.run_sql
+
+    def shuffled(*args, **kwargs):
+        res = real(*args, **kwargs)
+        order = np.random.default_rng(0).permutation(res.table.num_rows)[::-1].copy()
+        return dataclasses.replace(res, table=res.table.take(order))
+
+    monkeypatch.setattr(aggregate_module.engines, "run_sql", shuffled)
+    result = member_period_activity(tx, engine="duckdb")
+    expected = member_period_activity(tx, engine="pandas")
+    assert len(result) == 6 and result["member_id"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(result, expected, check_exact=True)
 
 
 def test_period_activity_records_analysis_date(tx):

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from workbook.ids import (
     WALK_IN_VALUES, ids_in, increasing, lost_leading_zeros, mask_ids, normalise_ids, order_keys, sort_order,
+    take_fixed_width,
 )
 
 
@@ -192,6 +193,18 @@ def test_sort_order_keeps_repeated_ids_in_input_order():
     assert sort_order(pa.array(ids)).tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()
 
 
+def test_sort_order_of_ids_whose_keys_use_the_sign_bit():
+    # ten positions of 80 byte values each: integer keys up to 80**10 > 2**63, past the packed sort's
+    # range, so NumPy's stable sort of the unsigned keys orders them (repeats keep their input order)
+    rng = np.random.default_rng(5)
+    alphabet = np.array(list("/0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"))
+    assert len(alphabet) == 79
+    ids = ["".join(row) for row in rng.choice(np.append(alphabet, "\\"), (300, 10))]
+    ids += ["/" * 10, "~" * 10, ids[3], ids[7]]
+    assert int(order_keys(pa.array(ids))[0].max()) >= 2**63
+    assert sort_order(pa.array(ids)).tolist() == pd.Series(ids, dtype="str").sort_values(kind="stable").index.tolist()
+
+
 def test_sort_order_of_numbers():
     assert sort_order(pa.array([30, 4, 100, 4])).tolist() == [1, 3, 0, 2]
 
@@ -215,3 +228,18 @@ def test_increasing_on_numbers_text_and_objects():
     assert increasing(pd.Index(["a", "b", "dd"], dtype="str"))
     assert not increasing(pd.Index(["a", None, "dd"], dtype="str"))
     assert increasing(pd.Index([3, 7, 9])) and not increasing(pd.Index(["b", "a"], dtype=object))
+
+
+def test_fixed_width_take_equals_arrow_take():
+    rng = np.random.default_rng(2)
+    for words in (["M0000001", "M0000002", "M0000003"], ["S01", "S02"], ["a", "bc", "def"], ["x", None, "y"]):
+        for kind in (pa.string(), pa.large_string()):
+            arr = pa.array(words, kind)
+            for values in (arr, arr.slice(1), pa.chunked_array([arr[:1], arr[1:]])):
+                rows = rng.integers(-1, len(values), 50)
+                result = take_fixed_width(values, rows)
+                result.validate(full=True)
+                expected = pa.chunked_array([values]).combine_chunks() if isinstance(values, pa.Array) else values
+                expected = (expected.combine_chunks() if isinstance(expected, pa.ChunkedArray) else expected).take(
+                    pa.array(rows, mask=rows < 0))
+                assert result.type == kind and result.equals(expected)

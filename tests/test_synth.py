@@ -580,8 +580,9 @@ def test_foreign_key_lookup_equals_isin(values, reference):
 def test_foreign_key_lookup_reads_missing_slots_of_the_ids_width():
     import pyarrow as pa
 
+    from workbook.ids import take_fixed_width
     from workbook.synth.data import _not_in
-    from workbook.synth.strings import fixed_width_ids, take_fixed_width
+    from workbook.synth.strings import fixed_width_ids
 
     ids = fixed_width_ids("M", np.arange(1, 2_001), 7)
     rng = np.random.default_rng(3)
@@ -633,25 +634,6 @@ def test_id_numbers_word_check_equals_column_check():
         fast += numbers is not None
     assert fast > 100
     assert _id_numbers(pa.array(["M0012345", "M0000007"]))[0].tolist() == [12345, 7]
-
-
-def test_fixed_width_take_equals_arrow_take():
-    import pyarrow as pa
-
-    from workbook.synth.strings import take_fixed_width
-
-    rng = np.random.default_rng(2)
-    for words in (["M0000001", "M0000002", "M0000003"], ["S01", "S02"], ["a", "bc", "def"], ["x", None, "y"]):
-        for kind in (pa.string(), pa.large_string()):
-            arr = pa.array(words, kind)
-            for values in (arr, arr.slice(1), pa.chunked_array([arr[:1], arr[1:]])):
-                rows = rng.integers(-1, len(values), 50)
-                result = take_fixed_width(values, rows)
-                result.validate(full=True)
-                expected = pa.chunked_array([values]).combine_chunks() if isinstance(values, pa.Array) else values
-                expected = (expected.combine_chunks() if isinstance(expected, pa.ChunkedArray) else expected).take(
-                    pa.array(rows, mask=rows < 0))
-                assert result.type == kind and result.equals(expected)
 
 
 def test_recent_counts_in_member_time_order_equal_the_search():
@@ -781,23 +763,6 @@ def test_sort_shortcuts_equal_lexsort():
         if rng.random() < 0.2 and n:
             when[int(rng.integers(0, n))] += np.timedelta64(1, "s")
         assert (_by_day_then_row(when, a, 4) == np.lexsort((a, when))).all()
-
-
-def test_packed_argsort_equals_stable_argsort():
-    from workbook.synth.sorting import argsort_keys
-
-    rng = np.random.default_rng(1)
-    cases = [rng.random(500) * 730, np.round(rng.random(500) * 9, 1), rng.random(500) * 1e-300,
-             rng.integers(-2**62, 2**62, 500), rng.integers(0, 7, 500), np.array([-0.0, 0.0, 1.0]),
-             np.array([np.nan, 1.0, 0.5]), np.zeros(0), np.array([2.0])]
-    for keys in cases:
-        order, ties = argsort_keys(keys)
-        assert (order == np.argsort(keys, kind="stable")).all()
-        assert ties == (len(np.unique(keys)) < len(keys))
-    # shortened keys that collide (microsecond times over a year beside 2**20 row numbers)
-    keys = rng.integers(0, 31_536_000_000_000, 2**20) + 1_700_000_000_000_000
-    keys[::1000] = keys[1::1000] + 1  # neighbours one microsecond apart
-    assert (argsort_keys(keys)[0] == np.argsort(keys, kind="stable")).all()
 
 
 def test_category_draw_equals_search_over_flattened_rows():

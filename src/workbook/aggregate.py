@@ -78,7 +78,7 @@ import pandas as pd
 
 from workbook import engines, memo, sql
 from workbook.deprecation import renamed_arguments
-from workbook.ids import increasing, sort_order
+from workbook.ids import increasing, sort_order, take_fixed_width
 from workbook.transactions import PERIOD_FREQ, purchases, whole_days
 from workbook.validation import require_choice, require_whole, resolve_analysis_date
 
@@ -204,10 +204,21 @@ def _sql_summary_raw(table: Any, date: pd.Timestamp) -> pd.DataFrame:
     # The query returns members in no particular order; sorting them here costs a
     # fraction of an ORDER BY in the query (see ids.sort_order).
     order = sort_order(table.column("member_id"))
-    raw = table.drop_columns(["purchase_days"]).take(order).to_pandas()
+    raw = _take_rows(table.drop_columns(["purchase_days"]), order).to_pandas()
     raw["prev_purchase_day"] = prev[order]  # int64 min is NaT
     raw["n_purchase_days"] = n_days[order]
     return raw[_RAW_SUMMARY_COLUMNS]
+
+
+def _take_rows(table: Any, order: np.ndarray) -> Any:
+    """``table.take(order)`` for a query result, with its string columns (the member ids) gathered by
+    :func:`workbook.ids.take_fixed_width`: 4x faster than Arrow's ``take`` for ids of one width."""
+    import pyarrow as pa
+
+    indices = pa.array(order)
+    columns = [take_fixed_width(col, order) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+               else col.take(indices) for col in table.columns]
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _finish_summary(raw: pd.DataFrame, date: pd.Timestamp, time_unit: str, *, ordered: bool = False) -> pd.DataFrame:
@@ -337,20 +348,23 @@ def _member_summary(transactions: object, *, analysis_date: object, engine: str,
 _PERIOD_UNIT = {"M": "month", "month": "month", "W": "week", "week": "week"}
 
 
-def _finish_period_table(raw: pd.DataFrame, date: pd.Timestamp, keys: list[str], counts: list[str]) -> pd.DataFrame:
+def _finish_period_table(raw: pd.DataFrame, date: pd.Timestamp, keys: list[str], counts: list[str], *,
+                         ordered: bool = False) -> pd.DataFrame:
     """Column types, money in CNY and row order of a per-period table, the same for every engine.
 
     ``keys`` are the sort columns (the member id or the cohort, then the
     period); ``period`` and ``cohort`` become microsecond timestamps.
+    ``ordered``: ``raw`` is already sorted by ``keys`` (the SQL engines' member
+    table is, by :func:`_member_period_activity`).
     """
     out = pd.DataFrame(
         {key: raw[key].astype("datetime64[us]") if key in ("cohort", "period") else raw[key] for key in keys}
         | {col: raw[col].astype("int64") for col in counts}
         | {"amount": raw["amount_cents"].astype("int64") / 100.0}
     )
-    if keys[0] == "member_id":  # member ids: an integer sort (ids.sort_order) instead of pandas' string sort
+    if not ordered and keys[0] == "member_id":  # an integer sort of the ids (ids.sort_order), not pandas' string sort
         out = out.take(sort_order(out["member_id"], then=out[keys[1]].to_numpy())).reset_index(drop=True)
-    else:
+    elif not ordered:
         out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs["analysis_date"] = date
     return out
@@ -426,7 +440,10 @@ def _member_period_activity(transactions: object, *, analysis_date: object, engi
     else:
         res = engines.run_sql(sql.MEMBER_PERIOD_ACTIVITY_SQL, transactions, engine, analysis_date=analysis_date,
                               period_unit=_PERIOD_UNIT[freq], **cols)
-        raw, date = res.table.to_pandas(), res.analysis_date
+        # Sorted here, not by an ORDER BY in the query (see sql.MEMBER_PERIOD_ACTIVITY_SQL).
+        order = sort_order(res.table.column("member_id"), then=res.table.column("period").to_numpy())
+        raw = _take_rows(res.table, order).to_pandas()
+        return _finish_period_table(raw, res.analysis_date, ["member_id", "period"], ["n_purchases"], ordered=True)
     return _finish_period_table(raw, date, ["member_id", "period"], ["n_purchases"])
 
 

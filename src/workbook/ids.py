@@ -36,9 +36,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbook.sorting import argsort_keys
+
 __all__ = [
     "WALK_IN_VALUES", "NormalisedIds", "normalise_ids", "mask_ids", "lost_leading_zeros", "ids_in", "run_starts",
-    "order_keys", "increasing", "sort_order", "fixed_width_bytes",
+    "order_keys", "increasing", "sort_order", "fixed_width_bytes", "take_fixed_width",
 ]
 
 #: Placeholders that POS systems put in the member column of a walk-in sale.
@@ -449,6 +451,43 @@ def increasing(values: object) -> bool:
     return bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
+def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) -> pa.Array:
+    """``values.take(indices)`` with a negative index giving a missing value (string or large string array).
+
+    Strings of one byte width (generated ids) are gathered by NumPy as fixed-size
+    items (one 8-byte load per member id instead of Arrow's per-string copy loop);
+    other arrays go through Arrow's ``take``.  The values are the same either way.
+
+    Examples
+    --------
+    >>> ids = pa.array(["M01", "M02", "M03"])
+    >>> take_fixed_width(ids, np.array([2, -1, 0])).to_pylist()
+    ['M03', None, 'M01']
+    >>> take_fixed_width(pa.array(["a", "bc"]), np.array([1, 0])).to_pylist()
+    ['bc', 'a']
+    >>> take_fixed_width(pa.array(["M1", "M2"], pa.large_string()), np.array([1, 1])).type
+    DataType(large_string)
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    indices = np.asarray(indices, dtype=np.int64)
+    missing = indices < 0
+    any_missing = bool(missing.any())
+    matrix = fixed_width_bytes(values)  # (n, width) bytes of one-width strings, else None
+    width = None if matrix is None else matrix.shape[1]
+    large = pa.types.is_large_string(values.type)
+    if width is None or (not large and (len(indices) + 1) * width >= 2**31):
+        return values.take(pa.array(indices, mask=missing) if any_missing else pa.array(indices))
+    item = np.uint64 if width == 8 else np.dtype((np.void, width))
+    rows = np.where(missing, 0, indices) if any_missing else indices  # a missing row gets any id's bytes
+    data = np.take(matrix.reshape(-1).view(item), rows)
+    offsets = np.arange(0, (len(indices) + 1) * width, width, dtype=np.int64 if large else np.int32)
+    bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if any_missing else None
+    kind = pa.LargeStringArray if large else pa.StringArray
+    return kind.from_buffers(len(indices), pa.py_buffer(offsets), pa.py_buffer(data), bitmap,
+                             int(missing.sum()) if any_missing else 0)
+
+
 def sort_order(values: object, then: object = None) -> np.ndarray:
     """The positions that put ``values`` in increasing order (a stable sort), as ``int64``.
 
@@ -484,11 +523,11 @@ def sort_order(values: object, then: object = None) -> np.ndarray:
             # (key, rank of then) as one integer while it fits in 64 bits
             key = key * np.uint64(n) + codes.astype(np.uint64) if fits else None
         if key is not None:
-            order = np.argsort(key)  # NumPy's default sort: 0.08 s for 1M keys, its stable sort 0.26 s
-            ordered = key[order]
-            if len(key) > 1 and not (ordered[1:] > ordered[:-1]).all():  # repeats: ties in input order
-                order = np.argsort(key, kind="stable")
-            return order.astype(np.int64, copy=False)
+            if not len(key) or int(key.max()) >= 2**63:  # the sign bit is taken: NumPy's stable sort
+                return np.argsort(key, kind="stable").astype(np.int64, copy=False)
+            # (key, row) packed and sorted: stable, and faster than np.argsort (5M keys: 0.17 s
+            # against 0.44 s, plus 0.22 s to look for repeats before a stable sort)
+            return argsort_keys(key.view(np.int64))[0]
     if second is None:
         return pc.sort_indices(arr).to_numpy().astype(np.int64, copy=False)
     table = pa.table({"values": arr, "then": pa.array(second)})

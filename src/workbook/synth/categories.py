@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbook.synth.strings import take_fixed_width, take_strings
+from workbook.ids import take_fixed_width
+from workbook.synth.strings import take_strings
 
 #: Category codes per business model, in display order.
 CATEGORIES: dict[str, tuple[str, ...]] = {

@@ -41,10 +41,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit
 
+from workbook.ids import take_fixed_width
+from workbook.sorting import argsort_keys
 from workbook.synth.contacts import active_at, background_visit_prob, engagement_score
 from workbook.synth.scenario import Scenario
-from workbook.synth.sorting import argsort_keys
-from workbook.synth.strings import take_fixed_width, take_strings
+from workbook.synth.strings import take_strings
 
 __all__ = ["EMOTIONAL_KINDS", "JOIN_WINDOW_DAYS", "community_launch", "generate_community"]
 

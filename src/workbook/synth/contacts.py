@@ -36,9 +36,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit, logit
 
+from workbook.ids import take_fixed_width
+from workbook.sorting import argsort_keys
 from workbook.synth.scenario import Scenario
-from workbook.synth.sorting import argsort_keys
-from workbook.synth.strings import take_fixed_width, take_strings
+from workbook.synth.strings import take_strings
 
 __all__ = ["CHANNELS", "INVITATION_KINDS", "VISIT_WINDOW_DAYS", "active_at", "background_visit_prob",
            "engagement_score", "generate_contacts"]

@@ -142,7 +142,7 @@ def _not_in(values: pd.Series, reference: pd.Series) -> np.ndarray:
     tens of millions of foreign keys in well under a second.  Other ids go
     through pyarrow's hash lookup (pandas' ``isin`` on millions of strings takes
     seconds longer).  Missing values whose slots hold bytes of the ids' width (as
-    :func:`~workbook.synth.strings.take_fixed_width` leaves them) are read with the
+    :func:`~workbook.ids.take_fixed_width` leaves them) are read with the
     others and their answers ignored, which saves copying the present ones.
     """
     present = values.notna().to_numpy()

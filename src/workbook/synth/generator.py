@@ -44,14 +44,15 @@ from tqdm.auto import tqdm
 
 from workbook.deprecation import renamed_arguments
 from workbook.errors import WorkbookInputError
+from workbook.ids import take_fixed_width
+from workbook.sorting import argsort_keys
 from workbook.synth.data import SyntheticData
 from workbook.synth.categories import category_series, preference_draws, preferences_frame, transaction_categories
 from workbook.synth.memory import large_array_memory, system_arrow_pool
-from workbook.synth.sorting import argsort_keys
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
-from workbook.synth.strings import fixed_width_ids as _ids, take_fixed_width, take_strings as _take
+from workbook.synth.strings import fixed_width_ids as _ids, take_strings as _take
 
 _US_PER_DAY = 86_400_000_000
 _SIZES = np.array(["small", "medium", "large"])

@@ -6,9 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbook.ids import fixed_width_bytes
 
-__all__ = ["fixed_width_ids", "take_fixed_width", "take_strings"]
+__all__ = ["fixed_width_ids", "take_strings"]
 
 _BLOCK = 1 << 18
 _T4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), dtype=np.uint32)
@@ -55,43 +54,6 @@ def fixed_width_ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndar
     return pa.LargeStringArray.from_buffers(
         n, pa.py_buffer(offsets), pa.py_buffer(buf), bitmap, null_count
     ).cast(pa.string())
-
-
-def take_fixed_width(values: pa.Array | pa.ChunkedArray, indices: np.ndarray) -> pa.Array:
-    """``values.take(indices)`` with a negative index giving a missing value (string or large string array).
-
-    Strings of one byte width (generated ids) are gathered by NumPy as fixed-size
-    items (one 8-byte load per member id instead of Arrow's per-string copy loop);
-    other arrays go through Arrow's ``take``.  The values are the same either way.
-
-    Examples
-    --------
-    >>> ids = pa.array(["M01", "M02", "M03"])
-    >>> take_fixed_width(ids, np.array([2, -1, 0])).to_pylist()
-    ['M03', None, 'M01']
-    >>> take_fixed_width(pa.array(["a", "bc"]), np.array([1, 0])).to_pylist()
-    ['bc', 'a']
-    >>> take_fixed_width(pa.array(["M1", "M2"], pa.large_string()), np.array([1, 1])).type
-    DataType(large_string)
-    """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    indices = np.asarray(indices, dtype=np.int64)
-    missing = indices < 0
-    any_missing = bool(missing.any())
-    matrix = fixed_width_bytes(values)  # (n, width) bytes of one-width strings, else None
-    width = None if matrix is None else matrix.shape[1]
-    large = pa.types.is_large_string(values.type)
-    if width is None or (not large and (len(indices) + 1) * width >= 2**31):
-        return values.take(pa.array(indices, mask=missing) if any_missing else pa.array(indices))
-    item = np.uint64 if width == 8 else np.dtype((np.void, width))
-    rows = np.where(missing, 0, indices) if any_missing else indices  # a missing row gets any id's bytes
-    data = np.take(matrix.reshape(-1).view(item), rows)
-    offsets = np.arange(0, (len(indices) + 1) * width, width, dtype=np.int64 if large else np.int32)
-    bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if any_missing else None
-    kind = pa.LargeStringArray if large else pa.StringArray
-    return kind.from_buffers(len(indices), pa.py_buffer(offsets), pa.py_buffer(data), bitmap,
-                             int(missing.sum()) if any_missing else 0)
 
 
 def take_strings(vocabulary: list[str], codes: np.ndarray) -> pa.Array:

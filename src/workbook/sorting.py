@@ -5,6 +5,8 @@ quicksort without the index array to carry), so the row number is packed into
 the low bits of the key, the values are sorted, and the row numbers read back.
 Keys too wide to share 64 bits with the row number lose their lowest bits; the
 few rows whose shortened keys collide are put in order by their full keys.
+Used by the generator (times, days) and by :func:`workbook.ids.sort_order` (query results
+sorted by member id after the query instead of by an ``ORDER BY``).
 """
 
 from __future__ import annotations
