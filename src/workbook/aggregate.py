@@ -362,10 +362,12 @@ def _finish_period_table(raw: pd.DataFrame, date: pd.Timestamp, keys: list[str],
         | {col: raw[col].astype("int64") for col in counts}
         | {"amount": raw["amount_cents"].astype("int64") / 100.0}
     )
-    if not ordered and keys[0] == "member_id":  # an integer sort of the ids (ids.sort_order), not pandas' string sort
-        out = out.take(sort_order(out["member_id"], then=out[keys[1]].to_numpy())).reset_index(drop=True)
-    elif not ordered:
-        out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    if not ordered:
+        if keys[0] == "member_id":  # an integer sort of the ids (ids.sort_order), not pandas' string sort
+            order = sort_order(out["member_id"], then=out[keys[1]].to_numpy())
+            out = out.take(order).reset_index(drop=True)
+        else:
+            out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs["analysis_date"] = date
     return out
 

@@ -6,7 +6,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-
 __all__ = ["fixed_width_ids", "take_strings"]
 
 _BLOCK = 1 << 18
