@@ -12,6 +12,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 LAB_STAMP  := $(VENV)/.stamp-lab
 TEST_STAMP := $(VENV)/.stamp-test
+# Kernels on local sockets, not TCP ports another program can take (workbook/kernel_sockets.py).
+LAB_KERNELS := --AsyncMappingKernelManager.kernel_manager_class=workbook.kernel_sockets.LocalServerKernelManager
 DATA   := datasets/transactions.parquet
 # Notebooks checked by nbval (the others are executed by tests, see below).
 # --durations=30: the slowest tests are listed in every run (the CI budget is 20 min on 2 cores).
@@ -99,7 +101,7 @@ lab: $(LAB_STAMP)
 	fi; \
 	echo "==> Starting JupyterLab. It opens in your browser; if not, open the http://127.0.0.1:... link printed below."; \
 	echo "    Stop it with Ctrl-C (twice)."; \
-	exec $(BIN)/jupyter lab --notebook-dir=. $$root_flag notebooks/00_introduction.ipynb
+	exec $(BIN)/jupyter lab --notebook-dir=. $$root_flag $(LAB_KERNELS) notebooks/00_introduction.ipynb
 
 test: $(TEST_STAMP)
 	@$(MAKE) --no-print-directory $(DATA)

@@ -147,7 +147,7 @@ class ReusableKernel:
 
     def __init__(self, cwd, env: dict, setup: str = ""):
         from jupyter_client.blocking.client import BlockingKernelClient
-        from jupyter_client.manager import KernelManager
+        from workbook.kernel_sockets import LocalKernelManager
 
         class _Client(BlockingKernelClient):
             ready = False
@@ -168,7 +168,7 @@ class ReusableKernel:
             def close(self):
                 super().stop_channels()
 
-        class _KernelManager(KernelManager):
+        class _KernelManager(LocalKernelManager):
             kept = None
 
             def client(self, **kw):

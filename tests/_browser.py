@@ -10,6 +10,7 @@ missing, starts the session and always stops it.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -89,6 +90,14 @@ class BrowserSession:
         env["HOME"] = str(self.base / home)
         Path(env["HOME"]).mkdir(exist_ok=True)
         return env
+
+    def connection_dir(self) -> Path:
+        """Where the server keeps its kernels' connection files (JupyterLab: its runtime folder)."""
+        return self.base / "jupyter-runtime"
+
+    def kernel_transports(self) -> list[str]:
+        """The transport of every kernel the server runs, from its connection files."""
+        return [json.loads(f.read_text())["transport"] for f in self.connection_dir().glob("kernel-*.json")]
 
     def server_log(self, tail: int = 4000) -> str:
         try:

@@ -37,6 +37,8 @@ import pytest
 
 from _browser import BrowserSession, browser_session
 
+from workbook.kernel_sockets import ipc_possible
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +92,12 @@ class Apps(BrowserSession):
                 pass
             time.sleep(0.5)
         raise AssertionError(f"workbook apps did not answer within {SERVER_START_TIMEOUT} s:\n{self.server_log()}")
+
+    def connection_dir(self) -> Path:
+        # Voilà keeps them in a folder of its own, named in its log.
+        found = re.search(r"Storing connection files in (.+?)\.?$", self.server_log(10**6), re.MULTILINE)
+        assert found, f"Voilà did not say where it keeps connection files:\n{self.server_log()}"
+        return Path(found.group(1))
 
     def open_app(self, name: str) -> None:
         self.driver.get(f"{self.url}/voila/render/{name}.ipynb")
@@ -163,6 +171,8 @@ def test_app_opens_and_recomputes_when_a_widget_changes(apps, name):
     apps.open_app(name)
     apps.screenshot(f"{name}-opened")
     apps.assert_no_errors(f"opening {name}")
+    # Its kernel listens on local sockets, not on TCP ports another process could take.
+    assert apps.kernel_transports() and set(apps.kernel_transports()) == {"ipc" if ipc_possible() else "tcp"}
     before = apps.output_signature()[0]
     kind, label, option = CHANGES[name]
     value = apps.change(kind, label, option)

@@ -37,6 +37,8 @@ from pathlib import Path
 import pytest
 from _browser import BrowserSession, browser_session
 
+from workbook.kernel_sockets import SERVER_KERNEL_MANAGER, ipc_possible
+
 # tests/test_book.py imports these three from here
 from _browser import CHROMIUM_FLAGS  # noqa: F401
 from _browser import missing_browser_tools as _missing_browser_tools  # noqa: F401
@@ -108,6 +110,7 @@ class Lab(BrowserSession):
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
             "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: read output models, not just pixels
+            f"--AsyncMappingKernelManager.kernel_manager_class={SERVER_KERNEL_MANAGER}",  # as make lab
         ]
         if hasattr(os, "getuid") and os.getuid() == 0:
             cmd.append("--allow-root")  # JupyterLab refuses to run as root without it
@@ -302,6 +305,8 @@ def _run_all_and_check(lab: Lab, rel: str, shot_prefix: str) -> list[dict]:
         done=lambda states: any(s["count"] is not None for s in states if s["type"] == "code"),
     )
     lab.screenshot(f"{shot_prefix}-after-run-all")
+    # The kernel listens on local sockets (make lab's setting), not TCP ports another process could take.
+    assert lab.kernel_transports() and set(lab.kernel_transports()) == {"ipc" if ipc_possible() else "tcp"}
     lab.assert_no_errors(f"Run All of {rel}", f"{shot_prefix}-errors")
     code = [s for s in states if s["type"] == "code"]
     assert all(s["count"] is not None for s in code), f"Run All of {rel}: " + _describe(

@@ -8,6 +8,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from workbook.errors import WorkbookInputError
+from workbook.kernel_sockets import LocalAsyncKernelManager
 from workbook.notebook import STRICT_ENV, ClaimError, claim, claims_are_strict, needs
 
 
@@ -74,7 +75,7 @@ def test_setup_shows_input_errors_without_traceback():
         ),
         nbformat.v4.new_code_cell("print('not reached')"),
     ]
-    client = NotebookClient(nb, timeout=120, kernel_name="python3")
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", kernel_manager_class=LocalAsyncKernelManager)
     with pytest.raises(CellExecutionError):
         client.execute()
     outputs = nb.cells[1].outputs

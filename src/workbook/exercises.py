@@ -455,6 +455,8 @@ def execute(
     """
     from nbclient import NotebookClient
 
+    from workbook.kernel_sockets import LocalAsyncKernelManager, LocalKernelManager
+
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -466,16 +468,15 @@ def execute(
     env = {**os.environ, STRICT_ENV: "1" if strict else "0"}
     km = None
     if shared_kernel:
-        from jupyter_client.manager import KernelManager
-
-        km = KernelManager(kernel_name=kernel_name)
+        km = LocalKernelManager(kernel_name=kernel_name)
         km.start_kernel(cwd=str(paths[0].parent.resolve()), env=env)
     out = []
     try:
         for path in paths:
             nb = nbformat.read(path, as_version=4)
             client = NotebookClient(
-                nb, km=km, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
+                nb, km=km, kernel_manager_class=LocalAsyncKernelManager,
+                timeout=timeout, kernel_name=kernel_name, allow_errors=True,
                 resources={"metadata": {"path": str(path.parent.resolve())}},
             )
             client.execute(env=env)  # env reaches only a kernel started here

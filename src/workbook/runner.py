@@ -542,11 +542,10 @@ def _say(message: str) -> None:
 
 
 def _user_run_kernel_manager(started: list | None = None):
-    from jupyter_client.manager import AsyncKernelManager
-
+    from workbook.kernel_sockets import LocalAsyncKernelManager
     from workbook.notebook import STRICT_ENV
 
-    class QuietKernelManager(AsyncKernelManager):
+    class QuietKernelManager(LocalAsyncKernelManager):
         """The kernel of a user's run: claims are lenient, and its own log stream is
         silenced (cell outputs still arrive through Jupyter's messages, but the
         kernel's log lines, such as the KeyboardInterrupt traceback it logs when

@@ -94,11 +94,12 @@ def run(args: argparse.Namespace) -> int:
     from traitlets.config import Config
     from voila.app import Voila
 
+    from workbook.kernel_sockets import server_config
     from workbook.kernel_wait import bounded_channel_waits
 
     bounded_channel_waits()  # a page must not wait forever for a reply that has arrived
 
-    config = Config()
+    config = server_config(Config())  # kernels on local sockets: no port another program can take
     config.Voila.tornado_settings = {"websocket_max_message_size": MAX_UPLOAD_BYTES}
     # The apps show what a trainee sees: a claim that fails is a note, not an error.
     os.environ.pop("WORKBOOK_STRICT_CLAIMS", None)
