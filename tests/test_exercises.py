@@ -13,6 +13,7 @@ import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from test_kernel_sockets import TRANSPORT_CELL
 
 from workbook import exercises
 from workbook.cli import main
@@ -27,6 +28,7 @@ from workbook.exercises import (
     student_code,
     student_markdown,
 )
+from workbook.kernel_sockets import ipc_possible
 
 REPO = Path(__file__).resolve().parents[1]
 EXERCISES = REPO / "exercises"
@@ -527,3 +529,19 @@ def test_strict_kernel_fails_a_wrong_solution_but_not_an_unanswered_task(tmp_pat
     assert error.ename == "ExerciseCheckError" and "x = 3 不对" in error.evalue
     assert not [o for o in done.cells[2].outputs if o.output_type == "error"]
     assert check_results(done)["status"].tolist() == ["failed", "not_answered"]
+
+
+@pytest.mark.skipif(not ipc_possible(), reason="no Unix sockets here (Windows)")
+@pytest.mark.parametrize("shared_kernel", [False, True], ids=["kernel-per-notebook", "shared-kernel"])
+def test_grading_kernels_use_local_sockets_and_keep_their_log_out_of_the_terminal(tmp_path, capfd, shared_kernel):
+    # A kernel's own log (here an error line it logs; under make test once an "Invalid Signature"
+    # traceback) went to the grader's terminal; cell output still arrives in the notebook.
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(TRANSPORT_CELL),
+        nbformat.v4.new_code_cell('get_ipython().kernel.log.error("Traceback (most recent call last): KERNEL-LOG")'),
+    ])
+    path = tmp_path / "kernel.ipynb"
+    nbformat.write(nb, path)
+    (done,) = exercises.execute(path, shared_kernel=shared_kernel)
+    assert [o.get("text", "").strip() for o in done.cells[0].outputs] == ["ipc"]
+    assert "KERNEL-LOG" not in capfd.readouterr().err

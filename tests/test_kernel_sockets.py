@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import tempfile
 
-import nbformat
 import pytest
 from traitlets.config import Config
 
-from workbook import exercises, kernel_sockets
+from workbook import kernel_sockets
 from workbook.kernel_sockets import (
     SERVER_KERNEL_MANAGER,
     LocalAsyncKernelManager,
@@ -26,7 +25,8 @@ from workbook.kernel_sockets import (
 
 posix = pytest.mark.skipif(not ipc_possible(), reason="no Unix sockets here (Windows)")
 
-_TRANSPORT = "from ipykernel.connect import get_connection_info as g; import json; print(json.loads(g())['transport'])"
+#: Prints the transport of the kernel it runs in.
+TRANSPORT_CELL = "from ipykernel.connect import get_connection_info as g; import json; print(json.loads(g())['transport'])"
 
 
 @posix
@@ -39,7 +39,7 @@ def test_kernel_sockets_live_in_the_temp_folder_and_go_with_the_kernel(tmp_path,
         kc.start_channels()
         kc.wait_for_ready(timeout=60)
         out = []
-        reply = kc.execute_interactive(_TRANSPORT, timeout=60,
+        reply = kc.execute_interactive(TRANSPORT_CELL, timeout=60,
                                        output_hook=lambda m: out.append(m["content"].get("text", "")))
         kc.stop_channels()
         assert reply["content"]["status"] == "ok"
@@ -97,13 +97,3 @@ def test_workbook_run_starts_its_kernels_on_local_sockets():
     from workbook.runner import _user_run_kernel_manager
 
     assert issubclass(_user_run_kernel_manager(), LocalAsyncKernelManager)
-
-
-@posix
-@pytest.mark.parametrize("shared_kernel", [False, True], ids=["kernel-per-notebook", "shared-kernel"])
-def test_grading_kernels_run_on_local_sockets(tmp_path, shared_kernel):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_TRANSPORT)])
-    path = tmp_path / "transport.ipynb"
-    nbformat.write(nb, path)
-    (done,) = exercises.execute(path, shared_kernel=shared_kernel)
-    assert [o.get("text", "").strip() for o in done.cells[0].outputs] == ["ipc"]

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -469,7 +470,7 @@ def execute(
     km = None
     if shared_kernel:
         km = LocalKernelManager(kernel_name=kernel_name)
-        km.start_kernel(cwd=str(paths[0].parent.resolve()), env=env)
+        km.start_kernel(cwd=str(paths[0].parent.resolve()), env=env, stderr=subprocess.DEVNULL)
     out = []
     try:
         for path in paths:
@@ -479,7 +480,10 @@ def execute(
                 timeout=timeout, kernel_name=kernel_name, allow_errors=True,
                 resources={"metadata": {"path": str(path.parent.resolve())}},
             )
-            client.execute(env=env)  # env reaches only a kernel started here
+            # env and stderr reach only a kernel started here.  The kernel's own log lines (not the
+            # cells' output, which arrives as messages) stay out of the grader's terminal, as in
+            # `workbook run`: an instructor should not read tracebacks of kernel internals.
+            client.execute(env=env, stderr=subprocess.DEVNULL)
             if km is not None and client.kc is not None:
                 client.kc.stop_channels()  # the shared kernel lives on; its client does not
             out.append(nb)
