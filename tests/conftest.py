@@ -163,3 +163,17 @@ def pytest_collection_modifyitems(session, config, items):
         return (1, 0, 0, 0, i)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=order)]
+
+
+def pytest_configure(config):
+    """nbval (the analyst notebook) starts its kernel with jupyter_client's KernelManager, on TCP
+    ports another test's kernel or connection can take while it starts (workbook.kernel_sockets);
+    give it the local-socket kernel manager that every other kernel of the tests uses."""
+    try:
+        import nbval.kernel
+    except ImportError:
+        return
+    if hasattr(nbval.kernel, "KernelManager"):
+        from workbook.kernel_sockets import LocalKernelManager
+
+        nbval.kernel.KernelManager = LocalKernelManager
