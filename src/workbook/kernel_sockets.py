@@ -50,9 +50,9 @@ __all__ = [
 #: Longest socket path the kernel may need (``sun_path`` holds 104 bytes on macOS,
 #: 108 on Linux, the terminating NUL included).
 MAX_SOCKET_PATH = 100
-#: The prefix's random part, and the longest suffix jupyter_client appends ("-<n>").
-_NAME = "wb-kernel-" + "0" * 16
-_SUFFIX = "-99999"
+#: A kernel's socket names: this, 16 random hex digits, and "-<n>" (n = 1, 2, ...; at most 5 digits).
+_PREFIX = "wb-kernel-"
+_LONGEST_NAME = _PREFIX + "0" * 16 + "-99999"
 
 #: The dotted name of :class:`LocalServerKernelManager` (Jupyter servers: Voilà, JupyterLab).
 SERVER_KERNEL_MANAGER = "workbook.kernel_sockets.LocalServerKernelManager"
@@ -70,7 +70,7 @@ def ipc_possible() -> bool:
 
     if os.name != "posix" or not zmq.has("ipc"):
         return False
-    longest = os.path.join(local_socket_dir(), _NAME + _SUFFIX)
+    longest = os.path.join(local_socket_dir(), _LONGEST_NAME)
     return len(os.fsencode(longest)) <= MAX_SOCKET_PATH
 
 
@@ -89,7 +89,7 @@ class LocalSockets(ConnectionFileMixin):
         # jupyter_client's default ipc prefix is "kernel-ipc" in the current folder (the
         # user's) or the connection file's path (possibly too long for a socket name).
         if self.transport == "ipc":
-            return os.path.join(local_socket_dir(), "wb-kernel-" + uuid.uuid4().hex[:16])
+            return os.path.join(local_socket_dir(), _PREFIX + uuid.uuid4().hex[:16])
         return super()._ip_default()
 
 
