@@ -12,6 +12,10 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 LAB_STAMP  := $(VENV)/.stamp-lab
 TEST_STAMP := $(VENV)/.stamp-test
+# Python writes each module's .pyc on its first import, in every target, also where the
+# environment says not to (CI sets PYTHONDONTWRITEBYTECODE=1): otherwise every process, every
+# kernel of the tests among them, compiles each module it imports again (an empty value is "write").
+export PYTHONDONTWRITEBYTECODE :=
 # Kernels on local sockets, not TCP ports another program can take (workbook/kernel_sockets.py).
 LAB_KERNELS := --AsyncMappingKernelManager.kernel_manager_class=workbook.kernel_sockets.LocalServerKernelManager
 DATA   := datasets/transactions.parquet
@@ -60,18 +64,17 @@ $(LAB_STAMP): pyproject.toml | $(BIN)/python
 # `make test` installs with uv (itself from PyPI, into .venv): the same packages as pip,
 # in 128 s instead of 222 s (cold caches, 2 busy cores).  uv reads no pip.conf: behind a
 # PyPI mirror, run `make test INSTALLER=pip`.  `make lab` (trainees) keeps pip.
-# --compile-bytecode writes the .pyc files (CI sets PYTHONDONTWRITEBYTECODE: nothing else
-# writes them).  Tried and not kept, the results being mixed: uv without it, then compileall
-# without the packages' test folders and pip (9,414 instead of 12,402 files) used 5-18 s less
-# CPU; wall time: reinstalling from the uv cache plus compiling took 82 and 97 s against uv's
-# 81 and 71 s, a clean clone's whole installation (empty uv cache) 86 s against 97 s
-# (2 cores shared with other work, load 2-3, 2026-12-02).
+# No --compile-bytecode: it compiled all 12,402 modules of .venv (47 s of a clean clone's 2 min
+# set-up, 2026-12-03), while the tests import about 3,400 of them; those are compiled on first
+# import and their .pyc written then (see PYTHONDONTWRITEBYTECODE above), 19 s of CPU.
+# (Earlier, compileall without the packages' test folders instead of uv's --compile-bytecode
+# gave mixed results.)
 INSTALLER ?= uv
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Set-up step 2/3: installing the workbook with the test and Spark extras into $(VENV) ($(INSTALLER))"
 	@if [ "$(INSTALLER)" = uv ]; then \
 	  $(PIP) install -q uv && \
-	  $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -e '.[test,spark]' || { \
+	  $(BIN)/uv pip install --python $(BIN)/python -e '.[test,spark]' || { \
 	    echo "uv could not install the packages (it reads no pip.conf; behind a PyPI mirror run: make test INSTALLER=pip)"; exit 1; }; \
 	else \
 	  $(PIP) install --progress-bar on -e '.[test,spark]'; \
