@@ -177,6 +177,11 @@ members / 10.0M transactions; the data are identical before and after every chan
     sort for the redemption order (0.37 -> 0.34 s; timsort of the few runs kept); the preference
     *table* built early with the draws (0.4 GB more held through the lives, for no gain in CPU).
 
+* checked again on 2026-12-03 (04:30, idle machine, ``/usr/bin/time``, peaks converted from KiB with 2**20):
+  glibc keeping freed blocks (``GLIBC_TUNABLES=glibc.malloc.mmap_max=0``), alternated with the default twice:
+  system CPU 9.3-9.4 -> 6.4-6.6 s, wall 23.7-24.5 -> 21.5-22.8 s, but peak 3.72-3.73 -> 4.15-4.17 GiB, over
+  issue 14's 4 GiB; still not kept.
+
 * what remains (round 5, per thread in-process at load 7.9-10.5, where CPU times are inflated: the
   main thread of ``generate()`` 8.4-8.9 s user + 2.7-3.4 s system, community 1.4-1.6 s of it; the
   contact log 4.0-4.4 s user + 2.2-2.8 s system in a worker thread with 1.0M of the 3.4-3.6M minor
