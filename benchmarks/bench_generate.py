@@ -180,7 +180,8 @@ members / 10.0M transactions; the data are identical before and after every chan
 * checked again on 2026-12-03 (04:30, idle machine, ``/usr/bin/time``, peaks converted from KiB with 2**20):
   glibc keeping freed blocks (``GLIBC_TUNABLES=glibc.malloc.mmap_max=0``), alternated with the default twice:
   system CPU 9.3-9.4 -> 6.4-6.6 s, wall 23.7-24.5 -> 21.5-22.8 s, but peak 3.72-3.73 -> 4.15-4.17 GiB, over
-  issue 14's 4 GiB; still not kept.
+  issue 14's 4 GiB; still not kept.  A fixed ``glibc.malloc.mmap_threshold`` of 96 / 128 MiB (the 80 MB temporaries
+  from the heap, larger blocks still mapped): 5.6 / 5.9 s system against 7.6 s, but 4.09 / 4.20 GiB; not kept.
 
 * what remains (round 5, per thread in-process at load 7.9-10.5, where CPU times are inflated: the
   main thread of ``generate()`` 8.4-8.9 s user + 2.7-3.4 s system, community 1.4-1.6 s of it; the
