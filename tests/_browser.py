@@ -95,9 +95,13 @@ class BrowserSession:
         """Where the server keeps its kernels' connection files (JupyterLab: its runtime folder)."""
         return self.base / "jupyter-runtime"
 
-    def kernel_transports(self) -> list[str]:
-        """The transport of every kernel the server runs, from its connection files."""
-        return [json.loads(f.read_text())["transport"] for f in self.connection_dir().glob("kernel-*.json")]
+    def assert_kernels_on_local_sockets(self) -> None:
+        """Every kernel the server runs listens on local sockets (workbook.kernel_sockets), not on TCP
+        ports another process could take; read from the kernels' connection files."""
+        from workbook.kernel_sockets import ipc_possible
+
+        transports = [json.loads(f.read_text())["transport"] for f in self.connection_dir().glob("kernel-*.json")]
+        assert transports and set(transports) == {"ipc" if ipc_possible() else "tcp"}, transports
 
     def server_log(self, tail: int = 4000) -> str:
         try:

@@ -37,8 +37,6 @@ import pytest
 
 from _browser import BrowserSession, browser_session
 
-from workbook.kernel_sockets import ipc_possible
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,8 +169,7 @@ def test_app_opens_and_recomputes_when_a_widget_changes(apps, name):
     apps.open_app(name)
     apps.screenshot(f"{name}-opened")
     apps.assert_no_errors(f"opening {name}")
-    # Its kernel listens on local sockets, not on TCP ports another process could take.
-    assert apps.kernel_transports() and set(apps.kernel_transports()) == {"ipc" if ipc_possible() else "tcp"}
+    apps.assert_kernels_on_local_sockets()
     before = apps.output_signature()[0]
     kind, label, option = CHANGES[name]
     value = apps.change(kind, label, option)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,6 @@ from pathlib import Path
 import pytest
 from _browser import BrowserSession, browser_session
 
-from workbook.kernel_sockets import SERVER_KERNEL_MANAGER, ipc_possible
-
 # tests/test_book.py imports these three from here
 from _browser import CHROMIUM_FLAGS  # noqa: F401
 from _browser import missing_browser_tools as _missing_browser_tools  # noqa: F401
@@ -47,6 +46,16 @@ from _browser import which as _which  # noqa: F401
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def make_lab_kernel_options() -> list[str]:
+    """The kernel options `make lab` gives JupyterLab (LAB_KERNELS in the Makefile), read from there
+    so that this server starts its kernels exactly as a trainee's does."""
+    found = re.search(r"^LAB_KERNELS\s*:=\s*(.+?)\s*$", (REPO / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert found, "the Makefile has no LAB_KERNELS line"
+    return found.group(1).split()
+
+
 TIER_NOTEBOOK = "notebooks/08_tier_design.ipynb"
 EXERCISE_NOTEBOOK = "exercises/student/01_rfm_segments.ipynb"
 
@@ -110,7 +119,7 @@ class Lab(BrowserSession):
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
             "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: read output models, not just pixels
-            f"--AsyncMappingKernelManager.kernel_manager_class={SERVER_KERNEL_MANAGER}",  # as make lab
+            *make_lab_kernel_options(),
         ]
         if hasattr(os, "getuid") and os.getuid() == 0:
             cmd.append("--allow-root")  # JupyterLab refuses to run as root without it
@@ -305,8 +314,7 @@ def _run_all_and_check(lab: Lab, rel: str, shot_prefix: str) -> list[dict]:
         done=lambda states: any(s["count"] is not None for s in states if s["type"] == "code"),
     )
     lab.screenshot(f"{shot_prefix}-after-run-all")
-    # The kernel listens on local sockets (make lab's setting), not TCP ports another process could take.
-    assert lab.kernel_transports() and set(lab.kernel_transports()) == {"ipc" if ipc_possible() else "tcp"}
+    lab.assert_kernels_on_local_sockets()  # make lab's LAB_KERNELS, passed to this server
     lab.assert_no_errors(f"Run All of {rel}", f"{shot_prefix}-errors")
     code = [s for s in states if s["type"] == "code"]
     assert all(s["count"] is not None for s in code), f"Run All of {rel}: " + _describe(
