@@ -1,5 +1,7 @@
 """Before/after vs difference-in-differences on hand-made and simulated store panels."""
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +14,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from workbook.causal import (  # noqa: E402
+    StandardErrorWarning,
     diff_in_diff,
     naive_before_after,
     parallel_trends_table,
@@ -66,6 +69,34 @@ def test_did_hand_computed_2x2_unbalanced():
     assert res.summary["counterfactual"].iloc[0] == pytest.approx(5.0)
     assert res.summary["relative_effect"].iloc[0] == pytest.approx(1 / 5)
     assert np.isnan(res.summary["n_clusters"].iloc[0])
+
+
+def _four_stores(treated_after: float) -> pd.DataFrame:
+    return pd.DataFrame({
+        "store_id": ["t1", "t1", "t2", "t2", "c1", "c1", "c2", "c2"],
+        "treated": [1, 1, 1, 1, 0, 0, 0, 0],
+        "period": pd.to_datetime(["2024-01-01", "2024-03-01"] * 4),
+        "rate": [0.20, 0.30, 0.22, treated_after, 0.25, 0.29, 0.27, 0.31],
+    })
+
+
+def test_did_standard_error_that_cannot_be_estimated_is_nan_with_a_warning():
+    # Both treated stores rise by exactly 0.10: with four clusters the clustered variance
+    # of the effect is zero up to rounding (statsmodels' square root gives NaN or ~1e-18).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's bare sqrt warning must not reach the user
+        with pytest.warns(StandardErrorWarning, match="标准误无法估计") as caught:
+            res = diff_in_diff(_four_stores(0.32), "rate", "treated", change_date="2024-02-01")
+    assert "too few units" in str(caught[0].message)
+    row = res.summary.iloc[0]
+    assert row["effect"] == pytest.approx(0.06)
+    assert np.isnan([row["std_error"], row["ci_lower"], row["ci_upper"], row["p_value"]]).all()
+    # With some spread between the treated stores the same design has inference and no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = diff_in_diff(_four_stores(0.33), "rate", "treated", change_date="2024-02-01")
+    row = res.summary.iloc[0]
+    assert row["std_error"] > 0 and row["ci_lower"] < row["effect"] < row["ci_upper"] and 0 < row["p_value"] < 1
 
 
 def test_did_recovers_effect_naive_is_biased_by_trend():

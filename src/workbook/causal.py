@@ -17,6 +17,7 @@ have moved in parallel (check with :func:`parallel_trends_table` and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,13 +39,13 @@ from workbook.validation import (
 
 __all__ = [
     "DiDResult",
+    "StandardErrorWarning",
     "diff_in_diff",
     "naive_before_after",
     "parallel_trends_table",
     "pre_trend_test",
     "repurchase_rate_by_period",
 ]
-
 
 
 def _binary(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -106,14 +107,34 @@ def _clusters(df: pd.DataFrame, cluster_col: str | None) -> np.ndarray | None:
     return c.to_numpy()
 
 
+class StandardErrorWarning(UserWarning):
+    """The effect's standard error could not be estimated (too few units or no spread)."""
+
+
 def _effect_row(res, term: str, alpha: float) -> dict:
-    lo, hi = res.conf_int(alpha=alpha).loc[term]
+    # statsmodels takes the square root of the variances: a clustered covariance with
+    # about as few clusters as coefficients can be singular, its variance zero or
+    # slightly negative by rounding, and the root NaN (numpy's bare RuntimeWarning).
+    with np.errstate(invalid="ignore"):
+        lo, hi = res.conf_int(alpha=alpha).loc[term]
+        se = float(res.bse[term])
+    if not np.isfinite(se) or se <= 0:
+        warnings.warn(
+            f"The standard error of the effect cannot be estimated from these {int(res.nobs)} rows "
+            "(too few units (stores), or every unit changed by exactly the same amount): "
+            "std_error, ci_lower, ci_upper and p_value are NaN; the effect itself is still the "
+            "difference of the group means. 效果的标准误无法估计（门店太少，或各门店的变化完全相同）："
+            "std_error、置信区间和 p 值为空 (NaN)；效果本身仍是两组均值变化之差。",
+            StandardErrorWarning,
+            stacklevel=3,
+        )
+        se = lo = hi = np.nan
     return {
         "effect": float(res.params[term]),
-        "std_error": float(res.bse[term]),
+        "std_error": se,
         "ci_lower": float(lo),
         "ci_upper": float(hi),
-        "p_value": float(res.pvalues[term]),
+        "p_value": float(res.pvalues[term]) if np.isfinite(se) else np.nan,
     }
 
 
@@ -266,6 +287,10 @@ def diff_in_diff(
     -------
     DiDResult
         ``summary``, 2x2 ``means`` and the fitted ``model``.
+        When the effect's standard error cannot be estimated (too few units,
+        or every unit changed by exactly the same amount), the effect is
+        still given, ``std_error``, the interval and ``p_value`` are NaN,
+        and a :class:`StandardErrorWarning` says why.
 
     Examples
     --------
@@ -274,15 +299,16 @@ def diff_in_diff(
     ...     "store_id": ["t1", "t1", "t2", "t2", "c1", "c1", "c2", "c2"],
     ...     "treated":  [1, 1, 1, 1, 0, 0, 0, 0],
     ...     "period": pd.to_datetime(["2024-01-01", "2024-03-01"] * 4),
-    ...     "rate": [0.20, 0.30, 0.22, 0.32, 0.25, 0.29, 0.27, 0.31]})
+    ...     "rate": [0.20, 0.30, 0.22, 0.33, 0.25, 0.29, 0.27, 0.31]})
     >>> res = diff_in_diff(d, "rate", "treated", change_date="2024-02-01")
-    >>> round(float(res.summary["effect"].iloc[0]), 3)
-    0.06
+    >>> res.summary[["effect", "std_error", "n_clusters"]].round(4)
+       effect  std_error  n_clusters
+    0   0.065     0.0054           4
     >>> res.means.round(3)
                        before  after  change
-    control              0.26   0.30    0.04
-    treated              0.21   0.31    0.10
-    treated - control   -0.05   0.01    0.06
+    control              0.26  0.300   0.040
+    treated              0.21  0.315   0.105
+    treated - control   -0.05  0.015   0.065
     """
     require_dataframe(df, "data")
     require_columns(df, [outcome_col, treated_col], "data")
