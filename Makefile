@@ -69,13 +69,22 @@ $(LAB_STAMP): pyproject.toml | $(BIN)/python
 # import and their .pyc written then (see PYTHONDONTWRITEBYTECODE above), 19 s of CPU.
 # (Earlier, compileall without the packages' test folders instead of uv's --compile-bytecode
 # gave mixed results.)
+# WHEELHOUSE: the wheels uv built from source archives (pyspark is published as a 456 MB source
+# archive only; jieba and fontmeta too), offered to the next install with --find-links.  uv reuses
+# its own build only while the index's answer is fresh; where a proxy strips the caching headers
+# (as on the reference machines) it downloaded and built pyspark again on every install, ~20 s,
+# and kept every build in its cache, 1.4 GB each time (clean clones filled a disk).  The built
+# wheels are copied out of uv's cache after the install; where its layout differs nothing is copied.
 INSTALLER ?= uv
+WHEELHOUSE ?= $(HOME)/.cache/membership-workbook/wheels
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Set-up step 2/3: installing the workbook with the test and Spark extras into $(VENV) ($(INSTALLER))"
 	@if [ "$(INSTALLER)" = uv ]; then \
-	  $(PIP) install -q uv && \
-	  $(BIN)/uv pip install --python $(BIN)/python -e '.[test,spark]' || { \
+	  $(PIP) install -q uv && mkdir -p "$(WHEELHOUSE)" && \
+	  $(BIN)/uv pip install --python $(BIN)/python --find-links "$(WHEELHOUSE)" -e '.[test,spark]' || { \
 	    echo "uv could not install the packages (it reads no pip.conf; behind a PyPI mirror run: make test INSTALLER=pip)"; exit 1; }; \
+	  find "$$($(BIN)/uv cache dir)"/sdists-v*/pypi -name '*.whl' -newer $(BIN)/python \
+	    -exec cp -n {} "$(WHEELHOUSE)"/ \; 2>/dev/null || true; \
 	else \
 	  $(PIP) install --progress-bar on -e '.[test,spark]'; \
 	fi
