@@ -88,6 +88,7 @@ def test_did_standard_error_that_cannot_be_estimated_is_nan_with_a_warning():
         with pytest.warns(StandardErrorWarning, match="标准误无法估计") as caught:
             res = diff_in_diff(_four_stores(0.32), "rate", "treated", change_date="2024-02-01")
     assert "too few units" in str(caught[0].message)
+    assert caught[0].filename == __file__  # points at the caller's line, not into the package
     row = res.summary.iloc[0]
     assert row["effect"] == pytest.approx(0.06)
     assert np.isnan([row["std_error"], row["ci_lower"], row["ci_upper"], row["p_value"]]).all()

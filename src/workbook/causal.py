@@ -108,10 +108,11 @@ def _clusters(df: pd.DataFrame, cluster_col: str | None) -> np.ndarray | None:
 
 
 class StandardErrorWarning(UserWarning):
-    """The effect's standard error could not be estimated (too few units or no spread)."""
+    """A standard error could not be estimated (too few units, or no spread between them); the estimate is kept."""
 
 
-def _effect_row(res, term: str, alpha: float) -> dict:
+def _effect_row(res, term: str, alpha: float, what: tuple[str, str] = ("the effect", "效果")) -> dict:
+    """Estimate, standard error, interval and p-value of ``term``; ``what``: its name (English, Chinese)."""
     # statsmodels takes the square root of the variances: a clustered covariance with
     # about as few clusters as coefficients can be singular, its variance zero or
     # slightly negative by rounding, and the root NaN (numpy's bare RuntimeWarning).
@@ -119,12 +120,13 @@ def _effect_row(res, term: str, alpha: float) -> dict:
         lo, hi = res.conf_int(alpha=alpha).loc[term]
         se = float(res.bse[term])
     if not np.isfinite(se) or se <= 0:
+        en, zh = what
         warnings.warn(
-            f"The standard error of the effect cannot be estimated from these {int(res.nobs)} rows "
+            f"The standard error of {en} cannot be estimated from these {int(res.nobs)} rows "
             "(too few units (stores), or every unit changed by exactly the same amount): "
-            "std_error, ci_lower, ci_upper and p_value are NaN; the effect itself is still the "
-            "difference of the group means. 效果的标准误无法估计（门店太少，或各门店的变化完全相同）："
-            "std_error、置信区间和 p 值为空 (NaN)；效果本身仍是两组均值变化之差。",
+            f"std_error, ci_lower, ci_upper and p_value are NaN; {en} itself is still given. "
+            f"{zh}的标准误无法估计（门店太少，或各门店的变化完全相同）：std_error、置信区间和 p 值为空 (NaN)；"
+            f"{zh}本身仍然给出。",
             StandardErrorWarning,
             stacklevel=3,
         )
@@ -206,7 +208,7 @@ def naive_before_after(
     res = _fit_ols(data.reset_index(drop=True), "y ~ post", clusters)
     means = data.groupby("post")["y"].mean()
     row = {"mean_before": float(means[0]), "mean_after": float(means[1])}
-    row.update(_effect_row(res, "post", alpha))
+    row.update(_effect_row(res, "post", alpha, ("the before/after change", "前后变化")))
     row["relative_effect"] = row["effect"] / row["mean_before"] if row["mean_before"] else np.nan
     row["n_obs"] = int(len(data))
     cols = ["mean_before", "mean_after", "effect", "relative_effect", "std_error", "ci_lower",
@@ -574,7 +576,7 @@ def pre_trend_test(
                          "treated": _binary(pre, treated_col), "t": t})
     clusters = _clusters(pre, unit_col) if unit_col is not None else None
     res = _fit_ols(data, "y ~ treated * t", clusters)
-    row = _effect_row(res, "treated:t", alpha)
+    row = _effect_row(res, "treated:t", alpha, ("the difference of the pre-trend slopes", "改动前趋势斜率之差"))
     row["slope_difference"] = row.pop("effect")
     row["n_pre_periods"] = int(n_periods)
     return pd.DataFrame([row])[["slope_difference", "std_error", "ci_lower", "ci_upper",
