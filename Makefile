@@ -74,7 +74,8 @@ $(LAB_STAMP): pyproject.toml | $(BIN)/python
 # its own build only while the index's answer is fresh; where a proxy strips the caching headers
 # (as on the reference machines) it downloaded and built pyspark again on every install, ~20 s,
 # and kept every build in its cache, 1.4 GB each time (clean clones filled a disk).  The built
-# wheels are copied out of uv's cache after the install; where its layout differs nothing is copied.
+# wheels are copied out of uv's cache after the install (under a temporary name, renamed once
+# complete, so a full disk cannot leave half a wheel); where its layout differs nothing is copied.
 INSTALLER ?= uv
 WHEELHOUSE ?= $(HOME)/.cache/membership-workbook/wheels
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
@@ -82,9 +83,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@if [ "$(INSTALLER)" = uv ]; then \
 	  $(PIP) install -q uv && mkdir -p "$(WHEELHOUSE)" && \
 	  $(BIN)/uv pip install --python $(BIN)/python --find-links "$(WHEELHOUSE)" -e '.[test,spark]' || { \
-	    echo "uv could not install the packages (it reads no pip.conf; behind a PyPI mirror run: make test INSTALLER=pip)"; exit 1; }; \
-	  find "$$($(BIN)/uv cache dir)"/sdists-v*/pypi -name '*.whl' -newer $(BIN)/python \
-	    -exec cp -n {} "$(WHEELHOUSE)"/ \; 2>/dev/null || true; \
+	    echo "uv could not install the packages (it reads no pip.conf; behind a PyPI mirror run: make test INSTALLER=pip;"; \
+	    echo "if the error names a file in $(WHEELHOUSE), delete that folder and run make test again)"; exit 1; }; \
+	  find "$$($(BIN)/uv cache dir)"/sdists-v*/pypi -name '*.whl' -newer $(BIN)/python -exec sh -c \
+	    'for w in "$$@"; do t="$$0/$${w##*/}"; [ -e "$$t" ] || { cp "$$w" "$$t.part" && mv "$$t.part" "$$t"; }; done' \
+	    "$(WHEELHOUSE)" {} + 2>/dev/null || true; \
 	else \
 	  $(PIP) install --progress-bar on -e '.[test,spark]'; \
 	fi
