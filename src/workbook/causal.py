@@ -116,9 +116,9 @@ def _effect_row(res, term: str, alpha: float, what: tuple[str, str] = ("the effe
     # statsmodels takes the square root of the variances: a clustered covariance with
     # about as few clusters as coefficients can be singular, its variance zero or
     # slightly negative by rounding, and the root NaN (numpy's bare RuntimeWarning).
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         lo, hi = res.conf_int(alpha=alpha).loc[term]
-        se = float(res.bse[term])
+        se, p = float(res.bse[term]), float(res.pvalues[term])
     if not np.isfinite(se) or se <= 0:
         en, zh = what
         warnings.warn(
@@ -130,13 +130,13 @@ def _effect_row(res, term: str, alpha: float, what: tuple[str, str] = ("the effe
             StandardErrorWarning,
             stacklevel=3,
         )
-        se = lo = hi = np.nan
+        se = lo = hi = p = np.nan
     return {
         "effect": float(res.params[term]),
         "std_error": se,
         "ci_lower": float(lo),
         "ci_upper": float(hi),
-        "p_value": float(res.pvalues[term]) if np.isfinite(se) else np.nan,
+        "p_value": p,
     }
 
 
