@@ -183,6 +183,18 @@ members / 10.0M transactions; the data are identical before and after every chan
   issue 14's 4 GiB; still not kept.  A fixed ``glibc.malloc.mmap_threshold`` of 96 / 128 MiB (the 80 MB temporaries
   from the heap, larger blocks still mapped): 5.6 / 5.9 s system against 7.6 s, but 4.09 / 4.20 GiB; not kept.
 
+* sixth round (2026-12-03, idle machine, load 0.9-2.5; ``/usr/bin/time``; ``workbook generate --preset
+  retail_chain --members 1160000 --seed 0``): NumPy's huge-page advice, which ``generate()`` had switched off
+  since the fourth round, is left on (NumPy's default).  Alternated with the advice off, five pairs:
+  13.1 / 15.5, 14.6 / 17.2, 13.8 / 16.1, 11.9 / 13.5, 13.3 / 14.3 s wall (on first), 7.5-10.4 s against
+  10.0-13.8 s of system CPU, 0.73-0.77M against 3.25-3.26M minor faults, peak 3.67-3.83 against
+  3.66-3.87 GiB; the day before, two pairs on an idle machine, 16.9 / 19.8 and 18.1 / 20.3 s.  The fourth
+  round's measurement the other way (11.5-12.7 -> 6.7 s of system time without the advice) was taken
+  while other sessions kept the machine at load 4-10, where compaction of fragmented memory made the
+  huge-page faults expensive.  Three runs of the final code: 13.9, 11.2, 11.7 s wall, 14.6-16.1 s
+  user + 4.6-10.0 s system CPU, 3.64-3.69 GiB (3,815,064-3,873,040 KiB).  The system time (fresh pages
+  the kernel zeroes) varies twofold between runs of the same code.
+
 * what remains (round 5, per thread in-process at load 7.9-10.5, where CPU times are inflated: the
   main thread of ``generate()`` 8.4-8.9 s user + 2.7-3.4 s system, community 1.4-1.6 s of it; the
   contact log 4.0-4.4 s user + 2.2-2.8 s system in a worker thread with 1.0M of the 3.4-3.6M minor

@@ -813,22 +813,3 @@ def test_early_writer_files_are_published_only_after_the_check(tmp_path):
     pd.testing.assert_frame_equal(loaded.members, data.members)
     pd.testing.assert_frame_equal(loaded.transactions, data.transactions)
     assert not list(tmp_path.glob(".*partial"))
-
-
-def test_large_array_memory_restores_numpy_huge_page_advice():
-    from workbook.synth.memory import _numpy_hugepage_switch, large_array_memory
-
-    if _numpy_hugepage_switch() is None:
-        pytest.skip("this NumPy has no run-time huge-page switch")
-    try:
-        from numpy._core.multiarray import _get_madvise_hugepage
-    except ImportError:  # NumPy 1.x
-        from numpy.core.multiarray import _get_madvise_hugepage
-    before = _get_madvise_hugepage()
-    with large_array_memory():
-        assert _get_madvise_hugepage() is False
-        with large_array_memory():  # nested: the outer block restores
-            pass
-        assert _get_madvise_hugepage() is False
-        assert float((np.arange(5_000_000, dtype=float) * 2).sum()) == 24_999_995_000_000.0
-    assert _get_madvise_hugepage() == before

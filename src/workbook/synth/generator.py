@@ -48,7 +48,7 @@ from workbook.ids import take_fixed_width
 from workbook.sorting import argsort_keys
 from workbook.synth.data import SyntheticData
 from workbook.synth.categories import category_series, preference_draws, preferences_frame, transaction_categories
-from workbook.synth.memory import large_array_memory, system_arrow_pool
+from workbook.synth.memory import system_arrow_pool
 from workbook.synth.holidays import SPRING_FESTIVAL, daily_intensity, hour_quantile
 from workbook.synth.scenario import ACQUISITION_CHANNELS, TIERS, Scenario
 from workbook.synth.schema import require_schema, coerce_frame
@@ -196,7 +196,6 @@ def _simulate_lives(
 # --------------------------------------------------------------------------- main
 @renamed_arguments(seed="random_state")
 @system_arrow_pool()
-@large_array_memory()
 def generate(
     scenario: Scenario | None = None, random_state: int = 0, progress: bool | None = None,
     on_table: Callable[[str, pd.DataFrame], None] | None = None,
