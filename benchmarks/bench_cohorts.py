@@ -1,6 +1,6 @@
 """Benchmark: cohort tables on 10M transactions / 1M members (the data of bench_rfm.py).
 
-Methods, each in its own process, two rounds in alternating order (see ``_harness.py``):
+Methods, each in its own process, three rounds in alternating order (see ``_harness.py``):
 
 * ``retention parquet``  ``cohort_table`` (monthly first-purchase retention matrix) over the Parquet file
 * ``retention frame``    the same on the in-memory DataFrame, default engine (DuckDB over Arrow)

@@ -3,7 +3,7 @@
 The pipeline is what a notebook runs: one ``member_summary`` feeding
 ``rfm_from_summary``, ``RFMScorer().fit_transform``, ``segment`` (rfm11),
 ``segment_summary`` and ``stages_from_summary`` (lifecycle stages, including
-members who never bought).  Methods, each in its own process, two rounds in
+members who never bought).  Methods, each in its own process, three rounds in
 alternating order (see ``_harness.py``):
 
 * ``pipeline parquet``  DuckDB over the Parquet file (the scale path)
@@ -23,7 +23,7 @@ like real loyalty data; amounts are Gamma; about 1 % of rows are returns and
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_rfm.py                      # 10M / 1M, every method, 2 rounds
+    .venv/bin/python benchmarks/bench_rfm.py                      # 10M / 1M, every method, 3 rounds
     .venv/bin/python benchmarks/bench_rfm.py --transactions 1e6 --members 1e5 --methods "pipeline parquet" "sql parquet"
 """
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +157,9 @@ def sql_frame(data: Path) -> dict:
 
 
 def lifetimes_summary(data: Path) -> dict:
-    from lifetimes.utils import summary_data_from_transaction_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifetimes sets a pandas option deprecated in pandas 3
+        from lifetimes.utils import summary_data_from_transaction_data
 
     tx = pd.read_parquet(data / "transactions.parquet")
     buys = tx.loc[tx["member_id"].notna() & ~tx["is_return"]]
