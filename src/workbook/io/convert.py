@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -219,7 +220,10 @@ def _parse_text_dates(raw, present, column, rows, notes, utc, dayfirst):
         u = pd.Series(uniq, dtype="str")
     formats = [(f, fam) for f, fam in DATE_FORMATS
                if not (dayfirst is True and fam == "mdy") and not (dayfirst is False and fam == "dmy")]
-    guessed = guess_datetime_format(u.iloc[0])
+    with warnings.catch_warnings():
+        # pandas advises dayfirst=True for a day-first value; the order is decided below, on the whole column
+        warnings.simplefilter("ignore", UserWarning)
+        guessed = guess_datetime_format(u.iloc[0])
     if guessed and all(guessed != f for f, _ in formats) and "%d" in guessed and "%m" in guessed:
         fam = ("dmy" if guessed.index("%d") < guessed.index("%m") else "mdy") \
             if not guessed.startswith("%Y") else "ymd"
