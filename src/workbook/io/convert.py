@@ -13,6 +13,7 @@ from pandas.tseries.api import guess_datetime_format
 from workbook.errors import WorkbookInputError
 from workbook.ids import normalise_ids
 from workbook.io.report import add_problem, note
+from workbook.io.strptime import strptime
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "退货", "退款", "退", "return", "refund"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "销售", "正常", "sale", "purchase"}
@@ -243,7 +244,7 @@ def _parse_text_dates(raw, present, column, rows, notes, utc, dayfirst):
     for n_bad, fmt, fam in scores:
         if n_bad > best_sample:
             continue
-        parsed_u = pd.to_datetime(u, format=fmt, errors="coerce", utc=utc)
+        parsed_u = strptime(u, fmt, utc)
         results.append((int(parsed_u.isna().sum()), fmt, fam, parsed_u))
     fewest = min(r[0] for r in results)
     best = [r for r in results if r[0] == fewest]
@@ -309,7 +310,7 @@ def convert_datetime(s, column, rows, problems, notes, date_format=None, timezon
                         "has no UTC offset while other rows of the column do")
         utc = bool(has_tz.any())
         if date_format is not None:
-            parsed = pd.to_datetime(raw, format=date_format, errors="coerce", utc=utc)
+            parsed = strptime(raw, date_format, utc)
             fmt_desc = f"date_format={date_format!r}"
             mixed_hint = ""
         else:
