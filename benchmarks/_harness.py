@@ -172,13 +172,15 @@ def bench_main(
     prepare: Callable[[int, int, int, Path], Path],
     baselines: list[str],
     faster_than: list[str] = (),
+    transactions: float = 10e6,
+    members: float = 1e6,
 ) -> str:
-    """Command line shared by bench_rfm and bench_cohorts: sizes, methods, rounds; returns the table."""
+    """Command line shared by bench_rfm, bench_cohorts and bench_load: sizes, methods, rounds; returns the table."""
     if child_main(methods, argv):
         return ""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--transactions", type=float, default=10e6)
-    p.add_argument("--members", type=float, default=1e6)
+    p.add_argument("--transactions", type=float, default=transactions)
+    p.add_argument("--members", type=float, default=members)
     p.add_argument("--methods", nargs="+", default=list(methods), choices=list(methods))
     # three rounds: on these machines one query's rounds differ by 10-45% (2026-12-03), and the
     # ratios compare best rounds
