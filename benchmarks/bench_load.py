@@ -15,14 +15,26 @@ own process, three rounds in alternating order (see ``_harness.py``):
   file, and nothing else: ``read_csv`` as text, ``to_datetime`` with the format
   given, the currency sign and separators stripped, ``散客`` read as missing.
 
-Where the time went (2026-12-03, 2M rows, one process, cProfile): reading the file
-3.9 s (pandas' C parser 2.4 s), the dates 3.9 s (pandas' strptime, now
-``workbook.io.strptime``: 0.6 s), the ids 3.8 s (``\\d`` patterns, which pandas runs
-value by value in Python once a value such as ``散客`` is not ASCII; now ``[0-9]``:
-1.2 s), duplicate check 1.4-1.8 s, schema checks 0.8-1.4 s.  End to end 14.2 ->
-8.5-8.9 s, table and notes identical.  This script, 2M rows, idle machine: 8.89 s, 1.67x the
-pandas reading (5.33 s); the code before (3f77886, same run with ``PYTHONPATH`` on its
-source): 13.83 s, 2.45x (5.65 s).
+Where the time went (2026-12-03, cProfile; tables and cleaning notes identical before and after):
+
+* 2M rows: reading the file 3.9 s (pandas' C parser 2.4 s), the dates 3.9 s (pandas' strptime; now
+  ``workbook.io.strptime``: 0.6 s), the ids 3.8 s (``\\d`` patterns, which pandas runs value by value in
+  Python once a value such as ``散客`` is not ASCII; now ``[0-9]``: 1.2 s), duplicate check 1.4-1.8 s,
+  schema checks 0.8-1.4 s.
+* 10M rows (93 s, 5.6 GiB before): 38 s in pandas re-encoding the decoded text of a ``StringIO`` back
+  to UTF-8 in small reads (now the bytes are handed over, encoded once), 3 s and about 1 GB for
+  splitting every line of the file when only the first few are looked at (now only those), 2-3.5 s
+  building ``R<row>`` receipt ids in a Python loop (now vectorised).
+
+Measured with this script on an idle machine (best of three rounds; ratio to ``pandas read``):
+
+| rows | code | workbook load | pandas read | ratio | peak |
+|---|---|---|---|---|---|
+| 2M | before (3f77886, ``PYTHONPATH`` on its source) | 13.83 s | 5.65 s | 2.45x | 1.25 GiB |
+| 2M | strptime and ids (b0a0899) | 8.89 s | 5.33 s | 1.67x | 1.25 GiB |
+| 2M | bytes to pandas (5b04405) | 5.10 s | 4.84 s | 1.05x | 0.91 GiB |
+| 10M | b0a0899, one run (``--run-one``) | 93.1 s | | | 5.59 GiB |
+| 10M | 5b04405, two rounds | 35.29 s | 26.91 s | 1.31x | 3.50 GiB |
 
 Usage::
 
