@@ -220,6 +220,17 @@ def test_exact_duplicates_keep_or_drop(tmp_path, choice, n_rows):
         + res.counts["rejected"]
 
 
+def test_exact_duplicates_are_equal_text_not_equal_values(tmp_path):
+    # rows 3, 4 and 6 clean to the values of row 2 but differ as text (5 / 5.00 / ￥5) or in a
+    # column the mapping leaves out: not duplicates; row 5 repeats row 2 exactly, row 8 row 7
+    p = csv(tmp_path, "id,t,a,note\nA,2024-01-01 10:00,5,x\nA,2024-01-01 10:00,5.00,x\n"
+                      "A,2024-01-01 10:00,￥5,x\nA,2024-01-01 10:00,5,x\nA,2024-01-01 10:00,5,y\n"
+                      "B,2024-01-02 09:00,7,x\nB,2024-01-02 09:00,7,x\n")
+    with pytest.warns(DataQualityWarning, match="dropped 2 of 7"):
+        res = load_transactions(p, M, analysis_date=NOW, duplicates="drop", return_report=True)
+    assert res.report[["check", "row"]].values.tolist() == [["exact_duplicate", 5], ["exact_duplicate", 8]]
+
+
 def test_exact_duplicates_raise(tmp_path):
     p = csv(tmp_path, "id,t,a\nA,2024-01-01 10:00,5\nA,2024-01-01 10:00,5\n")
     with pytest.raises(DataValidationError, match=r"exact_duplicate in column '': row 3"):

@@ -73,9 +73,22 @@ def _duplicate_header_error(path, raw, names, columns):
                    f"写明要用哪一列：把列名写成 {choices}（#1 为最左边那列）。")
 
 
-def _exact_duplicates(frame, rows, spec_dup, problems, notes):
-    """Rows equal to an earlier row in every column, in a file without receipt ids."""
-    dup = frame.duplicated(keep="first").to_numpy()
+def _exact_duplicates(frame, clean, rows, spec_dup, problems, notes):
+    """Rows equal to an earlier row in every column, in a file without receipt ids.
+
+    Equal text gives equal cleaned values, so only rows whose cleaned numbers and times repeat
+    can be duplicates: found on those typed columns, then compared as text.  (Comparing ten
+    million rows of text took 7 s; the typed columns about 1 s.)
+    """
+    typed = [c for c in clean.columns
+             if not (pd.api.types.is_string_dtype(clean[c]) or pd.api.types.is_object_dtype(clean[c]))]
+    if typed and len(clean) == len(frame):
+        candidates = clean[typed].duplicated(keep=False).to_numpy()
+        dup = np.zeros(len(frame), dtype=bool)
+        if candidates.any():  # the earlier row of a duplicate is a candidate too: the order holds
+            dup[candidates] = frame[candidates].duplicated(keep="first").to_numpy()
+    else:
+        dup = frame.duplicated(keep="first").to_numpy()
     n = int(dup.sum())
     if not n:
         return dup, 0
@@ -260,7 +273,7 @@ def _load(table, path, mapping, *, date_format, timezone, errors, analysis_date,
     n_dup = 0
     if table == "transactions":
         if "transaction_id" not in clean.columns:
-            _, n_dup = _exact_duplicates(frame, rows, opts["duplicates"], problems, notes)
+            _, n_dup = _exact_duplicates(frame, clean, rows, opts["duplicates"], problems, notes)
             clean.insert(0, "transaction_id", "R" + pd.Series(rows).astype("str"))  # vectorised: 10M rows 3.5 -> 1.3 s
             note(notes, "transaction_id", "not in file: created from row numbers "
                  "(duplicate receipts cannot be detected)", len(clean), f"R{rows[0]}")
