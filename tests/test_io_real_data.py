@@ -8,11 +8,15 @@ row accounting, and no raw personal value in any message.
 
 from __future__ import annotations
 
+import io
+import tempfile
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbook.errors import WorkbookInputError
 from workbook.io import (DataQualityWarning, DataValidationError, load_members,
@@ -229,6 +233,22 @@ def test_exact_duplicates_are_equal_text_not_equal_values(tmp_path):
     with pytest.warns(DataQualityWarning, match="dropped 2 of 7"):
         res = load_transactions(p, M, analysis_date=NOW, duplicates="drop", return_report=True)
     assert res.report[["check", "row"]].values.tolist() == [["exact_duplicate", 5], ["exact_duplicate", 8]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "散客"]), st.sampled_from(["2024-01-01 10:00", "2024-01-02 09:30"]),
+                          st.sampled_from(["5", "5.00", "￥5", "7", "-7", "abc"]), st.sampled_from(["x", "y", ""])),
+                min_size=1, max_size=25))
+def test_exact_duplicates_are_the_rows_pandas_finds_in_the_text(rows):
+    text = "id,t,a,note\n" + "".join(",".join(r) + "\n" for r in rows)
+    expected = pd.read_csv(io.StringIO(text), dtype=str).duplicated().to_numpy().nonzero()[0] + 2
+    with tempfile.TemporaryDirectory() as folder:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            res = load_transactions(csv(Path(folder), text), M, analysis_date=NOW, duplicates="drop",
+                                    errors="drop", return_report=True)
+    found = res.report.loc[res.report["check"] == "exact_duplicate", "row"].tolist()
+    assert found == expected.tolist()
 
 
 def test_exact_duplicates_raise(tmp_path):

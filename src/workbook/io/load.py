@@ -77,13 +77,13 @@ def _exact_duplicates(frame, clean, rows, spec_dup, problems, notes):
     """Rows equal to an earlier row in every column, in a file without receipt ids.
 
     Equal text gives equal cleaned values, so only rows whose cleaned numbers and times repeat
-    can be duplicates: found on those typed columns, then compared as text.  (Comparing ten
-    million rows of text took 7 s; the typed columns about 1 s.)
+    can be duplicates: found by one hash of those typed columns (a collision only adds a
+    candidate), then compared as text.  Ten million rows: 7 s as text, 1.6 s so.
     """
     typed = [c for c in clean.columns
              if not (pd.api.types.is_string_dtype(clean[c]) or pd.api.types.is_object_dtype(clean[c]))]
     if typed and len(clean) == len(frame):
-        candidates = clean[typed].duplicated(keep=False).to_numpy()
+        candidates = pd.util.hash_pandas_object(clean[typed], index=False).duplicated(keep=False).to_numpy()
         dup = np.zeros(len(frame), dtype=bool)
         if candidates.any():  # the earlier row of a duplicate is a candidate too: the order holds
             dup[candidates] = frame[candidates].duplicated(keep="first").to_numpy()
