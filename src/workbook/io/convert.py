@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import warnings
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -273,6 +274,21 @@ def _parse_text_dates(raw, present, column, rows, notes, utc, dayfirst):
     return spread(parsed_u), fmt
 
 
+def _all_serial_numbers(text: pd.Series) -> bool:
+    """Every value matches ``\\d{1,6}(?:\\.\\d+)?`` (``\\d``: any Unicode digit, as pandas matches it).
+
+    pandas runs a ``\\d`` pattern through Python's ``re`` value by value once a value is not
+    ASCII, as in Chinese date text (2025年1月5日): 3.5 s per 10M rows.  ``[0-9]`` runs in Arrow;
+    ``\\d`` is tried only on the values ``[0-9]`` refuses, and not at all if the first of them fails.
+    """
+    ascii_digits = text.str.fullmatch(r"[0-9]{1,6}(?:\.[0-9]+)?", na=False).to_numpy()
+    if ascii_digits.all():
+        return True
+    rest = text[~ascii_digits]
+    pattern = r"\d{1,6}(?:\.\d+)?"
+    return re.fullmatch(pattern, rest.iloc[0]) is not None and bool(rest.str.fullmatch(pattern, na=False).all())
+
+
 def convert_datetime(s, column, rows, problems, notes, date_format=None, timezone=None,
                      dayfirst=None):
     tz = resolve_tz(timezone)
@@ -300,8 +316,7 @@ def convert_datetime(s, column, rows, problems, notes, date_format=None, timezon
             return cells
         if not present.any():
             return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-        numeric = raw[present].str.fullmatch(r"\d{1,6}(?:\.\d+)?", na=False)
-        if excel is not None or (numeric.all() and _looks_serial(raw[present])):
+        if excel is not None or (_all_serial_numbers(raw[present]) and _looks_serial(raw[present])):
             return _serial(raw, column, rows, problems, notes, excel)
         has_tz = raw.str.contains(TZ_SUFFIX, regex=True, na=False)
         if has_tz.any() and not has_tz[present].all():
