@@ -66,6 +66,18 @@ def peak_rss_gib() -> float | None:
     return None
 
 
+def written_once(folder: Path, meta: dict, write: Callable[[Path], None]) -> Path:
+    """``folder`` with the data ``write(folder)`` makes for ``meta``: written once, reused while its
+    ``_COMPLETE.json`` (written last, so a run stopped half-way writes again) holds the same ``meta``."""
+    marker = folder / "_COMPLETE.json"
+    if marker.exists() and json.loads(marker.read_text()) == meta:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    write(folder)
+    marker.write_text(json.dumps(meta))
+    return folder
+
+
 def child_main(methods: dict[str, Method], argv: list[str]) -> bool:
     """If called as a child (``--run-one NAME DATA``), run one method, print JSON, return True."""
     if len(argv) >= 3 and argv[0] == "--run-one":

@@ -47,7 +47,6 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -55,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import bench_main, timed  # noqa: E402
+from _harness import bench_main, timed, written_once  # noqa: E402
 from bench_rfm import synthesise  # noqa: E402
 
 MAPPING = {"会员手机号": "member_id", "交易时间": "timestamp", "实付金额": "amount", "交易类型": "is_return"}
@@ -65,23 +64,20 @@ ENCODING = "gbk"
 
 def write_export(folder: Path, n_transactions: int, n_members: int, seed: int) -> Path:
     """The messy export ``export.csv`` in ``folder``; reused if present."""
-    marker = folder / "_COMPLETE.json"
+    def write(out: Path) -> None:
+        tx, _ = synthesise(n_transactions, n_members, seed)
+        digits = tx["member_id"].str.slice(1).astype("float64")  # "M000123" -> a phone number
+        phone = (13_800_000_000 + digits.fillna(0)).astype("int64").astype("str")
+        export = pd.DataFrame({
+            "会员手机号": np.where(tx["member_id"].isna(), "散客", phone),
+            "交易时间": tx["timestamp"].dt.strftime(TIME_FORMAT),
+            "实付金额": tx["amount"].abs().map("￥{:,.2f}".format),
+            "交易类型": np.where(tx["is_return"], "退货", "销售"),
+        })
+        export.to_csv(out / "export.csv", index=False, encoding=ENCODING)
+
     meta = {"transactions": n_transactions, "members": n_members, "seed": seed, "export": 1}
-    if marker.exists() and json.loads(marker.read_text()) == meta:
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    tx, _ = synthesise(n_transactions, n_members, seed)
-    digits = tx["member_id"].str.slice(1).astype("float64")  # "M000123" -> a phone number
-    phone = (13_800_000_000 + digits.fillna(0)).astype("int64").astype("str")
-    export = pd.DataFrame({
-        "会员手机号": np.where(tx["member_id"].isna(), "散客", phone),
-        "交易时间": tx["timestamp"].dt.strftime(TIME_FORMAT),
-        "实付金额": tx["amount"].abs().map("￥{:,.2f}".format),
-        "交易类型": np.where(tx["is_return"], "退货", "销售"),
-    })
-    export.to_csv(folder / "export.csv", index=False, encoding=ENCODING)
-    marker.write_text(json.dumps(meta))
-    return folder
+    return written_once(folder, meta, write)
 
 
 def workbook_load(data: Path) -> dict:

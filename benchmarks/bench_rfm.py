@@ -29,7 +29,6 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import bench_main, timed  # noqa: E402
+from _harness import bench_main, timed, written_once  # noqa: E402
 
 START = np.datetime64("2023-01-01T00:00:00", "s")
 SPAN_SECONDS = 2 * 365 * 86_400
@@ -78,16 +77,12 @@ def synthesise(n_transactions: int, n_members: int, seed: int = 2024) -> tuple[p
 
 def write_data(folder: Path, n_transactions: int, n_members: int, seed: int) -> Path:
     """Synthesise once into ``folder`` (transactions.parquet, members.parquet); reuse if present."""
-    marker = folder / "_COMPLETE.json"
-    meta = {"transactions": n_transactions, "members": n_members, "seed": seed}
-    if marker.exists() and json.loads(marker.read_text()) == meta:
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    tx, members = synthesise(n_transactions, n_members, seed)
-    tx.to_parquet(folder / "transactions.parquet", index=False)
-    members.to_parquet(folder / "members.parquet", index=False)
-    marker.write_text(json.dumps(meta))
-    return folder
+    def write(out: Path) -> None:
+        tx, members = synthesise(n_transactions, n_members, seed)
+        tx.to_parquet(out / "transactions.parquet", index=False)
+        members.to_parquet(out / "members.parquet", index=False)
+
+    return written_once(folder, {"transactions": n_transactions, "members": n_members, "seed": seed}, write)
 
 
 def _pipeline(source: object, members: pd.DataFrame, engine: str | None) -> dict:
