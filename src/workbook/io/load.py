@@ -82,7 +82,7 @@ def _exact_duplicates(frame, clean, rows, spec_dup, problems, notes):
     """
     typed = [c for c in clean.columns
              if not (pd.api.types.is_string_dtype(clean[c]) or pd.api.types.is_object_dtype(clean[c]))]
-    if typed and len(clean) == len(frame):
+    if typed:  # clean has a row for every row of frame, in order
         candidates = pd.util.hash_pandas_object(clean[typed], index=False).duplicated(keep=False).to_numpy()
         dup = np.zeros(len(frame), dtype=bool)
         if candidates.any():  # the earlier row of a duplicate is a candidate too: the order holds
