@@ -46,3 +46,25 @@ def test_scale_benchmark_runs_at_small_size(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert re.search(r"^\| 20k \| duckdb \| \d+ \|", table, re.M) and "| 20k | sql |" in table
     assert "failed" not in table
+
+
+def test_notebook_benchmark_times_a_notebook_against_the_kernel_start():
+    bench = _load("bench_notebooks")
+    table = bench.main(["--notebooks", "00_introduction", "--rounds", "1", "--in-process"])
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in table.splitlines()
+            if line.startswith("| ") and "---" not in line and not line.startswith("| method")}
+    assert set(rows) == {"kernel start", "00_introduction"}
+    assert "failed" not in table and "time / kernel start" in table
+    assert float(rows["kernel start"][1]) > 0 and float(rows["00_introduction"][1]) > 0
+    assert rows["kernel start"][4] == "1.00"
+    assert table.endswith("Every notebook ran under 20 s in its best round.")
+
+
+def test_notebook_benchmark_reports_a_failing_notebook(tmp_path):
+    import nbformat
+
+    bench = _load("bench_notebooks")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('cell 1 broke')")])
+    assert bench._execute(nb, tmp_path) == {"error": "ValueError: cell 1 broke"}
+    with pytest.raises(SystemExit, match="unknown notebooks: 99_nothing"):
+        bench.main(["--notebooks", "99_nothing", "--in-process"])
