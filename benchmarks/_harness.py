@@ -107,6 +107,12 @@ def _run_child(script: str, name: str, data: Path) -> dict:
     return res
 
 
+def best_seconds(rounds: list[dict]) -> float | None:
+    """The fastest of one method's rounds, None if every round failed."""
+    ok = [r["seconds"] for r in rounds if "error" not in r]
+    return min(ok) if ok else None
+
+
 def compare(
     script: str,
     methods: dict[str, Method],
@@ -135,10 +141,6 @@ def compare(
             shown = res.get("error") or f"{res['seconds']:.2f} s, cpu {res.get('cpu_s', float('nan')):.1f} s"
             print(f"  round {rnd + 1} {name:<22} {shown}", flush=True)
 
-    def best(name: str) -> float | None:
-        ok = [r["seconds"] for r in results[name] if "error" not in r]
-        return min(ok) if ok else None
-
     header = (
         "| method | seconds (each round) | CPU s (best round) | peak memory GiB | "
         + "".join(f"time / {b} | " for b in baselines)
@@ -159,10 +161,10 @@ def compare(
         peak = max((r.get("peak_gib", float("nan")) for r in ok), default=float("nan"))
         ratios = []
         for b in baselines:
-            ref = best(b)
+            ref = best_seconds(results[b])
             ratios.append("" if ref is None else f"{top['seconds'] / ref:.2f}")
         for b in faster_than:
-            ref = best(b)
+            ref = best_seconds(results[b])
             ratios.append("" if ref is None else f"{ref / top['seconds']:.1f}")
         lines.append(
             f"| {name} | {secs} | {top.get('cpu_s', float('nan')):.1f} | "
